@@ -1,0 +1,103 @@
+/* Heist engine: the one API that the LV2 plugin, the tools, the benchmarks and
+ * the tests drive. Plain C11, no LV2 in here.
+ *
+ * Thread classes used in the comments of this project:
+ *   [any]   may be called from any thread, no real-time constraints;
+ *   [main]  non-real-time (instantiate, worker, tools): may allocate and do I/O;
+ *   [audio] real-time: never allocates, locks, logs or does I/O, bounded time.
+ */
+#ifndef HEIST_H
+#define HEIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct heist_model heist_model;   /* parsed, validated .hsm (model.h) */
+typedef struct heist_engine heist_engine; /* one running voice */
+typedef struct heist_net heist_net;       /* network runtime bound to a model */
+
+/* Parameters. Values are in the units of the LV2 ports (see ttl/heist.ttl). */
+typedef enum {
+	HEIST_PARAM_PITCH_SHIFT,   /* semitones, -24..24, default 0 */
+	HEIST_PARAM_LOUDNESS_SHIFT, /* dB, -24..24, default 0 */
+	HEIST_PARAM_HARMONIC_LEVEL, /* dB, -60..12, default 0 */
+	HEIST_PARAM_NOISE_LEVEL,    /* dB, -60..12, default 0 */
+	HEIST_PARAM_CONFIDENCE_GATE, /* 0..1, default 0.2 */
+	HEIST_PARAM_DRY_WET,        /* 0 (dry) .. 1 (wet), default 1 */
+	HEIST_PARAM_OUTPUT_GAIN,    /* dB, -60..24, default 0 */
+	HEIST_PARAM_ENABLED,        /* 0 = bypass (dry, latency-compensated), 1 = on */
+	HEIST_PARAM_STYLE_A,        /* style index, 0..n_styles-1 */
+	HEIST_PARAM_STYLE_B,        /* style index, 0..n_styles-1 */
+	HEIST_PARAM_MORPH,          /* 0 (style A) .. 1 (style B) */
+	HEIST_PARAM_COUNT
+} heist_param;
+
+/* Fixed at creation: things that change the latency or buffer sizes. */
+typedef struct {
+	double sample_rate; /* host rate, 8000..384000 Hz */
+	float lowest_pitch; /* Hz, lowest trackable f0; sets analysis window */
+} heist_config;
+
+/* What the engine measured on the most recent analysis frame. */
+typedef struct {
+	float pitch_hz;    /* detected f0 of the input, 0 when unvoiced */
+	float confidence;  /* 0..1 */
+	float loudness_db; /* A-weighted, dBFS (full-scale 1 kHz sine = -3.01) */
+} heist_monitor;
+
+/* [main] Default configuration for a host rate. */
+heist_config heist_config_default(double sample_rate);
+
+/* [main] Create an engine. The model is borrowed (not owned) and must outlive
+ * the engine or be replaced with heist_engine_swap_net(). Returns NULL on
+ * invalid config or allocation failure. */
+heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model);
+
+/* [main] Free an engine; NULL is fine. */
+void heist_engine_free(heist_engine *e);
+
+/* [main] Build the network runtime for a model (allocates; pre-warms so the
+ * first frame in run() costs no page faults). Returns NULL on failure. */
+heist_net *heist_net_new(const heist_model *model);
+void heist_net_free(heist_net *net);
+
+/* [audio] Swap the network runtime; returns the old one so the caller can free
+ * it outside the audio thread. The state of the new one is reset. */
+heist_net *heist_engine_swap_net(heist_engine *e, heist_net *net);
+
+/* [audio] Set a parameter target; smoothing happens inside the engine on the
+ * frame clock, so changes are click-free and block-size independent. */
+void heist_engine_set_param(heist_engine *e, heist_param p, float value);
+float heist_engine_get_param(const heist_engine *e, heist_param p);
+
+/* [audio] Process n frames, mono. in and out may alias. n may be 0. */
+void heist_engine_process(heist_engine *e, const float *in, float *out, uint32_t n);
+
+/* [audio] Clear all audio history and network state (as if just created). */
+void heist_engine_reset(heist_engine *e);
+
+/* [any] Latency in samples: output sample m corresponds to input sample
+ * m - latency. The dry path is delayed by the same amount. */
+uint32_t heist_engine_latency(const heist_engine *e);
+
+/* [audio] Latest analysis values. */
+heist_monitor heist_engine_monitor(const heist_engine *e);
+
+/* [any] Parameter metadata (defaults and ranges), shared with tools. */
+typedef struct {
+	const char *symbol; /* LV2 port symbol, e.g. "pitch_shift" */
+	float min, max, def;
+} heist_param_info;
+const heist_param_info *heist_param_get_info(heist_param p);
+/* Returns the parameter with this symbol, or HEIST_PARAM_COUNT. */
+heist_param heist_param_from_symbol(const char *symbol);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,108 @@
+/* Heist style model: the .hsm file format and its parser.
+ *
+ * .hsm version 1 — little-endian throughout, no padding between fields.
+ *
+ *   offset  size        field
+ *   0       8           magic "HEISTHSM"
+ *   8       4   u32     version (= 1)
+ *   12      4   u32     flags (= 0; reserved, must be 0)
+ *   16      4   u32     total file size in bytes (including the CRC)
+ *   20      4   f32     frame_rate          frames per second, [50, 1000]
+ *   24      4   f32     sample_rate         rate the model was trained at, [8000, 192000]
+ *   28      4   u32     n_styles      S     [1, 256]
+ *   32      4   u32     embed_dim     E     [1, 64]
+ *   36      4   u32     gru_hidden    H     [1, 1024]
+ *   40      4   u32     dense_hidden  D     [1, 1024]
+ *   44      4   u32     n_harmonics   NH    [1, 256]
+ *   48      4   u32     n_noise       NN    [2, 256]
+ *   52      4   f32     pitch_center  (MIDI note)   feature: (midi - center) / scale
+ *   56      4   f32     pitch_scale   (> 0)
+ *   60      4   f32     loud_center   (dB)          feature: (dB - center) / scale
+ *   64      4   f32     loud_scale    (> 0)
+ *   68      64          model name, UTF-8, NUL-padded, NUL-terminated within 64
+ *   132     S * 88      style table, per style:
+ *                         48 bytes name (UTF-8, NUL-padded, NUL-terminated)
+ *                         10 x f32: pitch_lo, pitch_hi, pitch_median (MIDI),
+ *                                   loud_lo, loud_hi, loud_median (dB),
+ *                                   reserved[4] (0)
+ *   ...     tensors, f32, in this order (row-major, [rows][cols]):
+ *             embedding   [S][E]
+ *             gru_w_ih    [3H][I]     I = 3 + E; gate order r, z, n (PyTorch)
+ *             gru_w_hh    [3H][H]
+ *             gru_b_ih    [3H]
+ *             gru_b_hh    [3H]
+ *             dense1_w    [D][H + I]  input is concat(h, x)
+ *             dense1_b    [D]
+ *             dense2_w    [O][D]      O = 1 + NH + NN
+ *             dense2_b    [O]
+ *   end-4   4   u32     CRC-32 (IEEE 802.3, as zlib's crc32) of all bytes before it
+ *
+ * The network, per frame (must match train/heist_model.py exactly):
+ *   x  = [ (midi(f0) - pitch_center) / pitch_scale,
+ *          (loudness_db - loud_center) / loud_scale,
+ *          confidence,
+ *          (1 - morph) * embedding[a] + morph * embedding[b] ]
+ *   r  = sigmoid(W_ir x + b_ir + W_hr h + b_hr)
+ *   z  = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
+ *   n  = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+ *   h  = (1 - z) * n + z * h
+ *   y1 = relu(dense1_w [h, x] + dense1_b)
+ *   y  = dense2_w y1 + dense2_b
+ *   amplitude = exp_sigmoid(y[0])
+ *   harmonics = exp_sigmoid(y[1 .. NH])        (then band-limited and normalised)
+ *   noise     = exp_sigmoid(y[1+NH .. NH+NN])  (magnitudes of NN bands spaced
+ *                                               linearly from 0 to sample_rate/2)
+ *   exp_sigmoid(v) = 2 * sigmoid(v)^ln(10) + 1e-7
+ */
+#ifndef HEIST_MODEL_H
+#define HEIST_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "heist.h"
+
+#define HSM_MAGIC "HEISTHSM"
+#define HSM_VERSION 1u
+#define HSM_HEADER_SIZE 132u
+#define HSM_STYLE_SIZE 88u
+#define HSM_NAME_SIZE 64u
+#define HSM_STYLE_NAME_SIZE 48u
+#define HSM_MAX_FILE_SIZE (64u * 1024u * 1024u)
+
+typedef struct {
+	char name[HSM_STYLE_NAME_SIZE];
+	float pitch_lo, pitch_hi, pitch_median; /* MIDI note numbers */
+	float loud_lo, loud_hi, loud_median;    /* dB */
+} heist_style;
+
+struct heist_model {
+	char name[HSM_NAME_SIZE];
+	float frame_rate, sample_rate;
+	uint32_t n_styles, embed_dim, gru_hidden, dense_hidden;
+	uint32_t n_harmonics, n_noise;
+	uint32_t n_inputs;  /* 3 + embed_dim */
+	uint32_t n_outputs; /* 1 + n_harmonics + n_noise */
+	float pitch_center, pitch_scale, loud_center, loud_scale;
+	heist_style *styles; /* [n_styles] */
+	/* Tensors, each 64-byte aligned, layouts as in the file. */
+	float *embedding, *gru_w_ih, *gru_w_hh, *gru_b_ih, *gru_b_hh;
+	float *dense1_w, *dense1_b, *dense2_w, *dense2_b;
+	void *block; /* single allocation holding everything above */
+};
+
+/* [main] Parse and validate a model from memory. On failure returns NULL and
+ * writes a one-line reason into err (if err != NULL). Never reads outside
+ * [data, data + size). */
+heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t err_size);
+
+/* [main] Read a file and parse it; errors name the file. */
+heist_model *heist_model_load(const char *path, char *err, size_t err_size);
+
+/* [main] NULL is fine. */
+void heist_model_free(heist_model *m);
+
+/* [any] CRC-32 (IEEE, reflected, as zlib). */
+uint32_t heist_crc32(const void *data, size_t size);
+
+#endif
