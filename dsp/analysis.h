@@ -1,0 +1,49 @@
+/* Heist analysis: pitch (YIN with an FFT difference function) and A-weighted
+ * loudness, on a fixed frame clock. The same code computes the training
+ * features (tools/heist-analyze) and the features the plugin plays from.
+ *
+ * Framing. With tau_max = ceil(sample_rate / lowest_pitch), the analysis span
+ * is 2 * tau_max samples (rounded up to even), half = span / 2. Frame k is
+ * centred at c_k = k * sample_rate / frame_rate (fractional) and reads input
+ * samples [round(c_k) - half, round(c_k) + half); samples before the start
+ * of the stream are zero. Frame k can be computed once input sample
+ * round(c_k) + half - 1 has arrived.
+ */
+#ifndef HEIST_ANALYSIS_H
+#define HEIST_ANALYSIS_H
+
+#include <stdint.h>
+
+typedef struct heist_analysis heist_analysis;
+
+typedef struct {
+	float f0_raw;      /* YIN estimate in Hz for this frame (0 if none) */
+	float f0;          /* f0 for the network: f0_raw when confident, else held */
+	float confidence;  /* 0..1: 1 - min of the cumulative mean normalised difference */
+	float loudness_db; /* A-weighted power in dBFS, floor HEIST_LOUDNESS_FLOOR_DB */
+} heist_features;
+
+#define HEIST_LOUDNESS_FLOOR_DB (-120.0f)
+/* Below this confidence the network is given the last confident pitch. */
+#define HEIST_PITCH_HOLD_CONFIDENCE 0.5f
+#define HEIST_PITCH_MAX_HZ 2000.0f
+
+/* [main] Create an analyser. Returns NULL on bad arguments or no memory. */
+heist_analysis *heist_analysis_new(double sample_rate, float lowest_pitch);
+void heist_analysis_free(heist_analysis *a);
+
+/* [any] The analysis span in samples and its half. */
+uint32_t heist_analysis_span(const heist_analysis *a);
+
+/* [audio] Forget the held pitch. */
+void heist_analysis_reset(heist_analysis *a);
+
+/* [audio] Analyse one frame: seg holds the span's samples, oldest first.
+ * Updates the held pitch. Non-finite input must be sanitised by the caller. */
+heist_features heist_analysis_frame(heist_analysis *a, const float *seg);
+
+/* [main] A-weighting gain (linear amplitude, 1 at 1 kHz) at frequency f Hz
+ * (IEC 61672 analogue curve). */
+double heist_a_weighting(double f);
+
+#endif

@@ -1,0 +1,26 @@
+/* Port indices of the Heist LV2 plugin, shared by the plugin, the UI and the
+ * tests (tests/plugin checks them against the TTL through lilv). */
+#ifndef HEIST_PORTS_H
+#define HEIST_PORTS_H
+
+#define HEIST_URI "http://heist.audio/plugins/heist"
+
+typedef enum {
+	HEIST_PORT_IN = 0,
+	HEIST_PORT_OUT,
+	HEIST_PORT_PITCH_SHIFT,
+	HEIST_PORT_LOUDNESS_SHIFT,
+	HEIST_PORT_HARMONIC_LEVEL,
+	HEIST_PORT_NOISE_LEVEL,
+	HEIST_PORT_CONFIDENCE_GATE,
+	HEIST_PORT_DRY_WET,
+	HEIST_PORT_OUTPUT_GAIN,
+	HEIST_PORT_ENABLED,
+	HEIST_PORT_PITCH_OUT,      /* monitor: detected pitch, Hz */
+	HEIST_PORT_CONFIDENCE_OUT, /* monitor: 0..1 */
+	HEIST_PORT_LOUDNESS_OUT,   /* monitor: dB */
+	HEIST_PORT_LATENCY,        /* lv2:latency, frames */
+	HEIST_PORT_COUNT
+} heist_port;
+
+#endif
