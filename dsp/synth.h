@@ -20,7 +20,7 @@ uint32_t heist_synth_harmonic_render(const float *f0, const float *amps, uint32_
                                      double band_limit, float *out);
 
 /* Filtered noise (the engine's definition; train/ implements the same):
- *   hop_n = 2^round(log2(sample_rate / 187.5)) samples, grain length N = 2 hop_n;
+ *   hop_n = 2^round(log2(sample_rate / 375)) samples (64 at 24 kHz, 128 at 48 kHz), grain length N = 2 hop_n;
  *   grain j is centred at sample j * hop_n and covers [(j-1) hop_n, (j+1) hop_n);
  *   its band magnitudes are the frame-clock noise magnitudes linearly
  *   interpolated at time j * hop_n; the response at bin i (f = i fs / N) is the
