@@ -3,7 +3,9 @@
  * features (tools/heist-analyze) and the features the plugin plays from.
  *
  * Framing. With tau_max = ceil(sample_rate / lowest_pitch), the analysis span
- * is 2 * tau_max samples (rounded up to even), half = span / 2. Frame k is
+ * N is the smallest even 5-smooth number >= 2 * tau_max (an FFT size kissfft
+ * handles without temporary allocation), half = N / 2; YIN integrates over
+ * W = N - tau_max samples. Frame k is
  * centred at c_k = k * sample_rate / frame_rate (fractional) and reads input
  * samples [round(c_k) - half, round(c_k) + half); samples before the start
  * of the stream are zero. Frame k can be computed once input sample
@@ -32,8 +34,14 @@ typedef struct {
 heist_analysis *heist_analysis_new(double sample_rate, float lowest_pitch);
 void heist_analysis_free(heist_analysis *a);
 
-/* [any] The analysis span in samples and its half. */
+/* [any] The analysis span in samples (even). */
 uint32_t heist_analysis_span(const heist_analysis *a);
+
+/* [any] Centre of frame k in samples (fractional), and the first input sample
+ * of its span (may be negative: samples before the stream are zero). Shared
+ * by the engine and tools/heist-analyze so that both frame alike. */
+double heist_frame_centre(uint64_t k, double sample_rate, double frame_rate);
+int64_t heist_frame_start(uint64_t k, double sample_rate, double frame_rate, uint32_t span);
 
 /* [audio] Forget the held pitch. */
 void heist_analysis_reset(heist_analysis *a);

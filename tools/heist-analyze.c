@@ -1,0 +1,112 @@
+/* heist-analyze: per-frame f0, confidence and loudness of an audio file, from
+ * the same analysis code the plugin plays from (training features). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "audio_io.h"
+#include "heist.h"
+
+static void usage(FILE *to)
+{
+	fprintf(to, "usage: heist-analyze IN.wav [-o OUT.tsv] [--frame-rate FPS] "
+	            "[--lowest-pitch HZ]\n"
+	            "Writes one row per frame: time_s f0_hz f0_raw_hz confidence loudness_db\n");
+}
+
+static int parse_float(const char *s, float lo, float hi, float *out)
+{
+	char *end = NULL;
+	errno = 0;
+	const double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+		return -1;
+	}
+	*out = (float)v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *in_path = NULL, *out_path = NULL;
+	float frame_rate = 250.0f;
+	float lowest = heist_config_default(48000.0).lowest_pitch;
+	for (int i = 1; i < argc; ++i) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+			out_path = argv[++i];
+		} else if (!strcmp(argv[i], "--frame-rate") && i + 1 < argc) {
+			if (parse_float(argv[++i], 10.0f, 2000.0f, &frame_rate)) {
+				fprintf(stderr, "error: --frame-rate wants 10..2000, got '%s'\n", argv[i]);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--lowest-pitch") && i + 1 < argc) {
+			if (parse_float(argv[++i], 20.0f, 1000.0f, &lowest)) {
+				fprintf(stderr, "error: --lowest-pitch wants 20..1000 Hz, got '%s'\n",
+				        argv[i]);
+				return 2;
+			}
+		} else if (argv[i][0] == '-' || in_path) {
+			usage(stderr);
+			return 2;
+		} else {
+			in_path = argv[i];
+		}
+	}
+	if (!in_path) {
+		usage(stderr);
+		return 2;
+	}
+
+	heist_audio audio;
+	if (heist_audio_read(in_path, &audio, 0)) {
+		return 1;
+	}
+	heist_analysis *an = heist_analysis_new(audio.sample_rate, lowest);
+	if (!an) {
+		fprintf(stderr, "error: cannot analyse at %g Hz\n", audio.sample_rate);
+		heist_audio_free(&audio);
+		return 1;
+	}
+	const uint32_t span = heist_analysis_span(an);
+	float *seg = malloc(span * sizeof(float));
+	FILE *out = out_path ? fopen(out_path, "w") : stdout;
+	if (!seg || !out) {
+		fprintf(stderr, "error: cannot open '%s' for writing\n", out_path ? out_path : "-");
+		free(seg);
+		heist_analysis_free(an);
+		heist_audio_free(&audio);
+		return 1;
+	}
+	fprintf(out, "# heist-analyze %s\n# sample_rate=%g frame_rate=%g lowest_pitch=%g span=%u\n",
+	        in_path, audio.sample_rate, (double)frame_rate, (double)lowest, span);
+	fprintf(out, "# time_s\tf0_hz\tf0_raw_hz\tconfidence\tloudness_db\n");
+	const int64_t n = (int64_t)audio.frames;
+	for (uint64_t k = 0; heist_frame_centre(k, audio.sample_rate, frame_rate) < (double)n;
+	     ++k) {
+		const int64_t start = heist_frame_start(k, audio.sample_rate, frame_rate, span);
+		for (uint32_t i = 0; i < span; ++i) {
+			const int64_t j = start + i;
+			seg[i] = (j >= 0 && j < n) ? audio.samples[j] : 0.0f;
+		}
+		const heist_features f = heist_analysis_frame(an, seg);
+		fprintf(out, "%.6f\t%.4f\t%.4f\t%.5f\t%.3f\n", (double)k / frame_rate, (double)f.f0,
+		        (double)f.f0_raw, (double)f.confidence, (double)f.loudness_db);
+	}
+	const int err = ferror(out);
+	if (out != stdout) {
+		fclose(out);
+	}
+	free(seg);
+	heist_analysis_free(an);
+	heist_audio_free(&audio);
+	if (err) {
+		fprintf(stderr, "error: writing the features failed\n");
+		return 1;
+	}
+	return 0;
+}
