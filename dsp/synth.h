@@ -32,4 +32,35 @@ uint32_t heist_synth_harmonic_render(const float *f0, const float *amps, uint32_
  *   density does not depend on the host rate. */
 uint32_t heist_synth_noise_hop(double sample_rate);
 
+/* Rendering pieces the engine drives. */
+
+/* [audio] Render n samples of the harmonic bank. The control values move
+ * linearly from frame a to frame b; sample i uses t = (pos0 + i - ca) * inv_len
+ * where ca is frame a's centre and inv_len = 1 / (cb - ca), so a run split at
+ * any point gives the same samples. *phase is in cycles and is carried over. */
+void heist_synth_harmonic_run(double *phase, float f0a, float f0b, const float *ha,
+                              const float *hb, uint32_t n_harm, double pos0, double ca,
+                              double inv_len, double sample_rate, double band_limit, float *out,
+                              uint32_t n);
+
+/* Filtered-noise generator (see above); allocated once, no allocation after. */
+typedef struct heist_noise heist_noise;
+
+/* [main] max_bands bounds the band count of any model used later. */
+heist_noise *heist_noise_new(double sample_rate, uint32_t max_bands);
+void heist_noise_free(heist_noise *nz);
+
+/* [audio] Set the band layout of a model (n_bands spaced 0..model_rate/2). */
+void heist_noise_set_bands(heist_noise *nz, uint32_t n_bands, double model_rate);
+
+/* [audio] Clear the overlap-add buffer and restart the random sequence. */
+void heist_noise_reset(heist_noise *nz);
+
+/* [audio] Overlap-add one grain starting at absolute sample `start` (a
+ * multiple of the hop) from band magnitudes mags[n_bands]. */
+void heist_noise_grain(heist_noise *nz, uint64_t start, const float *mags);
+
+/* [audio] Take the output sample at absolute position pos (consumes it). */
+float heist_noise_take(heist_noise *nz, uint64_t pos);
+
 #endif

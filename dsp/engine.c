@@ -1,0 +1,363 @@
+/* The Heist engine: analysis -> network -> synthesis -> mix on a fixed frame
+ * clock, independent of the host's block sizes.
+ *
+ * Timeline. Input sample m is stored at absolute index m. Analysis frame k
+ * (centre c_k = k * fs / frame_rate) is computed as soon as its last input
+ * sample has arrived. Output sample m renders the instrument at input time
+ * u = m - latency, interpolating the controls of the frames around u; the
+ * latency is chosen so that every frame this needs (up to the noise grain that
+ * starts at u) is already analysed:
+ *   latency = ceil(hop) + noise_hop + span / 2.
+ * Every decision is taken at an absolute sample index, so any block split
+ * gives the same samples.
+ */
+#include "heist.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "model.h"
+#include "net.h"
+#include "synth.h"
+#include "util.h"
+
+#define FRAME_RING 8u /* frames in flight: at most ~4 at any rate */
+#define MAX_HARMONICS 256u
+#define MAX_NOISE 256u
+#define MAX_INPUTS (3u + 64u)
+#define PARAM_SMOOTH_S 0.03 /* frame-clock parameter smoothing time constant */
+#define MIX_SMOOTH_S 0.01   /* per-sample mix/gain/bypass smoothing */
+#define GATE_SMOOTH_S 0.01  /* confidence gate gain smoothing */
+#define INPUT_LIMIT 64.0f   /* +36 dBFS: beyond this the input is clipped */
+
+typedef struct {
+	float f0;                  /* Hz, after pitch shift; 0 = silent */
+	float harm[MAX_HARMONICS]; /* final harmonic amplitudes */
+	float noise[MAX_NOISE];    /* final noise band magnitudes */
+} frame_ctl;
+
+struct heist_engine {
+	heist_config cfg;
+	double fs, frame_rate, hop;
+	uint32_t span, half, noise_hop, latency;
+	double band_limit; /* min(host, model) Nyquist */
+
+	const heist_model *model;
+	heist_net *net;
+	heist_analysis *analysis;
+	heist_noise *noise;
+
+	float *ring; /* input history, power of two */
+	uint32_t ring_mask;
+	float *seg; /* [span] analysis scratch */
+
+	uint64_t pos;        /* absolute index of the next input sample */
+	uint64_t next_frame; /* next analysis frame */
+	int64_t next_trigger;
+	uint64_t synth_frame; /* frame a of the harmonic interpolation */
+	double phase;
+	frame_ctl frames[FRAME_RING];
+
+	float target[HEIST_PARAM_COUNT];
+	float smooth[HEIST_PARAM_COUNT]; /* frame-clock smoothed values */
+	float param_alpha, gate_alpha, gate_gain;
+	float mix_alpha, mix_wet, mix_gain, mix_enabled;
+	int snap; /* next process() starts smoothers at their targets */
+
+	float net_in[MAX_INPUTS];
+	float net_out[1 + MAX_HARMONICS + MAX_NOISE];
+	heist_monitor monitor;
+};
+
+heist_config heist_config_default(double sample_rate)
+{
+	heist_config c = {sample_rate, 50.0f};
+	return c;
+}
+
+static int64_t frame_trigger(const heist_engine *e, uint64_t k)
+{
+	return heist_frame_start(k, e->fs, e->frame_rate, e->span) + (int64_t)e->span - 1;
+}
+
+static double frame_centre(const heist_engine *e, uint64_t k)
+{
+	return heist_frame_centre(k, e->fs, e->frame_rate);
+}
+
+/* [audio] Bind a network; (re)derive everything that depends on the model. */
+static void bind_net(heist_engine *e, heist_net *net)
+{
+	e->net = net;
+	e->model = net->model;
+	const double model_nyq = 0.5 * e->model->sample_rate;
+	e->band_limit = 0.5 * e->fs < model_nyq ? 0.5 * e->fs : model_nyq;
+	heist_noise_set_bands(e->noise, e->model->n_noise, e->model->sample_rate);
+}
+
+heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model)
+{
+	if (!cfg || !model || model->n_harmonics > MAX_HARMONICS || model->n_noise > MAX_NOISE ||
+	    model->n_inputs > MAX_INPUTS) {
+		return NULL;
+	}
+	heist_engine *e = calloc(1, sizeof(*e));
+	if (!e) {
+		return NULL;
+	}
+	e->cfg = *cfg;
+	e->fs = cfg->sample_rate;
+	/* The frame clock is the model's and fixed for the engine's lifetime:
+	 * models swapped in later must share it (the worker checks). */
+	e->frame_rate = model->frame_rate;
+	e->hop = e->fs / e->frame_rate;
+	e->analysis = heist_analysis_new(e->fs, cfg->lowest_pitch);
+	e->noise = heist_noise_new(e->fs, MAX_NOISE);
+	heist_net *net = heist_net_new(model);
+	if (!e->analysis || !e->noise || !net) {
+		heist_net_free(net);
+		heist_engine_free(e);
+		return NULL;
+	}
+	e->span = heist_analysis_span(e->analysis);
+	e->half = e->span / 2;
+	e->noise_hop = heist_synth_noise_hop(e->fs);
+	e->latency = (uint32_t)ceil(e->hop) + e->noise_hop + e->half;
+
+	uint32_t ring = 1;
+	while (ring < e->span + e->latency + 1) {
+		ring <<= 1;
+	}
+	e->ring = calloc(ring, sizeof(float));
+	e->seg = calloc(e->span, sizeof(float));
+	if (!e->ring || !e->seg) {
+		heist_net_free(net);
+		heist_engine_free(e);
+		return NULL;
+	}
+	e->ring_mask = ring - 1;
+	bind_net(e, net);
+
+	e->param_alpha = (float)(1.0 - exp(-1.0 / (e->frame_rate * PARAM_SMOOTH_S)));
+	e->gate_alpha = (float)(1.0 - exp(-1.0 / (e->frame_rate * GATE_SMOOTH_S)));
+	e->mix_alpha = (float)(1.0 - exp(-1.0 / (e->fs * MIX_SMOOTH_S)));
+	for (int p = 0; p < HEIST_PARAM_COUNT; ++p) {
+		e->target[p] = heist_param_get_info((heist_param)p)->def;
+	}
+	heist_engine_reset(e);
+	return e;
+}
+
+void heist_engine_free(heist_engine *e)
+{
+	if (!e) {
+		return;
+	}
+	heist_net_free(e->net);
+	heist_analysis_free(e->analysis);
+	heist_noise_free(e->noise);
+	free(e->ring);
+	free(e->seg);
+	free(e);
+}
+
+heist_net *heist_engine_swap_net(heist_engine *e, heist_net *net)
+{
+	heist_net *old = e->net;
+	if (net) {
+		heist_net_reset(net);
+		bind_net(e, net);
+	}
+	return old;
+}
+
+void heist_engine_set_param(heist_engine *e, heist_param p, float value)
+{
+	const heist_param_info *info = heist_param_get_info(p);
+	if (!info || !isfinite(value)) {
+		return;
+	}
+	e->target[p] = heist_clampf(value, info->min, info->max);
+}
+
+float heist_engine_get_param(const heist_engine *e, heist_param p)
+{
+	return (unsigned)p < HEIST_PARAM_COUNT ? e->target[p] : 0.0f;
+}
+
+void heist_engine_reset(heist_engine *e)
+{
+	memset(e->ring, 0, (e->ring_mask + 1) * sizeof(float));
+	memset(e->frames, 0, sizeof(e->frames));
+	heist_analysis_reset(e->analysis);
+	heist_noise_reset(e->noise);
+	heist_net_reset(e->net);
+	e->pos = 0;
+	e->next_frame = 0;
+	e->next_trigger = frame_trigger(e, 0);
+	e->synth_frame = 0;
+	e->phase = 0.0;
+	e->gate_gain = 0.0f;
+	e->monitor = (heist_monitor){0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB};
+	e->snap = 1;
+}
+
+uint32_t heist_engine_latency(const heist_engine *e)
+{
+	return e->latency;
+}
+
+heist_monitor heist_engine_monitor(const heist_engine *e)
+{
+	return e->monitor;
+}
+
+static void snap_smoothers(heist_engine *e)
+{
+	memcpy(e->smooth, e->target, sizeof(e->smooth));
+	e->mix_wet = e->target[HEIST_PARAM_DRY_WET];
+	e->mix_gain = heist_db_to_gain(e->target[HEIST_PARAM_OUTPUT_GAIN]);
+	e->mix_enabled = e->target[HEIST_PARAM_ENABLED] >= 0.5f ? 1.0f : 0.0f;
+	e->snap = 0;
+}
+
+/* Smooth gain for the confidence gate: 0 below gate - 0.05, 1 above
+ * gate + 0.05; a gate of 0 never closes. */
+static float gate_target(float confidence, float gate)
+{
+	if (gate <= 0.0f) {
+		return 1.0f;
+	}
+	const float x = heist_clampf((confidence - gate) * 10.0f + 0.5f, 0.0f, 1.0f);
+	return x * x * (3.0f - 2.0f * x);
+}
+
+/* [audio] Analyse frame k, run the network and store its synthesis controls. */
+static void compute_frame(heist_engine *e)
+{
+	const uint64_t k = e->next_frame;
+	const int64_t start = heist_frame_start(k, e->fs, e->frame_rate, e->span);
+	for (uint32_t i = 0; i < e->span; ++i) {
+		const int64_t j = start + i;
+		e->seg[i] = j >= 0 ? e->ring[(uint64_t)j & e->ring_mask] : 0.0f;
+	}
+	const heist_features f = heist_analysis_frame(e->analysis, e->seg);
+	e->monitor.pitch_hz = f.confidence >= HEIST_PITCH_HOLD_CONFIDENCE ? f.f0_raw : 0.0f;
+	e->monitor.confidence = f.confidence;
+	e->monitor.loudness_db = f.loudness_db;
+
+	float *s = e->smooth;
+	for (int p = 0; p < HEIST_PARAM_COUNT; ++p) {
+		s[p] += (e->target[p] - s[p]) * e->param_alpha;
+	}
+	const heist_model *m = e->model;
+	const float f0 = f.f0 * exp2f(s[HEIST_PARAM_PITCH_SHIFT] / 12.0f);
+	const float midi = f0 > 0.0f ? 69.0f + 12.0f * log2f(f0 / 440.0f) : m->pitch_center;
+	e->net_in[0] = (midi - m->pitch_center) / m->pitch_scale;
+	e->net_in[1] = (f.loudness_db + s[HEIST_PARAM_LOUDNESS_SHIFT] - m->loud_center) /
+	               m->loud_scale;
+	e->net_in[2] = f.confidence;
+	heist_net_embed(m, (uint32_t)lrintf(e->target[HEIST_PARAM_STYLE_A]),
+	                (uint32_t)lrintf(e->target[HEIST_PARAM_STYLE_B]), s[HEIST_PARAM_MORPH],
+	                e->net_in + 3);
+	heist_net_step(e->net, e->net_in, e->net_out);
+
+	/* Harmonic distribution: silence harmonics at or above the band limit,
+	 * normalise to sum 1, scale by the amplitude (train/heist_synth.py). */
+	frame_ctl *fc = &e->frames[k % FRAME_RING];
+	const uint32_t nh = m->n_harmonics, nn = m->n_noise;
+	const float *harm = e->net_out + 1, *noise = e->net_out + 1 + nh;
+	float sum = 0.0f;
+	for (uint32_t h = 0; h < nh; ++h) {
+		const int audible = f0 > 0.0f && (double)(h + 1) * f0 < e->band_limit;
+		fc->harm[h] = audible ? harm[h] : 0.0f;
+		sum += fc->harm[h];
+	}
+	e->gate_gain += (gate_target(f.confidence, s[HEIST_PARAM_CONFIDENCE_GATE]) - e->gate_gain) *
+	                e->gate_alpha;
+	const float harm_scale = sum > 0.0f ? e->net_out[0] / sum *
+	                                          heist_db_to_gain(s[HEIST_PARAM_HARMONIC_LEVEL]) *
+	                                          e->gate_gain
+	                                    : 0.0f;
+	for (uint32_t h = 0; h < nh; ++h) {
+		fc->harm[h] *= harm_scale;
+	}
+	const float noise_gain = heist_db_to_gain(s[HEIST_PARAM_NOISE_LEVEL]);
+	for (uint32_t b = 0; b < nn; ++b) {
+		fc->noise[b] = noise[b] * noise_gain;
+	}
+	fc->f0 = f0;
+
+	e->next_frame = k + 1;
+	e->next_trigger = frame_trigger(e, k + 1);
+}
+
+/* [audio] Noise grain starting at output time u (a multiple of the hop). */
+static void noise_grain(heist_engine *e, uint64_t u)
+{
+	const double centre = (double)(u + e->noise_hop);
+	uint64_t k = e->synth_frame;
+	while (frame_centre(e, k + 1) <= centre) {
+		++k;
+	}
+	const double ca = frame_centre(e, k), cb = frame_centre(e, k + 1);
+	const float t = (float)((centre - ca) / (cb - ca));
+	const frame_ctl *a = &e->frames[k % FRAME_RING], *b = &e->frames[(k + 1) % FRAME_RING];
+	float mags[MAX_NOISE];
+	for (uint32_t i = 0; i < e->model->n_noise; ++i) {
+		mags[i] = a->noise[i] + (b->noise[i] - a->noise[i]) * t;
+	}
+	heist_noise_grain(e->noise, u, mags);
+}
+
+/* [audio] The instrument at input time u. */
+static float render_sample(heist_engine *e, uint64_t u)
+{
+	while (frame_centre(e, e->synth_frame + 1) <= (double)u) {
+		++e->synth_frame;
+	}
+	if (u % e->noise_hop == 0) {
+		noise_grain(e, u);
+	}
+	const uint64_t k = e->synth_frame;
+	const double ca = frame_centre(e, k), cb = frame_centre(e, k + 1);
+	const frame_ctl *a = &e->frames[k % FRAME_RING], *b = &e->frames[(k + 1) % FRAME_RING];
+	float harmonic;
+	heist_synth_harmonic_run(&e->phase, a->f0, b->f0, a->harm, b->harm, e->model->n_harmonics,
+	                         (double)u, ca, 1.0 / (cb - ca), e->fs, e->band_limit, &harmonic,
+	                         1);
+	return harmonic + heist_noise_take(e->noise, u);
+}
+
+void heist_engine_process(heist_engine *e, const float *in, float *out, uint32_t n)
+{
+	if (e->snap) {
+		snap_smoothers(e);
+	}
+	const float wet_t = e->target[HEIST_PARAM_DRY_WET];
+	const float gain_t = heist_db_to_gain(e->target[HEIST_PARAM_OUTPUT_GAIN]);
+	const float enabled_t = e->target[HEIST_PARAM_ENABLED] >= 0.5f ? 1.0f : 0.0f;
+	const float a = e->mix_alpha;
+	for (uint32_t i = 0; i < n; ++i) {
+		float x = in[i];
+		x = isfinite(x) ? heist_clampf(x, -INPUT_LIMIT, INPUT_LIMIT) : 0.0f;
+		const uint64_t m = e->pos++;
+		e->ring[m & e->ring_mask] = x;
+		while ((int64_t)m == e->next_trigger) {
+			compute_frame(e);
+		}
+		float wet = 0.0f, dry = 0.0f;
+		if (m >= e->latency) {
+			const uint64_t u = m - e->latency;
+			wet = render_sample(e, u);
+			dry = e->ring[u & e->ring_mask];
+		}
+		e->mix_wet += (wet_t - e->mix_wet) * a;
+		e->mix_gain += (gain_t - e->mix_gain) * a;
+		e->mix_enabled += (enabled_t - e->mix_enabled) * a;
+		const float mixed = e->mix_gain * (dry + (wet - dry) * e->mix_wet);
+		out[i] = dry + (mixed - dry) * e->mix_enabled;
+	}
+}
