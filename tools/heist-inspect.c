@@ -1,0 +1,86 @@
+/* heist-inspect: print what a .hsm style model contains, after the same
+ * validation the plugin applies. [main] throughout. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model.h"
+
+/* The stored CRC (the file's last 4 bytes); the parser has already checked
+ * it against the contents. Returns 0 when it cannot be read back. */
+static int read_stored_crc(const char *path, uint32_t *crc)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char b[4];
+	int ok = f && fseek(f, -4L, SEEK_END) == 0 && fread(b, 1, 4, f) == 4;
+	if (f) {
+		fclose(f);
+	}
+	if (ok) {
+		*crc = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+		       (uint32_t)b[3] << 24;
+	}
+	return ok;
+}
+
+static uint64_t parameter_count(const heist_model *m)
+{
+	const uint64_t S = m->n_styles, E = m->embed_dim, H = m->gru_hidden;
+	const uint64_t D = m->dense_hidden, I = m->n_inputs, O = m->n_outputs;
+	return S * E + 3 * H * I + 3 * H * H + 6 * H + D * (H + I) + D + O * D + O;
+}
+
+/* "(dB + 50) / 30" rather than "(dB - -50) / 30". */
+static void print_scaling(const char *label, const char *unit, float center, float scale)
+{
+	printf("%s (%s %c %g) / %g\n", label, unit, center < 0.0f ? '+' : '-',
+	       (double)fabsf(center), (double)scale);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fprintf(argc == 2 ? stdout : stderr, "usage: heist-inspect MODEL.hsm\n");
+		return argc == 2 ? 0 : 2;
+	}
+	const char *path = argv[1];
+	char err[512];
+	heist_model *m = heist_model_load(path, err, sizeof err);
+	if (!m) {
+		fprintf(stderr, "heist-inspect: %s\n", err);
+		return 1;
+	}
+	uint32_t crc = 0;
+	const int have_crc = read_stored_crc(path, &crc);
+
+	printf("file:          %s\n", path);
+	printf("model:         %s\n", m->name);
+	printf("format:        .hsm version %u\n", HSM_VERSION);
+	printf("frame rate:    %g frames/s\n", (double)m->frame_rate);
+	printf("sample rate:   %g Hz (training)\n", (double)m->sample_rate);
+	printf("styles:        %" PRIu32 "\n", m->n_styles);
+	printf("embedding:     %" PRIu32 "\n", m->embed_dim);
+	printf("inputs:        %" PRIu32 " (3 features + embedding)\n", m->n_inputs);
+	printf("GRU hidden:    %" PRIu32 "\n", m->gru_hidden);
+	printf("dense hidden:  %" PRIu32 "\n", m->dense_hidden);
+	printf("harmonics:     %" PRIu32 "\n", m->n_harmonics);
+	printf("noise bands:   %" PRIu32 "\n", m->n_noise);
+	printf("outputs:       %" PRIu32 " (1 amplitude + harmonics + noise)\n", m->n_outputs);
+	print_scaling("pitch scaling:", "midi", m->pitch_center, m->pitch_scale);
+	print_scaling("loud scaling: ", "dB", m->loud_center, m->loud_scale);
+	printf("parameters:    %" PRIu64 "\n", parameter_count(m));
+	if (have_crc) {
+		printf("CRC-32:        0x%08" PRIx32 "\n", crc);
+	}
+	printf("\n  #  %-24s %8s %8s %8s %8s %8s %8s\n", "style", "pitch lo", "hi", "median",
+	       "loud lo", "hi", "median");
+	for (uint32_t s = 0; s < m->n_styles; ++s) {
+		const heist_style *st = &m->styles[s];
+		printf("%3" PRIu32 "  %-24s %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f\n", s, st->name,
+		       (double)st->pitch_lo, (double)st->pitch_hi, (double)st->pitch_median,
+		       (double)st->loud_lo, (double)st->loud_hi, (double)st->loud_median);
+	}
+	heist_model_free(m);
+	return 0;
+}
