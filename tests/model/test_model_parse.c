@@ -1,0 +1,384 @@
+/* Model parser tests: a valid file round-trips, every kind of bad file is
+ * refused with a one-line message naming the problem, and nothing reads out
+ * of bounds (run under ASan to make that last part bite). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hsm_writer.h"
+#include "model.h"
+#include "net.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			++failures;                                                                \
+			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);   \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fputc('\n', stderr);                                                       \
+		}                                                                                  \
+	} while (0)
+
+static const hsm_dims small = {1, 1, 1, 1, 1, 2, 7};
+static const hsm_dims medium = {3, 4, 5, 6, 7, 8, 11};
+
+/* Parse must fail, with a one-line message containing want. */
+static void expect_fail(const void *data, size_t size, const char *want, const char *what)
+{
+	char err[256] = "";
+	heist_model *m = heist_model_parse(data, size, err, sizeof err);
+	CHECK(!m, "%s: accepted", what);
+	heist_model_free(m);
+	CHECK(err[0] != '\0', "%s: empty message", what);
+	CHECK(!strchr(err, '\n'), "%s: message has a newline: %s", what, err);
+	CHECK(!want || strstr(err, want), "%s: message \"%s\" lacks \"%s\"", what, err, want);
+}
+
+static uint8_t *valid(const hsm_dims *d, size_t *size)
+{
+	uint8_t *p = hsm_write_random(d, size);
+	if (!p) {
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+static void test_crc(void)
+{
+	CHECK(heist_crc32("123456789", 9) == 0xCBF43926u, "check value");
+	CHECK(heist_crc32("", 0) == 0u, "empty");
+}
+
+static void test_round_trip(void)
+{
+	size_t size;
+	uint8_t *p = valid(&medium, &size);
+	const hsm_layout l = hsm_layout_of(&medium);
+	char err[256] = "";
+	heist_model *m = heist_model_parse(p, size, err, sizeof err);
+	CHECK(m, "valid file refused: %s", err);
+	if (!m) {
+		free(p);
+		return;
+	}
+	CHECK(!strcmp(m->name, "test-model"), "name %s", m->name);
+	CHECK(m->frame_rate == 250.0f && m->sample_rate == 16000.0f, "rates");
+	CHECK(m->n_styles == 3 && m->embed_dim == 4 && m->gru_hidden == 5 && m->dense_hidden == 6 &&
+	          m->n_harmonics == 7 && m->n_noise == 8,
+	      "dims");
+	CHECK(m->n_inputs == 7 && m->n_outputs == 16, "derived dims");
+	CHECK(m->pitch_center == 60.0f && m->pitch_scale == 24.0f && m->loud_center == -40.0f &&
+	          m->loud_scale == 20.0f,
+	      "scaling");
+	for (uint32_t s = 0; s < m->n_styles; ++s) {
+		const heist_style *st = &m->styles[s];
+		const uint8_t *sp = p + 132 + 88 * s;
+		CHECK(!strcmp(st->name, (const char *)sp), "style %u name", s);
+		const float got[6] = {st->pitch_lo, st->pitch_hi, st->pitch_median,
+		                      st->loud_lo,  st->loud_hi,  st->loud_median};
+		for (int k = 0; k < 6; ++k) {
+			CHECK(got[k] == hsm_get_f32(sp + 48 + 4 * k), "style %u stat %d", s, k);
+		}
+	}
+	const float *tensors[HSM_N_TENSORS] = {
+	    m->embedding, m->gru_w_ih, m->gru_w_hh, m->gru_b_ih, m->gru_b_hh,
+	    m->dense1_w,  m->dense1_b, m->dense2_w, m->dense2_b,
+	};
+	for (int t = 0; t < HSM_N_TENSORS; ++t) {
+		CHECK((uintptr_t)tensors[t] % 64 == 0, "tensor %d not 64-byte aligned", t);
+		for (size_t i = 0; i < l.count[t]; ++i) {
+			const float want = hsm_get_f32(p + l.offset[t] + 4 * i);
+			CHECK(memcmp(&tensors[t][i], &want, sizeof want) == 0, "tensor %d [%zu]", t,
+			      i);
+		}
+	}
+	heist_model_free(m);
+
+	/* No message buffer, or a tiny one, is fine. */
+	m = heist_model_parse(p, size, NULL, 0);
+	CHECK(m, "parse without err buffer");
+	heist_model_free(m);
+	char tiny[6];
+	CHECK(!heist_model_parse(p, size - 1, tiny, sizeof tiny), "truncated accepted");
+	CHECK(strlen(tiny) == sizeof tiny - 1, "tiny message not truncated+terminated");
+	CHECK(!heist_model_parse(p, size - 1, NULL, 0), "truncated accepted (no err)");
+	free(p);
+}
+
+static void test_truncation(void)
+{
+	size_t size;
+	uint8_t *p = valid(&small, &size);
+	expect_fail(p, 0, "empty", "0 bytes");
+	for (size_t n = 1; n < size; ++n) {
+		/* A heap copy of exactly n bytes, so ASan catches any read past it. */
+		uint8_t *q = malloc(n);
+		memcpy(q, p, n);
+		char what[64];
+		snprintf(what, sizeof what, "prefix of %zu bytes", n);
+		expect_fail(q, n, "truncated", what);
+		free(q);
+	}
+	free(p);
+}
+
+static void test_flipped_bytes(void)
+{
+	size_t size;
+	uint8_t *p = valid(&small, &size);
+	const hsm_layout l = hsm_layout_of(&small);
+	for (size_t i = 0; i < size; ++i) {
+		for (int bit = 0; bit < 8; bit += 7) {
+			p[i] ^= (uint8_t)(1u << bit);
+			char what[64];
+			snprintf(what, sizeof what, "bit %d flipped at byte %zu", bit, i);
+			/* Past the header, only the CRC can notice a flipped bit. */
+			expect_fail(p, size, i >= l.tensor_area ? "CRC" : NULL, what);
+			p[i] ^= (uint8_t)(1u << bit);
+		}
+	}
+	free(p);
+}
+
+/* Edit one field of a valid medium file, fix the CRC, expect a refusal. */
+static void expect_field_fail(size_t off, uint32_t value, int is_float, float fvalue,
+                              const char *want, const char *what)
+{
+	size_t size;
+	uint8_t *p = valid(&medium, &size);
+	if (is_float) {
+		hsm_put_f32(p + off, fvalue);
+	} else {
+		hsm_put_u32(p + off, value);
+	}
+	hsm_fix_crc(p, size);
+	expect_fail(p, size, want, what);
+	free(p);
+}
+
+static void test_header_fields(void)
+{
+	size_t size;
+	uint8_t *p = valid(&medium, &size);
+	memcpy(p, "HEISTHSX", 8);
+	hsm_fix_crc(p, size);
+	expect_fail(p, size, "magic", "wrong magic");
+	expect_fail(p, 20, "magic", "short file with wrong magic");
+	free(p);
+
+	char err[256] = "";
+	p = valid(&medium, &size);
+	hsm_put_u32(p + 8, 2);
+	hsm_fix_crc(p, size);
+	CHECK(!heist_model_parse(p, size, err, sizeof err), "version 2 accepted");
+	CHECK(!strcmp(err, "model: unsupported version 2 (this build reads 1)"), "got: %s", err);
+	free(p);
+
+	expect_field_fail(12, 1, 0, 0, "flags", "nonzero flags");
+	expect_field_fail(28, 0, 0, 0, "n_styles", "S = 0");
+	expect_field_fail(28, 257, 0, 0, "n_styles", "S = 257");
+	expect_field_fail(32, 0, 0, 0, "embed_dim", "E = 0");
+	expect_field_fail(32, 65, 0, 0, "embed_dim", "E = 65");
+	expect_field_fail(36, 100000, 0, 0, "gru_hidden", "H = 100000");
+	expect_field_fail(36, 0, 0, 0, "gru_hidden", "H = 0");
+	expect_field_fail(40, 1025, 0, 0, "dense_hidden", "D = 1025");
+	expect_field_fail(44, 0, 0, 0, "n_harmonics", "NH = 0");
+	expect_field_fail(44, 257, 0, 0, "n_harmonics", "NH = 257");
+	expect_field_fail(48, 1, 0, 0, "n_noise", "NN = 1");
+	expect_field_fail(48, 0xFFFFFFFFu, 0, 0, "n_noise", "NN = 2^32-1");
+	/* In range but inconsistent with the file's length. */
+	expect_field_fail(36, 6, 0, 0, "size mismatch", "H off by one");
+	expect_field_fail(20, 0, 1, 49.0f, "frame_rate", "frame_rate 49");
+	expect_field_fail(20, 0, 1, NAN, "frame_rate", "frame_rate NaN");
+	expect_field_fail(24, 0, 1, 7999.0f, "sample_rate", "sample_rate 7999");
+	expect_field_fail(24, 0, 1, INFINITY, "sample_rate", "sample_rate Inf");
+	expect_field_fail(52, 0, 1, NAN, "center", "pitch_center NaN");
+	expect_field_fail(60, 0, 1, -INFINITY, "center", "loud_center -Inf");
+	expect_field_fail(56, 0, 1, 0.0f, "pitch_scale", "pitch_scale 0");
+	expect_field_fail(56, 0, 1, -1.0f, "pitch_scale", "pitch_scale -1");
+	expect_field_fail(64, 0, 1, INFINITY, "loud_scale", "loud_scale Inf");
+	expect_field_fail(64, 0, 1, NAN, "loud_scale", "loud_scale NaN");
+	/* Style statistics must be finite. */
+	expect_field_fail(132 + 88 + 48 + 4, 0, 1, NAN, "style 1", "style stat NaN");
+}
+
+static void test_size_field(void)
+{
+	size_t size;
+	uint8_t *p = valid(&medium, &size);
+	hsm_put_u32(p + 16, (uint32_t)size + 1);
+	hsm_fix_crc(p, size);
+	expect_fail(p, size, "truncated", "size field too big");
+	hsm_put_u32(p + 16, (uint32_t)size - 1);
+	hsm_fix_crc(p, size);
+	expect_fail(p, size, "trailing", "size field too small");
+	free(p);
+
+	/* One extra byte, with the size field and CRC agreeing with it. */
+	p = valid(&medium, &size);
+	uint8_t *q = calloc(1, size + 1);
+	memcpy(q, p, size - 4);
+	hsm_put_u32(q + 16, (uint32_t)size + 1);
+	hsm_fix_crc(q, size + 1);
+	expect_fail(q, size + 1, "size mismatch", "extra byte");
+	free(q);
+	free(p);
+}
+
+static void test_non_finite_tensors(void)
+{
+	static const char *const names[HSM_N_TENSORS] = {
+	    "embedding", "gru_w_ih", "gru_w_hh", "gru_b_ih", "gru_b_hh",
+	    "dense1_w",  "dense1_b", "dense2_w", "dense2_b",
+	};
+	const hsm_layout l = hsm_layout_of(&medium);
+	for (int t = 0; t < HSM_N_TENSORS; ++t) {
+		for (int inf = 0; inf < 2; ++inf) {
+			size_t size;
+			uint8_t *p = valid(&medium, &size);
+			const size_t idx = l.count[t] - 1;
+			hsm_put_f32(p + l.offset[t] + 4 * idx, inf ? -INFINITY : NAN);
+			hsm_fix_crc(p, size);
+			char err[256] = "";
+			CHECK(!heist_model_parse(p, size, err, sizeof err), "%s accepted",
+			      names[t]);
+			CHECK(strstr(err, names[t]) && strstr(err, inf ? "Inf" : "NaN"),
+			      "message \"%s\" should name %s", err, names[t]);
+			free(p);
+		}
+	}
+}
+
+static void test_names(void)
+{
+	size_t size;
+	uint8_t *p = valid(&medium, &size);
+	memset(p + 68, 'A', 64);
+	hsm_fix_crc(p, size);
+	expect_fail(p, size, "name", "model name without NUL");
+	free(p);
+
+	p = valid(&medium, &size);
+	memset(p + 132 + 88 * 2, 'B', 48);
+	hsm_fix_crc(p, size);
+	expect_fail(p, size, "style 2 name", "style name without NUL");
+	free(p);
+
+	/* A name using all 63 bytes plus its NUL is fine. */
+	p = valid(&medium, &size);
+	memset(p + 68, 'C', 63);
+	hsm_fix_crc(p, size);
+	heist_model *m = heist_model_parse(p, size, NULL, 0);
+	CHECK(m && strlen(m->name) == 63, "63-byte name");
+	heist_model_free(m);
+	free(p);
+}
+
+static void test_too_large(void)
+{
+	const size_t n = HSM_MAX_FILE_SIZE + 1u;
+	uint8_t *p = calloc(1, n);
+	CHECK(p, "out of memory");
+	if (p) {
+		memcpy(p, "HEISTHSM", 8);
+		expect_fail(p, n, "too large", "above the max size");
+		free(p);
+	}
+}
+
+/* Write data to a fresh temporary file; returns its path in buf. */
+static int temp_file(char *buf, size_t buf_size, const void *data, size_t size, size_t sparse)
+{
+	const char *dir = getenv("TMPDIR");
+	snprintf(buf, buf_size, "%s/heist-test-XXXXXX", dir && *dir ? dir : "/tmp");
+	const int fd = mkstemp(buf);
+	if (fd < 0) {
+		return -1;
+	}
+	FILE *f = fdopen(fd, "wb");
+	if (!f) {
+		close(fd);
+		return -1;
+	}
+	int ok = fwrite(data, 1, size, f) == size;
+	if (sparse) {
+		/* Extend to sparse bytes without writing them all. */
+		ok = ok && fseek(f, (long)sparse - 1, SEEK_SET) == 0 && fputc(0, f) == 0;
+	}
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+static void test_load(void)
+{
+	char err[512] = "";
+	char path[256];
+	heist_model *m = heist_model_load("/nonexistent/heist/model.hsm", err, sizeof err);
+	CHECK(!m, "nonexistent file loaded");
+	CHECK(strstr(err, "/nonexistent/heist/model.hsm") && strstr(err, "cannot open"), "got: %s",
+	      err);
+
+	size_t size;
+	uint8_t *p = valid(&medium, &size);
+	if (temp_file(path, sizeof path, p, size, 0) == 0) {
+		m = heist_model_load(path, err, sizeof err);
+		CHECK(m, "valid file refused: %s", err);
+		CHECK(m && m->gru_hidden == 5, "loaded dims");
+		heist_model_free(m);
+		remove(path);
+	} else {
+		CHECK(0, "cannot write a temporary file");
+	}
+	if (temp_file(path, sizeof path, p, size / 2, 0) == 0) {
+		m = heist_model_load(path, err, sizeof err);
+		CHECK(!m, "truncated file loaded");
+		CHECK(!strncmp(err, path, strlen(path)) && strstr(err, "truncated"), "got: %s",
+		      err);
+		remove(path);
+	}
+	if (temp_file(path, sizeof path, p, 0, 0) == 0) {
+		m = heist_model_load(path, err, sizeof err);
+		CHECK(!m && strstr(err, path) && strstr(err, "empty"), "got: %s", err);
+		remove(path);
+	}
+	if (temp_file(path, sizeof path, p, size, HSM_MAX_FILE_SIZE + 1u) == 0) {
+		m = heist_model_load(path, err, sizeof err);
+		CHECK(!m && strstr(err, path) && strstr(err, "too large"), "got: %s", err);
+		remove(path);
+	}
+	m = heist_model_load("/", err, sizeof err);
+	CHECK(!m && strstr(err, "/") && err[0], "directory: %s", err);
+	free(p);
+}
+
+static void test_free_null(void)
+{
+	heist_model_free(NULL);
+	heist_net_free(NULL);
+	CHECK(heist_net_new(NULL) == NULL, "net for no model");
+}
+
+int main(void)
+{
+	test_crc();
+	test_round_trip();
+	test_truncation();
+	test_flipped_bytes();
+	test_header_fields();
+	test_size_field();
+	test_non_finite_tensors();
+	test_names();
+	test_too_large();
+	test_load();
+	test_free_null();
+	if (failures) {
+		fprintf(stderr, "%d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("test_model_parse: all checks passed\n");
+	return 0;
+}
