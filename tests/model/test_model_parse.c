@@ -355,6 +355,51 @@ static void test_load(void)
 	free(p);
 }
 
+/* A cheap deterministic fuzz: random edits, half of them with the CRC made
+ * right again so they reach the deeper checks. Anything accepted must be a
+ * model within the documented bounds. ASan watches the reads. */
+static void test_random_edits(void)
+{
+	size_t size;
+	uint8_t *p = valid(&medium, &size);
+	uint32_t rng = 1;
+	int accepted = 0;
+	for (int iter = 0; iter < 20000; ++iter) {
+		size_t n = size;
+		uint8_t *q = malloc(n);
+		memcpy(q, p, n);
+		const int edits = 1 + iter % 4;
+		for (int e = 0; e < edits; ++e) {
+			rng = rng * 1664525u + 1013904223u;
+			/* Mostly the header, where the structure lives. */
+			const size_t span = (rng >> 28) < 12 ? 132 + 88 * 3 : n;
+			rng = rng * 1664525u + 1013904223u;
+			q[(rng >> 8) % span] = (uint8_t)(rng >> 3);
+		}
+		if (iter % 2) {
+			hsm_fix_crc(q, n);
+		}
+		if (iter % 7 == 0) {
+			n = (rng >> 4) % n; /* also a truncation */
+		}
+		char err[256] = "";
+		heist_model *m = heist_model_parse(q, n, err, sizeof err);
+		if (m) {
+			++accepted;
+			CHECK(m->gru_hidden >= 1 && m->gru_hidden <= 1024 && m->n_noise >= 2 &&
+			          m->pitch_scale > 0.0f && isfinite(m->frame_rate) &&
+			          memchr(m->name, 0, sizeof m->name),
+			      "accepted model out of bounds");
+		} else {
+			CHECK(err[0] != '\0', "refusal without a message");
+		}
+		heist_model_free(m);
+		free(q);
+	}
+	CHECK(accepted > 0, "no edit was harmless (test is not exercising acceptance)");
+	free(p);
+}
+
 static void test_free_null(void)
 {
 	heist_model_free(NULL);
@@ -374,6 +419,7 @@ int main(void)
 	test_names();
 	test_too_large();
 	test_load();
+	test_random_edits();
 	test_free_null();
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);
