@@ -98,8 +98,8 @@ heist_analysis *heist_analysis_new(double sample_rate, float lowest_pitch)
 	a->cum_energy = calloc(n + 1, sizeof(double));
 	a->diff = calloc(a->tau_max + 1, sizeof(double));
 	a->a_weight2 = calloc(nb, sizeof(float));
-	if (!a->fwd || !a->inv || !a->head || !a->spec || !a->hspec || !a->corr ||
-	    !a->cum_energy || !a->diff || !a->a_weight2) {
+	if (!a->fwd || !a->inv || !a->head || !a->spec || !a->hspec || !a->corr || !a->cum_energy ||
+	    !a->diff || !a->a_weight2) {
 		heist_analysis_free(a);
 		return NULL;
 	}

@@ -256,8 +256,8 @@ static void compute_frame(heist_engine *e)
 	const float f0 = f.f0 * exp2f(s[HEIST_PARAM_PITCH_SHIFT] / 12.0f);
 	const float midi = f0 > 0.0f ? 69.0f + 12.0f * log2f(f0 / 440.0f) : m->pitch_center;
 	e->net_in[0] = (midi - m->pitch_center) / m->pitch_scale;
-	e->net_in[1] = (f.loudness_db + s[HEIST_PARAM_LOUDNESS_SHIFT] - m->loud_center) /
-	               m->loud_scale;
+	e->net_in[1] =
+	    (f.loudness_db + s[HEIST_PARAM_LOUDNESS_SHIFT] - m->loud_center) / m->loud_scale;
 	e->net_in[2] = f.confidence;
 	heist_net_embed(m, (uint32_t)lrintf(e->target[HEIST_PARAM_STYLE_A]),
 	                (uint32_t)lrintf(e->target[HEIST_PARAM_STYLE_B]), s[HEIST_PARAM_MORPH],

@@ -22,17 +22,17 @@ typedef struct heist_net heist_net;       /* network runtime bound to a model */
 
 /* Parameters. Values are in the units of the LV2 ports (see ttl/heist.ttl). */
 typedef enum {
-	HEIST_PARAM_PITCH_SHIFT,   /* semitones, -24..24, default 0 */
-	HEIST_PARAM_LOUDNESS_SHIFT, /* dB, -24..24, default 0 */
-	HEIST_PARAM_HARMONIC_LEVEL, /* dB, -60..12, default 0 */
-	HEIST_PARAM_NOISE_LEVEL,    /* dB, -60..12, default 0 */
+	HEIST_PARAM_PITCH_SHIFT,     /* semitones, -24..24, default 0 */
+	HEIST_PARAM_LOUDNESS_SHIFT,  /* dB, -24..24, default 0 */
+	HEIST_PARAM_HARMONIC_LEVEL,  /* dB, -60..12, default 0 */
+	HEIST_PARAM_NOISE_LEVEL,     /* dB, -60..12, default 0 */
 	HEIST_PARAM_CONFIDENCE_GATE, /* 0..1, default 0.2 */
-	HEIST_PARAM_DRY_WET,        /* 0 (dry) .. 1 (wet), default 1 */
-	HEIST_PARAM_OUTPUT_GAIN,    /* dB, -60..24, default 0 */
-	HEIST_PARAM_ENABLED,        /* 0 = bypass (dry, latency-compensated), 1 = on */
-	HEIST_PARAM_STYLE_A,        /* style index, 0..n_styles-1 */
-	HEIST_PARAM_STYLE_B,        /* style index, 0..n_styles-1 */
-	HEIST_PARAM_MORPH,          /* 0 (style A) .. 1 (style B) */
+	HEIST_PARAM_DRY_WET,         /* 0 (dry) .. 1 (wet), default 1 */
+	HEIST_PARAM_OUTPUT_GAIN,     /* dB, -60..24, default 0 */
+	HEIST_PARAM_ENABLED,         /* 0 = bypass (dry, latency-compensated), 1 = on */
+	HEIST_PARAM_STYLE_A,         /* style index, 0..n_styles-1 */
+	HEIST_PARAM_STYLE_B,         /* style index, 0..n_styles-1 */
+	HEIST_PARAM_MORPH,           /* 0 (style A) .. 1 (style B) */
 	HEIST_PARAM_COUNT
 } heist_param;
 

@@ -4,17 +4,17 @@
 #include "heist.h"
 
 static const heist_param_info param_info[HEIST_PARAM_COUNT] = {
-	[HEIST_PARAM_PITCH_SHIFT] = {"pitch_shift", -24.0f, 24.0f, 0.0f},
-	[HEIST_PARAM_LOUDNESS_SHIFT] = {"loudness_shift", -24.0f, 24.0f, 0.0f},
-	[HEIST_PARAM_HARMONIC_LEVEL] = {"harmonic_level", -60.0f, 12.0f, 0.0f},
-	[HEIST_PARAM_NOISE_LEVEL] = {"noise_level", -60.0f, 12.0f, 0.0f},
-	[HEIST_PARAM_CONFIDENCE_GATE] = {"confidence_gate", 0.0f, 1.0f, 0.3f},
-	[HEIST_PARAM_DRY_WET] = {"dry_wet", 0.0f, 1.0f, 1.0f},
-	[HEIST_PARAM_OUTPUT_GAIN] = {"output_gain", -60.0f, 24.0f, 0.0f},
-	[HEIST_PARAM_ENABLED] = {"enabled", 0.0f, 1.0f, 1.0f},
-	[HEIST_PARAM_STYLE_A] = {"style_a", 0.0f, 255.0f, 0.0f},
-	[HEIST_PARAM_STYLE_B] = {"style_b", 0.0f, 255.0f, 0.0f},
-	[HEIST_PARAM_MORPH] = {"morph", 0.0f, 1.0f, 0.0f},
+    [HEIST_PARAM_PITCH_SHIFT] = {"pitch_shift", -24.0f, 24.0f, 0.0f},
+    [HEIST_PARAM_LOUDNESS_SHIFT] = {"loudness_shift", -24.0f, 24.0f, 0.0f},
+    [HEIST_PARAM_HARMONIC_LEVEL] = {"harmonic_level", -60.0f, 12.0f, 0.0f},
+    [HEIST_PARAM_NOISE_LEVEL] = {"noise_level", -60.0f, 12.0f, 0.0f},
+    [HEIST_PARAM_CONFIDENCE_GATE] = {"confidence_gate", 0.0f, 1.0f, 0.3f},
+    [HEIST_PARAM_DRY_WET] = {"dry_wet", 0.0f, 1.0f, 1.0f},
+    [HEIST_PARAM_OUTPUT_GAIN] = {"output_gain", -60.0f, 24.0f, 0.0f},
+    [HEIST_PARAM_ENABLED] = {"enabled", 0.0f, 1.0f, 1.0f},
+    [HEIST_PARAM_STYLE_A] = {"style_a", 0.0f, 255.0f, 0.0f},
+    [HEIST_PARAM_STYLE_B] = {"style_b", 0.0f, 255.0f, 0.0f},
+    [HEIST_PARAM_MORPH] = {"morph", 0.0f, 1.0f, 0.0f},
 };
 
 const heist_param_info *heist_param_get_info(heist_param p)

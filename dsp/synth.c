@@ -8,10 +8,9 @@
 
 #include "util.h"
 
-void heist_synth_harmonic_run(double *phase, float f0a, float f0b, const float *ha,
-                              const float *hb, uint32_t n_harm, double pos0, double ca,
-                              double inv_len, double sample_rate, double band_limit, float *out,
-                              uint32_t n)
+void heist_synth_harmonic_run(double *phase, float f0a, float f0b, const float *ha, const float *hb,
+                              uint32_t n_harm, double pos0, double ca, double inv_len,
+                              double sample_rate, double band_limit, float *out, uint32_t n)
 {
 	double p = *phase;
 	const double inv_rate = 1.0 / sample_rate;
@@ -58,10 +57,10 @@ uint32_t heist_synth_harmonic_render(const float *f0, const float *amps, uint32_
 		/* Samples n with ca <= n < cb. */
 		const uint32_t end = (uint32_t)ceil(cb);
 		if (end > n) {
-			heist_synth_harmonic_run(&phase, f0[k], f0[k + 1], amps + (size_t)k * n_harm,
-			                         amps + (size_t)(k + 1) * n_harm, n_harm, n, ca,
-			                         1.0 / (cb - ca), sample_rate, band_limit, out + n,
-			                         end - n);
+			heist_synth_harmonic_run(
+			    &phase, f0[k], f0[k + 1], amps + (size_t)k * n_harm,
+			    amps + (size_t)(k + 1) * n_harm, n_harm, n, ca, 1.0 / (cb - ca),
+			    sample_rate, band_limit, out + n, end - n);
 			n = end;
 		}
 	}

@@ -20,16 +20,14 @@ uint32_t heist_synth_harmonic_render(const float *f0, const float *amps, uint32_
                                      double band_limit, float *out);
 
 /* Filtered noise (the engine's definition; train/ implements the same):
- *   hop_n = 2^round(log2(sample_rate / 375)) samples (64 at 24 kHz, 128 at 48 kHz), grain length N = 2 hop_n;
- *   grain j is centred at sample j * hop_n and covers [(j-1) hop_n, (j+1) hop_n);
- *   its band magnitudes are the frame-clock noise magnitudes linearly
- *   interpolated at time j * hop_n; the response at bin i (f = i fs / N) is the
- *   linear interpolation of the NN bands placed at b * (model_rate / 2) / (NN - 1),
- *   zero above model_rate / 2;
- *   grain = w * irfft(rfft(u) * H) (unscaled inverse divided by N), u uniform
- *   in [-1, 1), w[n] = sin(pi (n + 0.5) / N) (power-complementary at 50 %);
- *   the sum of grains is scaled by sqrt(sample_rate / model_rate) so the noise
- *   density does not depend on the host rate. */
+ *   hop_n = 2^round(log2(sample_rate / 375)) samples (64 at 24 kHz, 128 at 48 kHz), grain length N
+ * = 2 hop_n; grain j is centred at sample j * hop_n and covers [(j-1) hop_n, (j+1) hop_n); its band
+ * magnitudes are the frame-clock noise magnitudes linearly interpolated at time j * hop_n; the
+ * response at bin i (f = i fs / N) is the linear interpolation of the NN bands placed at b *
+ * (model_rate / 2) / (NN - 1), zero above model_rate / 2; grain = w * irfft(rfft(u) * H) (unscaled
+ * inverse divided by N), u uniform in [-1, 1), w[n] = sin(pi (n + 0.5) / N) (power-complementary at
+ * 50 %); the sum of grains is scaled by sqrt(sample_rate / model_rate) so the noise density does
+ * not depend on the host rate. */
 uint32_t heist_synth_noise_hop(double sample_rate);
 
 /* Rendering pieces the engine drives. */
@@ -38,10 +36,9 @@ uint32_t heist_synth_noise_hop(double sample_rate);
  * linearly from frame a to frame b; sample i uses t = (pos0 + i - ca) * inv_len
  * where ca is frame a's centre and inv_len = 1 / (cb - ca), so a run split at
  * any point gives the same samples. *phase is in cycles and is carried over. */
-void heist_synth_harmonic_run(double *phase, float f0a, float f0b, const float *ha,
-                              const float *hb, uint32_t n_harm, double pos0, double ca,
-                              double inv_len, double sample_rate, double band_limit, float *out,
-                              uint32_t n);
+void heist_synth_harmonic_run(double *phase, float f0a, float f0b, const float *ha, const float *hb,
+                              uint32_t n_harm, double pos0, double ca, double inv_len,
+                              double sample_rate, double band_limit, float *out, uint32_t n);
 
 /* Filtered-noise generator (see above); allocated once, no allocation after. */
 typedef struct heist_noise heist_noise;

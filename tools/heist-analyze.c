@@ -41,12 +41,14 @@ int main(int argc, char **argv)
 			out_path = argv[++i];
 		} else if (!strcmp(argv[i], "--frame-rate") && i + 1 < argc) {
 			if (parse_float(argv[++i], 10.0f, 2000.0f, &frame_rate)) {
-				fprintf(stderr, "error: --frame-rate wants 10..2000, got '%s'\n", argv[i]);
+				fprintf(stderr, "error: --frame-rate wants 10..2000, got '%s'\n",
+				        argv[i]);
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "--lowest-pitch") && i + 1 < argc) {
 			if (parse_float(argv[++i], 20.0f, 1000.0f, &lowest)) {
-				fprintf(stderr, "error: --lowest-pitch wants 20..1000 Hz, got '%s'\n",
+				fprintf(stderr,
+				        "error: --lowest-pitch wants 20..1000 Hz, got '%s'\n",
 				        argv[i]);
 				return 2;
 			}

@@ -90,8 +90,10 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(a, "--param") && i + 1 < argc) {
-			if (n_params == 64 || parse_param(argv[++i], &params[n_params], &values[n_params])) {
-				fprintf(stderr, "error: bad --param '%s' (want NAME=VALUE; see --help)\n",
+			if (n_params == 64 ||
+			    parse_param(argv[++i], &params[n_params], &values[n_params])) {
+				fprintf(stderr,
+				        "error: bad --param '%s' (want NAME=VALUE; see --help)\n",
 				        argv[i]);
 				return 2;
 			}
@@ -178,7 +180,8 @@ int main(int argc, char **argv)
 		        secs, audio.sample_rate, model->name, cpu, cpu > 0 ? secs / cpu : 0.0,
 		        heist_engine_latency(engine),
 		        1000.0 * heist_engine_latency(engine) / audio.sample_rate,
-		        keep_latency ? ", kept in the output" : ", removed from the output", out_path);
+		        keep_latency ? ", kept in the output" : ", removed from the output",
+		        out_path);
 	}
 	free(in);
 	free(out);
