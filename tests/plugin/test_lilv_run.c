@@ -1,0 +1,279 @@
+/* The plugin run through lilv as a host would: instantiate at 44.1 and
+ * 48 kHz, connect every port, play a voiced input in varied block sizes, and
+ * check the output, the monitors and the reported latency. Also checks that
+ * in-place processing (in == out, lv2:inPlaceBroken is not declared) and a
+ * fixed block size give the same samples, and that bypass is the input
+ * delayed by exactly the reported latency.
+ * Run with LV2_PATH restricted to the build tree.
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lilv/lilv.h>
+#include <lv2/core/lv2.h>
+#include <lv2/urid/urid.h>
+
+#include "heist.h"
+#include "model.h"
+#include "ports.h"
+
+#define PI 3.14159265358979323846
+
+/* The test signal: a sawtooth at 220 Hz with a 5.5 Hz vibrato of +-0.25
+ * semitone, 0.5 peak (about -11 dBFS RMS), 2 s long. */
+#define F0_HZ 220.0
+#define VIBRATO_HZ 5.5
+#define VIBRATO_SEMITONES 0.25
+#define PEAK 0.5
+#define DURATION_S 2.0
+
+/* A working wet path renders at a level comparable to the input (about
+ * -11 dBFS RMS); -60 dBFS is 50 dB below that, so only a silent or broken
+ * path fails, whatever the model's exact gain. */
+#define MIN_OUTPUT_RMS 1e-3
+
+/* The vibrato moves the pitch by +-1.5 %; a further 1.5 % leaves room for the
+ * detector's error on a note it should track easily. */
+#define PITCH_TOLERANCE 0.03
+
+/* The design's block-size invariance bound (DESIGN.md). */
+#define SAME_OUTPUT_TOLERANCE 1e-6f
+
+/* Bypass is reached through a short crossfade from the engine's defaults
+ * (enabled) after activate(); it is over long before this. */
+#define BYPASS_SETTLE_S 0.25
+
+static const uint32_t block_sizes[] = {1, 37, 256, 4096, 100, 513, 64, 2048, 7, 1000};
+
+static int failures;
+
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "FAIL: " __VA_ARGS__);                                     \
+			fputc('\n', stderr);                                                       \
+			++failures;                                                                \
+		}                                                                                  \
+	} while (0)
+
+/* A minimal urid:map for the plugin (it maps only a few URIs). */
+#define MAX_URIDS 64
+static char urid_table[MAX_URIDS][128];
+static uint32_t n_urids;
+
+static LV2_URID map_uri(LV2_URID_Map_Handle handle, const char *uri)
+{
+	(void)handle;
+	for (uint32_t i = 0; i < n_urids; ++i) {
+		if (!strcmp(urid_table[i], uri)) {
+			return i + 1;
+		}
+	}
+	if (n_urids == MAX_URIDS || strlen(uri) >= sizeof(urid_table[0])) {
+		return 0;
+	}
+	strcpy(urid_table[n_urids], uri);
+	return ++n_urids;
+}
+
+static LV2_URID_Map map = {NULL, map_uri};
+static const LV2_Feature map_feature = {LV2_URID__map, &map};
+static const LV2_Feature *const features[] = {&map_feature, NULL};
+
+typedef struct {
+	const LilvPlugin *plugin;
+	LilvInstance *instance;
+	float controls[HEIST_PORT_COUNT];
+} host;
+
+static void generate(float *x, uint32_t n, double rate)
+{
+	double phase = 0.0;
+	for (uint32_t i = 0; i < n; ++i) {
+		const double t = i / rate;
+		const double semis = VIBRATO_SEMITONES * sin(2.0 * PI * VIBRATO_HZ * t);
+		const double f = F0_HZ * pow(2.0, semis / 12.0);
+		x[i] = (float)(PEAK * (2.0 * phase - 1.0));
+		phase += f / rate;
+		phase -= floor(phase);
+	}
+}
+
+/* Defaults on the control inputs; NaN on the outputs so that a port the
+ * plugin never writes shows. */
+static void set_default_controls(host *h)
+{
+	float def[HEIST_PORT_COUNT];
+	lilv_plugin_get_port_ranges_float(h->plugin, NULL, NULL, def);
+	for (uint32_t i = 0; i < HEIST_PORT_COUNT; ++i) {
+		h->controls[i] = i >= HEIST_PORT_PITCH_OUT ? NAN : def[i];
+	}
+	for (uint32_t i = HEIST_PORT_PITCH_SHIFT; i < HEIST_PORT_COUNT; ++i) {
+		lilv_instance_connect_port(h->instance, i, &h->controls[i]);
+	}
+}
+
+static int compare_floats(const void *a, const void *b)
+{
+	const float x = *(const float *)a;
+	const float y = *(const float *)b;
+	return (x > y) - (x < y);
+}
+
+/* Render n samples from in to out (which may be the same buffer), starting
+ * from activate(). With varied, block sizes cycle through block_sizes; else
+ * 256. Monitor pitch readings from the second half go into pitches. */
+static uint32_t render(host *h, const float *in, float *out, uint32_t n, bool varied,
+                       float *pitches)
+{
+	uint32_t n_pitches = 0;
+	uint32_t b = 0;
+	lilv_instance_activate(h->instance);
+	for (uint32_t pos = 0; pos < n;) {
+		uint32_t len =
+		    varied ? block_sizes[b++ % (sizeof(block_sizes) / sizeof(block_sizes[0]))]
+		           : 256;
+		len = len < n - pos ? len : n - pos;
+		/* The LV2 API takes a non-const pointer for inputs too. */
+		lilv_instance_connect_port(h->instance, HEIST_PORT_IN,
+		                           (void *)(uintptr_t)(in + pos));
+		lilv_instance_connect_port(h->instance, HEIST_PORT_OUT, out + pos);
+		lilv_instance_run(h->instance, len);
+		pos += len;
+		if (pitches && pos > n / 2) {
+			pitches[n_pitches++] = h->controls[HEIST_PORT_PITCH_OUT];
+		}
+	}
+	lilv_instance_deactivate(h->instance);
+	return n_pitches;
+}
+
+/* The latency the engine reports for the bundle's model at this rate. */
+static uint32_t engine_latency(const LilvPlugin *plugin, double rate)
+{
+	const LilvNode *bundle = lilv_plugin_get_bundle_uri(plugin);
+	char *dir = lilv_file_uri_parse(lilv_node_as_uri(bundle), NULL);
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/heist-default.hsm", dir);
+	lilv_free(dir);
+
+	char err[256] = "";
+	heist_model *model = heist_model_load(path, err, sizeof(err));
+	CHECK(model, "cannot load %s: %s", path, err);
+	const heist_config cfg = heist_config_default(rate);
+	heist_engine *e = model ? heist_engine_new(&cfg, model) : NULL;
+	const uint32_t latency = e ? heist_engine_latency(e) : 0;
+	heist_engine_free(e);
+	heist_model_free(model);
+	return latency;
+}
+
+static void test_rate(const LilvPlugin *plugin, double rate)
+{
+	const uint32_t n = (uint32_t)(DURATION_S * rate);
+	host h = {plugin, lilv_plugin_instantiate(plugin, rate, features), {0}};
+	CHECK(h.instance, "instantiate at %.0f Hz", rate);
+	if (!h.instance) {
+		return;
+	}
+	set_default_controls(&h);
+
+	float *x = malloc(n * sizeof(float));
+	float *y = malloc(n * sizeof(float));
+	float *z = malloc(n * sizeof(float));
+	float *pitches = malloc(n * sizeof(float));
+	if (!x || !y || !z || !pitches) {
+		abort();
+	}
+	generate(x, n, rate);
+
+	/* Separate buffers, varied blocks. */
+	const uint32_t n_pitches = render(&h, x, y, n, true, pitches);
+
+	const float latency_port = h.controls[HEIST_PORT_LATENCY];
+	const uint32_t latency = engine_latency(plugin, rate);
+	CHECK(isfinite(latency_port) && latency_port > 0.0f,
+	      "%.0f Hz: latency port %g is not positive", rate, (double)latency_port);
+	CHECK(latency_port == (float)latency, "%.0f Hz: latency port %g, engine says %u", rate,
+	      (double)latency_port, latency);
+
+	bool finite = true;
+	double sum2 = 0.0;
+	for (uint32_t i = 0; i < n; ++i) {
+		finite = finite && isfinite(y[i]);
+		if (i >= latency) {
+			sum2 += (double)y[i] * y[i];
+		}
+	}
+	const double rms = latency < n ? sqrt(sum2 / (n - latency)) : 0.0;
+	CHECK(finite, "%.0f Hz: non-finite output", rate);
+	CHECK(rms > MIN_OUTPUT_RMS, "%.0f Hz: output RMS %g (%.1f dBFS) is below %g", rate, rms,
+	      20.0 * log10(rms + 1e-30), MIN_OUTPUT_RMS);
+
+	qsort(pitches, n_pitches, sizeof(float), compare_floats);
+	const float median = n_pitches ? pitches[n_pitches / 2] : 0.0f;
+	CHECK(fabs(median - F0_HZ) <= PITCH_TOLERANCE * F0_HZ,
+	      "%.0f Hz: median monitored pitch %g Hz, expected %g Hz +- %g %%", rate,
+	      (double)median, F0_HZ, 100.0 * PITCH_TOLERANCE);
+	const float confidence = h.controls[HEIST_PORT_CONFIDENCE_OUT];
+	CHECK(confidence >= 0.0f && confidence <= 1.0f, "%.0f Hz: confidence %g outside 0..1", rate,
+	      (double)confidence);
+	CHECK(isfinite(h.controls[HEIST_PORT_LOUDNESS_OUT]), "%.0f Hz: loudness not finite", rate);
+
+	/* In place, fixed blocks, after a re-activation: the same samples. */
+	memcpy(z, x, n * sizeof(float));
+	render(&h, z, z, n, false, NULL);
+	float max_diff = 0.0f;
+	for (uint32_t i = 0; i < n; ++i) {
+		const float d = fabsf(z[i] - y[i]);
+		max_diff = d > max_diff || isnan(d) ? d : max_diff;
+	}
+	CHECK(max_diff <= SAME_OUTPUT_TOLERANCE,
+	      "%.0f Hz: in-place/fixed-block output differs by %g from varied blocks", rate,
+	      (double)max_diff);
+
+	/* Bypass: the input delayed by the reported latency. */
+	h.controls[HEIST_PORT_ENABLED] = 0.0f;
+	render(&h, x, z, n, true, NULL);
+	h.controls[HEIST_PORT_ENABLED] = 1.0f;
+	float max_bypass_diff = 0.0f;
+	for (uint32_t i = (uint32_t)(BYPASS_SETTLE_S * rate); i < n; ++i) {
+		const float dry = i >= latency ? x[i - latency] : 0.0f;
+		const float d = fabsf(z[i] - dry);
+		max_bypass_diff = d > max_bypass_diff || isnan(d) ? d : max_bypass_diff;
+	}
+	CHECK(max_bypass_diff <= SAME_OUTPUT_TOLERANCE,
+	      "%.0f Hz: bypass differs by %g from the input delayed by %u", rate,
+	      (double)max_bypass_diff, latency);
+
+	printf("%.0f Hz: latency %u, RMS %.1f dBFS, median pitch %.1f Hz, "
+	       "in-place diff %g, bypass diff %g\n",
+	       rate, latency, 20.0 * log10(rms + 1e-30), (double)median, (double)max_diff,
+	       (double)max_bypass_diff);
+
+	free(pitches);
+	free(z);
+	free(y);
+	free(x);
+	lilv_instance_free(h.instance);
+}
+
+int main(void)
+{
+	LilvWorld *world = lilv_world_new();
+	lilv_world_load_all(world);
+	LilvNode *uri = lilv_new_uri(world, HEIST_URI);
+	const LilvPlugin *plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);
+	CHECK(plugin, "<%s> not found on LV2_PATH", HEIST_URI);
+	if (plugin) {
+		test_rate(plugin, 44100.0);
+		test_rate(plugin, 48000.0);
+	}
+	lilv_node_free(uri);
+	lilv_world_free(world);
+	return failures ? 1 : 0;
+}
