@@ -17,6 +17,10 @@
 #include <lv2/core/lv2.h>
 #include <lv2/urid/urid.h>
 
+#ifdef __SSE__
+#include <xmmintrin.h>
+#endif
+
 #include "heist.h"
 #include "model.h"
 #include "ports.h"
@@ -46,6 +50,9 @@
 /* Bypass is reached through a short crossfade from the engine's defaults
  * (enabled) after activate(); it is over long before this. */
 #define BYPASS_SETTLE_S 0.25
+
+/* Long enough for every smoothed parameter to reach its target. */
+#define PORT_MAPPING_S 0.5
 
 static const uint32_t block_sizes[] = {1, 37, 256, 4096, 100, 513, 64, 2048, 7, 1000};
 
@@ -117,11 +124,30 @@ static void set_default_controls(host *h)
 	}
 }
 
+/* The host's floating-point mode, less the sticky exception flags: run()
+ * may switch on flush-to-zero but must restore it before returning. */
+static unsigned fp_mode(void)
+{
+#ifdef __SSE__
+	return _mm_getcsr() & ~0x3Fu;
+#else
+	return 0;
+#endif
+}
+
 static int compare_floats(const void *a, const void *b)
 {
 	const float x = *(const float *)a;
 	const float y = *(const float *)b;
 	return (x > y) - (x < y);
+}
+
+/* run(), checking that it leaves the host's floating-point mode as it was. */
+static void run_checked(host *h, uint32_t n)
+{
+	const unsigned mode = fp_mode();
+	lilv_instance_run(h->instance, n);
+	CHECK(fp_mode() == mode, "run() left the FP mode at %#x (was %#x)", fp_mode(), mode);
 }
 
 /* Render n samples from in to out (which may be the same buffer), starting
@@ -133,6 +159,7 @@ static uint32_t render(host *h, const float *in, float *out, uint32_t n, bool va
 	uint32_t n_pitches = 0;
 	uint32_t b = 0;
 	lilv_instance_activate(h->instance);
+	run_checked(h, 0); /* allowed, and must change nothing */
 	for (uint32_t pos = 0; pos < n;) {
 		uint32_t len =
 		    varied ? block_sizes[b++ % (sizeof(block_sizes) / sizeof(block_sizes[0]))]
@@ -142,7 +169,7 @@ static uint32_t render(host *h, const float *in, float *out, uint32_t n, bool va
 		lilv_instance_connect_port(h->instance, HEIST_PORT_IN,
 		                           (void *)(uintptr_t)(in + pos));
 		lilv_instance_connect_port(h->instance, HEIST_PORT_OUT, out + pos);
-		lilv_instance_run(h->instance, len);
+		run_checked(h, len);
 		pos += len;
 		if (pitches && pos > n / 2) {
 			pitches[n_pitches++] = h->controls[HEIST_PORT_PITCH_OUT];
@@ -152,8 +179,8 @@ static uint32_t render(host *h, const float *in, float *out, uint32_t n, bool va
 	return n_pitches;
 }
 
-/* The latency the engine reports for the bundle's model at this rate. */
-static uint32_t engine_latency(const LilvPlugin *plugin, double rate)
+/* The model the bundle ships, loaded directly. */
+static heist_model *load_bundle_model(const LilvPlugin *plugin)
 {
 	const LilvNode *bundle = lilv_plugin_get_bundle_uri(plugin);
 	char *dir = lilv_file_uri_parse(lilv_node_as_uri(bundle), NULL);
@@ -164,12 +191,102 @@ static uint32_t engine_latency(const LilvPlugin *plugin, double rate)
 	char err[256] = "";
 	heist_model *model = heist_model_load(path, err, sizeof(err));
 	CHECK(model, "cannot load %s: %s", path, err);
+	return model;
+}
+
+/* The latency the engine reports for the bundle's model at this rate. */
+static uint32_t engine_latency(const LilvPlugin *plugin, double rate)
+{
+	heist_model *model = load_bundle_model(plugin);
 	const heist_config cfg = heist_config_default(rate);
 	heist_engine *e = model ? heist_engine_new(&cfg, model) : NULL;
 	const uint32_t latency = e ? heist_engine_latency(e) : 0;
 	heist_engine_free(e);
 	heist_model_free(model);
 	return latency;
+}
+
+/* Each control input drives its own parameter, written out independently of
+ * the plugin's switch. */
+static const struct {
+	heist_port port;
+	heist_param param;
+} control_map[] = {
+    {HEIST_PORT_PITCH_SHIFT, HEIST_PARAM_PITCH_SHIFT},
+    {HEIST_PORT_LOUDNESS_SHIFT, HEIST_PARAM_LOUDNESS_SHIFT},
+    {HEIST_PORT_HARMONIC_LEVEL, HEIST_PARAM_HARMONIC_LEVEL},
+    {HEIST_PORT_NOISE_LEVEL, HEIST_PARAM_NOISE_LEVEL},
+    {HEIST_PORT_CONFIDENCE_GATE, HEIST_PARAM_CONFIDENCE_GATE},
+    {HEIST_PORT_DRY_WET, HEIST_PARAM_DRY_WET},
+    {HEIST_PORT_OUTPUT_GAIN, HEIST_PARAM_OUTPUT_GAIN},
+    {HEIST_PORT_ENABLED, HEIST_PARAM_ENABLED},
+};
+#define N_CONTROLS (sizeof(control_map) / sizeof(control_map[0]))
+
+/* The engine driven directly as the plugin should drive it: all parameters
+ * at their defaults except one, set before each 256-frame block, with
+ * flush-to-zero on as in run(). */
+static void render_engine(const heist_model *model, double rate, heist_param changed, float value,
+                          const float *in, float *out, uint32_t n)
+{
+	const heist_config cfg = heist_config_default(rate);
+	heist_engine *e = heist_engine_new(&cfg, model);
+	if (!e) {
+		CHECK(false, "heist_engine_new at %.0f Hz", rate);
+		return;
+	}
+	heist_engine_reset(e);
+#ifdef __SSE__
+	const unsigned saved = _mm_getcsr();
+	_mm_setcsr(saved | 0x8040u); /* FTZ | DAZ */
+#endif
+	for (uint32_t pos = 0; pos < n; pos += 256) {
+		for (size_t i = 0; i < N_CONTROLS; ++i) {
+			const heist_param p = control_map[i].param;
+			heist_engine_set_param(e, p,
+			                       p == changed ? value : heist_param_get_info(p)->def);
+		}
+		heist_engine_process(e, in + pos, out + pos, n - pos < 256 ? n - pos : 256);
+	}
+#ifdef __SSE__
+	_mm_setcsr(saved);
+#endif
+	heist_engine_free(e);
+}
+
+/* Each control port, moved off its default, gives what the engine gives with
+ * the corresponding parameter moved: catches miswired or unforwarded ports. */
+static void test_port_mapping(host *h, double rate, const float *x, float *y, float *z, uint32_t n)
+{
+	heist_model *model = load_bundle_model(h->plugin);
+	if (!model) {
+		return;
+	}
+	for (size_t i = 0; i < N_CONTROLS; ++i) {
+		const heist_param_info *info = heist_param_get_info(control_map[i].param);
+		/* Three quarters up the range: off the default for every parameter
+		 * (checked below); 0 (off) for the toggle. */
+		const float value = control_map[i].port == HEIST_PORT_ENABLED
+		                        ? 0.0f
+		                        : info->min + 0.75f * (info->max - info->min);
+		CHECK(value != info->def, "%s: test value is the default", info->symbol);
+
+		set_default_controls(h);
+		h->controls[control_map[i].port] = value;
+		render(h, x, y, n, false, NULL);
+		render_engine(model, rate, control_map[i].param, value, x, z, n);
+
+		float max_diff = 0.0f;
+		for (uint32_t k = 0; k < n; ++k) {
+			const float d = fabsf(y[k] - z[k]);
+			max_diff = d > max_diff || isnan(d) ? d : max_diff;
+		}
+		CHECK(max_diff <= SAME_OUTPUT_TOLERANCE,
+		      "%.0f Hz: %s = %g through the plugin differs by %g from the engine", rate,
+		      info->symbol, (double)value, (double)max_diff);
+	}
+	set_default_controls(h);
+	heist_model_free(model);
 }
 
 static void test_rate(const LilvPlugin *plugin, double rate)
@@ -249,6 +366,35 @@ static void test_rate(const LilvPlugin *plugin, double rate)
 	CHECK(max_bypass_diff <= SAME_OUTPUT_TOLERANCE,
 	      "%.0f Hz: bypass differs by %g from the input delayed by %u", rate,
 	      (double)max_bypass_diff, latency);
+
+	/* Unconnected control inputs read as their defaults. */
+	for (uint32_t i = HEIST_PORT_PITCH_SHIFT; i <= HEIST_PORT_ENABLED; ++i) {
+		lilv_instance_connect_port(h.instance, i, NULL);
+	}
+	render(&h, x, z, n, true, NULL);
+	CHECK(!memcmp(y, z, n * sizeof(float)),
+	      "%.0f Hz: unconnected controls do not give the default output", rate);
+
+	/* Out-of-range and non-finite controls are clamped or ignored. */
+	set_default_controls(&h);
+	h.controls[HEIST_PORT_PITCH_SHIFT] = 1e9f;
+	h.controls[HEIST_PORT_LOUDNESS_SHIFT] = -INFINITY;
+	h.controls[HEIST_PORT_HARMONIC_LEVEL] = NAN;
+	h.controls[HEIST_PORT_NOISE_LEVEL] = 1e30f;
+	h.controls[HEIST_PORT_CONFIDENCE_GATE] = -5.0f;
+	h.controls[HEIST_PORT_DRY_WET] = 7.0f;
+	h.controls[HEIST_PORT_OUTPUT_GAIN] = NAN;
+	h.controls[HEIST_PORT_ENABLED] = NAN;
+	render(&h, x, z, n, true, NULL);
+	bool wild_finite = true;
+	for (uint32_t i = 0; i < n; ++i) {
+		wild_finite = wild_finite && isfinite(z[i]);
+	}
+	CHECK(wild_finite, "%.0f Hz: non-finite output with out-of-range controls", rate);
+	CHECK(h.controls[HEIST_PORT_LATENCY] == (float)latency,
+	      "%.0f Hz: latency changed with the controls", rate);
+
+	test_port_mapping(&h, rate, x, y, z, (uint32_t)(PORT_MAPPING_S * rate));
 
 	printf("%.0f Hz: latency %u, RMS %.1f dBFS, median pitch %.1f Hz, "
 	       "in-place diff %g, bypass diff %g\n",
