@@ -26,7 +26,7 @@ typedef enum {
 	HEIST_PARAM_LOUDNESS_SHIFT,  /* dB, -24..24, default 0 */
 	HEIST_PARAM_HARMONIC_LEVEL,  /* dB, -60..12, default 0 */
 	HEIST_PARAM_NOISE_LEVEL,     /* dB, -60..12, default 0 */
-	HEIST_PARAM_CONFIDENCE_GATE, /* 0..1, default 0.2 */
+	HEIST_PARAM_CONFIDENCE_GATE, /* 0..1, default 0.3 */
 	HEIST_PARAM_DRY_WET,         /* 0 (dry) .. 1 (wet), default 1 */
 	HEIST_PARAM_OUTPUT_GAIN,     /* dB, -60..24, default 0 */
 	HEIST_PARAM_ENABLED,         /* 0 = bypass (dry, latency-compensated), 1 = on */
