@@ -17,6 +17,8 @@
 #define YIN_THRESHOLD 0.15
 /* Mean square below this (-100 dBFS) is silence: no pitch is reported. */
 #define SILENCE_POWER 1e-10
+#define OCTAVE_RATIO 0.2
+#define OCTAVE_CHECK_MIN 0.03
 
 struct heist_analysis {
 	double sample_rate;
@@ -188,6 +190,50 @@ static double refine_period(const double *d, uint32_t tau, uint32_t tau_max)
 	return tau + off;
 }
 
+/* Depth of the dip at tau between the samples: the vertex of the parabola
+ * through its neighbours. Integer lags miss a short period's true dip by up
+ * to half a sample, which at 1.4 kHz leaves d' near 0.03 while a multiple
+ * that happens to fall on an integer reads near 0. */
+static double dip_depth(const double *d, uint32_t tau, uint32_t tau_max)
+{
+	if (tau < 1 || tau >= tau_max) {
+		return d[tau];
+	}
+	const double l = d[tau - 1], c = d[tau], r = d[tau + 1], den = l - 2.0 * c + r;
+	if (den <= 0.0) {
+		return c;
+	}
+	const double v = c - (l - r) * (l - r) / (8.0 * den);
+	return v < 0.0 ? 0.0 : v;
+}
+
+/* YIN's first dip lands on half the period when the odd harmonics are weak
+ * (a sung "ah" whose first formant lifts the second harmonic, FluidR3's
+ * bassoon): the true period then shows a far deeper dip at twice (or three
+ * times) the chosen lag. A truly periodic signal's dips at multiples are no
+ * deeper, and with vibrato or glides shallower. */
+static uint32_t prefer_true_period(const double *d, uint32_t tau, uint32_t tau_max)
+{
+	uint32_t best = tau;
+	for (uint32_t mult = 2; mult <= 3; ++mult) {
+		const uint32_t centre = mult * tau, reach = centre / 50 + 1;
+		if (centre + reach > tau_max) {
+			break;
+		}
+		uint32_t m = centre - reach;
+		for (uint32_t t = m + 1; t <= centre + reach; ++t) {
+			if (d[t] < d[m]) {
+				m = t;
+			}
+		}
+		const double here = dip_depth(d, best, tau_max);
+		if (dip_depth(d, m, tau_max) < OCTAVE_RATIO * here && here > OCTAVE_CHECK_MIN) {
+			best = m;
+		}
+	}
+	return best;
+}
+
 heist_features heist_analysis_frame(heist_analysis *a, const float *seg)
 {
 	const uint32_t n = a->span, w = a->width, tmax = a->tau_max, nb = n / 2 + 1;
@@ -252,6 +298,7 @@ heist_features heist_analysis_frame(heist_analysis *a, const float *seg)
 			}
 		}
 	}
+	best = prefer_true_period(d, best, tmax);
 	const double period = refine_period(d, best, tmax);
 	double conf = 1.0 - d[best];
 	conf = conf < 0.0 ? 0.0 : conf > 1.0 ? 1.0 : conf;

@@ -28,7 +28,7 @@ INSTRUMENTS = [
 ]
 # Left out, with reasons (reported by the tool, not scored): FluidR3's bassoon
 # has notes whose fundamental sits 20 dB under a strong even-harmonic series,
-# so their period is ambiguous at half (YIN reads the octave above: ~94 % of
+# so their period is ambiguous at half (read an octave high: 86-95 % of
 # frames within 50 cents); the choir is an ensemble of detuned voices with no
 # single f0.
 
