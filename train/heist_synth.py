@@ -31,18 +31,21 @@ def harmonic_amplitudes(amplitude: torch.Tensor, distribution: torch.Tensor, f0:
     amplitude [...], distribution [..., NH], f0 [...] in Hz, limit in Hz.
     The rule, which the C engine must copy exactly:
 
-        m_h = 1 if h * f0 < limit else 0            (h = 1 .. NH)
+        m_h = 1 if f0 > 0 and h * f0 < limit else 0      (h = 1 .. NH)
         s   = sum_h distribution_h * m_h
-        a_h = amplitude * distribution_h * m_h / max(s, 1e-7)
+        a_h = amplitude * distribution_h * m_h / s        (0 if s = 0)
 
-    In training limit = model sample_rate / 2 (12000 Hz). The engine passes
-    the limit it synthesises with (the model's Nyquist, or the host's Nyquist
-    if that is lower), and f0 is the frame's f0 (after any pitch shift).
-    When f0 = 0 nothing is masked (and the harmonic bank is silent anyway).
+    (Written as / max(s, 1e-7): every distribution_h >= 1e-7 by exp_sigmoid,
+    so s is either 0 or >= 1e-7 and both forms agree.) In training limit =
+    model sample_rate / 2 (12000 Hz). The engine passes the limit it
+    synthesises with (min of the model's and the host's Nyquist), and f0 is
+    the frame's f0 after any pitch shift. f0 = 0 (nothing voiced yet) silences
+    every harmonic.
     """
     nh = distribution.shape[-1]
     h = torch.arange(1, nh + 1, dtype=distribution.dtype, device=distribution.device)
-    mask = (h * f0.unsqueeze(-1) < limit).to(distribution.dtype)
+    f0e = f0.unsqueeze(-1)
+    mask = ((f0e > 0) & (h * f0e < limit)).to(distribution.dtype)
     d = distribution * mask
     s = d.sum(-1, keepdim=True).clamp_min(NORM_EPS)
     return amplitude.unsqueeze(-1) * d / s
@@ -53,7 +56,8 @@ def harmonic_amplitudes_np(amplitude: np.ndarray, distribution: np.ndarray, f0: 
     """numpy float64 twin of harmonic_amplitudes (for the references)."""
     nh = distribution.shape[-1]
     h = np.arange(1, nh + 1, dtype=np.float64)
-    mask = (h * np.asarray(f0, np.float64)[..., None] < limit).astype(np.float64)
+    f0e = np.asarray(f0, np.float64)[..., None]
+    mask = ((f0e > 0) & (h * f0e < limit)).astype(np.float64)
     d = np.asarray(distribution, np.float64) * mask
     s = np.maximum(d.sum(-1, keepdims=True), NORM_EPS)
     return np.asarray(amplitude, np.float64)[..., None] * d / s
@@ -72,7 +76,8 @@ def harmonic_render_ref(f0: np.ndarray, amps: np.ndarray, sample_rate: float, fr
     f0(n) and a_h(n) are linear between frames k and k+1 with
     t = (n - c_k) / (c_(k+1) - c_k). Phase in cycles p(0) = 0,
     p(n + 1) = p(n) + f0(n) / sample_rate. out[n] = sum_h a_h(n) sin(2 pi h p(n)),
-    harmonics with h f0(n) >= band_limit silenced. Renders n < c_(K-1).
+    harmonics with h f0(n) >= band_limit silenced (all of them where
+    f0(n) <= 0). Renders n < c_(K-1).
     """
     f0 = np.asarray(f0, np.float64)
     amps = np.asarray(amps, np.float64)
@@ -86,12 +91,12 @@ def harmonic_render_ref(f0: np.ndarray, amps: np.ndarray, sample_rate: float, fr
     k = np.searchsorted(c, n, side="right") - 1
     k = np.clip(k, 0, K - 2)
     t = (n - c[k]) / (c[k + 1] - c[k])
-    f0n = f0[k] * (1 - t) + f0[k + 1] * t
-    an = amps[k] * (1 - t)[:, None] + amps[k + 1] * t[:, None]
+    f0n = f0[k] + (f0[k + 1] - f0[k]) * t
+    an = amps[k] + (amps[k + 1] - amps[k]) * t[:, None]
     p = np.concatenate([[0.0], np.cumsum(f0n / sample_rate)[:-1]])
     p = p - np.floor(p)
     h = np.arange(1, nh + 1, dtype=np.float64)
-    mask = h[None, :] * f0n[:, None] < band_limit
+    mask = (f0n[:, None] > 0) & (h[None, :] * f0n[:, None] < band_limit)
     s = np.sin(2 * np.pi * p[:, None] * h[None, :])
     return (an * s * mask).sum(1)
 
@@ -115,8 +120,11 @@ def harmonic_render(f0: torch.Tensor, amps: torch.Tensor, hop: int, sample_rate:
         c2 = 2 * torch.cos(2 * math.pi * p)
         # harmonic-major [NH, B, N]: sin(h w) by the Chebyshev recurrence
         # sin((h+1) w) = 2 cos(w) sin(h w) - sin((h-1) w), each harmonic silenced
-        # where h * f0(n) >= band_limit (compared in float64 like the reference)
+        # where h * f0(n) >= band_limit or f0(n) <= 0 (compared in float64 like
+        # the reference)
         S = torch.empty(nh, B, p.shape[1], dtype=torch.float32)
+        s1 = s1 * (f0n > 0).to(torch.float32)
+        c2 = c2 * (f0n > 0).to(torch.float32)
         torch.mul(s1, (f0n < band_limit).to(torch.float32), out=S[0])
         prev2 = torch.zeros_like(s1)
         prev1 = s1
