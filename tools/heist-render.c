@@ -6,6 +6,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef __SSE__
+#include <xmmintrin.h>
+#endif
+
 #include "audio_io.h"
 #include "heist.h"
 #include "model.h"
@@ -159,6 +163,12 @@ int main(int argc, char **argv)
 	memcpy(in, audio.samples, audio.frames * sizeof(float));
 	const int on_tty = !quiet && isatty(STDERR_FILENO);
 	const clock_t t0 = clock();
+#ifdef __SSE__
+	/* The plugin runs with denormals flushed (FTZ | DAZ) inside run(); so does
+	 * the renderer, so that both give the same samples. */
+	const unsigned int saved_csr = _mm_getcsr();
+	_mm_setcsr(saved_csr | 0x8040u);
+#endif
 	for (size_t done = 0; done < total;) {
 		const size_t n = total - done < (size_t)block ? total - done : (size_t)block;
 		heist_engine_process(engine, in + done, out + done, (uint32_t)n);
@@ -167,6 +177,9 @@ int main(int argc, char **argv)
 			progress((double)done, (double)total, on_tty);
 		}
 	}
+#ifdef __SSE__
+	_mm_setcsr(saved_csr);
+#endif
 	const double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
 	if (on_tty) {
 		fprintf(stderr, "\n");
