@@ -36,6 +36,19 @@ harm_ref_RATE.bin (RATE = 24000, 44100, 48000)
     the definition of heist_synth_harmonic_render (frame clock
     c_k = k * sample_rate / frame_rate).
 
+noise_ref_RATE.bin (RATE = 24000, 48000): the filtered noise is random, so
+it is compared statistically (power spectral density of a long render with
+constant band magnitudes)
+    0   8  magic "HSTREFS1"
+    8   4  u32 n_bands        12  4  u32 n_fft (PSD segment)
+    16  4  u32 n_patterns     20  4  u32 n_samples (rendered per pattern)
+    24  8  f64 sample_rate    32  8  f64 model_rate
+    40     per pattern: f32 mags[n_bands], f32 psd[n_fft / 2 + 1]
+    psd: the first 2 * hop_n samples are dropped (the grain before sample 0
+    is missing in a render that starts there); segments of n_fft samples with
+    a hop of n_fft / 2, periodic Hann window w; psd[i] = mean over segments of
+    |rfft(w * segment)[i]|^2 / sum(w^2). Computed from heist_synth.noise_render.
+
 The script also checks the training code against these references (torch
 float32 network, torch harmonic bank at 24 kHz) and fails if they disagree.
 """
@@ -53,9 +66,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from export import load_net, write_hsm  # noqa: E402
 from heist_model import HeistNet, ModelConfig, scale_features, to_numpy_tensors  # noqa: E402
-from heist_synth import harmonic_amplitudes_np, harmonic_render, harmonic_render_ref  # noqa: E402
+from heist_synth import (harmonic_amplitudes_np, harmonic_render, harmonic_render_ref,  # noqa: E402
+                         noise_hop, noise_render)
 
 RATES = (24000.0, 44100.0, 48000.0)
+NOISE_RATES = (24000.0, 48000.0)
+NOISE_SECONDS = 40.0
 
 
 def random_model(path: str, seed: int = 7) -> None:
@@ -164,6 +180,44 @@ def write_harm_ref(path: str, f0, amps, audio, sample_rate, frame_rate, band_lim
         f.write(np.ascontiguousarray(audio, "<f4").tobytes())
 
 
+def psd(x: np.ndarray, n_fft: int) -> np.ndarray:
+    """Welch PSD as documented above (x already trimmed)."""
+    w = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)
+    hop = n_fft // 2
+    n_seg = (len(x) - n_fft) // hop + 1
+    idx = np.arange(n_seg)[:, None] * hop + np.arange(n_fft)[None, :]
+    spec = np.abs(np.fft.rfft(x[idx].astype(np.float64) * w, axis=1)) ** 2
+    return spec.mean(axis=0) / np.sum(w * w)
+
+
+def noise_patterns(n_bands: int) -> np.ndarray:
+    b = np.arange(n_bands)
+    rng = np.random.default_rng(5)
+    smooth = np.convolve(rng.random(n_bands + 6), np.ones(7) / 7, mode="valid")[:n_bands]
+    return np.stack([np.full(n_bands, 0.05), 0.2 * np.exp(-b / (n_bands / 6)),
+                     0.01 + 0.3 * smooth]).astype(np.float32)
+
+
+def write_noise_ref(outdir: str, cfg: ModelConfig) -> None:
+    pats = noise_patterns(cfg.n_noise)
+    for rate in NOISE_RATES:
+        hop = noise_hop(rate)
+        n_fft = int(round(256 * rate / 24000))  # 93.75 Hz bins at every rate
+        n = int(NOISE_SECONDS * rate) // hop * hop
+        K = int(np.ceil(n * cfg.frame_rate / rate)) + 2
+        g = torch.Generator().manual_seed(11)
+        with open(os.path.join(outdir, f"noise_ref_{int(rate)}.bin"), "wb") as f:
+            f.write(b"HSTREFS1" + struct.pack("<IIII", cfg.n_noise, n_fft, len(pats), n))
+            f.write(struct.pack("<dd", rate, cfg.sample_rate))
+            for p in pats:
+                mags = torch.from_numpy(p)[None, None, :].expand(1, K, cfg.n_noise).contiguous()
+                with torch.no_grad():
+                    y = noise_render(mags, cfg.frame_rate, rate, cfg.sample_rate, n, g)[0].numpy()
+                f.write(np.ascontiguousarray(p, "<f4").tobytes())
+                f.write(np.ascontiguousarray(psd(y[2 * hop:], n_fft), "<f4").tobytes())
+        print(f"noise {rate:.0f} Hz: {len(pats)} patterns x {n} samples, PSD over {n_fft}-point segments")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model", nargs="?", help=".hsm file (omit with --random)")
@@ -224,6 +278,7 @@ def main() -> None:
             if err > 1e-4:
                 sys.exit(msg + " — training synth disagrees with the reference")
         print(msg)
+    write_noise_ref(a.outdir, cfg)
 
 
 if __name__ == "__main__":

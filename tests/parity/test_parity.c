@@ -4,7 +4,9 @@
  *
  *   test_parity MODEL.hsm REFDIR
  *
- * REFDIR holds net_ref.bin and harm_ref_{24000,44100,48000}.bin. */
+ * REFDIR holds net_ref.bin, harm_ref_{24000,44100,48000}.bin and
+ * noise_ref_{24000,48000}.bin. */
+#include <kiss_fftr.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +28,17 @@
 /* DESIGN.md: harmonic synthesis within 1e-4 of full scale (1.0). The
  * reference is double; float32 output rounding alone is ~6e-8. */
 #define HARM_TOL 1e-4
+
+/* Filtered noise is random: its PSD (5-bin average) must match the training
+ * code's. Each side averages ~7500 (24 kHz) Welch segments: ~1.4 % standard
+ * error per bin, ~0.8 % over 5 bins, ~1.1 % for the difference of two
+ * estimates; 6 % is over 5 sigma. Bins the model leaves empty (above its
+ * Nyquist) only need to stay below 1e-3 of the peak (window leakage). */
+#define NOISE_REL_TOL 0.06
+#define NOISE_FLOOR 1e-3
+#define NOISE_SMOOTH 5
+
+static const double PI = 3.14159265358979323846;
 
 static int failures;
 
@@ -277,6 +290,140 @@ static void test_harmonic(const char *dir, const char *rate)
 	free(r.data);
 }
 
+/* Welch PSD as train/make_reference.py documents it. */
+static int welch(const float *x, size_t n, uint32_t n_fft, double *psd)
+{
+	kiss_fftr_cfg cfg = kiss_fftr_alloc((int)n_fft, 0, NULL, NULL);
+	float *seg = malloc(n_fft * sizeof *seg);
+	float *w = malloc(n_fft * sizeof *w);
+	kiss_fft_cpx *spec = malloc((n_fft / 2 + 1) * sizeof *spec);
+	if (!cfg || !seg || !w || !spec) {
+		kiss_fftr_free(cfg);
+		free(seg);
+		free(w);
+		free(spec);
+		return -1;
+	}
+	double wsum = 0.0;
+	for (uint32_t i = 0; i < n_fft; ++i) {
+		w[i] = (float)(0.5 - 0.5 * cos(2.0 * PI * i / n_fft));
+		wsum += (double)w[i] * w[i];
+	}
+	memset(psd, 0, (n_fft / 2 + 1) * sizeof *psd);
+	size_t n_seg = 0;
+	for (size_t start = 0; start + n_fft <= n; start += n_fft / 2, ++n_seg) {
+		for (uint32_t i = 0; i < n_fft; ++i) {
+			seg[i] = x[start + i] * w[i];
+		}
+		kiss_fftr(cfg, seg, spec);
+		for (uint32_t i = 0; i <= n_fft / 2; ++i) {
+			psd[i] += (double)spec[i].r * spec[i].r + (double)spec[i].i * spec[i].i;
+		}
+	}
+	for (uint32_t i = 0; i <= n_fft / 2; ++i) {
+		psd[i] /= (double)n_seg * wsum;
+	}
+	kiss_fftr_free(cfg);
+	free(seg);
+	free(w);
+	free(spec);
+	return 0;
+}
+
+static double smoothed(const double *p, uint32_t nb, uint32_t i)
+{
+	const uint32_t lo = i >= NOISE_SMOOTH / 2 ? i - NOISE_SMOOTH / 2 : 0;
+	const uint32_t hi = i + NOISE_SMOOTH / 2 < nb ? i + NOISE_SMOOTH / 2 : nb - 1;
+	double s = 0.0;
+	for (uint32_t j = lo; j <= hi; ++j) {
+		s += p[j];
+	}
+	return s / (hi - lo + 1);
+}
+
+static void test_noise(const char *dir, const char *rate)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/noise_ref_%s.bin", dir, rate);
+	reader r;
+	if (read_file(path, &r) != 0 || check_magic(&r, "HSTREFS1", path) != 0) {
+		++failures;
+		free(r.data);
+		return;
+	}
+	const uint32_t NN = get_u32(&r), n_fft = get_u32(&r);
+	uint32_t n_pat = get_u32(&r);
+	const uint32_t n = get_u32(&r);
+	const double fs = get_f64(&r), model_rate = get_f64(&r);
+	const uint32_t nb = n_fft / 2 + 1, hop = heist_synth_noise_hop(fs);
+	float *x = malloc((size_t)n * sizeof *x);
+	double *got = malloc(nb * sizeof *got);
+	double *want = malloc(nb * sizeof *want);
+	heist_noise *nz = heist_noise_new(fs, NN);
+	if (r.bad || !x || !got || !want || !nz || n < 4 * hop || n_fft < 8) {
+		fprintf(stderr, "%s: bad header or out of memory\n", path);
+		++failures;
+		n_pat = 0;
+	}
+	for (uint32_t p = 0; p < n_pat; ++p) {
+		float *mags = get_f32s(&r, NN);
+		for (uint32_t i = 0; i < nb; ++i) {
+			want[i] = get_f32(&r);
+		}
+		if (r.bad) {
+			fprintf(stderr, "%s: short file\n", path);
+			++failures;
+			free(mags);
+			break;
+		}
+		heist_noise_reset(nz);
+		heist_noise_set_bands(nz, NN, model_rate);
+		/* Segment [m hop, (m+1) hop) is complete once the grain starting
+		 * there is added (the one starting a hop earlier came before). */
+		for (uint32_t m = 0; m < n / hop; ++m) {
+			heist_noise_grain(nz, (uint64_t)m * hop, mags);
+			for (uint32_t i = 0; i < hop; ++i) {
+				x[(size_t)m * hop + i] =
+				    heist_noise_take(nz, (uint64_t)m * hop + i);
+			}
+		}
+		if (welch(x + 2 * hop, n - 2 * hop, n_fft, got) != 0) {
+			++failures;
+		}
+		double peak = 0.0, worst = 0.0, pw = 0.0, pg = 0.0;
+		for (uint32_t i = 0; i < nb; ++i) {
+			peak = want[i] > peak ? want[i] : peak;
+			pw += want[i];
+			pg += got[i];
+		}
+		uint32_t worst_i = 0;
+		for (uint32_t i = 0; i < nb; ++i) {
+			const double w = smoothed(want, nb, i), g = smoothed(got, nb, i);
+			/* error relative to the allowed error */
+			const double e = fabs(g - w) / (NOISE_REL_TOL * w + NOISE_FLOOR * peak);
+			if (!(e <= worst)) {
+				worst = isnan(e) ? INFINITY : e;
+				worst_i = i;
+			}
+		}
+		printf("noise %s Hz pattern %u: power C/torch = %.4f, worst bin %u at %.2f of the "
+		       "allowed error\n",
+		       rate, p, pg / pw, worst_i, worst);
+		if (!(worst <= 1.0)) {
+			fprintf(stderr,
+			        "FAIL: noise PSD differs at bin %u (%.3g of the tolerance)\n",
+			        worst_i, worst);
+			++failures;
+		}
+		free(mags);
+	}
+	heist_noise_free(nz);
+	free(x);
+	free(got);
+	free(want);
+	free(r.data);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -295,6 +442,8 @@ int main(int argc, char **argv)
 	test_harmonic(argv[2], "24000");
 	test_harmonic(argv[2], "44100");
 	test_harmonic(argv[2], "48000");
+	test_noise(argv[2], "24000");
+	test_noise(argv[2], "48000");
 	heist_model_free(m);
 	if (failures) {
 		fprintf(stderr, "%d failure(s)\n", failures);
