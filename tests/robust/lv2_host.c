@@ -1,0 +1,464 @@
+/* A small LV2 test host over lilv (see lv2_host.h). */
+#include "lv2_host.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lv2/atom/atom.h>
+#include <lv2/atom/forge.h>
+#include <lv2/atom/util.h>
+#include <lv2/buf-size/buf-size.h>
+#include <lv2/core/lv2.h>
+#include <lv2/log/log.h>
+#include <lv2/options/options.h>
+#include <lv2/patch/patch.h>
+#include <lv2/worker/worker.h>
+
+#define MAX_URIDS 256
+#define URI_LEN 192
+#define ATOM_CAPACITY 65536u
+#define RING 32
+#define MSG_MAX 4096u
+
+typedef struct {
+	uint32_t size;
+	_Alignas(8) uint8_t data[MSG_MAX];
+} message;
+
+typedef struct {
+	message slot[RING];
+	uint32_t head, tail; /* single-threaded use: plain counters */
+} msg_ring;
+
+struct lv2_host {
+	const LilvPlugin *plugin;
+	LilvInstance *instance;
+	double rate;
+
+	uint32_t n_ports;
+	lv2h_port *ports;
+	float *values;    /* one cell per port, used by control ports */
+	uint8_t **atoms;  /* per port: sequence buffer (atom ports) */
+	uint32_t atom_in; /* index of the control atom input, or UINT32_MAX */
+
+	/* Features. */
+	LV2_URID_Map map;
+	LV2_Log_Log log;
+	LV2_Worker_Schedule schedule;
+	LV2_Options_Option options[6];
+	int32_t opt_min_block, opt_max_block, opt_nominal_block;
+	float opt_rate;
+	LV2_Feature f_map, f_log, f_schedule, f_options, f_bounded;
+	const LV2_Feature *features[6];
+
+	const LV2_Worker_Interface *worker;
+	msg_ring requests, responses;
+	uint32_t scheduled, delivered;
+
+	uint32_t log_count;
+	char log_last[512];
+
+	LV2_URID atom_Sequence, atom_Chunk, atom_Path, atom_URID, patch_Set, patch_property,
+	    patch_value, atom_Int, atom_Float, bufsz_min, bufsz_max, bufsz_nominal, param_rate;
+	uint32_t pad;
+};
+
+/* ---- urid:map (mutex: a real host's map is called from several threads) -- */
+
+static char uri_table[MAX_URIDS][URI_LEN];
+static uint32_t n_uris;
+static pthread_mutex_t uri_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static LV2_URID map_uri(LV2_URID_Map_Handle handle, const char *uri)
+{
+	(void)handle;
+	LV2_URID id = 0;
+	pthread_mutex_lock(&uri_lock);
+	for (uint32_t i = 0; i < n_uris; ++i) {
+		if (!strcmp(uri_table[i], uri)) {
+			id = i + 1;
+			break;
+		}
+	}
+	if (!id && n_uris < MAX_URIDS && strlen(uri) < URI_LEN) {
+		strcpy(uri_table[n_uris], uri);
+		id = ++n_uris;
+	}
+	pthread_mutex_unlock(&uri_lock);
+	return id;
+}
+
+/* ---- log:log ---------------------------------------------------------- */
+
+static int log_vprintf(LV2_Log_Handle handle, LV2_URID type, const char *fmt, va_list ap)
+{
+	(void)type;
+	lv2_host *h = handle;
+	va_list copy;
+	va_copy(copy, ap);
+	vsnprintf(h->log_last, sizeof h->log_last, fmt, copy);
+	va_end(copy);
+	++h->log_count;
+	/* vfprintf is counted by the real-time guard when run() logs. */
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int log_printf(LV2_Log_Handle handle, LV2_URID type, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	const int r = log_vprintf(handle, type, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* ---- worker ------------------------------------------------------------- */
+
+static LV2_Worker_Status ring_push(msg_ring *r, uint32_t size, const void *data)
+{
+	if (size > MSG_MAX || r->head - r->tail >= RING) {
+		return LV2_WORKER_ERR_NO_SPACE;
+	}
+	message *m = &r->slot[r->head % RING];
+	m->size = size;
+	memcpy(m->data, data, size);
+	++r->head;
+	return LV2_WORKER_SUCCESS;
+}
+
+/* [audio] Called by the plugin from run(): queue only. */
+static LV2_Worker_Status schedule_work(LV2_Worker_Schedule_Handle handle, uint32_t size,
+                                       const void *data)
+{
+	lv2_host *h = handle;
+	const LV2_Worker_Status st = ring_push(&h->requests, size, data);
+	h->scheduled += st == LV2_WORKER_SUCCESS;
+	return st;
+}
+
+static LV2_Worker_Status respond(LV2_Worker_Respond_Handle handle, uint32_t size, const void *data)
+{
+	lv2_host *h = handle;
+	return ring_push(&h->responses, size, data);
+}
+
+uint32_t lv2h_work(lv2_host *h)
+{
+	uint32_t n = 0;
+	while (h->worker && h->requests.tail != h->requests.head) {
+		const message *m = &h->requests.slot[h->requests.tail % RING];
+		h->worker->work(lilv_instance_get_handle(h->instance), respond, h, m->size,
+		                m->data);
+		++h->requests.tail;
+		++n;
+	}
+	return n;
+}
+
+bool lv2h_has_worker(const lv2_host *h)
+{
+	return h->worker != NULL;
+}
+
+uint32_t lv2h_work_scheduled(const lv2_host *h)
+{
+	return h->scheduled;
+}
+
+uint32_t lv2h_responses_delivered(const lv2_host *h)
+{
+	return h->delivered;
+}
+
+/* ---- ports ---------------------------------------------------------------- */
+
+static void reset_atom_ports(lv2_host *h)
+{
+	for (uint32_t i = 0; i < h->n_ports; ++i) {
+		if (!h->atoms[i]) {
+			continue;
+		}
+		LV2_Atom_Sequence *seq = (LV2_Atom_Sequence *)h->atoms[i];
+		if (h->ports[i].input) {
+			seq->atom.type = h->atom_Sequence;
+			seq->atom.size = sizeof(LV2_Atom_Sequence_Body);
+			seq->body.unit = 0;
+			seq->body.pad = 0;
+		} else {
+			seq->atom.type = h->atom_Chunk;
+			seq->atom.size = ATOM_CAPACITY - sizeof(LV2_Atom);
+		}
+	}
+}
+
+static void describe_ports(lv2_host *h, LilvWorld *world)
+{
+	LilvNode *audio = lilv_new_uri(world, LV2_CORE__AudioPort);
+	LilvNode *control = lilv_new_uri(world, LV2_CORE__ControlPort);
+	LilvNode *input = lilv_new_uri(world, LV2_CORE__InputPort);
+	LilvNode *atom = lilv_new_uri(world, LV2_ATOM__AtomPort);
+	LilvNode *toggled = lilv_new_uri(world, LV2_CORE__toggled);
+	LilvNode *integer = lilv_new_uri(world, LV2_CORE__integer);
+	float *mins = calloc(h->n_ports, sizeof(float));
+	float *maxs = calloc(h->n_ports, sizeof(float));
+	float *defs = calloc(h->n_ports, sizeof(float));
+	lilv_plugin_get_port_ranges_float(h->plugin, mins, maxs, defs);
+	for (uint32_t i = 0; i < h->n_ports; ++i) {
+		const LilvPort *port = lilv_plugin_get_port_by_index(h->plugin, i);
+		lv2h_port *p = &h->ports[i];
+		p->index = i;
+		p->symbol = lilv_node_as_string(lilv_port_get_symbol(h->plugin, port));
+		p->input = lilv_port_is_a(h->plugin, port, input);
+		p->audio = lilv_port_is_a(h->plugin, port, audio);
+		p->control = lilv_port_is_a(h->plugin, port, control);
+		p->atom = lilv_port_is_a(h->plugin, port, atom);
+		p->toggled = lilv_port_has_property(h->plugin, port, toggled);
+		p->integer = lilv_port_has_property(h->plugin, port, integer);
+		p->min = mins[i];
+		p->max = maxs[i];
+		p->def = defs[i];
+		if (p->atom) {
+			h->atoms[i] = aligned_alloc(8, ATOM_CAPACITY);
+			if (p->input && h->atom_in == UINT32_MAX) {
+				h->atom_in = i;
+			}
+		}
+	}
+	free(mins);
+	free(maxs);
+	free(defs);
+	lilv_node_free(audio);
+	lilv_node_free(control);
+	lilv_node_free(input);
+	lilv_node_free(atom);
+	lilv_node_free(toggled);
+	lilv_node_free(integer);
+}
+
+lv2_host *lv2h_new(LilvWorld *world, const LilvPlugin *plugin, double rate)
+{
+	lv2_host *h = calloc(1, sizeof *h);
+	if (!h) {
+		return NULL;
+	}
+	h->plugin = plugin;
+	h->rate = rate;
+	h->atom_in = UINT32_MAX;
+	h->map.map = map_uri;
+	h->log.handle = h;
+	h->log.printf = log_printf;
+	h->log.vprintf = log_vprintf;
+	h->schedule.handle = h;
+	h->schedule.schedule_work = schedule_work;
+
+	LV2_URID_Map *m = &h->map;
+	h->atom_Sequence = m->map(NULL, LV2_ATOM__Sequence);
+	h->atom_Chunk = m->map(NULL, LV2_ATOM__Chunk);
+	h->atom_Path = m->map(NULL, LV2_ATOM__Path);
+	h->atom_URID = m->map(NULL, LV2_ATOM__URID);
+	h->atom_Int = m->map(NULL, LV2_ATOM__Int);
+	h->atom_Float = m->map(NULL, LV2_ATOM__Float);
+	h->patch_Set = m->map(NULL, LV2_PATCH__Set);
+	h->patch_property = m->map(NULL, LV2_PATCH__property);
+	h->patch_value = m->map(NULL, LV2_PATCH__value);
+	h->bufsz_min = m->map(NULL, LV2_BUF_SIZE__minBlockLength);
+	h->bufsz_max = m->map(NULL, LV2_BUF_SIZE__maxBlockLength);
+	h->bufsz_nominal = m->map(NULL, LV2_BUF_SIZE__nominalBlockLength);
+	h->param_rate = m->map(NULL, "http://lv2plug.in/ns/ext/parameters#sampleRate");
+
+	h->opt_min_block = 0;
+	h->opt_max_block = LV2H_MAX_BLOCK;
+	h->opt_nominal_block = 256;
+	h->opt_rate = (float)rate;
+	const LV2_Options_Option opts[6] = {
+	    {LV2_OPTIONS_INSTANCE, 0, h->bufsz_min, sizeof(int32_t), h->atom_Int,
+	     &h->opt_min_block},
+	    {LV2_OPTIONS_INSTANCE, 0, h->bufsz_max, sizeof(int32_t), h->atom_Int,
+	     &h->opt_max_block},
+	    {LV2_OPTIONS_INSTANCE, 0, h->bufsz_nominal, sizeof(int32_t), h->atom_Int,
+	     &h->opt_nominal_block},
+	    {LV2_OPTIONS_INSTANCE, 0, h->param_rate, sizeof(float), h->atom_Float, &h->opt_rate},
+	    {LV2_OPTIONS_INSTANCE, 0, 0, 0, 0, NULL},
+	    {LV2_OPTIONS_INSTANCE, 0, 0, 0, 0, NULL},
+	};
+	memcpy(h->options, opts, sizeof opts);
+	h->f_map = (LV2_Feature){LV2_URID__map, &h->map};
+	h->f_log = (LV2_Feature){LV2_LOG__log, &h->log};
+	h->f_schedule = (LV2_Feature){LV2_WORKER__schedule, &h->schedule};
+	h->f_options = (LV2_Feature){LV2_OPTIONS__options, h->options};
+	h->f_bounded = (LV2_Feature){LV2_BUF_SIZE__boundedBlockLength, NULL};
+	h->features[0] = &h->f_map;
+	h->features[1] = &h->f_log;
+	h->features[2] = &h->f_schedule;
+	h->features[3] = &h->f_options;
+	h->features[4] = &h->f_bounded;
+	h->features[5] = NULL;
+
+	h->n_ports = lilv_plugin_get_num_ports(plugin);
+	h->ports = calloc(h->n_ports, sizeof *h->ports);
+	h->values = calloc(h->n_ports, sizeof *h->values);
+	h->atoms = calloc(h->n_ports, sizeof *h->atoms);
+	if (!h->ports || !h->values || !h->atoms) {
+		lv2h_free(h);
+		return NULL;
+	}
+	describe_ports(h, world);
+
+	h->instance = lilv_plugin_instantiate(plugin, rate, h->features);
+	if (!h->instance) {
+		fprintf(stderr, "lv2_host: instantiate at %.0f Hz failed (%s)\n", rate,
+		        h->log_count ? h->log_last : "no message");
+		lv2h_free(h);
+		return NULL;
+	}
+	h->worker = lilv_instance_get_extension_data(h->instance, LV2_WORKER__interface);
+	lv2h_defaults(h);
+	for (uint32_t i = 0; i < h->n_ports; ++i) {
+		if (h->ports[i].control) {
+			lilv_instance_connect_port(h->instance, i, &h->values[i]);
+		} else if (h->atoms[i]) {
+			lilv_instance_connect_port(h->instance, i, h->atoms[i]);
+		}
+	}
+	reset_atom_ports(h);
+	lilv_instance_activate(h->instance);
+	return h;
+}
+
+void lv2h_free(lv2_host *h)
+{
+	if (!h) {
+		return;
+	}
+	if (h->instance) {
+		lilv_instance_deactivate(h->instance);
+		lilv_instance_free(h->instance);
+	}
+	for (uint32_t i = 0; h->atoms && i < h->n_ports; ++i) {
+		free(h->atoms[i]);
+	}
+	free(h->atoms);
+	free(h->values);
+	free(h->ports);
+	free(h);
+}
+
+LilvInstance *lv2h_instance(lv2_host *h)
+{
+	return h->instance;
+}
+
+LV2_URID_Map *lv2h_map(lv2_host *h)
+{
+	return &h->map;
+}
+
+const LV2_Feature *const *lv2h_features(lv2_host *h)
+{
+	return h->features;
+}
+
+uint32_t lv2h_n_ports(const lv2_host *h)
+{
+	return h->n_ports;
+}
+
+const lv2h_port *lv2h_port_info(const lv2_host *h, uint32_t index)
+{
+	return index < h->n_ports ? &h->ports[index] : NULL;
+}
+
+float *lv2h_control(lv2_host *h, const char *symbol)
+{
+	for (uint32_t i = 0; i < h->n_ports; ++i) {
+		if (h->ports[i].control && !strcmp(h->ports[i].symbol, symbol)) {
+			return &h->values[i];
+		}
+	}
+	return NULL;
+}
+
+float *lv2h_control_at(lv2_host *h, uint32_t index)
+{
+	return index < h->n_ports && h->ports[index].control ? &h->values[index] : NULL;
+}
+
+void lv2h_defaults(lv2_host *h)
+{
+	for (uint32_t i = 0; i < h->n_ports; ++i) {
+		h->values[i] = h->ports[i].input ? h->ports[i].def : 0.0f;
+	}
+}
+
+void lv2h_run(lv2_host *h, const float *in, float *out, uint32_t n)
+{
+	for (uint32_t i = 0; i < h->n_ports; ++i) {
+		if (h->ports[i].audio) {
+			/* The LV2 API takes a non-const pointer for inputs too. */
+			lilv_instance_connect_port(h->instance, i,
+			                           h->ports[i].input ? (void *)(uintptr_t)in : out);
+		}
+	}
+	lilv_instance_run(h->instance, n);
+	while (h->responses.tail != h->responses.head) {
+		const message *m = &h->responses.slot[h->responses.tail % RING];
+		if (h->worker && h->worker->work_response) {
+			h->worker->work_response(lilv_instance_get_handle(h->instance), m->size,
+			                         m->data);
+		}
+		++h->responses.tail;
+		++h->delivered;
+	}
+	if (h->worker && h->worker->end_run) {
+		h->worker->end_run(lilv_instance_get_handle(h->instance));
+	}
+	reset_atom_ports(h);
+}
+
+bool lv2h_patch_set_path(lv2_host *h, const char *property, const char *path)
+{
+	if (h->atom_in == UINT32_MAX) {
+		return false;
+	}
+	LV2_Atom_Sequence *seq = (LV2_Atom_Sequence *)h->atoms[h->atom_in];
+	const uint32_t used = (uint32_t)sizeof(LV2_Atom) + seq->atom.size;
+	uint8_t *ev_at = (uint8_t *)seq + lv2_atom_pad_size(used);
+	const uint32_t room = ATOM_CAPACITY - (uint32_t)(ev_at - (uint8_t *)seq);
+	if (room < sizeof(LV2_Atom_Event) + 64u) {
+		return false;
+	}
+	LV2_Atom_Event *ev = (LV2_Atom_Event *)ev_at;
+	ev->time.frames = 0;
+	LV2_Atom_Forge forge;
+	lv2_atom_forge_init(&forge, &h->map);
+	/* The body starts right after the 8-byte time stamp. */
+	lv2_atom_forge_set_buffer(&forge, ev_at + offsetof(LV2_Atom_Event, body),
+	                          room - offsetof(LV2_Atom_Event, body));
+	LV2_Atom_Forge_Frame frame;
+	bool ok = lv2_atom_forge_object(&forge, &frame, 0, h->patch_Set) &&
+	          lv2_atom_forge_key(&forge, h->patch_property) &&
+	          lv2_atom_forge_urid(&forge, h->map.map(NULL, property)) &&
+	          lv2_atom_forge_key(&forge, h->patch_value) &&
+	          lv2_atom_forge_path(&forge, path, (uint32_t)strlen(path));
+	if (!ok) {
+		return false;
+	}
+	lv2_atom_forge_pop(&forge, &frame);
+	seq->atom.size = (uint32_t)(ev_at - (uint8_t *)&seq->body) + (uint32_t)sizeof(ev->time) +
+	                 lv2_atom_pad_size((uint32_t)sizeof(LV2_Atom) + ev->body.size);
+	return true;
+}
+
+uint32_t lv2h_log_count(const lv2_host *h)
+{
+	return h->log_count;
+}
+
+const char *lv2h_log_last(const lv2_host *h)
+{
+	return h->log_last;
+}

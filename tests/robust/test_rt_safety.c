@@ -1,0 +1,497 @@
+/* Real-time safety, proven by counting: every allocator, lock, wait, sleep
+ * and stdio/file call made on the audio thread while it is inside run() (or
+ * work_response()/end_run(), or the engine's [audio] functions) is counted by
+ * the interposer in rt_guard.c, and the count must be 0.
+ *
+ * Covered: the engine's [audio] API over a sweep of every parameter (styles,
+ * morph and bypass included) on a 3-style model, network swaps between
+ * models and resets; the LV2 plugin through lilv at every supported rate in
+ * varied blocks (0..8192 frames) over a sweep of every control input the TTL
+ * describes, bypass toggles, a custom model swap through the worker (when
+ * the plugin has one) and a state restore (when it has the state interface).
+ *
+ * Usage: test_rt_safety MODEL.hsm, with LV2_PATH restricted to the build tree.
+ * Skips (77) in sanitizer builds, whose runtime replaces the allocator.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lilv/lilv.h>
+#include <lv2/atom/atom.h>
+#include <lv2/patch/patch.h>
+#include <lv2/state/state.h>
+
+#include "heist.h"
+#include "hsm_writer.h"
+#include "lv2_host.h"
+#include "model.h"
+#include "ports.h"
+#include "robust.h"
+#include "rt_guard.h"
+
+static const double rates[] = {22050, 32000, 44100, 48000, 88200, 96000, 192000};
+#define N_RATES (sizeof(rates) / sizeof(rates[0]))
+
+static uint64_t guarded_calls; /* run()-class calls made inside the guard */
+static uint64_t guarded_frames;
+static uint64_t forbidden; /* all forbidden calls found, over every phase */
+
+/* Fail with the per-function counts if anything was counted since the last
+ * check, naming the phase. */
+static void expect_clean(const char *phase)
+{
+	const uint64_t n = rt_guard_total();
+	CHECK(n == 0, "%s: %llu forbidden calls on the audio thread:", phase,
+	      (unsigned long long)n);
+	forbidden += n;
+	if (n) {
+		rt_guard_print(stderr);
+		rt_guard_reset();
+	}
+}
+
+/* The interposer must see the calls, or a 0 count would prove nothing. This
+ * checks calls from the executable; test_plugin() checks that the plugin's
+ * own calls (from instantiate()) arrive too. libc's internal calls (strdup's
+ * malloc) bind inside libc and are not seen, which is fine: the code under
+ * test calls these functions itself. */
+static void self_test(void)
+{
+	void *(*volatile alloc)(size_t) = malloc;
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	rt_guard_begin();
+	void *p = alloc(16);
+	free(p);
+	pthread_mutex_lock(&mu);
+	pthread_mutex_unlock(&mu);
+	rt_guard_end();
+	CHECK(rt_guard_count(RT_MALLOC) >= 1, "self-test: malloc not intercepted (%llu)",
+	      (unsigned long long)rt_guard_count(RT_MALLOC));
+	CHECK(rt_guard_count(RT_FREE) >= 1, "self-test: free not intercepted");
+	CHECK(rt_guard_count(RT_MUTEX_LOCK) == 1 && rt_guard_count(RT_MUTEX_UNLOCK) == 1,
+	      "self-test: pthread_mutex_lock/unlock not intercepted");
+	rt_guard_reset();
+}
+
+/* ---- engine level ----------------------------------------------------------- */
+
+static heist_model *random_model(uint32_t seed, uint32_t styles)
+{
+	const hsm_dims d = {styles, 8, 24, 32, 48, 33, seed};
+	size_t size;
+	uint8_t *p = hsm_write_random(&d, &size);
+	char err[256] = "";
+	heist_model *m = p ? heist_model_parse(p, size, err, sizeof err) : NULL;
+	CHECK(m, "random model: %s", err);
+	free(p);
+	return m;
+}
+
+static void engine_block(heist_engine *e, float *buf, uint32_t *rng, uint64_t *pos, double rate)
+{
+	const uint32_t n = robust_block(rng, LV2H_MAX_BLOCK);
+	robust_tone(buf, n, *pos, rate, 196.0 * (1.0 + 0.3 * robust_uniform(rng)), 0.4);
+	rt_guard_begin();
+	heist_engine_process(e, buf, buf, n);
+	(void)heist_engine_monitor(e);
+	(void)heist_engine_latency(e);
+	rt_guard_end();
+	*pos += n;
+	++guarded_calls;
+	guarded_frames += n;
+}
+
+static void test_engine(const heist_model *shipped)
+{
+	heist_model *a = random_model(1, 3), *b = random_model(2, 5);
+	if (!a || !b) {
+		heist_model_free(a);
+		heist_model_free(b);
+		return;
+	}
+	const double rate = 48000.0;
+	const heist_config cfg = heist_config_default(rate);
+	heist_engine *e = heist_engine_new(&cfg, a);
+	/* Networks to swap in, built outside the audio thread as the worker does. */
+	heist_net *spare[3] = {
+	    heist_net_new(a), heist_net_new(b),
+	    shipped && shipped->frame_rate == a->frame_rate ? heist_net_new(shipped) : NULL};
+	float *buf = malloc(LV2H_MAX_BLOCK * sizeof(float));
+	if (!e || !spare[0] || !spare[1] || !buf) {
+		abort();
+	}
+	uint32_t rng = 99;
+	uint64_t pos = 0;
+	unsigned swaps = 0;
+
+	/* Every parameter over its range in 9 steps, beyond it, and NaN. */
+	for (int p = 0; p < HEIST_PARAM_COUNT; ++p) {
+		const heist_param_info *info = heist_param_get_info((heist_param)p);
+		for (int k = 0; k <= 11; ++k) {
+			const float v = k <= 8
+			                    ? info->min + (info->max - info->min) * (float)k / 8.0f
+			                : k == 9  ? info->min - 100.0f
+			                : k == 10 ? info->max + 100.0f
+			                          : NAN;
+			rt_guard_begin();
+			heist_engine_set_param(e, (heist_param)p, v);
+			(void)heist_engine_get_param(e, (heist_param)p);
+			rt_guard_end();
+			engine_block(e, buf, &rng, &pos, rate);
+		}
+		rt_guard_begin();
+		heist_engine_set_param(e, (heist_param)p, info->def);
+		rt_guard_end();
+	}
+	expect_clean("engine: parameter sweep");
+
+	/* Style glides: every pair of styles, morph across, with swaps of the
+	 * network between blocks (old networks come back out to be reused). */
+	for (int round = 0; round < 3; ++round) {
+		for (uint32_t sa = 0; sa < 5; ++sa) {
+			for (uint32_t sb = 0; sb < 5; ++sb) {
+				for (int k = 0; k <= 4; ++k) {
+					rt_guard_begin();
+					heist_engine_set_param(e, HEIST_PARAM_STYLE_A, (float)sa);
+					heist_engine_set_param(e, HEIST_PARAM_STYLE_B, (float)sb);
+					heist_engine_set_param(e, HEIST_PARAM_MORPH, 0.25f * k);
+					heist_engine_set_param(
+					    e, HEIST_PARAM_ENABLED,
+					    (float)((sa + sb + (uint32_t)k) % 2));
+					rt_guard_end();
+					engine_block(e, buf, &rng, &pos, rate);
+				}
+			}
+			const int slot = (int)(robust_rand(&rng) % 3);
+			if (spare[slot]) {
+				rt_guard_begin();
+				spare[slot] = heist_engine_swap_net(e, spare[slot]);
+				rt_guard_end();
+				++swaps;
+			}
+		}
+		rt_guard_begin();
+		heist_engine_reset(e);
+		rt_guard_end();
+	}
+	expect_clean("engine: style/morph/bypass sweep, network swaps, resets");
+	printf("engine: %d parameters swept, %u network swaps, %llu blocks (%llu frames): %llu "
+	       "forbidden calls\n",
+	       HEIST_PARAM_COUNT, swaps, (unsigned long long)guarded_calls,
+	       (unsigned long long)guarded_frames, (unsigned long long)forbidden);
+
+	heist_engine_free(e);
+	for (int i = 0; i < 3; ++i) {
+		heist_net_free(spare[i]);
+	}
+	free(buf);
+	heist_model_free(a);
+	heist_model_free(b);
+}
+
+/* ---- plugin level --------------------------------------------------------- */
+
+typedef struct {
+	lv2_host *h;
+	float *in, *out;
+	double rate;
+	uint64_t pos;
+	uint32_t rng;
+} session;
+
+/* One host cycle on the audio thread (inside the guard), then the deferred
+ * worker on this (non-real-time) thread, outside it. */
+static void cycle(session *s)
+{
+	const uint32_t n = robust_block(&s->rng, LV2H_MAX_BLOCK);
+	robust_tone(s->in, n, s->pos, s->rate, 220.0, 0.5);
+	rt_guard_begin();
+	lv2h_run(s->h, s->in, s->out, n);
+	rt_guard_end();
+	lv2h_work(s->h);
+	int finite;
+	robust_peak(s->out, n, &finite);
+	CHECK(finite, "%.0f Hz: non-finite output", s->rate);
+	s->pos += n;
+	++guarded_calls;
+	guarded_frames += n;
+}
+
+static void sweep_controls(session *s)
+{
+	const uint32_t n_ports = lv2h_n_ports(s->h);
+	unsigned swept = 0;
+	for (uint32_t i = 0; i < n_ports; ++i) {
+		const lv2h_port *p = lv2h_port_info(s->h, i);
+		if (!p->control || !p->input) {
+			continue;
+		}
+		float *v = lv2h_control_at(s->h, i);
+		int steps = p->toggled ? 1 : p->integer ? (int)(p->max - p->min) : 8;
+		steps = steps < 1 ? 1 : steps > 64 ? 64 : steps;
+		for (int k = 0; k <= steps + 3; ++k) {
+			*v = k <= steps       ? p->min + (p->max - p->min) * (float)k / (float)steps
+			     : k == steps + 1 ? p->min - 1000.0f
+			     : k == steps + 2 ? p->max + 1000.0f
+			                      : NAN;
+			cycle(s);
+			cycle(s);
+		}
+		*v = p->def;
+		++swept;
+	}
+	/* All at once, randomly, as automation does; bypass flips often. */
+	for (int k = 0; k < 200; ++k) {
+		for (uint32_t i = 0; i < n_ports; ++i) {
+			const lv2h_port *p = lv2h_port_info(s->h, i);
+			if (p->control && p->input) {
+				*lv2h_control_at(s->h, i) =
+				    p->min + (p->max - p->min) * (float)robust_uniform(&s->rng);
+			}
+		}
+		cycle(s);
+	}
+	lv2h_defaults(s->h);
+	printf("plugin %.0f Hz: %u control inputs swept (incl. out of range and NaN) and "
+	       "automated together\n",
+	       s->rate, swept);
+}
+
+static const char *const model_property_uris[] = {
+    "http://heist.audio/plugins/heist#model",
+    HEIST_URI "#model",
+};
+
+/* The atom:Path parameter the plugin declares writable (patch:writable). */
+static char *find_model_property(LilvWorld *world, const LilvPlugin *plugin)
+{
+	LilvNode *writable = lilv_new_uri(world, LV2_PATCH__writable);
+	LilvNodes *props =
+	    lilv_world_find_nodes(world, lilv_plugin_get_uri(plugin), writable, NULL);
+	char *found = NULL;
+	LILV_FOREACH(nodes, it, props)
+	{
+		const LilvNode *n = lilv_nodes_get(props, it);
+		if (lilv_node_is_uri(n) && !found) {
+			found = strdup(lilv_node_as_uri(n));
+		}
+	}
+	lilv_nodes_free(props);
+	lilv_node_free(writable);
+	if (!found) {
+		found = strdup(model_property_uris[0]);
+	}
+	return found;
+}
+
+static bool write_file(const char *path, const void *data, size_t size)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f) {
+		return false;
+	}
+	const bool ok = fwrite(data, 1, size, f) == size;
+	return fclose(f) == 0 && ok;
+}
+
+/* Run cycles until the worker has nothing left to do (and at least n). */
+static void settle(session *s, int n)
+{
+	for (int k = 0; k < n || lv2h_work_scheduled(s->h) > lv2h_responses_delivered(s->h); ++k) {
+		cycle(s);
+		if (k > 200) {
+			break;
+		}
+	}
+}
+
+static void test_worker_swap(session *s, LilvWorld *world, const LilvPlugin *plugin,
+                             const char *dir, const char *shipped_path)
+{
+	if (!lv2h_has_worker(s->h)) {
+		printf("plugin: no worker interface: model swap through the worker not tested\n");
+		return;
+	}
+	char *prop = find_model_property(world, plugin);
+	/* A valid custom model, a corrupt one and the shipped one, in turn. */
+	const hsm_dims d = {1, 8, 32, 32, 60, 65, 5};
+	size_t size;
+	uint8_t *p = hsm_write_random(&d, &size);
+	char good[1024], bad[1024];
+	snprintf(good, sizeof good, "%s/custom.hsm", dir);
+	snprintf(bad, sizeof bad, "%s/corrupt.hsm", dir);
+	CHECK(p && write_file(good, p, size), "cannot write %s", good);
+	if (p) {
+		p[size / 2] ^= 0x55;
+		CHECK(write_file(bad, p, size), "cannot write %s", bad);
+	}
+	free(p);
+
+	const char *order[] = {good, bad, shipped_path, good, shipped_path};
+	const uint32_t logs0 = lv2h_log_count(s->h);
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; ++i) {
+		CHECK(lv2h_patch_set_path(s->h, prop, order[i]), "cannot send patch:Set");
+		settle(s, 8);
+	}
+	CHECK(lv2h_work_scheduled(s->h) >= 4, "only %u worker requests for 5 model loads",
+	      lv2h_work_scheduled(s->h));
+	CHECK(lv2h_responses_delivered(s->h) >= 4, "only %u worker responses delivered",
+	      lv2h_responses_delivered(s->h));
+	CHECK(lv2h_log_count(s->h) > logs0, "the corrupt model was not reported in the log");
+	expect_clean("plugin: model swaps through the worker");
+	printf("plugin: 5 model loads through the worker (1 corrupt, refused: \"%s\"): %u "
+	       "requests, %u responses delivered in the audio cycle\n",
+	       lv2h_log_count(s->h) > logs0 ? lv2h_log_last(s->h) : "", lv2h_work_scheduled(s->h),
+	       lv2h_responses_delivered(s->h));
+	free(prop);
+}
+
+static const void *no_port_value(const char *symbol, void *user, uint32_t *size, uint32_t *type)
+{
+	(void)symbol;
+	(void)user;
+	*size = 0;
+	*type = 0;
+	return NULL;
+}
+
+static void test_state_restore(session *s, const LilvPlugin *plugin, const char *dir)
+{
+	LilvInstance *inst = lv2h_instance(s->h);
+	if (!lilv_instance_get_extension_data(inst, LV2_STATE__interface)) {
+		printf("plugin: no state interface: state restore not tested\n");
+		return;
+	}
+	char scratch[1024], save[1024];
+	snprintf(scratch, sizeof scratch, "%s/scratch", dir);
+	snprintf(save, sizeof save, "%s/save", dir);
+	LilvState *st =
+	    lilv_state_new_from_instance(plugin, inst, lv2h_map(s->h), scratch, save, save, save,
+	                                 no_port_value, NULL, 0, lv2h_features(s->h));
+	CHECK(st, "state save failed");
+	if (!st) {
+		return;
+	}
+	for (int k = 0; k < 4; ++k) {
+		/* The host may restore while run() is not running ([main] class). */
+		lilv_state_restore(st, inst, NULL, NULL, 0, lv2h_features(s->h));
+		lv2h_work(s->h);
+		settle(s, 16);
+	}
+	expect_clean("plugin: state restore");
+	printf("plugin: state saved, restored 4 times, played on\n");
+	lilv_state_free(st);
+}
+
+/* The plugin's instantiate() allocates: seeing its calls, made from the
+ * dlopen()ed binary itself (no lilv code in between), proves that the
+ * plugin's calls reach the interposer. */
+static void probe_plugin_calls(session *s, const LilvPlugin *plugin)
+{
+	const LV2_Descriptor *desc = lilv_instance_get_descriptor(lv2h_instance(s->h));
+	char *bundle =
+	    lilv_file_uri_parse(lilv_node_as_uri(lilv_plugin_get_bundle_uri(plugin)), NULL);
+	const uint64_t before = rt_guard_seen(RT_MALLOC) + rt_guard_seen(RT_CALLOC) +
+	                        rt_guard_seen(RT_ALIGNED_ALLOC) + rt_guard_seen(RT_FREE);
+	LV2_Handle probe = desc->instantiate(desc, s->rate, bundle, lv2h_features(s->h));
+	if (probe) {
+		desc->cleanup(probe);
+	}
+	const uint64_t seen = rt_guard_seen(RT_MALLOC) + rt_guard_seen(RT_CALLOC) +
+	                      rt_guard_seen(RT_ALIGNED_ALLOC) + rt_guard_seen(RT_FREE) - before;
+	CHECK(probe && seen > 0, "the plugin's allocations are not intercepted");
+	printf("interposer: the plugin's instantiate() + cleanup() made %llu allocator calls, "
+	       "all seen\n",
+	       (unsigned long long)seen);
+	lilv_free(bundle);
+}
+
+static void test_plugin(LilvWorld *world, const LilvPlugin *plugin, const char *shipped_path)
+{
+	char dir[] = "/tmp/heist-rt-XXXXXX";
+	CHECK(mkdtemp(dir), "mkdtemp");
+	for (size_t r = 0; r < N_RATES; ++r) {
+		session s = {lv2h_new(world, plugin, rates[r]),
+		             malloc(LV2H_MAX_BLOCK * sizeof(float)),
+		             malloc(LV2H_MAX_BLOCK * sizeof(float)),
+		             rates[r],
+		             0,
+		             (uint32_t)(r + 7)};
+		CHECK(s.h, "instantiate at %.0f Hz", rates[r]);
+		if (!s.h || !s.in || !s.out) {
+			lv2h_free(s.h);
+			free(s.in);
+			free(s.out);
+			continue;
+		}
+		if (r == 0) {
+			probe_plugin_calls(&s, plugin);
+		}
+		for (int k = 0; k < 20; ++k) {
+			cycle(&s);
+			float *en = lv2h_control(s.h, "enabled");
+			if (en && k % 5 == 4) {
+				*en = *en > 0.5f ? 0.0f : 1.0f;
+			}
+		}
+		if (rates[r] == 48000.0) {
+			sweep_controls(&s);
+			test_worker_swap(&s, world, plugin, dir, shipped_path);
+			test_state_restore(&s, plugin, dir);
+		}
+		char phase[64];
+		snprintf(phase, sizeof phase, "plugin at %.0f Hz", rates[r]);
+		expect_clean(phase);
+		lv2h_free(s.h);
+		free(s.in);
+		free(s.out);
+	}
+	char cmd[1100];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0, "cleanup of %s", dir);
+}
+
+int main(int argc, char **argv)
+{
+	if (!RT_GUARD_AVAILABLE) {
+		printf("SKIP: sanitizer build, its runtime replaces the allocator\n");
+		return ROBUST_SKIP;
+	}
+	if (argc != 2) {
+		fprintf(stderr, "usage: test_rt_safety MODEL.hsm\n");
+		return 2;
+	}
+	self_test();
+	char err[256] = "";
+	heist_model *shipped = heist_model_load(argv[1], err, sizeof err);
+	CHECK(shipped, "%s", err);
+	test_engine(shipped);
+
+	LilvWorld *world = lilv_world_new();
+	lilv_world_load_all(world);
+	LilvNode *uri = lilv_new_uri(world, HEIST_URI);
+	const LilvPlugin *plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);
+	CHECK(plugin, "<%s> not found on LV2_PATH", HEIST_URI);
+	if (plugin) {
+		const uint64_t before = guarded_calls, forbidden0 = forbidden;
+		test_plugin(world, plugin, argv[1]);
+		printf("plugin: %llu run() cycles at %zu rates in blocks of 0..%u frames: %llu "
+		       "forbidden calls\n",
+		       (unsigned long long)(guarded_calls - before), N_RATES, LV2H_MAX_BLOCK,
+		       (unsigned long long)(forbidden - forbidden0));
+	}
+	lilv_node_free(uri);
+	lilv_world_free(world);
+	heist_model_free(shipped);
+	expect_clean("end");
+	printf("total: %llu guarded audio-thread calls, %llu frames, %llu forbidden calls\n",
+	       (unsigned long long)guarded_calls, (unsigned long long)guarded_frames,
+	       (unsigned long long)forbidden);
+	printf("%s\n", robust_failures ? "FAIL" : "ok");
+	return robust_failures ? 1 : 0;
+}
