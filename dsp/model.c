@@ -129,6 +129,17 @@ static bool check_dim(uint32_t v, uint32_t lo, uint32_t hi, const char *what, ch
 	return true;
 }
 
+/* A style name fit for a one-line message: control bytes (a newline in a
+ * corrupt file's name included) are shown as '?'. */
+static void printable_name(char out[HSM_STYLE_NAME_SIZE], const uint8_t *name)
+{
+	size_t i = 0;
+	for (; i + 1 < HSM_STYLE_NAME_SIZE && name[i]; ++i) {
+		out[i] = name[i] < 0x20u || name[i] == 0x7Fu ? '?' : (char)name[i];
+	}
+	out[i] = '\0';
+}
+
 /* [main] See model.h. */
 heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t err_size)
 {
@@ -289,9 +300,11 @@ heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t 
 		}
 		for (unsigned k = 0; k < 6; ++k) {
 			if (!isfinite(rd_f32(sp + HSM_STYLE_NAME_SIZE + 4u * k))) {
+				char shown[HSM_STYLE_NAME_SIZE];
+				printable_name(shown, sp);
 				set_err(err, err_size,
 				        "model: style %u (\"%s\") has a non-finite range statistic",
-				        s, (const char *)sp);
+				        s, shown);
 				return NULL;
 			}
 		}
