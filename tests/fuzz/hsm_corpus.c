@@ -1,0 +1,176 @@
+/* Seed corpus for the parser fuzzer, and the refusal messages it relies on.
+ *
+ * hsm_corpus DIR   writes the seeds into DIR: small valid models of several
+ *                  shapes (from tests/model/hsm_writer.c), and truncated,
+ *                  corrupted, wrong-version, wrong-flags, bad-magic,
+ *                  huge-dimension, NaN-weight and trailing-data variants.
+ * hsm_corpus       only checks: every seed parses or is refused as expected,
+ *                  with a one-line message naming the problem.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hsm_writer.h"
+#include "model.h"
+
+static int failures;
+static unsigned n_seeds, n_valid;
+static const char *out_dir;
+
+/* want: NULL = must parse; else a substring the refusal must contain. */
+static void seed(const char *name, const uint8_t *p, size_t size, const char *want)
+{
+	char err[256] = "";
+	heist_model *m = heist_model_parse(p, size, err, sizeof err);
+	const int ok =
+	    want ? !m && strstr(err, want) && !strchr(err, '\n') && !strncmp(err, "model: ", 7)
+	         : m != NULL;
+	if (!ok) {
+		++failures;
+		fprintf(stderr, "FAIL %s: %s (wanted %s)\n", name, m ? "accepted" : err,
+		        want ? want : "a valid model");
+	} else if (want) {
+		printf("%-28s refused: %s\n", name, err);
+	}
+	n_valid += m != NULL;
+	heist_model_free(m);
+	++n_seeds;
+	if (out_dir) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s.hsm", out_dir, name);
+		FILE *f = fopen(path, "wb");
+		if (!f || fwrite(p, 1, size, f) != size || fclose(f) != 0) {
+			fprintf(stderr, "cannot write %s\n", path);
+			exit(1);
+		}
+	}
+}
+
+static uint8_t *make(const hsm_dims *d, size_t *size)
+{
+	uint8_t *p = hsm_write_random(d, size);
+	if (!p) {
+		exit(1);
+	}
+	return p;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 2) {
+		fprintf(stderr, "usage: hsm_corpus [DIR]\n");
+		return 2;
+	}
+	out_dir = argc == 2 ? argv[1] : NULL;
+	/* Valid shapes, all small (the fuzzer's inputs stay under a few KiB). */
+	const hsm_dims shapes[] = {
+	    {1, 1, 1, 1, 1, 2, 1},
+	    {2, 2, 3, 2, 4, 3, 2},
+	    {3, 4, 5, 6, 7, 8, 3},
+	    {1, 8, 4, 4, 10, 5, 4},
+	};
+	char name[64];
+	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; ++i) {
+		size_t size;
+		uint8_t *p = make(&shapes[i], &size);
+		snprintf(name, sizeof name, "valid-%zu", i);
+		seed(name, p, size, NULL);
+		free(p);
+	}
+
+	size_t size;
+	uint8_t *base = make(&shapes[2], &size);
+	uint8_t *p = malloc(size + 16);
+	if (!p) {
+		return 1;
+	}
+	/* Truncated: inside the magic, the header, the styles, the tensors, the
+	 * CRC. */
+	const size_t cuts[] = {0, 4, 8, 64, 131, 132, 200, size / 2, size - 4, size - 1};
+	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; ++i) {
+		memcpy(p, base, size);
+		snprintf(name, sizeof name, "truncated-%zu", cuts[i]);
+		seed(name, p, cuts[i], cuts[i] == 0 ? "empty" : "truncated");
+	}
+	/* Corrupted: a flipped byte in the tensors, in a style name, in the CRC. */
+	const size_t flips[] = {size / 2, 140, size - 2};
+	for (size_t i = 0; i < 3; ++i) {
+		memcpy(p, base, size);
+		p[flips[i]] ^= 0x20;
+		snprintf(name, sizeof name, "corrupt-%zu", flips[i]);
+		seed(name, p, size, "CRC mismatch");
+	}
+	/* Wrong version, flags, magic. */
+	memcpy(p, base, size);
+	hsm_put_u32(p + 8, 2);
+	hsm_fix_crc(p, size);
+	seed("wrong-version-2", p, size, "unsupported version 2");
+	memcpy(p, base, size);
+	hsm_put_u32(p + 8, 0);
+	seed("wrong-version-0", p, size, "unsupported version 0");
+	memcpy(p, base, size);
+	hsm_put_u32(p + 12, 1);
+	hsm_fix_crc(p, size);
+	seed("wrong-flags", p, size, "unsupported flags");
+	memcpy(p, base, size);
+	memcpy(p, "RIFFWAVE", 8);
+	seed("bad-magic", p, size, "bad magic");
+	/* Huge dimensions: out of the format's range, and in range but far
+	 * larger than the file (the size check must refuse before any
+	 * allocation). */
+	const struct {
+		size_t off;
+		uint32_t v;
+		const char *name, *want;
+	} dims[] = {
+	    {28, 0x7FFFFFFFu, "huge-styles", "n_styles"},
+	    {32, 65u, "huge-embed", "embed_dim"},
+	    {36, 0xFFFFFFFFu, "huge-gru", "gru_hidden"},
+	    {40, 1u << 20, "huge-dense", "dense_hidden"},
+	    {44, 100000u, "huge-harmonics", "n_harmonics"},
+	    {48, 1u, "too-few-noise", "n_noise"},
+	    {36, 1024u, "max-gru-small-file", "size mismatch"},
+	    {28, 256u, "max-styles-small-file", "size mismatch"},
+	};
+	for (size_t i = 0; i < sizeof dims / sizeof dims[0]; ++i) {
+		memcpy(p, base, size);
+		hsm_put_u32(p + dims[i].off, dims[i].v);
+		hsm_fix_crc(p, size);
+		seed(dims[i].name, p, size, dims[i].want);
+	}
+	/* The header's total size disagreeing with the file. */
+	memcpy(p, base, size);
+	hsm_put_u32(p + 16, (uint32_t)size + 8);
+	hsm_fix_crc(p, size);
+	seed("total-size-larger", p, size, "truncated");
+	memcpy(p, base, size);
+	memset(p + size, 0, 16);
+	seed("trailing-data", p, size + 16, "trailing data");
+	/* Non-finite scalars and weights. */
+	memcpy(p, base, size);
+	hsm_put_f32(p + 20, NAN);
+	hsm_fix_crc(p, size);
+	seed("nan-frame-rate", p, size, "frame_rate");
+	memcpy(p, base, size);
+	hsm_put_f32(p + 56, 0.0f);
+	hsm_fix_crc(p, size);
+	seed("zero-pitch-scale", p, size, "pitch_scale");
+	/* Found by the fuzzer: a style name with a newline, printed in the
+	 * message about its non-finite statistic, broke the one-line message. */
+	memcpy(p, base, size);
+	memcpy(p + 132, "bad\nname\r\x1b", 10);
+	hsm_put_f32(p + 132 + 48, NAN);
+	hsm_fix_crc(p, size);
+	seed("style-name-newline", p, size, "non-finite range statistic");
+	const hsm_layout l = hsm_layout_of(&shapes[2]);
+	memcpy(p, base, size);
+	hsm_put_f32(p + l.offset[2], INFINITY);
+	hsm_fix_crc(p, size);
+	seed("inf-weight", p, size, "non-finite");
+	free(p);
+	free(base);
+	printf("%u seeds (%u valid): %s\n", n_seeds, n_valid, failures ? "FAIL" : "ok");
+	return failures ? 1 : 0;
+}
