@@ -22,6 +22,8 @@
 #endif
 
 #include "heist.h"
+#include "inline_display.h"
+#include "level_meter.h"
 #include "model.h"
 #include "ports.h"
 
@@ -48,6 +50,17 @@ typedef struct {
 	float *confidence_out;
 	float *loudness_out;
 	float *latency;
+	const float *style_a;
+	const float *style_b;
+	const float *morph;
+	float *input_level;
+	float *output_level;
+
+	/* Peak meters of the input and output (level_meter.h). */
+	heist_level_meter in_meter, out_meter;
+
+	/* Ardour's inline display; NULL when the host has none. */
+	heist_idisp *idisp;
 
 	/* Host features. */
 	LV2_URID_Map *map;
@@ -79,6 +92,7 @@ static void cleanup(LV2_Handle instance)
 	if (self) {
 		heist_engine_free(self->engine); /* before the model it borrows */
 		heist_model_free(self->model);
+		heist_idisp_free(self->idisp);
 		free(self);
 	}
 }
@@ -127,6 +141,9 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
 		cleanup(self);
 		return NULL;
 	}
+	heist_level_meter_init(&self->in_meter, rate);
+	heist_level_meter_init(&self->out_meter, rate);
+	self->idisp = heist_idisp_new(rate, features); /* optional */
 	return (LV2_Handle)self;
 }
 
@@ -177,6 +194,21 @@ static void connect_port(LV2_Handle instance, uint32_t port, void *data)
 	case HEIST_PORT_LATENCY:
 		self->latency = (float *)data;
 		break;
+	case HEIST_PORT_STYLE_A:
+		self->style_a = (const float *)data;
+		break;
+	case HEIST_PORT_STYLE_B:
+		self->style_b = (const float *)data;
+		break;
+	case HEIST_PORT_MORPH:
+		self->morph = (const float *)data;
+		break;
+	case HEIST_PORT_INPUT_LEVEL:
+		self->input_level = (float *)data;
+		break;
+	case HEIST_PORT_OUTPUT_LEVEL:
+		self->output_level = (float *)data;
+		break;
 	case HEIST_PORT_COUNT:
 		break;
 	}
@@ -226,6 +258,10 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	const float dry_wet = control_value(self->dry_wet, HEIST_PARAM_DRY_WET);
 	const float output_gain = control_value(self->output_gain, HEIST_PARAM_OUTPUT_GAIN);
 	const float enabled = toggle_value(self->enabled, HEIST_PARAM_ENABLED);
+	/* lv2:integer: rounded here; the engine clamps to the model's styles. */
+	const float style_a = rintf(control_value(self->style_a, HEIST_PARAM_STYLE_A));
+	const float style_b = rintf(control_value(self->style_b, HEIST_PARAM_STYLE_B));
+	const float morph = control_value(self->morph, HEIST_PARAM_MORPH);
 
 #ifdef __SSE__
 	/* Scoped to this call: the host's floating-point mode is restored below. */
@@ -242,11 +278,24 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	heist_engine_set_param(e, HEIST_PARAM_DRY_WET, dry_wet);
 	heist_engine_set_param(e, HEIST_PARAM_OUTPUT_GAIN, output_gain);
 	heist_engine_set_param(e, HEIST_PARAM_ENABLED, enabled);
+	heist_engine_set_param(e, HEIST_PARAM_STYLE_A, style_a);
+	heist_engine_set_param(e, HEIST_PARAM_STYLE_B, style_b);
+	heist_engine_set_param(e, HEIST_PARAM_MORPH, morph);
+
+	/* Metered before processing: out may alias in. */
+	const float in_db = heist_level_meter_run(&self->in_meter, self->in, n_samples);
 
 	/* in and out may be the same buffer: the engine supports aliasing, so
 	 * the TTL does not declare lv2:inPlaceBroken. */
 	if (self->in && self->out) {
 		heist_engine_process(e, self->in, self->out, n_samples);
+	}
+	const float out_db = heist_level_meter_run(&self->out_meter, self->out, n_samples);
+	if (self->input_level) {
+		*self->input_level = in_db;
+	}
+	if (self->output_level) {
+		*self->output_level = out_db;
 	}
 
 	const heist_monitor mon = heist_engine_monitor(e);
@@ -262,6 +311,8 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	if (self->latency) {
 		*self->latency = (float)heist_engine_latency(e);
 	}
+	heist_idisp_update(self->idisp, n_samples, mon.pitch_hz, mon.confidence, morph,
+	                   (int)style_a, (int)style_b);
 
 #ifdef __SSE__
 	_mm_setcsr(saved_csr);
@@ -274,10 +325,21 @@ static void deactivate(LV2_Handle instance)
 	(void)instance;
 }
 
-/* [any] No extensions yet. */
+/* [gui] Ardour's inline display render callback (non-real-time). */
+static LV2_Inline_Display_Image_Surface *render_inline(LV2_Handle instance, uint32_t w,
+                                                       uint32_t max_h)
+{
+	Heist *self = (Heist *)instance;
+	return heist_idisp_render(self->idisp, w, max_h);
+}
+
+/* [any] */
 static const void *extension_data(const char *uri)
 {
-	(void)uri;
+	static const LV2_Inline_Display_Interface inline_display = {render_inline};
+	if (!strcmp(uri, HEIST_IDISP__interface)) {
+		return &inline_display;
+	}
 	return NULL;
 }
 

@@ -20,6 +20,11 @@ typedef enum {
 	HEIST_PORT_CONFIDENCE_OUT, /* monitor: 0..1 */
 	HEIST_PORT_LOUDNESS_OUT,   /* monitor: dB */
 	HEIST_PORT_LATENCY,        /* lv2:latency, frames */
+	HEIST_PORT_STYLE_A,        /* style index (enumeration of the model's styles) */
+	HEIST_PORT_STYLE_B,        /* style index */
+	HEIST_PORT_MORPH,          /* 0 (style A) .. 1 (style B) */
+	HEIST_PORT_INPUT_LEVEL,    /* monitor: input peak, dBFS (see heist.ttl) */
+	HEIST_PORT_OUTPUT_LEVEL,   /* monitor: output peak, dBFS */
 	HEIST_PORT_COUNT
 } heist_port;
 

@@ -40,6 +40,11 @@ static const expected_port expected[HEIST_PORT_COUNT] = {
     [HEIST_PORT_CONFIDENCE_OUT] = {"confidence", false, false, HEIST_PARAM_COUNT},
     [HEIST_PORT_LOUDNESS_OUT] = {"loudness", false, false, HEIST_PARAM_COUNT},
     [HEIST_PORT_LATENCY] = {"latency", false, false, HEIST_PARAM_COUNT},
+    [HEIST_PORT_STYLE_A] = {"style_a", false, true, HEIST_PARAM_STYLE_A},
+    [HEIST_PORT_STYLE_B] = {"style_b", false, true, HEIST_PARAM_STYLE_B},
+    [HEIST_PORT_MORPH] = {"morph", false, true, HEIST_PARAM_MORPH},
+    [HEIST_PORT_INPUT_LEVEL] = {"input_level", false, false, HEIST_PARAM_COUNT},
+    [HEIST_PORT_OUTPUT_LEVEL] = {"output_level", false, false, HEIST_PARAM_COUNT},
 };
 
 static int failures;
