@@ -124,7 +124,8 @@ static void test_bad_model(const LilvPlugin *good)
 	char *binary =
 	    lilv_file_uri_parse(lilv_node_as_uri(lilv_plugin_get_library_uri(good)), NULL);
 	const char *slash = strrchr(binary, '/');
-	const char *const links[] = {"manifest.ttl", "heist.ttl", slash ? slash + 1 : binary};
+	const char *const links[] = {"manifest.ttl", "heist.ttl", "heist_ui.ttl",
+	                             slash ? slash + 1 : binary};
 	char from[4096];
 	char to[4096];
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); ++i) {
