@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""Heist's X11 UI in a real host: jalv.gtk3 embeds it under Xvfb.
+
+Usage: test_ui.py LV2_PATH OUT_DIR
+
+Starts, all private to this run: an Xvfb server on a free display, a JACK
+dummy server with its own name, a 440 Hz tone (jack_metro) into the plugin's
+input, and jalv.gtk3 with the build-tree bundle. Then checks that:
+
+1. the UI window is embedded in jalv's window and mapped (viewable);
+2. a screenshot of it (OUT_DIR/heist-ui.png) is not blank;
+3. a synthetic drag with xdotool on the Morph slider changes the value in
+   the plugin's morph port: jalv's own "Save State" (Ctrl+S) writes the port
+   values it feeds the plugin, before (default 0) and after the drag;
+4. at ui:scaleFactor 2 (HEIST_UI_SCALE=2) the window is twice the size and
+   its screenshot (OUT_DIR/heist-ui-2x.png) is not blank either.
+
+Every process started here is stopped by its pid at the end.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+URI = "http://heist.audio/plugins/heist"
+BASE_W, BASE_H = 760, 440  # layout units of ui/heist_ui.c
+MORPH_X0, MORPH_W, MORPH_CY = 342, 376, 198  # the Morph slider track, layout units
+TOOLS = ["Xvfb", "jackd", "jack_lsp", "jack_connect", "jack_metro", "jalv.gtk3", "xdotool",
+         "xwininfo", "import", "identify"]
+
+
+class Fail(Exception):
+    pass
+
+
+def wait_for(what, predicate, timeout):
+    end = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise Fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.1)
+
+
+class Session:
+    """The private servers and clients, stopped in reverse order."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.procs = []
+        self.env = dict(os.environ)
+        for key in ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS"):
+            self.env.pop(key, None)
+        # Quiet, self-contained GTK: no accessibility bus, no dconf writes.
+        self.env.update(HOME=tmp, XDG_CONFIG_HOME=tmp, XDG_RUNTIME_DIR=tmp, NO_AT_BRIDGE="1",
+                        GSETTINGS_BACKEND="memory", JACK_NO_START_SERVER="1")
+
+    def start(self, name, argv, env=None, **kw):
+        log = open(os.path.join(self.tmp, name + ".log"), "w")
+        proc = subprocess.Popen(argv, env=env or self.env, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, **kw)
+        self.procs.append((name, proc, log))
+        return proc
+
+    def log(self, name):
+        with open(os.path.join(self.tmp, name + ".log"), errors="replace") as f:
+            return f.read()
+
+    def run(self, argv, check=True):
+        r = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=30)
+        if check and r.returncode != 0:
+            raise Fail(f"{' '.join(argv)} failed: {r.stderr.strip()}")
+        return r.stdout
+
+    def stop(self, proc):
+        for name, p, log in list(self.procs):
+            if p is proc:
+                self._stop_one(p)
+                log.close()
+                self.procs.remove((name, p, log))
+
+    @staticmethod
+    def _stop_one(p):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def close(self):
+        for _, p, log in reversed(self.procs):
+            self._stop_one(p)
+            log.close()
+        self.procs = []
+
+    def start_x(self):
+        r, w = os.pipe()
+        self.start("xvfb", ["Xvfb", "-displayfd", str(w), "-screen", "0", "1600x1000x24",
+                            "-nolisten", "tcp"], pass_fds=(w,))
+        os.close(w)
+        with os.fdopen(r) as f:
+            display = f.readline().strip()
+        if not display:
+            raise Fail("Xvfb did not start:\n" + self.log("xvfb"))
+        self.env["DISPLAY"] = ":" + display
+
+    def start_jack(self):
+        name = f"heist-ui-test-{os.getpid()}"
+        self.env["JACK_DEFAULT_SERVER"] = name
+        jackd = self.start("jackd", ["jackd", "--no-realtime", "-n", name, "-d", "dummy",
+                                     "-r", "48000", "-p", "256"])
+
+        def up():
+            if jackd.poll() is not None:
+                raise Fail("jackd exited:\n" + self.log("jackd"))
+            return self.run(["jack_lsp"], check=False)
+
+        wait_for("the JACK server", up, 15)
+        # A near-steady A4 for the note readout and the meters: 990 ms tones
+        # on 1 s beats (jack_metro wants the tone shorter than the beat).
+        self.start("tone", ["jack_metro", "-n", "heist-tone", "-f", "440", "-A", "0.3",
+                            "-D", "990", "-a", "1", "-d", "1", "-b", "60"])
+
+
+def window_tree(s):
+    """(id, name, width, height, depth) of every window, in tree order."""
+    out = s.run(["xwininfo", "-root", "-tree"])
+    rows = []
+    pat = re.compile(r'^(\s*)(0x[0-9a-f]+) (\(has no name\)|"[^"]*").*?\s(\d+)x(\d+)[+-]')
+    for line in out.splitlines():
+        m = pat.match(line)
+        if m:
+            rows.append((int(m.group(2), 16), m.group(3).strip('"'), int(m.group(4)),
+                         int(m.group(5)), len(m.group(1))))
+    return rows
+
+
+def find_ui_window(s, width, height):
+    """The UI's own window: inside jalv's "Heist" window, created by another
+    X client (heist_ui.c opens its own connection), of the expected size."""
+    rows = window_tree(s)
+    for i, (wid, name, _, _, depth) in enumerate(rows):
+        if name != "Heist":
+            continue
+        client = wid & ~0x1FFFFF
+        for cid, _, w, h, d in rows[i + 1:]:
+            if d <= depth:
+                break
+            if cid & ~0x1FFFFF != client and (w, h) == (width, height):
+                return wid, cid
+    return None
+
+
+def geometry(s, wid):
+    out = s.run(["xwininfo", "-id", hex(wid)])
+    g = {}
+    for key, pat in (("x", r"Absolute upper-left X:\s+(-?\d+)"),
+                     ("y", r"Absolute upper-left Y:\s+(-?\d+)"),
+                     ("w", r"Width:\s+(\d+)"), ("h", r"Height:\s+(\d+)"),
+                     ("state", r"Map State:\s+(\w+)")):
+        m = re.search(pat, out)
+        if not m:
+            raise Fail(f"xwininfo: no {key} for {hex(wid)}")
+        g[key] = m.group(1) if key == "state" else int(m.group(1))
+    return g
+
+
+def check_not_blank(s, png):
+    """A blank or single-colour picture has (almost) no spread and few colours."""
+    stats = s.run(["identify", "-format", "%[fx:standard_deviation] %k", png]).split()
+    spread, colours = float(stats[0]), int(stats[1])
+    # The dark theme's background alone has a spread near 0 and < 10 colours;
+    # text, knobs and gradients give thousands of colours.
+    if spread < 0.03 or colours < 200:
+        raise Fail(f"{png} looks blank: spread {spread:.3f}, {colours} colours")
+    print(f"ok: {png}: spread {spread:.3f}, {colours} colours")
+
+
+def connect_tone(s, client):
+    def ports():
+        out = s.run(["jack_lsp"], check=False)
+        tone = [p for p in out.splitlines() if p.startswith("heist-tone:")]
+        # jalv names JACK ports by port symbol or name, depending on version.
+        inp = [p for p in out.splitlines() if p in (client + ":in", client + ":Input")]
+        return (tone[0], inp[0]) if tone and inp else None
+
+    src, dst = wait_for("the tone and jalv's JACK ports", ports, 15)
+    s.run(["jack_connect", src, dst])
+
+
+def save_state(s, toplevel, path):
+    """jalv.gtk3's File > Save (Ctrl+S): a folder with state.ttl, holding the
+    values of the plugin's control ports. Returns the morph value."""
+    s.run(["xdotool", "windowfocus", "--sync", str(toplevel), "key", "ctrl+s"])
+
+    def dialog():
+        out = s.run(["xdotool", "search", "--name", "^Save State$"], check=False)
+        return out.split()[0] if out.split() else None
+
+    d = wait_for("jalv's Save State dialog", dialog, 15)
+    s.run(["xdotool", "windowfocus", "--sync", d, "type", "--delay", "10", path])
+    ttl = os.path.join(path, "state.ttl")
+    # The first Return may only close the name entry's completion popup.
+    for _ in range(5):
+        s.run(["xdotool", "key", "Return"])
+        try:
+            wait_for(ttl, lambda: os.path.exists(ttl), 3)
+            break
+        except Fail:
+            continue
+    wait_for(ttl, lambda: os.path.exists(ttl), 5)
+    time.sleep(0.3)  # written in one go, but let jalv finish the file
+    with open(ttl) as f:
+        text = f.read()
+    m = re.search(r'lv2:symbol "morph" ;\s*pset:value ([-+0-9.eE]+)', text)
+    if not m:
+        raise Fail(f"no morph port value in {ttl}:\n{text}")
+    return float(m.group(1))
+
+
+def start_jalv(s, lv2_path, client, scale=None):
+    env = dict(s.env, LV2_PATH=lv2_path)
+    preload = os.environ.get("HEIST_UI_PRELOAD")
+    if preload:  # sanitizer build: the runtime must come first in jalv
+        env["LD_PRELOAD"] = preload
+        env["ASAN_OPTIONS"] = "detect_leaks=0:" + env.get("ASAN_OPTIONS", "")
+    if scale:
+        env["HEIST_UI_SCALE"] = str(scale)
+    return s.start(client, ["jalv.gtk3", "--jack-name", client, "-x", URI], env=env)
+
+
+def run_1x(s, lv2_path, out_dir):
+    client = "heist-ui-1x"
+    jalv = start_jalv(s, lv2_path, client)
+
+    def ui():
+        if jalv.poll() is not None:
+            raise Fail("jalv.gtk3 exited:\n" + s.log(client))
+        return find_ui_window(s, BASE_W, BASE_H)
+
+    toplevel, win = wait_for("the Heist UI window in jalv.gtk3", ui, 30)
+    g = wait_for("the UI window to be viewable",
+                 lambda: (lambda g: g if g["state"] == "IsViewable" else None)(geometry(s, win)),
+                 10)
+    print(f"ok: UI window {hex(win)} embedded in jalv's {hex(toplevel)}, "
+          f"{g['w']}x{g['h']} at {g['x']},{g['y']}, IsViewable")
+
+    connect_tone(s, client)
+    time.sleep(1.5)  # meters and note readout follow the tone at jalv's 30 Hz
+    before = save_state(s, toplevel, os.path.join(s.tmp, "state-before"))
+
+    shot = os.path.join(out_dir, "heist-ui.png")
+    s.run(["import", "-window", hex(win), shot])
+    check_not_blank(s, shot)
+    s.run(["import", "-window", hex(toplevel), os.path.join(out_dir, "jalv-heist.png")])
+
+    # Drag the Morph thumb from 10 % to 75 % of its track, in small steps.
+    scale = min(g["w"] / BASE_W, g["h"] / BASE_H)
+    ox, oy = g["x"] + (g["w"] - BASE_W * scale) / 2, g["y"] + (g["h"] - BASE_H * scale) / 2
+    y = round(oy + MORPH_CY * scale)
+    x0 = round(ox + (MORPH_X0 + 0.10 * MORPH_W) * scale)
+    x1 = round(ox + (MORPH_X0 + 0.75 * MORPH_W) * scale)
+    argv = ["xdotool", "mousemove", str(x0), str(y), "mousedown", "1"]
+    for i in range(1, 11):
+        argv += ["mousemove", str(x0 + (x1 - x0) * i // 10), str(y), "sleep", "0.03"]
+    argv += ["mouseup", "1"]
+    s.run(argv)
+    time.sleep(0.5)  # the UI writes at once; jalv applies it on the next cycle
+    after = save_state(s, toplevel, os.path.join(s.tmp, "state-after"))
+    s.run(["import", "-window", hex(win), os.path.join(out_dir, "heist-ui-after-drag.png")])
+
+    print(f"morph in the plugin: {before:.4f} before the drag, {after:.4f} after")
+    if abs(before) > 1e-6:
+        raise Fail(f"morph was {before} before the drag, not its default 0")
+    # 0.75 +- the rounding of the pointer position to whole pixels.
+    if abs(after - 0.75) > 0.02:
+        raise Fail(f"after dragging the Morph thumb to 75 %, the plugin's morph is {after}")
+    s.stop(jalv)
+
+
+def run_2x(s, lv2_path, out_dir):
+    client = "heist-ui-2x"
+    jalv = start_jalv(s, lv2_path, client, scale=2)
+
+    def ui():
+        if jalv.poll() is not None:
+            raise Fail("jalv.gtk3 exited:\n" + s.log(client))
+        return find_ui_window(s, 2 * BASE_W, 2 * BASE_H)
+
+    _, win = wait_for("the 2x Heist UI window", ui, 30)
+    wait_for("the 2x UI to be viewable", lambda: geometry(s, win)["state"] == "IsViewable", 10)
+    connect_tone(s, client)
+    time.sleep(1.5)
+    shot = os.path.join(out_dir, "heist-ui-2x.png")
+    s.run(["import", "-window", hex(win), shot])
+    check_not_blank(s, shot)
+    s.stop(jalv)
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__)
+        return 2
+    lv2_path, out_dir = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    missing = [t for t in TOOLS if not shutil.which(t)]
+    if missing:
+        print("FAIL: missing programs (scripts/install-deps installs them): " +
+              " ".join(missing))
+        return 1
+    os.makedirs(out_dir, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="heist-ui-test-") as tmp:
+        s = Session(tmp)
+        try:
+            s.start_x()
+            s.start_jack()
+            run_1x(s, lv2_path, out_dir)
+            run_2x(s, lv2_path, out_dir)
+        except (Fail, subprocess.TimeoutExpired) as e:
+            print(f"FAIL: {e}")
+            for name, _, log in s.procs:
+                log.flush()
+                print(f"--- {name} log (tail) ---\n" + s.log(name)[-3000:])
+            return 1
+        finally:
+            s.close()
+    print(f"ok: screenshots in {out_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
