@@ -115,7 +115,8 @@ typedef struct {
 	cairo_surface_t *surface;
 	int width, height;
 	double scale, ox, oy;
-	bool dirty;
+	bool dirty;          /* everything to redraw */
+	bool dirty_monitors; /* only the note and meter card */
 
 	/* Controls and gestures. */
 	control ctl[N_CONTROLS];
@@ -135,7 +136,7 @@ typedef struct {
 	char bundle_path[1024];
 	char model_path[1024];
 	char model_name[HSM_NAME_SIZE];
-	char status[160];
+	char status[256];
 	uint32_t n_styles;
 	char style_names[MAX_STYLES][HSM_STYLE_NAME_SIZE];
 
@@ -674,17 +675,32 @@ static void draw(HeistUI *ui, cairo_t *cr)
 	draw_menu(ui, cr);
 }
 
+/* Monitors change up to the host's update rate (30 Hz in jalv) while sound
+ * plays: then only their card is redrawn, a fifth of the window. */
 static void redraw(HeistUI *ui)
 {
 	cairo_t *cr = cairo_create(ui->surface);
+	if (!ui->dirty) {
+		cairo_rectangle(cr, floor(ui->ox + 16 * ui->scale), floor(ui->oy + 60 * ui->scale),
+		                ceil(285 * ui->scale), ceil(227 * ui->scale));
+		cairo_clip(cr);
+	}
 	cairo_push_group(cr); /* drawn off-screen, shown at once: no flicker */
-	draw(ui, cr);
+	if (ui->dirty) {
+		draw(ui, cr);
+	} else {
+		hui_set(cr, hui_bg, 1.0);
+		cairo_paint(cr);
+		cairo_translate(cr, ui->ox, ui->oy);
+		cairo_scale(cr, ui->scale, ui->scale);
+		draw_note(ui, cr);
+	}
 	cairo_pop_group_to_source(cr);
 	cairo_paint(cr);
 	cairo_destroy(cr);
 	cairo_surface_flush(ui->surface);
 	XFlush(ui->dpy);
-	ui->dirty = false;
+	ui->dirty = ui->dirty_monitors = false;
 }
 
 /* -------------------------------------------------------------- events */
@@ -890,7 +906,7 @@ static int idle(LV2UI_Handle handle)
 		XNextEvent(ui->dpy, &ev);
 		handle_event(ui, &ev);
 	}
-	if (ui->dirty) {
+	if (ui->dirty || ui->dirty_monitors) {
 		redraw(ui);
 	}
 	return 0;
@@ -971,7 +987,7 @@ static void port_event(LV2UI_Handle handle, uint32_t port, uint32_t size, uint32
 	if (mon) {
 		if (fabsf(*mon - v) >= eps) {
 			*mon = v;
-			ui->dirty = true;
+			ui->dirty_monitors = true;
 		}
 		return;
 	}
