@@ -1,21 +1,42 @@
 /* Heist LV2 plugin: glue between an LV2 host and the dsp/ engine.
  *
- * Thread classes (see dsp/heist.h): instantiate, activate, deactivate and
- * cleanup run in the host's [main] (instantiation) class; connect_port and
- * run run in the [audio] class and never allocate, lock, log or do I/O.
+ * Thread classes (see dsp/heist.h): instantiate, activate, deactivate,
+ * cleanup and the state restore() run in the host's [main] (instantiation)
+ * class; connect_port, run and work_response run in the [audio] class and
+ * never allocate, lock, log or do I/O; work() runs on the host's [worker]
+ * thread (non-real-time, may allocate and do I/O); the state save() has its
+ * own class: non-real-time, possibly concurrent with run() and work().
+ *
+ * Custom models. A patch:Set of the property heist:model (an atom:Path) on
+ * the control port is copied by run() into a fixed-size worker request. The
+ * worker loads, validates and pre-warms the model (heist_net_new) into a
+ * "slot" (model + net + path); work_response() swaps the slot in by pointer
+ * and puts the old one on a garbage list, which run() hands back to the worker
+ * to free. Nothing is ever freed on the audio thread. A request the host's
+ * ring refuses is kept and retried on the next run(); so is the garbage list.
+ * Without the worker:schedule feature (e.g. lv2file) run-time loading is off,
+ * but a model named in restored state still loads, in restore().
  */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <lv2/atom/atom.h>
+#include <lv2/atom/forge.h>
+#include <lv2/atom/util.h>
 #include <lv2/core/lv2.h>
-#include <lv2/core/lv2_util.h>
 #include <lv2/log/log.h>
 #include <lv2/log/logger.h>
+#include <lv2/patch/patch.h>
+#include <lv2/state/state.h>
 #include <lv2/urid/urid.h>
+#include <lv2/worker/worker.h>
 
 #ifdef __SSE__
 #include <xmmintrin.h>
@@ -29,10 +50,64 @@
 
 #define HEIST_MODEL_FILE "heist-default.hsm"
 
+/* The longest model path (bytes, with the terminating NUL) a worker request
+ * carries. Requests are fixed-size POD; 1 KiB keeps several of them within
+ * the smallest host rings seen (jalv: 4 KiB). */
+#define HEIST_PATH_MAX 1024u
+
 /* MXCSR bits: flush denormal results to zero (FTZ), treat denormal inputs as
  * zero (DAZ). DAZ exists on every x86-64 CPU. */
 #define HEIST_MXCSR_FTZ 0x8000u
 #define HEIST_MXCSR_DAZ 0x0040u
+
+/* A model ready to play: the parsed model, the network runtime bound to it
+ * and the file it came from. Built and freed on the worker (or in restore());
+ * the audio thread only moves pointers to it. */
+typedef struct heist_slot {
+	struct heist_slot *next; /* link in the garbage list ([audio]) */
+	heist_model *model;      /* owned; NULL for the shipped model, owned by Heist */
+	heist_net *net;          /* owned; while current, the engine holds it */
+	char path[];             /* absolute path, NUL-terminated */
+} heist_slot;
+
+/* Worker requests (run() -> work()) and responses (work() -> work_response()),
+ * fixed-size POD. The type comes first in each so work() can tell them apart. */
+typedef enum {
+	HEIST_WORK_LOAD = 1, /* heist_work_load: load, validate, pre-warm a model */
+	HEIST_WORK_FREE,     /* heist_work_free: free a garbage list of slots */
+	HEIST_WORK_TOO_LONG, /* heist_work_free with no list: report a too long path */
+	HEIST_WORK_READY,    /* heist_work_response: a slot to install */
+	HEIST_WORK_FAILED,   /* heist_work_response: the load failed (logged) */
+} heist_work_type;
+
+typedef struct {
+	uint32_t type;       /* HEIST_WORK_LOAD */
+	uint32_t generation; /* of the state the request was made in */
+	char path[HEIST_PATH_MAX];
+} heist_work_load;
+
+typedef struct {
+	uint32_t type;       /* HEIST_WORK_FREE or HEIST_WORK_TOO_LONG */
+	uint32_t generation; /* unused */
+	heist_slot *list;    /* HEIST_WORK_FREE: the slots, linked by next */
+} heist_work_free;
+
+typedef struct {
+	uint32_t type; /* HEIST_WORK_READY or HEIST_WORK_FAILED */
+	uint32_t generation;
+	heist_slot *slot; /* HEIST_WORK_READY */
+} heist_work_response;
+
+typedef struct {
+	LV2_URID atom_Path;
+	LV2_URID atom_URID;
+	LV2_URID atom_Sequence;
+	LV2_URID patch_Get;
+	LV2_URID patch_Set;
+	LV2_URID patch_property;
+	LV2_URID patch_value;
+	LV2_URID heist_model;
+} heist_uris;
 
 typedef struct {
 	/* Port buffers, set by connect_port(). */
@@ -55,6 +130,8 @@ typedef struct {
 	const float *morph;
 	float *input_level;
 	float *output_level;
+	const LV2_Atom_Sequence *control;
+	LV2_Atom_Sequence *notify;
 
 	/* Peak meters of the input and output (level_meter.h). */
 	heist_level_meter in_meter, out_meter;
@@ -64,11 +141,35 @@ typedef struct {
 
 	/* Host features. */
 	LV2_URID_Map *map;
+	LV2_Worker_Schedule *schedule; /* NULL: no run-time model loading */
 	LV2_Log_Logger logger;
+	heist_uris uris;
+	LV2_Atom_Forge forge; /* [audio] writes the notify port */
 
-	/* Engine and the model it borrows (owned here, freed after the engine). */
-	heist_model *model;
+	/* The shipped model, loaded in instantiate() and kept for the instance's
+	 * lifetime so that falling back to it never needs the disk. */
+	heist_model *shipped;
+	char *shipped_path;
+	heist_config cfg;
+
+	/* The engine plays current's net. current is written by the audio thread
+	 * (work_response) and restore(), read by save() under free_lock. */
 	heist_engine *engine;
+	_Atomic(heist_slot *) current;
+
+	/* [audio] state. */
+	heist_slot *garbage;     /* old slots not yet handed to the worker */
+	heist_work_load pending; /* a load request the host's ring refused */
+	bool load_pending;       /* pending is to be retried */
+	bool report_too_long;    /* a too long path is to be reported */
+	bool notify_model;       /* announce the model path on the notify port */
+	uint32_t generation;     /* bumped by restore(): older responses are stale */
+
+	/* Held by the worker while it frees slots and by save() while it reads
+	 * current's path: a slot save() sees cannot be freed under it. Never
+	 * taken on the audio thread. */
+	pthread_mutex_t free_lock;
+	bool free_lock_ready;
 } Heist;
 
 /* [main] Join a bundle path and a file name. bundle_path normally ends with a
@@ -85,16 +186,127 @@ static char *bundle_file_path(const char *bundle_path, const char *name)
 	return path;
 }
 
+/* [any] A host feature's data, or NULL. Like lv2_features_data(), but skips
+ * entries without a URI: lv2file 0.95 passes one (a feature it did not fill),
+ * and strcmp() on it would crash the host. */
+static void *feature_data(const LV2_Feature *const *features, const char *uri)
+{
+	for (size_t i = 0; features && features[i]; ++i) {
+		if (features[i]->URI && !strcmp(features[i]->URI, uri)) {
+			return features[i]->data;
+		}
+	}
+	return NULL;
+}
+
+/* [main] or [worker] A slot holding a model (NULL for the shipped one) and a
+ * fresh, pre-warmed net for it. On failure frees nothing of the caller's. */
+static heist_slot *slot_new(Heist *self, heist_model *model, const char *path)
+{
+	const size_t len = strlen(path) + 1;
+	heist_slot *slot = malloc(sizeof(heist_slot) + len);
+	if (!slot) {
+		return NULL;
+	}
+	slot->next = NULL;
+	slot->model = model;
+	slot->net = heist_net_new(model ? model : self->shipped);
+	if (!slot->net) {
+		free(slot);
+		return NULL;
+	}
+	memcpy(slot->path, path, len);
+	return slot;
+}
+
+/* [main] or [worker] Free a slot: the net before the model it borrows. */
+static void slot_free(heist_slot *slot)
+{
+	if (slot) {
+		heist_net_free(slot->net);
+		heist_model_free(slot->model);
+		free(slot);
+	}
+}
+
+/* [main] or [worker] Free a garbage list. */
+static void slot_free_list(heist_slot *list)
+{
+	while (list) {
+		heist_slot *next = list->next;
+		slot_free(list);
+		list = next;
+	}
+}
+
+/* [main] or [worker] Load, validate and pre-warm a model file. The engine's
+ * frame clock is fixed at creation, so a model with another frame rate is
+ * refused; a throwaway engine checks every other limit the engine has. On
+ * failure returns NULL with the reason in err. */
+static heist_slot *slot_load(Heist *self, const char *path, char *err, size_t err_size)
+{
+	heist_model *model = heist_model_load(path, err, err_size);
+	if (!model) {
+		return NULL;
+	}
+	if (model->frame_rate != self->shipped->frame_rate) {
+		snprintf(err, err_size,
+		         "%s: frame rate %g Hz differs from the running engine's %g Hz", path,
+		         (double)model->frame_rate, (double)self->shipped->frame_rate);
+		heist_model_free(model);
+		return NULL;
+	}
+	heist_engine *probe = heist_engine_new(&self->cfg, model);
+	if (!probe) {
+		snprintf(err, err_size, "%s: the engine cannot run this model at %g Hz", path,
+		         self->cfg.sample_rate);
+		heist_model_free(model);
+		return NULL;
+	}
+	heist_engine_free(probe);
+	heist_slot *slot = slot_new(self, model, path);
+	if (!slot) {
+		snprintf(err, err_size, "%s: out of memory", path);
+		heist_model_free(model);
+	}
+	return slot;
+}
+
 /* [main] */
 static void cleanup(LV2_Handle instance)
 {
 	Heist *self = (Heist *)instance;
-	if (self) {
-		heist_engine_free(self->engine); /* before the model it borrows */
-		heist_model_free(self->model);
-		heist_idisp_free(self->idisp);
-		free(self);
+	if (!self) {
+		return;
 	}
+	/* The engine frees the current slot's net; the rest of it goes here. */
+	heist_engine_free(self->engine);
+	heist_slot *current = atomic_load(&self->current);
+	if (current) {
+		heist_model_free(current->model);
+		free(current);
+	}
+	slot_free_list(self->garbage);
+	heist_model_free(self->shipped);
+	heist_idisp_free(self->idisp);
+	free(self->shipped_path);
+	if (self->free_lock_ready) {
+		pthread_mutex_destroy(&self->free_lock);
+	}
+	free(self);
+}
+
+/* [main] */
+static void map_uris(LV2_URID_Map *map, heist_uris *uris)
+{
+	uris->atom_Path = map->map(map->handle, LV2_ATOM__Path);
+	uris->atom_URID = map->map(map->handle, LV2_ATOM__URID);
+	uris->atom_Sequence = map->map(map->handle, LV2_ATOM__Sequence);
+	uris->patch_Get = map->map(map->handle, LV2_PATCH__Get);
+	uris->patch_Set = map->map(map->handle, LV2_PATCH__Set);
+	uris->patch_property = map->map(map->handle, LV2_PATCH__property);
+	uris->patch_value = map->map(map->handle, LV2_PATCH__value);
+	uris->heist_model = map->map(map->handle, HEIST_MODEL_URI);
 }
 
 /* [main] */
@@ -107,40 +319,57 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
 	if (!self) {
 		return NULL;
 	}
+	atomic_init(&self->current, NULL);
 
 	/* lv2_log_logger_init() accepts a NULL log and then prints to stderr,
 	 * which is fine here: instantiate() is not real-time. */
-	LV2_Log_Log *log = NULL;
-	const char *missing = lv2_features_query(features, LV2_LOG__log, &log, false, LV2_URID__map,
-	                                         &self->map, true, NULL);
+	LV2_Log_Log *log = feature_data(features, LV2_LOG__log);
+	self->map = feature_data(features, LV2_URID__map);
+	self->schedule = feature_data(features, LV2_WORKER__schedule);
 	lv2_log_logger_init(&self->logger, self->map, log);
-	if (missing) {
-		lv2_log_error(&self->logger, "heist: missing required feature <%s>\n", missing);
+	if (!self->map) {
+		lv2_log_error(&self->logger, "heist: missing required feature <%s>\n",
+		              LV2_URID__map);
 		cleanup(self);
 		return NULL;
 	}
+	map_uris(self->map, &self->uris);
+	lv2_atom_forge_init(&self->forge, self->map);
+	if (pthread_mutex_init(&self->free_lock, NULL)) {
+		cleanup(self);
+		return NULL;
+	}
+	self->free_lock_ready = true;
 
-	char *model_path = bundle_file_path(bundle_path ? bundle_path : "", HEIST_MODEL_FILE);
-	if (!model_path) {
+	self->shipped_path = bundle_file_path(bundle_path ? bundle_path : "", HEIST_MODEL_FILE);
+	if (!self->shipped_path) {
 		cleanup(self);
 		return NULL;
 	}
 	char err[256] = "";
-	self->model = heist_model_load(model_path, err, sizeof(err));
-	free(model_path);
-	if (!self->model) {
+	self->shipped = heist_model_load(self->shipped_path, err, sizeof(err));
+	if (!self->shipped) {
 		lv2_log_error(&self->logger, "heist: %s\n", err[0] ? err : "cannot load the model");
 		cleanup(self);
 		return NULL;
 	}
 
-	const heist_config cfg = heist_config_default(rate);
-	self->engine = heist_engine_new(&cfg, self->model);
-	if (!self->engine) {
+	self->cfg = heist_config_default(rate);
+	self->engine = heist_engine_new(&self->cfg, self->shipped);
+	/* The engine built its own net for the shipped model; the first slot
+	 * takes it over at the first swap (see install_slot()). */
+	heist_slot *first = malloc(sizeof(heist_slot) + strlen(self->shipped_path) + 1);
+	if (!self->engine || !first) {
+		free(first);
 		lv2_log_error(&self->logger, "heist: cannot create the engine at %.0f Hz\n", rate);
 		cleanup(self);
 		return NULL;
 	}
+	first->next = NULL;
+	first->model = NULL;
+	first->net = NULL;
+	strcpy(first->path, self->shipped_path);
+	atomic_store(&self->current, first);
 	heist_level_meter_init(&self->in_meter, rate);
 	heist_level_meter_init(&self->out_meter, rate);
 	self->idisp = heist_idisp_new(rate, features); /* optional */
@@ -209,6 +438,12 @@ static void connect_port(LV2_Handle instance, uint32_t port, void *data)
 	case HEIST_PORT_OUTPUT_LEVEL:
 		self->output_level = (float *)data;
 		break;
+	case HEIST_PORT_CONTROL:
+		self->control = (const LV2_Atom_Sequence *)data;
+		break;
+	case HEIST_PORT_NOTIFY:
+		self->notify = (LV2_Atom_Sequence *)data;
+		break;
 	case HEIST_PORT_COUNT:
 		break;
 	}
@@ -242,6 +477,143 @@ static float toggle_value(const float *port, heist_param p)
 	return *port > 0.0f ? 1.0f : 0.0f;
 }
 
+/* [audio] Swap a slot in; the old one goes on the garbage list. */
+static void install_slot(Heist *self, heist_slot *slot)
+{
+	heist_slot *old = atomic_load_explicit(&self->current, memory_order_relaxed);
+	/* The engine hands back the net it played: for the first slot, the one
+	 * heist_engine_new() built. */
+	old->net = heist_engine_swap_net(self->engine, slot->net);
+	atomic_store_explicit(&self->current, slot, memory_order_release);
+	old->next = self->garbage;
+	self->garbage = old;
+}
+
+/* [audio] Hand the garbage list to the worker; kept for the next run() if
+ * the host's ring is full. */
+static void flush_garbage(Heist *self)
+{
+	if (!self->garbage || !self->schedule) {
+		return;
+	}
+	const heist_work_free msg = {HEIST_WORK_FREE, 0, self->garbage};
+	if (self->schedule->schedule_work(self->schedule->handle, sizeof(msg), &msg) ==
+	    LV2_WORKER_SUCCESS) {
+		self->garbage = NULL;
+	}
+}
+
+/* [audio] Send the pending load request and any report; what the host
+ * refuses stays pending for the next run(). */
+static void flush_requests(Heist *self)
+{
+	if (!self->schedule) {
+		return;
+	}
+	if (self->load_pending &&
+	    self->schedule->schedule_work(self->schedule->handle, sizeof(self->pending),
+	                                  &self->pending) == LV2_WORKER_SUCCESS) {
+		self->load_pending = false;
+	}
+	if (self->report_too_long) {
+		const heist_work_free msg = {HEIST_WORK_TOO_LONG, 0, NULL};
+		if (self->schedule->schedule_work(self->schedule->handle, sizeof(msg), &msg) ==
+		    LV2_WORKER_SUCCESS) {
+			self->report_too_long = false;
+		}
+	}
+}
+
+/* [audio] A patch:Set of heist:model: queue a load (the latest request wins
+ * if the previous one has not been sent yet). */
+static void request_load(Heist *self, const LV2_Atom *value)
+{
+	if (!self->schedule || value->type != self->uris.atom_Path || value->size == 0) {
+		return;
+	}
+	const char *path = (const char *)LV2_ATOM_BODY_CONST(value);
+	const size_t len = strnlen(path, value->size);
+	if (len == 0 || len == value->size) {
+		return; /* empty, or not NUL-terminated within the atom */
+	}
+	if (len >= HEIST_PATH_MAX) {
+		self->report_too_long = true;
+		return;
+	}
+	self->pending.type = HEIST_WORK_LOAD;
+	self->pending.generation = self->generation;
+	memcpy(self->pending.path, path, len + 1);
+	self->load_pending = true;
+}
+
+/* [audio] One event from the control port. */
+static void handle_event(Heist *self, const LV2_Atom *atom)
+{
+	const heist_uris *u = &self->uris;
+	if (!lv2_atom_forge_is_object_type(&self->forge, atom->type)) {
+		return;
+	}
+	const LV2_Atom_Object *obj = (const LV2_Atom_Object *)atom;
+	const LV2_Atom *property = NULL;
+	const LV2_Atom *value = NULL;
+	lv2_atom_object_get(obj, u->patch_property, &property, u->patch_value, &value, 0);
+	const bool about_model = property && property->type == u->atom_URID &&
+	                         ((const LV2_Atom_URID *)property)->body == u->heist_model;
+	if (obj->body.otype == u->patch_Set && about_model && value) {
+		request_load(self, value);
+	} else if (obj->body.otype == u->patch_Get && (!property || about_model)) {
+		self->notify_model = true;
+	}
+}
+
+/* [audio] patch:Set heist:model <current path> on the notify port. */
+static void notify_model_path(Heist *self)
+{
+	const heist_uris *u = &self->uris;
+	const heist_slot *slot = atomic_load_explicit(&self->current, memory_order_relaxed);
+	LV2_Atom_Forge *forge = &self->forge;
+	LV2_Atom_Forge_Frame frame;
+	if (!lv2_atom_forge_frame_time(forge, 0) ||
+	    !lv2_atom_forge_object(forge, &frame, 0, u->patch_Set)) {
+		return; /* the notify buffer is full */
+	}
+	lv2_atom_forge_key(forge, u->patch_property);
+	lv2_atom_forge_urid(forge, u->heist_model);
+	lv2_atom_forge_key(forge, u->patch_value);
+	lv2_atom_forge_path(forge, slot->path, (uint32_t)strlen(slot->path));
+	lv2_atom_forge_pop(forge, &frame);
+}
+
+/* [audio] Messages in, requests out, notifications. */
+static void handle_messages(Heist *self)
+{
+	LV2_Atom_Forge_Frame notify_frame;
+	bool notifying = false;
+	if (self->notify) {
+		/* On input the notify atom's size is the buffer's capacity. */
+		const uint32_t capacity = self->notify->atom.size;
+		lv2_atom_forge_set_buffer(&self->forge, (uint8_t *)self->notify, capacity);
+		notifying = lv2_atom_forge_sequence_head(&self->forge, &notify_frame, 0) != 0;
+	}
+
+	if (self->control && self->control->atom.type == self->uris.atom_Sequence) {
+		LV2_ATOM_SEQUENCE_FOREACH(self->control, ev)
+		{
+			handle_event(self, &ev->body);
+		}
+	}
+	flush_requests(self);
+	flush_garbage(self);
+
+	if (notifying) {
+		if (self->notify_model) {
+			notify_model_path(self);
+		}
+		lv2_atom_forge_pop(&self->forge, &notify_frame);
+	}
+	self->notify_model = false;
+}
+
 /* [audio] */
 static void run(LV2_Handle instance, uint32_t n_samples)
 {
@@ -262,6 +634,8 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	const float style_a = rintf(control_value(self->style_a, HEIST_PARAM_STYLE_A));
 	const float style_b = rintf(control_value(self->style_b, HEIST_PARAM_STYLE_B));
 	const float morph = control_value(self->morph, HEIST_PARAM_MORPH);
+
+	handle_messages(self);
 
 #ifdef __SSE__
 	/* Scoped to this call: the host's floating-point mode is restored below. */
@@ -325,6 +699,194 @@ static void deactivate(LV2_Handle instance)
 	(void)instance;
 }
 
+/* [worker] Load a model, free old slots, or report. Errors are logged here,
+ * never on the audio thread. */
+static LV2_Worker_Status work(LV2_Handle instance, LV2_Worker_Respond_Function respond,
+                              LV2_Worker_Respond_Handle handle, uint32_t size, const void *data)
+{
+	Heist *self = (Heist *)instance;
+	uint32_t type = 0;
+	if (size < sizeof(type)) {
+		return LV2_WORKER_ERR_UNKNOWN;
+	}
+	memcpy(&type, data, sizeof(type));
+
+	if (type == HEIST_WORK_FREE && size == sizeof(heist_work_free)) {
+		heist_work_free msg;
+		memcpy(&msg, data, sizeof(msg));
+		pthread_mutex_lock(&self->free_lock);
+		slot_free_list(msg.list);
+		pthread_mutex_unlock(&self->free_lock);
+		return LV2_WORKER_SUCCESS;
+	}
+	if (type == HEIST_WORK_TOO_LONG && size == sizeof(heist_work_free)) {
+		lv2_log_error(&self->logger,
+		              "heist: model path longer than %u bytes; keeping the current model\n",
+		              HEIST_PATH_MAX - 1);
+		return LV2_WORKER_SUCCESS;
+	}
+	if (type != HEIST_WORK_LOAD || size != sizeof(heist_work_load)) {
+		return LV2_WORKER_ERR_UNKNOWN;
+	}
+
+	heist_work_load req; /* copied: the host's buffer need not be aligned */
+	memcpy(&req, data, sizeof(req));
+	req.path[sizeof(req.path) - 1] = '\0';
+	const char *path = req.path;
+	char err[512] = "";
+	heist_work_response res = {HEIST_WORK_READY, req.generation, NULL};
+	res.slot = slot_load(self, path, err, sizeof(err));
+	if (!res.slot) {
+		lv2_log_error(&self->logger,
+		              "heist: cannot load the model: %s; keeping the current one\n",
+		              err[0] ? err : path);
+		res.type = HEIST_WORK_FAILED;
+	} else {
+		lv2_log_note(&self->logger, "heist: loaded model '%s' from %s\n",
+		             res.slot->model->name, path);
+	}
+	if (respond(handle, sizeof(res), &res) != LV2_WORKER_SUCCESS) {
+		lv2_log_error(&self->logger, "heist: the host refused the worker response for %s\n",
+		              path);
+		slot_free(res.slot);
+		return LV2_WORKER_ERR_NO_SPACE;
+	}
+	return LV2_WORKER_SUCCESS;
+}
+
+/* [audio] Install a loaded model, unless restore() made it stale. Either way
+ * announce the model now playing, so a UI that asked sees the outcome. */
+static LV2_Worker_Status work_response(LV2_Handle instance, uint32_t size, const void *data)
+{
+	Heist *self = (Heist *)instance;
+	if (size != sizeof(heist_work_response)) {
+		return LV2_WORKER_ERR_UNKNOWN;
+	}
+	heist_work_response res;
+	memcpy(&res, data, sizeof(res));
+	if (res.type == HEIST_WORK_READY && res.slot) {
+		if (res.generation == self->generation) {
+			install_slot(self, res.slot);
+		} else {
+			res.slot->next = self->garbage;
+			self->garbage = res.slot;
+		}
+	}
+	self->notify_model = true;
+	return LV2_WORKER_SUCCESS;
+}
+
+/* [save] Store the custom model's path, mapped with the host's mapPath so
+ * that it survives the session moving; nothing for the shipped model. May run
+ * concurrently with run() and work(): free_lock keeps the slot alive. */
+static LV2_State_Status save(LV2_Handle instance, LV2_State_Store_Function store,
+                             LV2_State_Handle handle, uint32_t flags,
+                             const LV2_Feature *const *features)
+{
+	(void)flags;
+	Heist *self = (Heist *)instance;
+	pthread_mutex_lock(&self->free_lock);
+	const heist_slot *slot = atomic_load_explicit(&self->current, memory_order_acquire);
+	char *path = slot->model ? strdup(slot->path) : NULL;
+	const bool custom = slot->model != NULL;
+	pthread_mutex_unlock(&self->free_lock);
+	if (!custom) {
+		return LV2_STATE_SUCCESS;
+	}
+	if (!path) {
+		return LV2_STATE_ERR_UNKNOWN;
+	}
+
+	const LV2_State_Map_Path *map_path = feature_data(features, LV2_STATE__mapPath);
+	const LV2_State_Free_Path *free_path = feature_data(features, LV2_STATE__freePath);
+	char *stored = map_path ? map_path->abstract_path(map_path->handle, path) : path;
+	LV2_State_Status st = LV2_STATE_ERR_UNKNOWN;
+	if (stored) {
+		st = store(handle, self->uris.heist_model, stored, strlen(stored) + 1,
+		           self->uris.atom_Path, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
+	}
+	if (map_path && stored) {
+		if (free_path) {
+			free_path->free_path(free_path->handle, stored);
+		} else {
+			free(stored);
+		}
+	}
+	free(path);
+	return st;
+}
+
+/* [main] The restored model, or the shipped one (with a warning) when the
+ * state names a file that is missing or bad. NULL only when out of memory. */
+static heist_slot *restored_slot(Heist *self, LV2_State_Retrieve_Function retrieve,
+                                 LV2_State_Handle handle, const LV2_Feature *const *features)
+{
+	size_t size = 0;
+	uint32_t type = 0;
+	uint32_t vflags = 0;
+	const char *value = retrieve(handle, self->uris.heist_model, &size, &type, &vflags);
+	if (!value || type != self->uris.atom_Path || size == 0 || strnlen(value, size) == size) {
+		return slot_new(self, NULL, self->shipped_path);
+	}
+
+	const LV2_State_Map_Path *map_path = feature_data(features, LV2_STATE__mapPath);
+	const LV2_State_Free_Path *free_path = feature_data(features, LV2_STATE__freePath);
+	char *path = map_path ? map_path->absolute_path(map_path->handle, value) : NULL;
+	const char *use = map_path ? path : value;
+	heist_slot *slot = NULL;
+	if (use) {
+		char err[512] = "";
+		slot = slot_load(self, use, err, sizeof(err));
+		if (!slot) {
+			lv2_log_warning(&self->logger,
+			                "heist: cannot restore the model (%s); playing the shipped "
+			                "model instead\n",
+			                err[0] ? err : use);
+		}
+	}
+	if (path) {
+		if (free_path) {
+			free_path->free_path(free_path->handle, path);
+		} else {
+			free(path);
+		}
+	}
+	return slot ? slot : slot_new(self, NULL, self->shipped_path);
+}
+
+/* [main] Not concurrent with any other call on this instance: the swap and
+ * the frees happen here directly. Requests and responses still in the
+ * host's worker from before are made stale by the generation. */
+static LV2_State_Status restore(LV2_Handle instance, LV2_State_Retrieve_Function retrieve,
+                                LV2_State_Handle handle, uint32_t flags,
+                                const LV2_Feature *const *features)
+{
+	(void)flags;
+	Heist *self = (Heist *)instance;
+	++self->generation;
+	self->load_pending = false;
+	self->notify_model = true;
+	size_t size = 0;
+	uint32_t type = 0;
+	uint32_t vflags = 0;
+	const heist_slot *current = atomic_load_explicit(&self->current, memory_order_relaxed);
+	if (!current->model && !retrieve(handle, self->uris.heist_model, &size, &type, &vflags)) {
+		/* The shipped model stays: a preset (no model in it) changes the
+		 * controls without resetting the network, so it plays on without a
+		 * discontinuity. */
+		return LV2_STATE_SUCCESS;
+	}
+	heist_slot *slot = restored_slot(self, retrieve, handle, features);
+	if (!slot) {
+		lv2_log_error(&self->logger, "heist: out of memory restoring the model\n");
+		return LV2_STATE_ERR_UNKNOWN;
+	}
+	install_slot(self, slot);
+	slot_free_list(self->garbage);
+	self->garbage = NULL;
+	return LV2_STATE_SUCCESS;
+}
+
 /* [gui] Ardour's inline display render callback (non-real-time). */
 static LV2_Inline_Display_Image_Surface *render_inline(LV2_Handle instance, uint32_t w,
                                                        uint32_t max_h)
@@ -336,9 +898,17 @@ static LV2_Inline_Display_Image_Surface *render_inline(LV2_Handle instance, uint
 /* [any] */
 static const void *extension_data(const char *uri)
 {
+	static const LV2_Worker_Interface worker = {work, work_response, NULL};
+	static const LV2_State_Interface state = {save, restore};
 	static const LV2_Inline_Display_Interface inline_display = {render_inline};
 	if (!strcmp(uri, HEIST_IDISP__interface)) {
 		return &inline_display;
+	}
+	if (!strcmp(uri, LV2_WORKER__interface)) {
+		return &worker;
+	}
+	if (!strcmp(uri, LV2_STATE__interface)) {
+		return &state;
 	}
 	return NULL;
 }

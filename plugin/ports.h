@@ -4,6 +4,8 @@
 #define HEIST_PORTS_H
 
 #define HEIST_URI "http://heist.audio/plugins/heist"
+/* The custom style model: a patch:writable property of type atom:Path. */
+#define HEIST_MODEL_URI HEIST_URI "#model"
 
 typedef enum {
 	HEIST_PORT_IN = 0,
@@ -25,6 +27,8 @@ typedef enum {
 	HEIST_PORT_MORPH,          /* 0 (style A) .. 1 (style B) */
 	HEIST_PORT_INPUT_LEVEL,    /* monitor: input peak, dBFS (see heist.ttl) */
 	HEIST_PORT_OUTPUT_LEVEL,   /* monitor: output peak, dBFS */
+	HEIST_PORT_CONTROL,        /* atom:Sequence in: patch:Set/Get of heist:model */
+	HEIST_PORT_NOTIFY,         /* atom:Sequence out: patch:Set of heist:model */
 	HEIST_PORT_COUNT
 } heist_port;
 

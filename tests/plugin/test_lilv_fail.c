@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <lilv/lilv.h>
 #include <lv2/core/lv2.h>
 #include <lv2/log/log.h>
@@ -107,8 +109,8 @@ static bool write_file(const char *path, const void *data, size_t size)
 	return fclose(f) == 0 && ok;
 }
 
-/* A copy of the build-tree bundle (links to its binary and TTL) whose model
- * is a truncated header. */
+/* A copy of the build-tree bundle (links to every file of it: binaries,
+ * TTL, presets) whose model is a truncated header. */
 static void test_bad_model(const LilvPlugin *good)
 {
 	const LilvNode *bundle_uri = lilv_plugin_get_bundle_uri(good);
@@ -120,18 +122,21 @@ static void test_bad_model(const LilvPlugin *good)
 		return;
 	}
 
-	/* The binary's name is platform-dependent: take it from lilv. */
-	char *binary =
-	    lilv_file_uri_parse(lilv_node_as_uri(lilv_plugin_get_library_uri(good)), NULL);
-	const char *slash = strrchr(binary, '/');
-	const char *const links[] = {"manifest.ttl", "heist.ttl", "heist_ui.ttl",
-	                             slash ? slash + 1 : binary};
 	char from[4096];
 	char to[4096];
-	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); ++i) {
-		snprintf(from, sizeof(from), "%s/%s", src, links[i]);
-		snprintf(to, sizeof(to), "%s/%s", dir, links[i]);
+	DIR *d = opendir(src);
+	CHECK(d, "cannot list %s", src);
+	for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d)) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "heist-default.hsm") ||
+		    strstr(e->d_name, ".p")) {
+			continue; /* ., .., the model, meson's object folders (*.so.p) */
+		}
+		snprintf(from, sizeof(from), "%s/%s", src, e->d_name);
+		snprintf(to, sizeof(to), "%s/%s", dir, e->d_name);
 		CHECK(symlink(from, to) == 0, "symlink %s", to);
+	}
+	if (d) {
+		closedir(d);
 	}
 	char model[4096];
 	snprintf(model, sizeof(model), "%s/heist-default.hsm", dir);
@@ -157,13 +162,17 @@ static void test_bad_model(const LilvPlugin *good)
 	lilv_node_free(bundle_node);
 	lilv_world_free(world);
 
-	remove(model);
-	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); ++i) {
-		snprintf(to, sizeof(to), "%s/%s", dir, links[i]);
-		remove(to);
+	d = opendir(dir);
+	for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d)) {
+		if (e->d_name[0] != '.') {
+			snprintf(to, sizeof(to), "%s/%s", dir, e->d_name);
+			remove(to);
+		}
+	}
+	if (d) {
+		closedir(d);
 	}
 	remove(dir);
-	lilv_free(binary);
 	lilv_free(src);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <lilv/lilv.h>
+#include <lv2/atom/atom.h>
 #include <lv2/core/lv2.h>
 #include <lv2/urid/urid.h>
 
@@ -22,6 +23,7 @@ typedef struct {
 	bool audio;        /* else control */
 	bool input;        /* else output */
 	heist_param param; /* HEIST_PARAM_COUNT when the port is no parameter */
+	bool atom;         /* an atom:AtomPort (then audio is false) */
 } expected_port;
 
 /* The contract, written out independently of the TTL. */
@@ -45,6 +47,8 @@ static const expected_port expected[HEIST_PORT_COUNT] = {
     [HEIST_PORT_MORPH] = {"morph", false, true, HEIST_PARAM_MORPH},
     [HEIST_PORT_INPUT_LEVEL] = {"input_level", false, false, HEIST_PARAM_COUNT},
     [HEIST_PORT_OUTPUT_LEVEL] = {"output_level", false, false, HEIST_PARAM_COUNT},
+    [HEIST_PORT_CONTROL] = {"control", false, true, HEIST_PARAM_COUNT, true},
+    [HEIST_PORT_NOTIFY] = {"notify", false, false, HEIST_PARAM_COUNT, true},
 };
 
 static int failures;
@@ -96,8 +100,14 @@ static void check_port(LilvWorld *world, const LilvPlugin *plugin, unsigned inde
 	LilvNode *output = lilv_new_uri(world, LV2_CORE__OutputPort);
 	LilvNode *comment = lilv_new_uri(world, RDFS_COMMENT);
 
-	check(lilv_port_is_a(plugin, port, want->audio ? audio : control), "wrong type", index);
-	check(!lilv_port_is_a(plugin, port, want->audio ? control : audio), "two types", index);
+	LilvNode *atom = lilv_new_uri(world, LV2_ATOM__AtomPort);
+	const LilvNode *type = want->atom ? atom : want->audio ? audio : control;
+	check(lilv_port_is_a(plugin, port, type), "wrong type", index);
+	check(lilv_port_is_a(plugin, port, audio) + lilv_port_is_a(plugin, port, control) +
+	              lilv_port_is_a(plugin, port, atom) ==
+	          1,
+	      "two types", index);
+	lilv_node_free(atom);
 	check(lilv_port_is_a(plugin, port, want->input ? input : output), "wrong direction", index);
 	check(!lilv_port_is_a(plugin, port, want->input ? output : input), "two directions", index);
 
