@@ -11,6 +11,7 @@
 #endif
 
 #include "audio_io.h"
+#include "automation.h"
 #include "heist.h"
 #include "model.h"
 
@@ -19,6 +20,9 @@ static void usage(FILE *to)
 	fprintf(to,
 	        "usage: heist-render IN.wav OUT.wav [options]\n"
 	        "  --param NAME=VALUE   set a control (repeatable), e.g. --param pitch_shift=12\n"
+	        "  --automation FILE    automate controls: lines \"time_s symbol value\", linear\n"
+	        "                       between points, evaluated at each block start and split\n"
+	        "                       at each point, as Ardour does (tools/automation.h)\n"
 	        "  --model FILE.hsm     style model (default: the shipped model)\n"
 	        "  --block N            host block size to simulate (default 256)\n"
 	        "  --keep-latency       do not remove the plugin latency from the output\n"
@@ -83,7 +87,7 @@ static void progress(double done, double total, int on_tty)
 
 int main(int argc, char **argv)
 {
-	const char *in_path = NULL, *out_path = NULL, *model_path = NULL;
+	const char *in_path = NULL, *out_path = NULL, *model_path = NULL, *auto_path = NULL;
 	heist_param params[64];
 	float values[64];
 	int n_params = 0, quiet = 0, keep_latency = 0;
@@ -102,6 +106,8 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			++n_params;
+		} else if (!strcmp(a, "--automation") && i + 1 < argc) {
+			auto_path = argv[++i];
 		} else if (!strcmp(a, "--model") && i + 1 < argc) {
 			model_path = argv[++i];
 		} else if (!strcmp(a, "--block") && i + 1 < argc) {
@@ -125,6 +131,11 @@ int main(int argc, char **argv)
 	}
 	if (!in_path || !out_path) {
 		usage(stderr);
+		return 2;
+	}
+
+	heist_automation automation = {{NULL}, {0}};
+	if (auto_path && heist_automation_read(auto_path, &automation, stderr)) {
 		return 2;
 	}
 
@@ -171,7 +182,12 @@ int main(int argc, char **argv)
 #endif
 	for (size_t done = 0; done < total;) {
 		const size_t n = total - done < (size_t)block ? total - done : (size_t)block;
-		heist_engine_process(engine, in + done, out + done, (uint32_t)n);
+		if (auto_path) {
+			heist_automation_process(&automation, engine, audio.sample_rate, done,
+			                         in + done, out + done, (uint32_t)n);
+		} else {
+			heist_engine_process(engine, in + done, out + done, (uint32_t)n);
+		}
 		done += n;
 		if ((done / (size_t)block) % 256 == 0 || done == total) {
 			progress((double)done, (double)total, on_tty);
@@ -198,6 +214,7 @@ int main(int argc, char **argv)
 	}
 	free(in);
 	free(out);
+	heist_automation_free(&automation);
 	heist_engine_free(engine);
 	heist_audio_free(&audio);
 	heist_model_free(model);

@@ -1,0 +1,57 @@
+/* Parameter automation for heist-render: breakpoints read from a text file
+ * and applied the way Ardour 7 applies plugin automation, so that a render
+ * and an Ardour export of the same curve play the same parameter values.
+ *
+ * File: one breakpoint per line, "time_s symbol value" (seconds from the
+ * start of the input, a port symbol, a value in the port's units); blank lines
+ * and lines starting with '#' are ignored. Points of a symbol need not be in
+ * order; they are sorted by time (ties keep file order).
+ *
+ * Interpolation, as Ardour's PluginInsert::automate_and_run() and
+ * Evoral::ControlList (linear, the default for continuous plugin controls):
+ *   - each host block is split at every breakpoint that falls inside it; a
+ *     breakpoint at time t splits at sample ceil(t * rate);
+ *   - at the start of each piece, every automated parameter is set to the
+ *     curve's value there, linearly interpolated between the neighbouring
+ *     breakpoints; before the first point the curve holds the first value,
+ *     after the last the last value;
+ *   - the value then holds until the next piece (the engine smooths it).
+ * So between breakpoints the curve is sampled once per host block: the same
+ * --block as the host's period gives the same values as the host.
+ */
+#ifndef HEIST_AUTOMATION_H
+#define HEIST_AUTOMATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "heist.h"
+
+typedef struct {
+	double time_s;
+	float value;
+} heist_auto_point;
+
+typedef struct {
+	heist_auto_point *points[HEIST_PARAM_COUNT]; /* sorted by time */
+	size_t count[HEIST_PARAM_COUNT];
+} heist_automation;
+
+/* [main] Read an automation file. Returns 0, or -1 after printing a message
+ * naming the file and line to err. */
+int heist_automation_read(const char *path, heist_automation *a, FILE *err);
+
+void heist_automation_free(heist_automation *a);
+
+/* [main] Value of parameter p's curve at time t (seconds); p must have
+ * points. */
+float heist_automation_value(const heist_automation *a, heist_param p, double t);
+
+/* [main] Process one host block of n samples starting at sample pos of the
+ * input timeline: split at breakpoints, set the automated parameters at the
+ * start of each piece, process. */
+void heist_automation_process(const heist_automation *a, heist_engine *e, double rate, uint64_t pos,
+                              const float *in, float *out, uint32_t n);
+
+#endif
