@@ -1,12 +1,16 @@
 /* A small LV2 test host over lilv (see lv2_host.h). */
 #include "lv2_host.h"
 
+#include "hsm_writer.h"
+
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lv2/atom/atom.h>
 #include <lv2/atom/forge.h>
@@ -29,9 +33,12 @@ typedef struct {
 	_Alignas(8) uint8_t data[MSG_MAX];
 } message;
 
+/* Single-producer/single-consumer ring of messages: requests go from the
+ * audio thread to the worker, responses back. Lock-free, so the worker may
+ * run on its own thread (lv2h_worker_thread_start()). */
 typedef struct {
 	message slot[RING];
-	uint32_t head, tail; /* single-threaded use: plain counters */
+	atomic_uint head, tail;
 } msg_ring;
 
 struct lv2_host {
@@ -57,9 +64,13 @@ struct lv2_host {
 
 	const LV2_Worker_Interface *worker;
 	msg_ring requests, responses;
-	uint32_t scheduled, delivered;
+	atomic_uint scheduled, delivered;
+	pthread_t worker_thread;
+	atomic_int worker_stop;
+	bool worker_running;
 
-	uint32_t log_count;
+	atomic_uint log_count;
+	bool log_quiet;
 	char log_last[512];
 
 	LV2_URID atom_Sequence, atom_Chunk, atom_Path, atom_URID, patch_Set, patch_property,
@@ -102,9 +113,9 @@ static int log_vprintf(LV2_Log_Handle handle, LV2_URID type, const char *fmt, va
 	va_copy(copy, ap);
 	vsnprintf(h->log_last, sizeof h->log_last, fmt, copy);
 	va_end(copy);
-	++h->log_count;
+	atomic_fetch_add(&h->log_count, 1);
 	/* vfprintf is counted by the real-time guard when run() logs. */
-	return vfprintf(stderr, fmt, ap);
+	return h->log_quiet ? 0 : vfprintf(stderr, fmt, ap);
 }
 
 static int log_printf(LV2_Log_Handle handle, LV2_URID type, const char *fmt, ...)
@@ -120,14 +131,30 @@ static int log_printf(LV2_Log_Handle handle, LV2_URID type, const char *fmt, ...
 
 static LV2_Worker_Status ring_push(msg_ring *r, uint32_t size, const void *data)
 {
-	if (size > MSG_MAX || r->head - r->tail >= RING) {
+	const unsigned head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	const unsigned tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+	if (size > MSG_MAX || head - tail >= RING) {
 		return LV2_WORKER_ERR_NO_SPACE;
 	}
-	message *m = &r->slot[r->head % RING];
+	message *m = &r->slot[head % RING];
 	m->size = size;
 	memcpy(m->data, data, size);
-	++r->head;
+	atomic_store_explicit(&r->head, head + 1, memory_order_release);
 	return LV2_WORKER_SUCCESS;
+}
+
+/* The oldest message, or NULL; ring_pop() releases it after use. */
+static const message *ring_peek(msg_ring *r)
+{
+	const unsigned tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	const unsigned head = atomic_load_explicit(&r->head, memory_order_acquire);
+	return head == tail ? NULL : &r->slot[tail % RING];
+}
+
+static void ring_pop(msg_ring *r)
+{
+	const unsigned tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
 }
 
 /* [audio] Called by the plugin from run(): queue only. */
@@ -136,7 +163,9 @@ static LV2_Worker_Status schedule_work(LV2_Worker_Schedule_Handle handle, uint32
 {
 	lv2_host *h = handle;
 	const LV2_Worker_Status st = ring_push(&h->requests, size, data);
-	h->scheduled += st == LV2_WORKER_SUCCESS;
+	if (st == LV2_WORKER_SUCCESS) {
+		atomic_fetch_add_explicit(&h->scheduled, 1, memory_order_relaxed);
+	}
 	return st;
 }
 
@@ -149,14 +178,45 @@ static LV2_Worker_Status respond(LV2_Worker_Respond_Handle handle, uint32_t size
 uint32_t lv2h_work(lv2_host *h)
 {
 	uint32_t n = 0;
-	while (h->worker && h->requests.tail != h->requests.head) {
-		const message *m = &h->requests.slot[h->requests.tail % RING];
+	const message *m;
+	while (h->worker && (m = ring_peek(&h->requests))) {
 		h->worker->work(lilv_instance_get_handle(h->instance), respond, h, m->size,
 		                m->data);
-		++h->requests.tail;
+		ring_pop(&h->requests);
 		++n;
 	}
 	return n;
+}
+
+static void *worker_main(void *arg)
+{
+	lv2_host *h = arg;
+	while (!atomic_load(&h->worker_stop)) {
+		if (lv2h_work(h) == 0) {
+			const struct timespec ts = {0, 200000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	return NULL;
+}
+
+bool lv2h_worker_thread_start(lv2_host *h)
+{
+	if (!h->worker || h->worker_running) {
+		return false;
+	}
+	atomic_store(&h->worker_stop, 0);
+	h->worker_running = pthread_create(&h->worker_thread, NULL, worker_main, h) == 0;
+	return h->worker_running;
+}
+
+void lv2h_worker_thread_stop(lv2_host *h)
+{
+	if (h->worker_running) {
+		atomic_store(&h->worker_stop, 1);
+		pthread_join(h->worker_thread, NULL);
+		h->worker_running = false;
+	}
 }
 
 bool lv2h_has_worker(const lv2_host *h)
@@ -166,12 +226,12 @@ bool lv2h_has_worker(const lv2_host *h)
 
 uint32_t lv2h_work_scheduled(const lv2_host *h)
 {
-	return h->scheduled;
+	return atomic_load(&h->scheduled);
 }
 
 uint32_t lv2h_responses_delivered(const lv2_host *h)
 {
-	return h->delivered;
+	return atomic_load(&h->delivered);
 }
 
 /* ---- ports ---------------------------------------------------------------- */
@@ -334,6 +394,7 @@ void lv2h_free(lv2_host *h)
 	if (!h) {
 		return;
 	}
+	lv2h_worker_thread_stop(h);
 	if (h->instance) {
 		lilv_instance_deactivate(h->instance);
 		lilv_instance_free(h->instance);
@@ -404,14 +465,14 @@ void lv2h_run(lv2_host *h, const float *in, float *out, uint32_t n)
 		}
 	}
 	lilv_instance_run(h->instance, n);
-	while (h->responses.tail != h->responses.head) {
-		const message *m = &h->responses.slot[h->responses.tail % RING];
+	const message *m;
+	while ((m = ring_peek(&h->responses))) {
 		if (h->worker && h->worker->work_response) {
 			h->worker->work_response(lilv_instance_get_handle(h->instance), m->size,
 			                         m->data);
 		}
-		++h->responses.tail;
-		++h->delivered;
+		ring_pop(&h->responses);
+		atomic_fetch_add_explicit(&h->delivered, 1, memory_order_relaxed);
 	}
 	if (h->worker && h->worker->end_run) {
 		h->worker->end_run(lilv_instance_get_handle(h->instance));
@@ -455,10 +516,67 @@ bool lv2h_patch_set_path(lv2_host *h, const char *property, const char *path)
 
 uint32_t lv2h_log_count(const lv2_host *h)
 {
-	return h->log_count;
+	return atomic_load(&h->log_count);
+}
+
+void lv2h_log_quiet(lv2_host *h, bool quiet)
+{
+	h->log_quiet = quiet;
 }
 
 const char *lv2h_log_last(const lv2_host *h)
 {
 	return h->log_last;
+}
+
+char *lv2h_path_parameter(LilvWorld *world, const LilvPlugin *plugin)
+{
+	/* lilv loads a plugin's data files lazily: asking for its ports does. */
+	(void)lilv_plugin_get_num_ports(plugin);
+	LilvNode *writable = lilv_new_uri(world, LV2_PATCH__writable);
+	LilvNode *range = lilv_new_uri(world, "http://www.w3.org/2000/01/rdf-schema#range");
+	LilvNode *path = lilv_new_uri(world, LV2_ATOM__Path);
+	LilvNodes *props =
+	    lilv_world_find_nodes(world, lilv_plugin_get_uri(plugin), writable, NULL);
+	char *found = NULL;
+	LILV_FOREACH(nodes, it, props)
+	{
+		const LilvNode *n = lilv_nodes_get(props, it);
+		if (!found && lilv_node_is_uri(n) && lilv_world_ask(world, n, range, path)) {
+			const char *uri = lilv_node_as_uri(n);
+			found = malloc(strlen(uri) + 1);
+			if (found) {
+				strcpy(found, uri);
+			}
+		}
+	}
+	lilv_nodes_free(props);
+	lilv_node_free(path);
+	lilv_node_free(range);
+	lilv_node_free(writable);
+	return found;
+}
+
+static bool write_file(const char *path, const void *data, size_t size)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f) {
+		return false;
+	}
+	const bool ok = fwrite(data, 1, size, f) == size;
+	return fclose(f) == 0 && ok;
+}
+
+bool lv2h_write_models(const char *path, const char *bad_path, uint32_t seed)
+{
+	const hsm_dims d = {1, 8, 32, 32, 60, 65, seed};
+	size_t size;
+	uint8_t *p = hsm_write_random(&d, &size);
+	bool ok = p && write_file(path, p, size);
+	if (ok && bad_path) {
+		p[size / 2] ^= 0x55;
+		ok = write_file(bad_path, p, size);
+	}
+	free(p);
+	return ok;
 }
