@@ -6,6 +6,7 @@
  * byte by byte from little-endian, which is correct on any host.
  */
 #include "model.h"
+#include "net.h"
 
 #include <errno.h>
 #include <math.h>
@@ -386,6 +387,12 @@ heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t 
 	m->dense1_b = tensor[T_DENSE1_B];
 	m->dense2_w = tensor[T_DENSE2_W];
 	m->dense2_b = tensor[T_DENSE2_B];
+	m->packed = heist_net_pack(m);
+	if (!m->packed) {
+		set_err(err, err_size, "model: out of memory (packed weights)");
+		heist_model_free(m);
+		return NULL;
+	}
 	return m;
 }
 
@@ -485,6 +492,7 @@ heist_model *heist_model_load(const char *path, char *err, size_t err_size)
 void heist_model_free(heist_model *m)
 {
 	if (m) {
+		heist_net_unpack(m->packed);
 		free(m->block);
 		free(m);
 	}

@@ -89,6 +89,9 @@ struct heist_model {
 	float *embedding, *gru_w_ih, *gru_w_hh, *gru_b_ih, *gru_b_hh;
 	float *dense1_w, *dense1_b, *dense2_w, *dense2_b;
 	void *block; /* single allocation holding everything above */
+	/* The same weights re-laid out for the inference kernels (net.c), built
+	 * once at parse time and shared by every network running this model. */
+	struct heist_net_weights *packed;
 };
 
 /* [main] Parse and validate a model from memory. On failure returns NULL and

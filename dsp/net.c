@@ -1,10 +1,23 @@
 /* Heist network runtime: the GRU + dense network of model.h, one frame per
  * call (PyTorch GRU semantics, gate order r, z, n).
  *
- * All buffers live in one 64-byte aligned block allocated by heist_net_new();
- * step, reset and embed never allocate. Weights are row-major W[out][in], so
- * every layer is a set of contiguous dot products that gcc vectorises
- * (needs -fopenmp-simd for the pragmas; without it they are ignored).
+ * Speed (see /work/shared/PERF.md). At load time the parser calls
+ * heist_net_pack(), which lays every layer out in blocks of 8 output rows,
+ * column-major inside a block: y[8] += W[block][c][0..7] * v[c] is one
+ * broadcast and one vector multiply-add per column, with no horizontal sums.
+ * The r and z gates read concat(h, x) in one pass (their two biases summed).
+ * The kernel runs four blocks at a time with two accumulators each: eight
+ * independent FMA chains, enough to cover the FMA latency. Gates and outputs
+ * use the vectorised approximations of fastmath.h (error bounds there and in
+ * tests/dsp/test_fastmath.c) instead of libm's expf/tanhf/powf.
+ *
+ * The same source is compiled twice: for the x86-64 baseline, and with
+ * target("avx2,fma"); heist_net_new() picks the best one the CPU runs.
+ * The packed weights belong to the model, so every engine running one model
+ * shares one copy (32 instances keep one weight set warm in L2).
+ *
+ * All per-network buffers live in one 64-byte aligned block allocated by
+ * heist_net_new(); step, reset and embed never allocate.
  */
 #include "net.h"
 
@@ -12,13 +25,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fastmath.h"
+
 #define NET_ALIGN 64u
 #define NET_MAX_INPUTS (3u + 64u)          /* 3 + max embed_dim (model.h) */
 #define NET_MAX_OUTPUTS (1u + 256u + 256u) /* 1 + max NH + max NN */
+#define NET_ROWS 8u                        /* rows per packed block */
 
 /* exp_sigmoid's floor: also the value emitted for a frame that went bad. */
 #define NET_EXP_SIGMOID_FLOOR 1e-7f
-#define NET_LN10 2.302585092994046f
 
 static size_t align_floats(size_t n)
 {
@@ -26,42 +41,321 @@ static size_t align_floats(size_t n)
 	return (n + per - 1u) / per * per;
 }
 
-static inline float dot(const float *restrict w, const float *restrict v, uint32_t n)
+static size_t round8(size_t n)
 {
-	float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-	for (uint32_t i = 0; i < n; ++i) {
-		acc += w[i] * v[i];
+	return (n + NET_ROWS - 1u) / NET_ROWS * NET_ROWS;
+}
+
+typedef struct {
+	float *w; /* [blocks][cols][8] */
+	float *b; /* [blocks * 8], zero in the padding rows */
+	uint32_t blocks, cols;
+} packed_layer;
+
+struct heist_net_weights {
+	packed_layer rz; /* 2H rows over concat(h, x): W_hh, W_ih of r and z */
+	packed_layer nh; /* H rows over h: W_hn, b_hn */
+	packed_layer nx; /* H rows over x: W_in, b_in */
+	packed_layer d1; /* D rows over concat(h, x) */
+	packed_layer d2; /* O rows over y1 */
+	void *block;
+};
+
+/* One source of columns for a packed layer: rows of `cols` values. */
+typedef struct {
+	const float *w;
+	uint32_t cols;
+} pack_src;
+
+static size_t layer_floats(uint32_t rows, uint32_t cols)
+{
+	return align_floats(round8(rows) * (size_t)cols) + align_floats(round8(rows));
+}
+
+/* Fill a packed layer at *at: columns of a, then of b (b.w may be NULL);
+ * bias = ba + bb (bb may be NULL). */
+static float *pack_layer(packed_layer *L, float *at, uint32_t rows, pack_src a, pack_src b,
+                         const float *ba, const float *bb)
+{
+	const uint32_t cols = a.cols + (b.w ? b.cols : 0u);
+	L->blocks = (uint32_t)(round8(rows) / NET_ROWS);
+	L->cols = cols;
+	L->w = at;
+	L->b = at + align_floats(round8(rows) * (size_t)cols);
+	for (uint32_t r = 0; r < L->blocks * NET_ROWS; ++r) {
+		float *dst = L->w + (size_t)(r / NET_ROWS) * cols * NET_ROWS + r % NET_ROWS;
+		for (uint32_t c = 0; c < cols; ++c) {
+			float v = 0.0f;
+			if (r < rows) {
+				v = c < a.cols ? a.w[(size_t)r * a.cols + c]
+				               : b.w[(size_t)r * b.cols + (c - a.cols)];
+			}
+			dst[(size_t)c * NET_ROWS] = v;
+		}
+		L->b[r] = r < rows ? ba[r] + (bb ? bb[r] : 0.0f) : 0.0f;
 	}
-	return acc;
+	return at + layer_floats(rows, cols);
 }
 
-/* out[r] = b[r] + W[r][:] . v, W row-major [rows][cols]. */
-static void matvec(float *restrict out, const float *restrict w, const float *restrict b,
-                   const float *restrict v, uint32_t rows, uint32_t cols)
+struct heist_net_weights *heist_net_pack(const heist_model *m)
 {
-	for (uint32_t r = 0; r < rows; ++r) {
-		out[r] = b[r] + dot(w + (size_t)r * cols, v, cols);
+	const uint32_t H = m->gru_hidden, I = m->n_inputs, D = m->dense_hidden, O = m->n_outputs;
+	const size_t n = layer_floats(2u * H, H + I) + layer_floats(H, H) + layer_floats(H, I) +
+	                 layer_floats(D, H + I) + layer_floats(O, D);
+	struct heist_net_weights *pw = calloc(1, sizeof *pw);
+	float *block = aligned_alloc(NET_ALIGN, n * sizeof(float));
+	if (!pw || !block) {
+		free(pw);
+		free(block);
+		return NULL;
+	}
+	pw->block = block;
+	const pack_src none = {NULL, 0};
+	float *at = block;
+	at = pack_layer(&pw->rz, at, 2u * H, (pack_src){m->gru_w_hh, H}, (pack_src){m->gru_w_ih, I},
+	                m->gru_b_ih, m->gru_b_hh);
+	at = pack_layer(&pw->nh, at, H, (pack_src){m->gru_w_hh + 2u * (size_t)H * H, H}, none,
+	                m->gru_b_hh + 2u * H, NULL);
+	at = pack_layer(&pw->nx, at, H, (pack_src){m->gru_w_ih + 2u * (size_t)H * I, I}, none,
+	                m->gru_b_ih + 2u * H, NULL);
+	at = pack_layer(&pw->d1, at, D, (pack_src){m->dense1_w, H + I}, none, m->dense1_b, NULL);
+	pack_layer(&pw->d2, at, O, (pack_src){m->dense2_w, D}, none, m->dense2_b, NULL);
+	return pw;
+}
+
+void heist_net_unpack(struct heist_net_weights *w)
+{
+	if (w) {
+		free(w->block);
+		free(w);
 	}
 }
 
-static inline float sigmoid(float v)
+double heist_net_flops(const heist_model *m)
 {
-	return 1.0f / (1.0f + expf(-v));
+	const double H = m->gru_hidden, I = m->n_inputs, D = m->dense_hidden, O = m->n_outputs;
+	return 2.0 * (3.0 * H * I + 3.0 * H * H + D * (H + I) + O * D);
 }
 
-/* 2 * sigmoid(v)^ln(10) + 1e-7, as DDSP's exp_sigmoid and train/heist_model.py. */
-static inline float exp_sigmoid(float v)
+/* y[rows padded to 8] = b + W v. Four blocks at a time, even and odd columns
+ * in separate accumulators: eight independent multiply-add chains. V(c) is
+ * the column value as a vector: a broadcast from memory with AVX, a load
+ * from a pre-broadcast copy in the baseline build (gcc lowers a scalar
+ * broadcast into 256-bit generic vectors through the stack). */
+#define MATVEC_BODY(V)                                                                             \
+	do {                                                                                       \
+		const uint32_t C = L->cols;                                                        \
+		const size_t stride = (size_t)C * NET_ROWS;                                        \
+		uint32_t blk = 0;                                                                  \
+		for (; blk + 4u <= L->blocks; blk += 4u) {                                         \
+			const float *w0 = L->w + blk * stride, *w1 = w0 + stride,                  \
+			            *w2 = w1 + stride, *w3 = w2 + stride;                          \
+			const float *b = L->b + blk * NET_ROWS;                                    \
+			fm_v8f a0 = fm_load(b), a1 = fm_load(b + 8), a2 = fm_load(b + 16),         \
+			       a3 = fm_load(b + 24);                                               \
+			fm_v8f c0 = {0}, c1 = c0, c2 = c0, c3 = c0;                                \
+			uint32_t c = 0;                                                            \
+			for (; c + 2u <= C; c += 2u) {                                             \
+				const size_t o = (size_t)c * NET_ROWS;                             \
+				const __typeof__(V(c)) x0 = V(c), x1 = V(c + 1);                   \
+				a0 += fm_load(w0 + o) * x0;                                        \
+				a1 += fm_load(w1 + o) * x0;                                        \
+				a2 += fm_load(w2 + o) * x0;                                        \
+				a3 += fm_load(w3 + o) * x0;                                        \
+				c0 += fm_load(w0 + o + 8) * x1;                                    \
+				c1 += fm_load(w1 + o + 8) * x1;                                    \
+				c2 += fm_load(w2 + o + 8) * x1;                                    \
+				c3 += fm_load(w3 + o + 8) * x1;                                    \
+			}                                                                          \
+			if (c < C) {                                                               \
+				const size_t o = (size_t)c * NET_ROWS;                             \
+				const __typeof__(V(c)) x0 = V(c);                                  \
+				a0 += fm_load(w0 + o) * x0;                                        \
+				a1 += fm_load(w1 + o) * x0;                                        \
+				a2 += fm_load(w2 + o) * x0;                                        \
+				a3 += fm_load(w3 + o) * x0;                                        \
+			}                                                                          \
+			fm_store(y + blk * NET_ROWS, a0 + c0);                                     \
+			fm_store(y + blk * NET_ROWS + 8, a1 + c1);                                 \
+			fm_store(y + blk * NET_ROWS + 16, a2 + c2);                                \
+			fm_store(y + blk * NET_ROWS + 24, a3 + c3);                                \
+		}                                                                                  \
+		for (; blk < L->blocks; ++blk) {                                                   \
+			const float *w0 = L->w + blk * stride;                                     \
+			fm_v8f a0 = fm_load(L->b + blk * NET_ROWS), c0 = {0};                      \
+			uint32_t c = 0;                                                            \
+			for (; c + 2u <= C; c += 2u) {                                             \
+				a0 += fm_load(w0 + (size_t)c * NET_ROWS) * V(c);                   \
+				c0 += fm_load(w0 + (size_t)c * NET_ROWS + 8) * V(c + 1);           \
+			}                                                                          \
+			if (c < C) {                                                               \
+				a0 += fm_load(w0 + (size_t)c * NET_ROWS) * V(c);                   \
+			}                                                                          \
+			fm_store(y + blk * NET_ROWS, a0 + c0);                                     \
+		}                                                                                  \
+	} while (0)
+
+#define V_SCALAR(c) (v[c])
+#define V_EXPANDED(c) fm_load(vb + (size_t)(c)*NET_ROWS)
+
+FM_ALWAYS void matvec(float *restrict y, const packed_layer *L, const float *restrict v,
+                      float *restrict vb)
 {
-	return 2.0f * powf(sigmoid(v), NET_LN10) + NET_EXP_SIGMOID_FLOOR;
+	if (vb) {
+		for (uint32_t c = 0; c < L->cols; ++c) {
+			for (uint32_t l = 0; l < NET_ROWS; ++l) {
+				vb[(size_t)c * NET_ROWS + l] = v[c];
+			}
+		}
+		MATVEC_BODY(V_EXPANDED);
+	} else {
+		MATVEC_BODY(V_SCALAR);
+	}
+}
+
+/* Scratch inside the per-network block (each 64-byte aligned, lengths padded
+ * so that 8-wide loads and stores past the logical end stay inside). */
+typedef struct {
+	float *rz, *nh, *nx, *hnew, *out;
+	float *vb; /* [max cols][8] pre-broadcast input (baseline build only) */
+} net_scratch;
+
+static net_scratch scratch_of(const heist_net *net)
+{
+	const heist_model *m = net->model;
+	const size_t H = m->gru_hidden, O = m->n_outputs;
+	float *p = net->gates;
+	net_scratch s;
+	s.rz = p;
+	p += align_floats(round8(2u * H) + NET_ROWS);
+	s.nh = p;
+	p += align_floats(round8(H));
+	s.nx = p;
+	p += align_floats(round8(H));
+	s.hnew = p;
+	p += align_floats(round8(H));
+	s.out = p;
+	p += align_floats(round8(O));
+	s.vb = p;
+	return s;
+}
+
+static size_t scratch_floats(size_t H, size_t O, size_t max_cols)
+{
+	return align_floats(round8(2u * H) + NET_ROWS) + 3u * align_floats(round8(H)) +
+	       align_floats(round8(O)) + align_floats(max_cols * NET_ROWS);
+}
+
+/* The step, compiled once per target below. */
+FM_ALWAYS void step_body(heist_net *net, const float *in, float *out, int expand)
+{
+	const heist_model *m = net->model;
+	const struct heist_net_weights *pw = m->packed;
+	const uint32_t H = m->gru_hidden;
+	const uint32_t I = m->n_inputs;
+	const uint32_t D = m->dense_hidden;
+	const uint32_t O = m->n_outputs;
+	float *h = net->h;
+	float *xin = net->x + H;
+	const net_scratch s = scratch_of(net);
+	float *vb = expand ? s.vb : NULL;
+
+	for (uint32_t i = 0; i < I; ++i) {
+		xin[i] = isfinite(in[i]) ? in[i] : 0.0f;
+	}
+
+	/* GRU: r|z = W_h{r,z} h + W_i{r,z} x + b; n parts kept apart for r. */
+	matvec(s.rz, &pw->rz, net->x, vb);
+	matvec(s.nh, &pw->nh, h, vb);
+	matvec(s.nx, &pw->nx, xin, vb);
+	for (uint32_t j = 0; j < H; j += NET_ROWS) {
+		const fm_v8f r = fm_sigmoid(fm_load(s.rz + j));
+		const fm_v8f z = fm_sigmoid(fm_load(s.rz + H + j));
+		const fm_v8f n = fm_tanh(fm_load(s.nx + j) + r * fm_load(s.nh + j));
+		fm_store(s.hnew + j, (1.0f - z) * n + z * fm_load(h + j));
+	}
+	float sum = 0.0f;
+	for (uint32_t j = 0; j < H; ++j) {
+		h[j] = s.hnew[j];
+		sum += h[j];
+	}
+	/* A finite h lies in [-1, 1], so the sum is finite iff every value is. */
+	if (!isfinite(sum)) {
+		heist_net_reset(net);
+	}
+
+	/* Dense layers: x already holds concat(h, input) since h aliases it. */
+	matvec(net->y1, &pw->d1, net->x, vb);
+	for (uint32_t k = 0; k < D; k += NET_ROWS) {
+		const fm_v8f v = fm_load(net->y1 + k);
+		fm_store(net->y1 + k, fm_select(v > fm_splat(0.0f), v, fm_splat(0.0f)));
+	}
+	matvec(net->y, &pw->d2, net->y1, vb);
+
+	/* Outputs lie in [1e-7, 2 + 1e-7] when finite, so again the sum tells. */
+	for (uint32_t k = 0; k < O; k += NET_ROWS) {
+		fm_store(s.out + k, fm_exp_sigmoid(fm_load(net->y + k)));
+	}
+	float osum = 0.0f;
+	for (uint32_t k = 0; k < O; ++k) {
+		out[k] = s.out[k];
+		osum += out[k];
+	}
+	if (!isfinite(osum)) {
+		for (uint32_t k = 0; k < O; ++k) {
+			out[k] = NET_EXP_SIGMOID_FLOOR;
+		}
+	}
+}
+
+static void step_generic(heist_net *net, const float *in, float *out)
+{
+	step_body(net, in, out, 1);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define NET_HAVE_AVX2 1
+__attribute__((target("avx2,fma"))) static void step_avx2(heist_net *net, const float *in,
+                                                          float *out)
+{
+	step_body(net, in, out, 0);
+}
+#else
+#define NET_HAVE_AVX2 0
+#endif
+
+heist_net_isa heist_net_best_isa(void)
+{
+#if NET_HAVE_AVX2
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+		return HEIST_NET_ISA_AVX2;
+	}
+#endif
+	return HEIST_NET_ISA_GENERIC;
+}
+
+heist_net_isa heist_net_set_isa(heist_net *net, heist_net_isa isa)
+{
+	if (isa == HEIST_NET_ISA_AVX2 && heist_net_best_isa() != HEIST_NET_ISA_AVX2) {
+		isa = HEIST_NET_ISA_GENERIC;
+	}
+	net->isa = isa;
+	net->step = step_generic;
+#if NET_HAVE_AVX2
+	if (isa == HEIST_NET_ISA_AVX2) {
+		net->step = step_avx2;
+	}
+#endif
+	return isa;
 }
 
 /* [main] See heist.h. Buffer layout inside the block (each 64-byte aligned):
- * x [H + I] (h aliases its first H values), gates [6H] (input part, then
- * recurrent part, each r|z|n), y1 [D], y [O]. */
+ * x [H + I] (h aliases its first H values), gate scratch, y1 [D], y [O],
+ * all padded to whole 8-float vectors. */
 heist_net *heist_net_new(const heist_model *model)
 {
-	if (!model) {
+	if (!model || !model->packed) {
 		return NULL;
 	}
 	const size_t H = model->gru_hidden;
@@ -73,10 +367,10 @@ heist_net *heist_net_new(const heist_model *model)
 	}
 
 	const size_t x_off = 0;
-	const size_t gates_off = x_off + align_floats(H + I);
-	const size_t y1_off = gates_off + align_floats(6u * H);
-	const size_t y_off = y1_off + align_floats(D);
-	const size_t n_floats = y_off + align_floats(O);
+	const size_t gates_off = x_off + align_floats(H + I + NET_ROWS);
+	const size_t y1_off = gates_off + scratch_floats(H, O, H + I > D ? H + I : D);
+	const size_t y_off = y1_off + align_floats(round8(D));
+	const size_t n_floats = y_off + align_floats(round8(O));
 
 	heist_net *net = calloc(1, sizeof *net);
 	float *block = aligned_alloc(NET_ALIGN, n_floats * sizeof(float));
@@ -95,16 +389,16 @@ heist_net *heist_net_new(const heist_model *model)
 	net->gates = block + gates_off;
 	net->y1 = block + y1_off;
 	net->y = block + y_off;
+	heist_net_set_isa(net, heist_net_best_isa());
 
-	/* Pre-warm: one frame on zeros pulls the weights into cache and exercises
-	 * libm's lazy paths, then the state goes back to zero. */
+	/* Pre-warm: one frame on zeros pulls the weights into cache, then the
+	 * state goes back to zero. */
 	float in[NET_MAX_INPUTS] = {0};
 	float out[NET_MAX_OUTPUTS];
 	heist_net_step(net, in, out);
 	heist_net_reset(net);
 	return net;
 }
-
 /* [main] See heist.h. NULL is fine. */
 void heist_net_free(heist_net *net)
 {
@@ -148,52 +442,5 @@ void heist_net_embed(const heist_model *m, uint32_t a, uint32_t b, float morph, 
  * exp_sigmoid floor). */
 void heist_net_step(heist_net *net, const float *in, float *out)
 {
-	const heist_model *m = net->model;
-	const uint32_t H = m->gru_hidden;
-	const uint32_t I = m->n_inputs;
-	const uint32_t D = m->dense_hidden;
-	const uint32_t O = m->n_outputs;
-	float *h = net->h;
-	float *xin = net->x + H;
-	float *gi = net->gates;
-	float *gh = net->gates + 3u * H;
-
-	for (uint32_t i = 0; i < I; ++i) {
-		xin[i] = isfinite(in[i]) ? in[i] : 0.0f;
-	}
-
-	/* GRU: gi = W_ih x + b_ih, gh = W_hh h + b_hh (both r|z|n), then gates. */
-	matvec(gi, m->gru_w_ih, m->gru_b_ih, xin, 3u * H, I);
-	matvec(gh, m->gru_w_hh, m->gru_b_hh, h, 3u * H, H);
-	float sum = 0.0f;
-	for (uint32_t j = 0; j < H; ++j) {
-		const float r = sigmoid(gi[j] + gh[j]);
-		const float z = sigmoid(gi[H + j] + gh[H + j]);
-		const float n = tanhf(gi[2u * H + j] + r * gh[2u * H + j]);
-		h[j] = (1.0f - z) * n + z * h[j];
-		sum += h[j];
-	}
-	/* A finite h lies in [-1, 1], so the sum is finite iff every value is. */
-	if (!isfinite(sum)) {
-		heist_net_reset(net);
-	}
-
-	/* Dense layers: x already holds concat(h, input) since h aliases it. */
-	matvec(net->y1, m->dense1_w, m->dense1_b, net->x, D, H + I);
-	for (uint32_t k = 0; k < D; ++k) {
-		net->y1[k] = net->y1[k] > 0.0f ? net->y1[k] : 0.0f;
-	}
-	matvec(net->y, m->dense2_w, m->dense2_b, net->y1, O, D);
-
-	/* Outputs lie in [1e-7, 2 + 1e-7] when finite, so again the sum tells. */
-	float osum = 0.0f;
-	for (uint32_t k = 0; k < O; ++k) {
-		out[k] = exp_sigmoid(net->y[k]);
-		osum += out[k];
-	}
-	if (!isfinite(osum)) {
-		for (uint32_t k = 0; k < O; ++k) {
-			out[k] = NET_EXP_SIGMOID_FLOOR;
-		}
-	}
+	net->step(net, in, out);
 }

@@ -8,17 +8,41 @@
 #include "heist.h"
 #include "model.h"
 
+/* Which compiled kernel runs the network. */
+typedef enum {
+	HEIST_NET_ISA_GENERIC, /* portable build (SSE2 on x86-64) */
+	HEIST_NET_ISA_AVX2,    /* AVX2 + FMA (x86-64-v3), chosen at run time */
+} heist_net_isa;
+
 struct heist_net {
 	const heist_model *model; /* borrowed */
 	float *h;                 /* [H] recurrent state */
-	float *x;                 /* [H + I] concat(h, input) scratch */
+	float *x;                 /* [H + I] concat(h, input) */
 	float *gates;             /* scratch for the GRU gates */
 	float *y1;                /* [D] */
 	float *y;                 /* [O] */
 	void *block;              /* single allocation holding the buffers */
+	heist_net_isa isa;
+	void (*step)(struct heist_net *net, const float *in, float *out);
 };
 
 /* [main] heist_net_new() and heist_net_free() are declared in heist.h. */
+
+/* [main] Lay a parsed model's weights out for the kernels (called by the
+ * parser; the result is owned by the model). NULL when out of memory. */
+struct heist_net_weights *heist_net_pack(const heist_model *m);
+void heist_net_unpack(struct heist_net_weights *w);
+
+/* [any] The best kernel this CPU runs. */
+heist_net_isa heist_net_best_isa(void);
+
+/* [main] Choose the kernel (tests and the bench compare them); an ISA the
+ * CPU lacks falls back to the generic one. Returns the one in use. */
+heist_net_isa heist_net_set_isa(heist_net *net, heist_net_isa isa);
+
+/* [any] Multiply-adds of one step, counted as 2 FLOPs each, from the layer
+ * sizes (the bench's GFLOP/s). */
+double heist_net_flops(const heist_model *m);
 
 /* [audio] Zero the recurrent state. */
 void heist_net_reset(heist_net *net);

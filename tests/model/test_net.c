@@ -11,6 +11,7 @@
 #include "net.h"
 
 static int failures;
+static heist_net_isa test_isa = HEIST_NET_ISA_GENERIC;
 
 #define CHECK(cond, ...)                                                                           \
 	do {                                                                                       \
@@ -22,9 +23,11 @@ static int failures;
 		}                                                                                  \
 	} while (0)
 
-/* float32 dot products over at most ~350 terms of magnitude <= 1, plus libm's
- * float expf/tanhf/powf, stay within a few 1e-7 of double; 1e-5 leaves margin
- * for that error carried through 200 frames of recurrent state. */
+/* float32 dot products over at most ~350 terms of magnitude <= 1, plus the
+ * vectorised exp/log/sigmoid/tanh of dsp/fastmath.h (absolute errors of a few
+ * 1e-7, bounded in tests/dsp/test_fastmath.c), stay within a few 1e-7 of
+ * double; 1e-5 leaves margin for that error carried through 200 frames of
+ * recurrent state. Both compiled kernels (baseline and AVX2+FMA) are run. */
 #define TOL 1e-5
 
 static heist_model *make_model(const hsm_dims *d)
@@ -115,6 +118,7 @@ static void test_against_reference(const hsm_dims *d)
 		heist_model_free(m);
 		return;
 	}
+	const heist_net_isa isa = heist_net_set_isa(net, test_isa);
 	const size_t O = m->n_outputs;
 	double *h = calloc(m->gru_hidden, sizeof *h);
 	double *want = calloc(O, sizeof *want);
@@ -136,8 +140,9 @@ static void test_against_reference(const hsm_dims *d)
 		}
 	}
 	CHECK(worst <= TOL, "H=%u D=%u: max error %g", d->gru_hidden, d->dense_hidden, worst);
-	printf("S=%u E=%u H=%u D=%u NH=%u NN=%u: max error vs double %.3g\n", d->n_styles,
-	       d->embed_dim, d->gru_hidden, d->dense_hidden, d->n_harmonics, d->n_noise, worst);
+	printf("%s: S=%u E=%u H=%u D=%u NH=%u NN=%u: max error vs double %.3g\n",
+	       isa == HEIST_NET_ISA_AVX2 ? "avx2+fma" : "baseline", d->n_styles, d->embed_dim,
+	       d->gru_hidden, d->dense_hidden, d->n_harmonics, d->n_noise, worst);
 
 	/* Reset makes a run repeat exactly. */
 	float *first = calloc(O, sizeof *first);
@@ -261,8 +266,16 @@ int main(void)
 	    {4, 8, 64, 64, 60, 65, 4},    /* multiples of the vector width */
 	    {8, 16, 192, 256, 60, 65, 5}, /* the size of a shipped model */
 	};
-	for (size_t i = 0; i < sizeof dims / sizeof dims[0]; ++i) {
-		test_against_reference(&dims[i]);
+	const heist_net_isa isas[] = {HEIST_NET_ISA_GENERIC, heist_net_best_isa()};
+	for (size_t k = 0; k < 2; ++k) {
+		if (k == 1 && isas[1] == isas[0]) {
+			printf("this CPU has no AVX2+FMA: only the baseline kernel is tested\n");
+			break;
+		}
+		test_isa = isas[k];
+		for (size_t i = 0; i < sizeof dims / sizeof dims[0]; ++i) {
+			test_against_reference(&dims[i]);
+		}
 	}
 	test_embedding();
 	test_non_finite();
