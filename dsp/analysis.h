@@ -3,9 +3,11 @@
  * features (tools/heist-analyze) and the features the plugin plays from.
  *
  * Framing. With tau_max = ceil(sample_rate / lowest_pitch), the analysis span
- * N is the smallest even 5-smooth number >= 2 * tau_max (an FFT size kissfft
- * handles without temporary allocation), half = N / 2; YIN integrates over
- * W = N - tau_max samples. Frame k is
+ * N is the smallest even 5-smooth number >= 2 * tau_max (an FFT size of
+ * dsp/fft.c), half = N / 2. YIN integrates over W = N - tau_max - o samples
+ * starting o = tau_max / 2 into the span, so that the stretch it compares,
+ * [o, o + W + tau) for a period tau, sits about the frame centre (with o = 0
+ * the pitch lagged the loudness by up to half a span). Frame k is
  * centred at c_k = k * sample_rate / frame_rate (fractional) and reads input
  * samples [round(c_k) - half, round(c_k) + half); samples before the start
  * of the stream are zero. Frame k can be computed once input sample

@@ -10,6 +10,16 @@
  *   latency = ceil(hop) + noise_hop + span / 2.
  * Every decision is taken at an absolute sample index, so any block split
  * gives the same samples.
+ *
+ * The span follows the lowest pitch (analysis.h), a control: the engine holds
+ * one analyser per supported floor (LOWEST_PITCHES), all allocated at
+ * creation, and a change of floor restarts the stream with the new framing
+ * and latency (a gap of one latency, like a reset).
+ *
+ * Work is done in runs, not per sample: the input of a run up to the next
+ * frame trigger is stored, the frame is computed, and the output is rendered
+ * between frame and noise-grain boundaries by the vectorised harmonic bank
+ * (synth.c), then mixed. Samples never depend on where a run is split.
  */
 #include "heist.h"
 
@@ -20,10 +30,15 @@
 #include "analysis.h"
 #include "model.h"
 #include "net.h"
+#include "profile.h"
 #include "synth.h"
 #include "util.h"
 
 #define FRAME_RING 8u /* frames in flight: at most ~4 at any rate */
+#define RUN_MAX 256u  /* samples per internal run (wet scratch) */
+#define N_FLOORS 5u
+/* Supported lowest pitches (Hz); the control snaps down to one of them. */
+static const float LOWEST_PITCHES[N_FLOORS] = {50.0f, 75.0f, 100.0f, 150.0f, 300.0f};
 #define MAX_HARMONICS 256u
 #define MAX_NOISE 256u
 #define MAX_INPUTS (3u + 64u)
@@ -46,8 +61,11 @@ struct heist_engine {
 
 	const heist_model *model;
 	heist_net *net;
-	heist_analysis *analysis;
+	heist_analysis *analysis; /* the current floor's, one of floors[] */
+	heist_analysis *floors[N_FLOORS];
+	uint32_t floor; /* index into LOWEST_PITCHES */
 	heist_noise *noise;
+	heist_profile *prof; /* bench only; NULL in use */
 
 	float *ring; /* input history, power of two */
 	uint32_t ring_mask;
@@ -66,6 +84,7 @@ struct heist_engine {
 	float mix_alpha, mix_wet, mix_gain, mix_enabled;
 	int snap; /* next process() starts smoothers at their targets */
 
+	float wet[RUN_MAX];
 	float net_in[MAX_INPUTS];
 	float net_out[1 + MAX_HARMONICS + MAX_NOISE];
 	heist_monitor monitor;
@@ -73,8 +92,48 @@ struct heist_engine {
 
 heist_config heist_config_default(double sample_rate)
 {
-	heist_config c = {sample_rate, 50.0f};
+	heist_config c = {sample_rate, HEIST_DEFAULT_LOWEST_PITCH};
 	return c;
+}
+
+/* The largest supported floor at or below hz (the lowest one below all). */
+static uint32_t floor_index(float hz)
+{
+	uint32_t f = 0;
+	for (uint32_t i = 1; i < N_FLOORS; ++i) {
+		if (hz >= LOWEST_PITCHES[i]) {
+			f = i;
+		}
+	}
+	return f;
+}
+
+static uint64_t prof_now(const heist_engine *e)
+{
+	return e->prof ? e->prof->now() : 0;
+}
+
+static void prof_add(heist_engine *e, heist_stage s, uint64_t since)
+{
+	if (e->prof) {
+		e->prof->ns[s] += e->prof->now() - since;
+		e->prof->visits[s]++;
+	}
+}
+
+void heist_engine_set_profile(heist_engine *e, heist_profile *prof)
+{
+	e->prof = prof;
+}
+
+/* [audio] Frame geometry and latency of floor f. */
+static void apply_floor(heist_engine *e, uint32_t f)
+{
+	e->floor = f;
+	e->analysis = e->floors[f];
+	e->span = heist_analysis_span(e->analysis);
+	e->half = e->span / 2;
+	e->latency = (uint32_t)ceil(e->hop) + e->noise_hop + e->half;
 }
 
 static int64_t frame_trigger(const heist_engine *e, uint64_t k)
@@ -113,25 +172,29 @@ heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model
 	 * models swapped in later must share it (the worker checks). */
 	e->frame_rate = model->frame_rate;
 	e->hop = e->fs / e->frame_rate;
-	e->analysis = heist_analysis_new(e->fs, cfg->lowest_pitch);
+	int ok = 1;
+	for (uint32_t f = 0; f < N_FLOORS; ++f) {
+		e->floors[f] = heist_analysis_new(e->fs, LOWEST_PITCHES[f]);
+		ok = ok && e->floors[f];
+	}
 	e->noise = heist_noise_new(e->fs, MAX_NOISE);
 	heist_net *net = heist_net_new(model);
-	if (!e->analysis || !e->noise || !net) {
+	if (!ok || !e->noise || !net || !(cfg->lowest_pitch > 0.0f)) {
 		heist_net_free(net);
 		heist_engine_free(e);
 		return NULL;
 	}
-	e->span = heist_analysis_span(e->analysis);
-	e->half = e->span / 2;
 	e->noise_hop = heist_synth_noise_hop(e->fs);
-	e->latency = (uint32_t)ceil(e->hop) + e->noise_hop + e->half;
-
+	/* Floor 0 has the longest span and latency: size the buffers for it. */
+	apply_floor(e, 0);
+	const uint32_t max_span = e->span;
 	uint32_t ring = 1;
-	while (ring < e->span + e->latency + 1) {
+	while (ring < e->span + e->latency + RUN_MAX + 1) {
 		ring <<= 1;
 	}
+	apply_floor(e, floor_index(cfg->lowest_pitch));
 	e->ring = calloc(ring, sizeof(float));
-	e->seg = calloc(e->span, sizeof(float));
+	e->seg = calloc(max_span, sizeof(float));
 	if (!e->ring || !e->seg) {
 		heist_net_free(net);
 		heist_engine_free(e);
@@ -146,6 +209,7 @@ heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model
 	for (int p = 0; p < HEIST_PARAM_COUNT; ++p) {
 		e->target[p] = heist_param_get_info((heist_param)p)->def;
 	}
+	e->target[HEIST_PARAM_LOWEST_PITCH] = LOWEST_PITCHES[e->floor];
 	heist_engine_reset(e);
 	return e;
 }
@@ -156,7 +220,9 @@ void heist_engine_free(heist_engine *e)
 		return;
 	}
 	heist_net_free(e->net);
-	heist_analysis_free(e->analysis);
+	for (uint32_t f = 0; f < N_FLOORS; ++f) {
+		heist_analysis_free(e->floors[f]);
+	}
 	heist_noise_free(e->noise);
 	free(e->ring);
 	free(e->seg);
@@ -180,6 +246,14 @@ void heist_engine_set_param(heist_engine *e, heist_param p, float value)
 		return;
 	}
 	e->target[p] = heist_clampf(value, info->min, info->max);
+	if (p == HEIST_PARAM_LOWEST_PITCH) {
+		const uint32_t f = floor_index(e->target[p]);
+		e->target[p] = LOWEST_PITCHES[f];
+		if (f != e->floor) {
+			apply_floor(e, f);
+			heist_engine_reset(e);
+		}
+	}
 }
 
 float heist_engine_get_param(const heist_engine *e, heist_param p)
@@ -237,16 +311,29 @@ static float gate_target(float confidence, float gate)
 /* [audio] Analyse frame k, run the network and store its synthesis controls. */
 static void compute_frame(heist_engine *e)
 {
+	const uint64_t t0 = prof_now(e);
 	const uint64_t k = e->next_frame;
 	const int64_t start = heist_frame_start(k, e->fs, e->frame_rate, e->span);
-	for (uint32_t i = 0; i < e->span; ++i) {
-		const int64_t j = start + i;
-		e->seg[i] = j >= 0 ? e->ring[(uint64_t)j & e->ring_mask] : 0.0f;
+	/* The span from the ring: zeros before the stream, then at most two
+	 * contiguous pieces. */
+	uint32_t i = 0;
+	if (start < 0) {
+		i = (uint64_t)-start < e->span ? (uint32_t)-start : e->span;
+		memset(e->seg, 0, i * sizeof(float));
+	}
+	while (i < e->span) {
+		const uint32_t at = (uint32_t)((uint64_t)(start + i) & e->ring_mask);
+		uint32_t len = e->ring_mask + 1 - at;
+		len = len < e->span - i ? len : e->span - i;
+		memcpy(e->seg + i, e->ring + at, len * sizeof(float));
+		i += len;
 	}
 	const heist_features f = heist_analysis_frame(e->analysis, e->seg);
 	e->monitor.pitch_hz = f.confidence >= HEIST_PITCH_HOLD_CONFIDENCE ? f.f0_raw : 0.0f;
 	e->monitor.confidence = f.confidence;
 	e->monitor.loudness_db = f.loudness_db;
+	prof_add(e, HEIST_STAGE_ANALYSIS, t0);
+	const uint64_t t1 = prof_now(e);
 
 	float *s = e->smooth;
 	for (int p = 0; p < HEIST_PARAM_COUNT; ++p) {
@@ -292,6 +379,7 @@ static void compute_frame(heist_engine *e)
 
 	e->next_frame = k + 1;
 	e->next_trigger = frame_trigger(e, k + 1);
+	prof_add(e, HEIST_STAGE_NETWORK, t1);
 }
 
 /* [audio] Noise grain starting at output time u (a multiple of the hop). */
@@ -312,23 +400,74 @@ static void noise_grain(heist_engine *e, uint64_t u)
 	heist_noise_grain(e->noise, u, mags);
 }
 
-/* [audio] The instrument at input time u. */
-static float render_sample(heist_engine *e, uint64_t u)
+/* [audio] The instrument at input times [u, u + n) into wet[n]: harmonic
+ * runs between frame centres and noise-grain starts, each grain added when
+ * its first sample is reached and its samples taken run by run. */
+static void render_run(heist_engine *e, uint64_t u, float *wet, uint32_t n)
 {
-	while (frame_centre(e, e->synth_frame + 1) <= (double)u) {
-		++e->synth_frame;
+	const uint64_t t0 = prof_now(e);
+	uint32_t i = 0;
+	while (i < n) {
+		const uint64_t v = u + i;
+		while (frame_centre(e, e->synth_frame + 1) <= (double)v) {
+			++e->synth_frame;
+		}
+		if (v % e->noise_hop == 0) {
+			noise_grain(e, v);
+		}
+		const uint64_t k = e->synth_frame;
+		const double ca = frame_centre(e, k), cb = frame_centre(e, k + 1);
+		/* Up to the next frame centre, grain start or the end. */
+		uint64_t end = (uint64_t)ceil(cb);
+		const uint64_t grain = (v / e->noise_hop + 1) * e->noise_hop;
+		end = grain < end ? grain : end;
+		const uint32_t len = end - v < n - i ? (uint32_t)(end - v) : n - i;
+		const frame_ctl *a = &e->frames[k % FRAME_RING],
+		                *b = &e->frames[(k + 1) % FRAME_RING];
+		heist_synth_harmonic_run(&e->phase, a->f0, b->f0, a->harm, b->harm,
+		                         e->model->n_harmonics, (double)v, ca, 1.0 / (cb - ca),
+		                         e->fs, e->band_limit, wet + i, len);
+		heist_noise_take_add(e->noise, v, wet + i, len);
+		i += len;
 	}
-	if (u % e->noise_hop == 0) {
-		noise_grain(e, u);
+	prof_add(e, HEIST_STAGE_SYNTHESIS, t0);
+}
+
+/* [audio] Mix n samples: wet[i] against the delayed dry input of output
+ * sample m + i. The three one-pole smoothers run per sample while moving and
+ * snap to their targets once within 1e-6, after which a plain loop runs. */
+static void mix_run(heist_engine *e, uint64_t m, const float *wet, float *out, uint32_t n)
+{
+	const float wet_t = e->target[HEIST_PARAM_DRY_WET];
+	const float gain_t = heist_db_to_gain(e->target[HEIST_PARAM_OUTPUT_GAIN]);
+	const float enabled_t = e->target[HEIST_PARAM_ENABLED] >= 0.5f ? 1.0f : 0.0f;
+	const float a = e->mix_alpha;
+	const uint32_t mask = e->ring_mask;
+	const float *ring = e->ring;
+	uint32_t i = 0;
+	for (; i < n; ++i) {
+		if (e->mix_wet == wet_t && e->mix_gain == gain_t && e->mix_enabled == enabled_t) {
+			break;
+		}
+		const uint64_t mi = m + i;
+		const float dry = mi >= e->latency ? ring[(mi - e->latency) & mask] : 0.0f;
+		e->mix_wet += (wet_t - e->mix_wet) * a;
+		e->mix_gain += (gain_t - e->mix_gain) * a;
+		e->mix_enabled += (enabled_t - e->mix_enabled) * a;
+		e->mix_wet = fabsf(wet_t - e->mix_wet) < 1e-6f ? wet_t : e->mix_wet;
+		e->mix_gain = fabsf(gain_t - e->mix_gain) < 1e-6f * gain_t ? gain_t : e->mix_gain;
+		e->mix_enabled =
+		    fabsf(enabled_t - e->mix_enabled) < 1e-6f ? enabled_t : e->mix_enabled;
+		const float mixed = e->mix_gain * (dry + (wet[i] - dry) * e->mix_wet);
+		out[i] = dry + (mixed - dry) * e->mix_enabled;
 	}
-	const uint64_t k = e->synth_frame;
-	const double ca = frame_centre(e, k), cb = frame_centre(e, k + 1);
-	const frame_ctl *a = &e->frames[k % FRAME_RING], *b = &e->frames[(k + 1) % FRAME_RING];
-	float harmonic;
-	heist_synth_harmonic_run(&e->phase, a->f0, b->f0, a->harm, b->harm, e->model->n_harmonics,
-	                         (double)u, ca, 1.0 / (cb - ca), e->fs, e->band_limit, &harmonic,
-	                         1);
-	return harmonic + heist_noise_take(e->noise, u);
+	const float w = e->mix_wet, g = e->mix_gain, en = e->mix_enabled;
+	for (; i < n; ++i) {
+		const uint64_t mi = m + i;
+		const float dry = mi >= e->latency ? ring[(mi - e->latency) & mask] : 0.0f;
+		const float mixed = g * (dry + (wet[i] - dry) * w);
+		out[i] = dry + (mixed - dry) * en;
+	}
 }
 
 void heist_engine_process(heist_engine *e, const float *in, float *out, uint32_t n)
@@ -336,28 +475,35 @@ void heist_engine_process(heist_engine *e, const float *in, float *out, uint32_t
 	if (e->snap) {
 		snap_smoothers(e);
 	}
-	const float wet_t = e->target[HEIST_PARAM_DRY_WET];
-	const float gain_t = heist_db_to_gain(e->target[HEIST_PARAM_OUTPUT_GAIN]);
-	const float enabled_t = e->target[HEIST_PARAM_ENABLED] >= 0.5f ? 1.0f : 0.0f;
-	const float a = e->mix_alpha;
-	for (uint32_t i = 0; i < n; ++i) {
-		float x = in[i];
-		x = isfinite(x) ? heist_clampf(x, -INPUT_LIMIT, INPUT_LIMIT) : 0.0f;
-		const uint64_t m = e->pos++;
-		e->ring[m & e->ring_mask] = x;
-		while ((int64_t)m == e->next_trigger) {
+	uint32_t i = 0;
+	while (i < n) {
+		/* A run ends at the block end, RUN_MAX, or just after the next
+		 * frame trigger (that frame is computed before the run's output). */
+		const uint64_t m = e->pos;
+		uint64_t len = (uint64_t)(e->next_trigger - (int64_t)m) + 1u;
+		len = len < n - i ? len : n - i;
+		len = len < RUN_MAX ? len : RUN_MAX;
+		const uint32_t nr = (uint32_t)len;
+		/* in and out may alias: read the whole run before writing. */
+		for (uint32_t j = 0; j < nr; ++j) {
+			const float x = in[i + j];
+			e->ring[(m + j) & e->ring_mask] =
+			    isfinite(x) ? heist_clampf(x, -INPUT_LIMIT, INPUT_LIMIT) : 0.0f;
+		}
+		e->pos = m + nr;
+		while (e->next_trigger == (int64_t)(m + nr - 1)) {
 			compute_frame(e);
 		}
-		float wet = 0.0f, dry = 0.0f;
-		if (m >= e->latency) {
-			const uint64_t u = m - e->latency;
-			wet = render_sample(e, u);
-			dry = e->ring[u & e->ring_mask];
+		/* Output sample m renders input time m - latency; before the
+		 * stream has filled the latency the wet part is silent. */
+		uint32_t j = 0;
+		while (j < nr && m + j < e->latency) {
+			e->wet[j++] = 0.0f;
 		}
-		e->mix_wet += (wet_t - e->mix_wet) * a;
-		e->mix_gain += (gain_t - e->mix_gain) * a;
-		e->mix_enabled += (enabled_t - e->mix_enabled) * a;
-		const float mixed = e->mix_gain * (dry + (wet - dry) * e->mix_wet);
-		out[i] = dry + (mixed - dry) * e->mix_enabled;
+		if (j < nr) {
+			render_run(e, m + j - e->latency, e->wet + j, nr - j);
+		}
+		mix_run(e, m, e->wet, out + i, nr);
+		i += nr;
 	}
 }

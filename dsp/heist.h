@@ -33,13 +33,21 @@ typedef enum {
 	HEIST_PARAM_STYLE_A,         /* style index, 0..n_styles-1 */
 	HEIST_PARAM_STYLE_B,         /* style index, 0..n_styles-1 */
 	HEIST_PARAM_MORPH,           /* 0 (style A) .. 1 (style B) */
+	HEIST_PARAM_LOWEST_PITCH,    /* Hz, 50..300, default 75: snaps down to 50, 75, 100,
+	                              * 150 or 300; sets the analysis window and so the
+	                              * latency; a change restarts the stream */
 	HEIST_PARAM_COUNT
 } heist_param;
 
-/* Fixed at creation: things that change the latency or buffer sizes. */
+/* Default lowest pitch: 20 ms latency at 48 kHz (analysis span 1280). The
+ * 50 Hz floor (26.7 ms) and the 300 Hz low-latency floor (10 ms) are a
+ * control away (HEIST_PARAM_LOWEST_PITCH). */
+#define HEIST_DEFAULT_LOWEST_PITCH 75.0f
+
+/* Fixed at creation. */
 typedef struct {
 	double sample_rate; /* host rate, 8000..384000 Hz */
-	float lowest_pitch; /* Hz, lowest trackable f0; sets analysis window */
+	float lowest_pitch; /* Hz: initial HEIST_PARAM_LOWEST_PITCH */
 } heist_config;
 
 /* What the engine measured on the most recent analysis frame. */
@@ -81,7 +89,9 @@ void heist_engine_process(heist_engine *e, const float *in, float *out, uint32_t
 void heist_engine_reset(heist_engine *e);
 
 /* [any] Latency in samples: output sample m corresponds to input sample
- * m - latency. The dry path is delayed by the same amount. */
+ * m - latency. The dry path is delayed by the same amount. It follows
+ * HEIST_PARAM_LOWEST_PITCH (at 48 kHz: 50 Hz 1280 = 26.7 ms, 75 Hz 960 =
+ * 20 ms, 100 Hz 800, 150 Hz 640, 300 Hz 480 = 10 ms). */
 uint32_t heist_engine_latency(const heist_engine *e);
 
 /* [audio] Latest analysis values. */

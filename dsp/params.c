@@ -15,6 +15,7 @@ static const heist_param_info param_info[HEIST_PARAM_COUNT] = {
     [HEIST_PARAM_STYLE_A] = {"style_a", 0.0f, 255.0f, 0.0f},
     [HEIST_PARAM_STYLE_B] = {"style_b", 0.0f, 255.0f, 0.0f},
     [HEIST_PARAM_MORPH] = {"morph", 0.0f, 1.0f, 0.0f},
+    [HEIST_PARAM_LOWEST_PITCH] = {"lowest_pitch", 50.0f, 300.0f, HEIST_DEFAULT_LOWEST_PITCH},
 };
 
 const heist_param_info *heist_param_get_info(heist_param p)

@@ -25,12 +25,15 @@ uint32_t heist_synth_harmonic_render(const float *f0, const float *amps, uint32_
  * magnitudes are the frame-clock noise magnitudes linearly interpolated at time j * hop_n; the
  * response at bin i (f = i fs / N) is the linear interpolation of the NN bands placed at b *
  * (model_rate / 2) / (NN - 1), zero above model_rate / 2; grain = w * irfft(rfft(u) * H) (unscaled
- * inverse divided by N), u uniform in [-1, 1), w[n] = sin(pi (n + 0.5) / N) (power-complementary at
+ * inverse divided by N), u uniform in [-1, 1) (the engine draws rfft(u)'s bins directly with the
+ * same variances: see heist_noise_grain), w[n] = sin(pi (n + 0.5) / N) (power-complementary at
  * 50 %); the sum of grains is scaled by sqrt(sample_rate / model_rate) so the noise density does
  * not depend on the host rate. */
 uint32_t heist_synth_noise_hop(double sample_rate);
 
 /* Rendering pieces the engine drives. */
+
+#define HEIST_SYNTH_MAX_HARMONICS 256u
 
 /* [audio] Render n samples of the harmonic bank. The control values move
  * linearly from frame a to frame b; sample i uses t = (pos0 + i - ca) * inv_len
@@ -59,5 +62,8 @@ void heist_noise_grain(heist_noise *nz, uint64_t start, const float *mags);
 
 /* [audio] Take the output sample at absolute position pos (consumes it). */
 float heist_noise_take(heist_noise *nz, uint64_t pos);
+
+/* [audio] Add the n samples from absolute position pos to out (consumes them). */
+void heist_noise_take_add(heist_noise *nz, uint64_t pos, float *out, uint32_t n);
 
 #endif

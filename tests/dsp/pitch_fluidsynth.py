@@ -78,7 +78,8 @@ def main() -> int:
             subprocess.run(["fluidsynth", "-ni", "-q", "-g", "1.0", "-R", "0", "-C", "0",
                             "-r", str(rate), "-T", "wav", "-F", wav, SOUNDFONT, mid],
                            check=True, stdout=subprocess.DEVNULL)
-            subprocess.run([analyze, wav, "-o", tsv], check=True)
+            # The 50 Hz floor (not the 75 Hz default): the tuba and cello reach 49 Hz.
+            subprocess.run([analyze, wav, "--lowest-pitch", "50", "-o", tsv], check=True)
             rows = [line.split() for line in open(tsv) if not line.startswith("#")]
             good = total = 0
             for start, dur, note, _ in notes:

@@ -143,6 +143,120 @@ static void test_latency_and_dry(const heist_model *m, double fs)
 	heist_engine_free(e);
 }
 
+/* The true latency: the time from an input onset to the output's. Input: a
+ * harmonic tone starting from silence at t0; output: wet only, noise off,
+ * no confidence gate, so the harmonic part starts when the pitch tracker
+ * first reports the tone. The output onset is where its 2 ms RMS first
+ * reaches half its steady level. Averaged over 8 onset positions across a
+ * frame and over tones of 165, 330 and 660 Hz (those above the floor): the
+ * tracker needs a different share of its window filled at each pitch. The
+ * mean must equal the reported latency within one frame (1 / 250 s). */
+static double measured_latency(const heist_model *m, double fs, float floor_hz, double f0,
+                               uint32_t *reported)
+{
+	heist_config cfg = heist_config_default(fs);
+	cfg.lowest_pitch = floor_hz;
+	const size_t n = (size_t)(0.8 * fs), w = (size_t)(0.002 * fs);
+	float *x = calloc(n, sizeof(float)), *y = calloc(n, sizeof(float));
+	double sum = 0.0;
+	for (int k = 0; k < 8; ++k) {
+		heist_engine *e = heist_engine_new(&cfg, m);
+		*reported = heist_engine_latency(e);
+		heist_engine_set_param(e, HEIST_PARAM_CONFIDENCE_GATE, 0.0f);
+		heist_engine_set_param(e, HEIST_PARAM_NOISE_LEVEL, -60.0f);
+		const size_t t0 = (size_t)(0.3 * fs) + (size_t)k * (size_t)(fs / m->frame_rate / 8);
+		for (size_t i = 0; i < n; ++i) {
+			const double ph = TWO_PI * f0 * ((double)i - (double)t0) / fs;
+			x[i] =
+			    i < t0
+			        ? 0.0f
+			        : (float)(0.3 * (sin(ph) + 0.5 * sin(2 * ph) + 0.3 * sin(3 * ph)));
+		}
+		heist_engine_process(e, x, y, (uint32_t)n);
+		const size_t a = t0 + *reported + (size_t)(0.2 * fs), len = (size_t)(0.1 * fs);
+		double steady = 0.0;
+		for (size_t i = a; i < a + len; ++i) {
+			steady += (double)y[i] * y[i];
+		}
+		steady = sqrt(steady / len);
+		size_t on = n;
+		for (size_t i = w; i < n; ++i) {
+			double p = 0.0;
+			for (size_t j = i - w; j < i; ++j) {
+				p += (double)y[j] * y[j];
+			}
+			if (sqrt(p / w) > 0.5 * steady) {
+				on = i - w / 2;
+				break;
+			}
+		}
+		sum += (double)on - (double)t0;
+		heist_engine_free(e);
+	}
+	free(x);
+	free(y);
+	return sum / 8.0;
+}
+
+static void test_true_latency(const heist_model *m)
+{
+	const double rates[] = {44100.0, 48000.0, 96000.0};
+	const float floors[] = {HEIST_DEFAULT_LOWEST_PITCH, 300.0f, 50.0f};
+	const double tones[] = {165.0, 330.0, 660.0};
+	for (int r = 0; r < 3; ++r) {
+		const double fs = rates[r], frame = fs / m->frame_rate;
+		for (int f = 0; f < 3; ++f) {
+			double sum = 0.0;
+			int count = 0;
+			uint32_t reported = 0;
+			for (int t = 0; t < 3; ++t) {
+				if (tones[t] > floors[f]) {
+					sum +=
+					    measured_latency(m, fs, floors[f], tones[t], &reported);
+					++count;
+				}
+			}
+			const double mean = sum / count;
+			CHECK(fabs(mean - reported) <= frame,
+			      "%g Hz, lowest pitch %g: measured latency %.0f, reported %u", fs,
+			      (double)floors[f], mean, reported);
+			printf("%6.0f Hz, lowest pitch %3.0f Hz: reported latency %4u (%.2f ms), "
+			       "measured onset to onset %6.1f (%+.2f frames)\n",
+			       fs, (double)floors[f], reported, 1e3 * reported / fs, mean,
+			       (mean - reported) / frame);
+		}
+	}
+}
+
+/* The lowest-pitch control: snaps down to a supported floor, changes the
+ * reported latency at once, and a change restarts the stream cleanly. */
+static void test_lowest_pitch_param(const heist_model *m)
+{
+	const heist_config cfg = heist_config_default(48000.0);
+	heist_engine *e = heist_engine_new(&cfg, m);
+	CHECK(heist_engine_latency(e) == 960, "default latency %u at 48 kHz, want 960 (20 ms)",
+	      heist_engine_latency(e));
+	heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, 310.0f);
+	CHECK(heist_engine_get_param(e, HEIST_PARAM_LOWEST_PITCH) == 300.0f, "snap to 300");
+	CHECK(heist_engine_latency(e) == 480, "low-latency setting: %u, want 480 (10 ms)",
+	      heist_engine_latency(e));
+	heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, 50.0f);
+	CHECK(heist_engine_latency(e) == 1280, "50 Hz floor: %u, want 1280",
+	      heist_engine_latency(e));
+	float *x = make_input(48000.0, 48000), *y = malloc(48000 * sizeof(float));
+	heist_engine_process(e, x, y, 24000);
+	heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, 75.0f);
+	heist_engine_process(e, x + 24000, y + 24000, 24000);
+	size_t bad = 0;
+	for (size_t i = 0; i < 48000; ++i) {
+		bad += !isfinite(y[i]);
+	}
+	CHECK(bad == 0, "non-finite output around a floor change");
+	free(x);
+	free(y);
+	heist_engine_free(e);
+}
+
 static void test_monitor(const heist_model *m)
 {
 	const double fs = 48000.0;
@@ -257,6 +371,8 @@ int main(int argc, char **argv)
 		test_block_invariance(m, rates[r]);
 		test_latency_and_dry(m, rates[r]);
 	}
+	test_true_latency(m);
+	test_lowest_pitch_param(m);
 	test_monitor(m);
 	test_harmonic_band_limit();
 	test_phase_drift();
