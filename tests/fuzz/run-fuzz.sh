@@ -32,4 +32,8 @@ echo "run-fuzz: $fuzzer $*"
 }
 grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' \
 	"$work/fuzz.log" | sort -u || true
-echo "run-fuzz: no crash in ${seconds}s"
+if [ "$seconds" = 0 ]; then
+	echo "run-fuzz: no crash ($*)"
+else
+	echo "run-fuzz: no crash in ${seconds}s"
+fi
