@@ -132,6 +132,7 @@ typedef struct {
 	float *output_level;
 	const LV2_Atom_Sequence *control;
 	LV2_Atom_Sequence *notify;
+	const float *lowest_pitch;
 
 	/* Peak meters of the input and output (level_meter.h). */
 	heist_level_meter in_meter, out_meter;
@@ -441,6 +442,9 @@ static void connect_port(LV2_Handle instance, uint32_t port, void *data)
 	case HEIST_PORT_CONTROL:
 		self->control = (const LV2_Atom_Sequence *)data;
 		break;
+	case HEIST_PORT_LOWEST_PITCH:
+		self->lowest_pitch = (const float *)data;
+		break;
 	case HEIST_PORT_NOTIFY:
 		self->notify = (LV2_Atom_Sequence *)data;
 		break;
@@ -634,6 +638,7 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	const float style_a = rintf(control_value(self->style_a, HEIST_PARAM_STYLE_A));
 	const float style_b = rintf(control_value(self->style_b, HEIST_PARAM_STYLE_B));
 	const float morph = control_value(self->morph, HEIST_PARAM_MORPH);
+	const float lowest_pitch = control_value(self->lowest_pitch, HEIST_PARAM_LOWEST_PITCH);
 
 	handle_messages(self);
 
@@ -655,6 +660,8 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	heist_engine_set_param(e, HEIST_PARAM_STYLE_A, style_a);
 	heist_engine_set_param(e, HEIST_PARAM_STYLE_B, style_b);
 	heist_engine_set_param(e, HEIST_PARAM_MORPH, morph);
+	/* Restarts the engine only when the snapped floor changes. */
+	heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, lowest_pitch);
 
 	/* Metered before processing: out may alias in. */
 	const float in_db = heist_level_meter_run(&self->in_meter, self->in, n_samples);

@@ -29,6 +29,7 @@ typedef enum {
 	HEIST_PORT_OUTPUT_LEVEL,   /* monitor: output peak, dBFS */
 	HEIST_PORT_CONTROL,        /* atom:Sequence in: patch:Set/Get of heist:model */
 	HEIST_PORT_NOTIFY,         /* atom:Sequence out: patch:Set of heist:model */
+	HEIST_PORT_LOWEST_PITCH,   /* Hz: analysis floor, sets the latency */
 	HEIST_PORT_COUNT
 } heist_port;
 

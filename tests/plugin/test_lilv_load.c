@@ -49,6 +49,7 @@ static const expected_port expected[HEIST_PORT_COUNT] = {
     [HEIST_PORT_OUTPUT_LEVEL] = {"output_level", false, false, HEIST_PARAM_COUNT},
     [HEIST_PORT_CONTROL] = {"control", false, true, HEIST_PARAM_COUNT, true},
     [HEIST_PORT_NOTIFY] = {"notify", false, false, HEIST_PARAM_COUNT, true},
+    [HEIST_PORT_LOWEST_PITCH] = {"lowest_pitch", false, true, HEIST_PARAM_LOWEST_PITCH},
 };
 
 static int failures;
