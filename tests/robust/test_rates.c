@@ -3,7 +3,8 @@
  * of 1 to 8192 frames varying from call to call, with zero-length run()
  * calls mixed in. At each rate:
  *   - the latency port is the engine's latency, and the dry path (dry_wet 0)
- *     is the input delayed by exactly that many samples (measured);
+ *     is the input delayed by exactly that many samples (measured), at the
+ *     default analysis floor and at every lowest_pitch scale point;
  *   - the output follows the pitch of a four-note line (110..880 Hz): the
  *     harmonic part's period and the pitch monitor port are within
  *     PITCH_CENTS of each note;
@@ -13,6 +14,7 @@
  *     8192-frame blocks.
  * Run with LV2_PATH restricted to the build tree. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,12 @@ static const double notes[] = {110.0, 220.0, 440.0, 880.0};
 
 typedef enum { BLOCKS_RANDOM, BLOCKS_FIXED, BLOCKS_ONES, BLOCKS_MAX } block_mode;
 
+/* The lowest_pitch port's scale points: the analysis floor sets the
+ * latency. NAN: leave the port at its default. */
+static const float lowest_pitches[] = {50.0f, 75.0f, 100.0f, 150.0f, 300.0f};
+#define N_LOWEST (sizeof(lowest_pitches) / sizeof(lowest_pitches[0]))
+static float lowest_pitch = NAN;
+
 static uint64_t total_calls, zero_calls, total_frames;
 static uint32_t min_block_seen = UINT32_MAX, max_block_seen;
 
@@ -60,6 +68,10 @@ static float render(LilvWorld *world, const LilvPlugin *plugin, double rate, con
 		return -1.0f;
 	}
 	*dw = dry_wet;
+	float *lp = lv2h_control(h, "lowest_pitch");
+	if (lp && isfinite(lowest_pitch)) {
+		*lp = lowest_pitch;
+	}
 	/* The harmonic part alone: the noise part has no pitch to measure. */
 	*noise = -60.0f;
 	uint32_t rng = (uint32_t)rate + mode;
@@ -97,6 +109,15 @@ static float render(LilvWorld *world, const LilvPlugin *plugin, double rate, con
 	}
 	lv2h_free(h);
 	return latency;
+}
+
+/* Whether the plugin has a port with this symbol. */
+static bool has_port(LilvWorld *world, const LilvPlugin *plugin, const char *symbol)
+{
+	LilvNode *sym = lilv_new_string(world, symbol);
+	const bool found = lilv_plugin_get_port_by_symbol(plugin, sym) != NULL;
+	lilv_node_free(sym);
+	return found;
 }
 
 static uint32_t bundle_latency(const LilvPlugin *plugin, double rate)
@@ -152,6 +173,27 @@ static void test_rate(LilvWorld *world, const LilvPlugin *plugin, double rate)
 	CHECK(measured == (long)port, "%.0f Hz: dry path delayed by %ld, latency port says %g",
 	      rate, measured, (double)port);
 
+	/* The same at every analysis floor (lowest_pitch), on the first note. */
+	char floors[256] = "";
+	for (size_t k = 0; k < N_LOWEST && has_port(world, plugin, "lowest_pitch"); ++k) {
+		lowest_pitch = lowest_pitches[k];
+		const float lp_port =
+		    render(world, plugin, rate, in, out, per, BLOCKS_RANDOM, 0.0f, NULL);
+		lowest_pitch = NAN;
+		long lp_measured = -1;
+		for (uint32_t d = 0; d < 8192 && d < per / 2 && lp_measured < 0; ++d) {
+			if (max_diff(out + d, in, per - d) == 0.0f) {
+				lp_measured = d;
+			}
+		}
+		CHECK(lp_port > 0.0f && lp_measured == (long)lp_port,
+		      "%.0f Hz, lowest_pitch %g: dry path delayed by %ld, latency port says %g",
+		      rate, (double)lowest_pitches[k], lp_measured, (double)lp_port);
+		const size_t used = strlen(floors);
+		snprintf(floors + used, sizeof floors - used, "%s%g Hz: %g", k ? ", " : "",
+		         (double)lowest_pitches[k], (double)lp_port);
+	}
+
 	/* Pitch following and finite output, random blocks; then the same
 	 * samples with fixed (where the pitch port is read), 1-frame and
 	 * 8192-frame blocks. */
@@ -193,6 +235,10 @@ static void test_rate(LilvWorld *world, const LilvPlugin *plugin, double rate)
 	       "110..880 Hz, peak %.3f, random vs 512/1/8192-frame blocks: %g %g %g\n",
 	       rate, want, (double)port, measured, worst, (double)peak, (double)diffs[1],
 	       (double)diffs[2], (double)diffs[3]);
+	if (floors[0]) {
+		printf("%6.0f Hz: latency by lowest_pitch (port = measured dry delay): %s\n", rate,
+		       floors);
+	}
 	free(in);
 	free(out);
 	free(ref);
