@@ -267,6 +267,51 @@ static uint32_t prefer_true_period(const double *d, uint32_t tau, uint32_t tau_m
 	return best;
 }
 
+/* out[0] = 0, out[i + 1] = out[i] + v[i]: four values a step so the chain of
+ * dependent additions is a quarter as long (rounding differs from the plain
+ * loop by an ulp or so of the sums). */
+FM_ALWAYS void prefix_sum(const double *v, uint32_t n, double *out)
+{
+	double c = 0.0;
+	out[0] = 0.0;
+	uint32_t i = 0;
+	for (; i + 4 <= n; i += 4) {
+		const double s01 = v[i] + v[i + 1], s012 = s01 + v[i + 2];
+		out[i + 1] = c + v[i];
+		out[i + 2] = c + s01;
+		out[i + 3] = c + s012;
+		c += s012 + v[i + 3];
+		out[i + 4] = c;
+	}
+	for (; i < n; ++i) {
+		c += v[i];
+		out[i + 1] = c;
+	}
+}
+
+/* Prefix sums of seg[i]^2 in double, four values a step as prefix_sum. */
+FM_ALWAYS void prefix_squares(const float *seg, uint32_t n, double *cum)
+{
+	double c = 0.0;
+	cum[0] = 0.0;
+	uint32_t i = 0;
+	for (; i + 4 <= n; i += 4) {
+		const double q0 = (double)seg[i] * seg[i], q1 = (double)seg[i + 1] * seg[i + 1];
+		const double q2 = (double)seg[i + 2] * seg[i + 2],
+		             q3 = (double)seg[i + 3] * seg[i + 3];
+		const double s01 = q0 + q1, s012 = s01 + q2;
+		cum[i + 1] = c + q0;
+		cum[i + 2] = c + s01;
+		cum[i + 3] = c + s012;
+		c += s012 + q3;
+		cum[i + 4] = c;
+	}
+	for (; i < n; ++i) {
+		c += (double)seg[i] * seg[i];
+		cum[i + 1] = c;
+	}
+}
+
 /* The spectral part of a frame: both spectra, their product, the inverse
  * (N r(tau)) and the loudness. Compiled for the baseline and AVX2+FMA. */
 FM_ALWAYS float spectral_body(heist_analysis *a, const float *seg)
@@ -290,73 +335,12 @@ FM_ALWAYS float spectral_body(heist_analysis *a, const float *seg)
 	return loudness_db_body(a);
 }
 
-static float spectral_generic(heist_analysis *a, const float *seg)
-{
-	return spectral_body(a, seg);
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2,fma"))) static float spectral_avx2(heist_analysis *a, const float *seg)
-{
-	return spectral_body(a, seg);
-}
-#endif
-
-/* out[0] = 0, out[i + 1] = out[i] + v[i]: four values a step so the chain of
- * dependent additions is a quarter as long (rounding differs from the plain
- * loop by an ulp or so of the sums). */
-static void prefix_sum(const double *v, uint32_t n, double *out)
-{
-	double c = 0.0;
-	out[0] = 0.0;
-	uint32_t i = 0;
-	for (; i + 4 <= n; i += 4) {
-		const double s01 = v[i] + v[i + 1], s012 = s01 + v[i + 2];
-		out[i + 1] = c + v[i];
-		out[i + 2] = c + s01;
-		out[i + 3] = c + s012;
-		c += s012 + v[i + 3];
-		out[i + 4] = c;
-	}
-	for (; i < n; ++i) {
-		c += v[i];
-		out[i + 1] = c;
-	}
-}
-
-/* Prefix sums of seg[i]^2 in double, through prefix_sum in pieces. */
-static void prefix_squares(const float *seg, uint32_t n, double *cum)
-{
-	double sq[256];
-	cum[0] = 0.0;
-	for (uint32_t i = 0; i < n; i += 256) {
-		const uint32_t len = n - i < 256 ? n - i : 256;
-#pragma omp simd
-		for (uint32_t j = 0; j < len; ++j) {
-			sq[j] = (double)seg[i + j] * seg[i + j];
-		}
-		const double base = cum[i];
-		prefix_sum(sq, len, cum + i);
-		cum[i] = base;
-		for (uint32_t j = 1; j <= len; ++j) {
-			cum[i + j] += base;
-		}
-	}
-}
-
-heist_features heist_analysis_frame(heist_analysis *a, const float *seg)
+/* A whole frame, compiled for the baseline and AVX2+FMA below. */
+FM_ALWAYS heist_features frame_body(heist_analysis *a, const float *seg)
 {
 	const uint32_t n = a->span, w = a->width, tmax = a->tau_max, o = a->offset;
 	heist_features out = {0.0f, a->held_f0, 0.0f, HEIST_LOUDNESS_FLOOR_DB};
-	float loud;
-#if defined(__x86_64__) && defined(__GNUC__)
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-		loud = spectral_avx2(a, seg);
-	} else
-#endif
-	{
-		loud = spectral_generic(a, seg);
-	}
+	const float loud = spectral_body(a, seg);
 
 	double *cum = a->cum_energy;
 	prefix_squares(seg, n, cum);
@@ -385,7 +369,8 @@ heist_features heist_analysis_frame(heist_analysis *a, const float *seg)
 	d[0] = 1.0;
 #pragma omp simd
 	for (uint32_t tau = 1; tau <= tmax; ++tau) {
-		d[tau] = running[tau] > 0.0 ? d[tau] * tau / running[tau] : 1.0;
+		const double r = running[tau];
+		d[tau] = r > 0.0 ? d[tau] * tau / (r > 0.0 ? r : 1.0) : 1.0;
 	}
 
 	/* First dip below the threshold, followed to its local minimum; if none,
@@ -419,4 +404,27 @@ heist_features heist_analysis_frame(heist_analysis *a, const float *seg)
 	}
 	out.f0 = a->held_f0;
 	return out;
+}
+
+static heist_features frame_generic(heist_analysis *a, const float *seg)
+{
+	return frame_body(a, seg);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma"))) static heist_features frame_avx2(heist_analysis *a,
+                                                                     const float *seg)
+{
+	return frame_body(a, seg);
+}
+#endif
+
+heist_features heist_analysis_frame(heist_analysis *a, const float *seg)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+		return frame_avx2(a, seg);
+	}
+#endif
+	return frame_generic(a, seg);
 }

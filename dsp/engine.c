@@ -23,6 +23,7 @@
  */
 #include "heist.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -433,6 +434,30 @@ static void render_run(heist_engine *e, uint64_t u, float *wet, uint32_t n)
 	prof_add(e, HEIST_STAGE_SYNTHESIS, t0);
 }
 
+/* [audio] Store n input samples from absolute index m, non-finite ones as
+ * 0, the rest clipped to +-INPUT_LIMIT; in pieces contiguous in the ring. */
+static void store_input(heist_engine *e, uint64_t m, const float *in, uint32_t n)
+{
+	uint32_t i = 0;
+	while (i < n) {
+		const uint32_t at = (uint32_t)((m + i) & e->ring_mask);
+		uint32_t len = e->ring_mask + 1 - at;
+		len = len < n - i ? len : n - i;
+		float *dst = e->ring + at;
+		const float *src = in + i;
+#pragma omp simd
+		for (uint32_t j = 0; j < len; ++j) {
+			const float x = src[j];
+			/* |x| <= FLT_MAX is false for NaN and Inf */
+			const float c = x < -INPUT_LIMIT  ? -INPUT_LIMIT
+			                : x > INPUT_LIMIT ? INPUT_LIMIT
+			                                  : x;
+			dst[j] = fabsf(x) <= FLT_MAX ? c : 0.0f;
+		}
+		i += len;
+	}
+}
+
 /* [audio] Mix n samples: wet[i] against the delayed dry input of output
  * sample m + i. The three one-pole smoothers run per sample while moving and
  * snap to their targets once within 1e-6, after which a plain loop runs. */
@@ -462,11 +487,23 @@ static void mix_run(heist_engine *e, uint64_t m, const float *wet, float *out, u
 		out[i] = dry + (mixed - dry) * e->mix_enabled;
 	}
 	const float w = e->mix_wet, g = e->mix_gain, en = e->mix_enabled;
-	for (; i < n; ++i) {
-		const uint64_t mi = m + i;
-		const float dry = mi >= e->latency ? ring[(mi - e->latency) & mask] : 0.0f;
-		const float mixed = g * (dry + (wet[i] - dry) * w);
-		out[i] = dry + (mixed - dry) * en;
+	for (; i < n && m + i < e->latency; ++i) {
+		out[i] = en * g * wet[i] * w; /* dry is 0 before the stream */
+	}
+	/* The rest in pieces contiguous in the ring: plain vector loops. */
+	while (i < n) {
+		const uint32_t at = (uint32_t)((m + i - e->latency) & mask);
+		uint32_t len = mask + 1 - at;
+		len = len < n - i ? len : n - i;
+		const float *dry = ring + at;
+		const float *wi = wet + i;
+		float *oi = out + i;
+#pragma omp simd
+		for (uint32_t j = 0; j < len; ++j) {
+			const float mixed = g * (dry[j] + (wi[j] - dry[j]) * w);
+			oi[j] = dry[j] + (mixed - dry[j]) * en;
+		}
+		i += len;
 	}
 }
 
@@ -485,11 +522,7 @@ void heist_engine_process(heist_engine *e, const float *in, float *out, uint32_t
 		len = len < RUN_MAX ? len : RUN_MAX;
 		const uint32_t nr = (uint32_t)len;
 		/* in and out may alias: read the whole run before writing. */
-		for (uint32_t j = 0; j < nr; ++j) {
-			const float x = in[i + j];
-			e->ring[(m + j) & e->ring_mask] =
-			    isfinite(x) ? heist_clampf(x, -INPUT_LIMIT, INPUT_LIMIT) : 0.0f;
-		}
+		store_input(e, m, in + i, nr);
 		e->pos = m + nr;
 		while (e->next_trigger == (int64_t)(m + nr - 1)) {
 			compute_frame(e);

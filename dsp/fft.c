@@ -160,9 +160,10 @@ FM_ALWAYS void butterfly(uint32_t r, fm_v8f *xr, fm_v8f *xi)
 }
 
 /* One pass, eight q at a time where the stride allows. */
-FM_ALWAYS void run_stage(const fft_stage *S, const float *xr, const float *xi, float *yr, float *yi)
+FM_ALWAYS void run_stage_r(const fft_stage *S, const uint32_t r, const float *xr, const float *xi,
+                           float *yr, float *yi)
 {
-	const uint32_t r = S->r, m = S->m, s = S->s;
+	const uint32_t m = S->m, s = S->s;
 	fm_v8f vr[8], vi[8];
 	if (s >= 8) {
 		for (uint32_t p = 0; p < m; ++p) {
@@ -271,6 +272,29 @@ FM_ALWAYS void run_stage(const fft_stage *S, const float *xr, const float *xi, f
 	}
 }
 
+/* One pass with the radix a constant in each copy, so the butterfly's
+ * vectors stay in registers and its loops unroll. */
+FM_ALWAYS void run_stage(const fft_stage *S, const float *xr, const float *xi, float *yr, float *yi)
+{
+	switch (S->r) {
+	case 8:
+		run_stage_r(S, 8, xr, xi, yr, yi);
+		break;
+	case 5:
+		run_stage_r(S, 5, xr, xi, yr, yi);
+		break;
+	case 4:
+		run_stage_r(S, 4, xr, xi, yr, yi);
+		break;
+	case 3:
+		run_stage_r(S, 3, xr, xi, yr, yi);
+		break;
+	default:
+		run_stage_r(S, 2, xr, xi, yr, yi);
+		break;
+	}
+}
+
 /* Complex FFT of (ar, ai) in the plan's buffers; returns which pair holds
  * the result (0: a, 1: b). */
 FM_ALWAYS int cfft(heist_rfft *f)
@@ -291,9 +315,11 @@ FM_ALWAYS int cfft(heist_rfft *f)
 FM_ALWAYS void forward_body(heist_rfft *f, const float *x, float *re, float *im)
 {
 	const uint32_t h = f->half;
+	float *restrict ar = f->ar, *restrict ai = f->ai;
+#pragma omp simd
 	for (uint32_t t = 0; t < h; ++t) {
-		f->ar[t] = x[2 * t];
-		f->ai[t] = x[2 * t + 1];
+		ar[t] = x[2 * t];
+		ai[t] = x[2 * t + 1];
 	}
 	const int which = cfft(f);
 	const float *zr = which ? f->br : f->ar, *zi = which ? f->bi : f->ai;
@@ -359,6 +385,7 @@ FM_ALWAYS void inverse_body(heist_rfft *f, const float *re, const float *im, flo
 	}
 	const int which = cfft(f);
 	const float *zr = which ? f->br : f->ar, *zi = which ? f->bi : f->ai;
+#pragma omp simd
 	for (uint32_t t = 0; t < h; ++t) {
 		x[2 * t] = zr[t];
 		x[2 * t + 1] = -zi[t];

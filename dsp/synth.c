@@ -179,8 +179,9 @@ struct heist_noise {
 	uint32_t hop, size; /* grain length N = 2 hop */
 	uint32_t n_bands, max_bands;
 	double sample_rate;
-	float scale; /* sqrt(fs / model_rate) / N */
-	uint32_t rng;
+	float scale;     /* sqrt(fs / model_rate) / N */
+	uint32_t rng[8]; /* eight xorshift32 streams, one per vector lane */
+	float *gain;     /* [N/2+1, padded to 8] per-bin gain of the grain */
 	heist_rfft *fft;
 	float *grain;             /* [N] */
 	float *spec_re, *spec_im; /* [N/2+1] */
@@ -212,8 +213,10 @@ heist_noise *heist_noise_new(double sample_rate, uint32_t max_bands)
 	const uint32_t nb = nz->size / 2 + 1;
 	nz->fft = heist_rfft_new(nz->size);
 	nz->grain = calloc(nz->size, sizeof(float));
-	nz->spec_re = calloc(nb, sizeof(float));
-	nz->spec_im = calloc(nb, sizeof(float));
+	const uint32_t nbp = (nb + 7) / 8 * 8; /* vector loops run to here */
+	nz->spec_re = calloc(nbp, sizeof(float));
+	nz->spec_im = calloc(nbp, sizeof(float));
+	nz->gain = calloc(nbp, sizeof(float));
 	nz->window = calloc(nz->size, sizeof(float));
 	nz->bin_band = calloc(nb, sizeof(uint16_t));
 	nz->bin_frac = calloc(nb, sizeof(float));
@@ -240,6 +243,7 @@ void heist_noise_free(heist_noise *nz)
 	free(nz->grain);
 	free(nz->spec_re);
 	free(nz->spec_im);
+	free(nz->gain);
 	free(nz->window);
 	free(nz->bin_band);
 	free(nz->bin_frac);
@@ -274,18 +278,22 @@ void heist_noise_set_bands(heist_noise *nz, uint32_t n_bands, double model_rate)
 void heist_noise_reset(heist_noise *nz)
 {
 	memset(nz->ola, 0, 2 * nz->size * sizeof(float));
-	nz->rng = 0x9E3779B9u;
+	for (uint32_t l = 0; l < 8; ++l) {
+		nz->rng[l] = 0x9E3779B9u * (2u * l + 1u);
+	}
 }
 
-/* xorshift32: fast, deterministic, good enough for noise. */
-static inline float noise_uniform(uint32_t *state)
+typedef uint32_t fm_v8u __attribute__((vector_size(32)));
+
+/* Eight xorshift32 steps (one per lane) to uniform values in [-1, 1). */
+FM_ALWAYS fm_v8f noise_uniform8(fm_v8u *x)
 {
-	uint32_t x = *state;
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	*state = x;
-	return (float)(x >> 8) * (2.0f / 16777216.0f) - 1.0f;
+	fm_v8u v = *x;
+	v ^= v << 13;
+	v ^= v >> 17;
+	v ^= v << 5;
+	*x = v;
+	return __builtin_convertvector((fm_v8i)(v >> 8), fm_v8f) * (2.0f / 16777216.0f) - 1.0f;
 }
 
 /* The spectrum of a grain of white noise u is drawn directly instead of
@@ -294,34 +302,70 @@ static inline float noise_uniform(uint32_t *state)
  * and Nyquist), uncorrelated; uniform values in [-a, a) with a^2 / 3 equal
  * to that variance give the same power spectrum, so the filtered grain has
  * the same PSD as the definition (tests/parity compares it with the training
- * code's) at one inverse FFT per grain instead of two transforms. */
-void heist_noise_grain(heist_noise *nz, uint64_t start, const float *mags)
+ * code's) at one inverse FFT per grain instead of two transforms. The
+ * uniforms come from eight xorshift32 streams, a vector at a time. */
+FM_ALWAYS void noise_grain_body(heist_noise *nz, uint64_t start, const float *mags)
 {
 	const uint32_t n = nz->size, nb = n / 2 + 1, mask = 2 * n - 1;
 	const float a_mid = sqrtf(0.5f * (float)n), a_end = sqrtf((float)n);
 	for (uint32_t i = 0; i < nb; ++i) {
 		const uint16_t b = nz->bin_band[i];
-		float g = 0.0f;
-		if (b != UINT16_MAX) {
-			g = mags[b] + (mags[b + 1] - mags[b]) * nz->bin_frac[i];
-		}
-		const int edge = i == 0 || i == nb - 1;
-		const float re = noise_uniform(&nz->rng), im = noise_uniform(&nz->rng);
-		nz->spec_re[i] = g * re * (edge ? a_end : a_mid);
-		nz->spec_im[i] = edge ? 0.0f : g * im * a_mid;
+		nz->gain[i] =
+		    b != UINT16_MAX ? mags[b] + (mags[b + 1] - mags[b]) * nz->bin_frac[i] : 0.0f;
 	}
+	fm_v8u st;
+	memcpy(&st, nz->rng, sizeof st);
+	for (uint32_t i = 0; i < nb; i += 8) { /* buffers padded to whole vectors */
+		const fm_v8f g = fm_load(nz->gain + i) * a_mid;
+		const fm_v8f re = noise_uniform8(&st), im = noise_uniform8(&st);
+		fm_store(nz->spec_re + i, g * re);
+		fm_store(nz->spec_im + i, g * im);
+	}
+	memcpy(nz->rng, &st, sizeof st);
+	nz->spec_re[0] *= a_end / a_mid;
+	nz->spec_re[nb - 1] *= a_end / a_mid;
+	nz->spec_im[0] = 0.0f;
+	nz->spec_im[nb - 1] = 0.0f;
 	heist_rfft_inverse(nz->fft, nz->spec_re, nz->spec_im, nz->grain);
 	const float scale = nz->scale;
 	const uint32_t at = (uint32_t)(start & mask);
 	/* The ring is 2N long: a grain wraps at most once, so two plain loops. */
-	float *dst = nz->ola + at;
+	float *restrict dst = nz->ola + at;
+	const float *restrict gr = nz->grain, *restrict w = nz->window;
 	const uint32_t first = at + n <= 2 * n ? n : 2 * n - at;
+#pragma omp simd
 	for (uint32_t i = 0; i < first; ++i) {
-		dst[i] += nz->grain[i] * nz->window[i] * scale;
+		dst[i] += gr[i] * w[i] * scale;
 	}
+	float *restrict head = nz->ola;
+#pragma omp simd
 	for (uint32_t i = first; i < n; ++i) {
-		nz->ola[i - first] += nz->grain[i] * nz->window[i] * scale;
+		head[i - first] += gr[i] * w[i] * scale;
 	}
+}
+
+static void noise_grain_generic(heist_noise *nz, uint64_t start, const float *mags)
+{
+	noise_grain_body(nz, start, mags);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma"))) static void noise_grain_avx2(heist_noise *nz, uint64_t start,
+                                                                 const float *mags)
+{
+	noise_grain_body(nz, start, mags);
+}
+#endif
+
+void heist_noise_grain(heist_noise *nz, uint64_t start, const float *mags)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+		noise_grain_avx2(nz, start, mags);
+		return;
+	}
+#endif
+	noise_grain_generic(nz, start, mags);
 }
 
 float heist_noise_take(heist_noise *nz, uint64_t pos)
@@ -339,9 +383,11 @@ void heist_noise_take_add(heist_noise *nz, uint64_t pos, float *out, uint32_t n)
 	while (i < n) {
 		const uint32_t at = (uint32_t)((pos + i) & mask);
 		const uint32_t len = n - i < mask + 1 - at ? n - i : mask + 1 - at;
-		float *src = nz->ola + at;
+		float *restrict src = nz->ola + at;
+		float *restrict dst = out + i;
+#pragma omp simd
 		for (uint32_t j = 0; j < len; ++j) {
-			out[i + j] += src[j];
+			dst[j] += src[j];
 			src[j] = 0.0f;
 		}
 		i += len;
