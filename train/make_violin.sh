@@ -27,3 +27,6 @@ $py "$here/train.py" --style "violin:$data/train_" --heldout "violin:$data/heldo
 	--out "$run" --minutes "$minutes" --batch 8 --seconds 2 --threads 1 --name "Heist default"
 
 $py "$here/export.py" "$run/ckpt.pt" "$repo/models/heist-default.hsm" --name "Heist default"
+
+# resynthesis check on the held-out clip (pitch cents, loudness, spectral loss)
+$py "$here/evaluate.py" "$repo/models/heist-default.hsm" "$data/heldout_" --out "$run/eval"
