@@ -11,7 +11,9 @@ Everything is deterministic from the seed. Usage:
 
     data.py midi  --seed 1 --seconds 60 --program 40 out.mid
     data.py render in.mid out.wav          (mono float32 WAV at 24 kHz)
-    data.py make  --seed 1 --files 12 --seconds 60 --program 40 OUTDIR/train
+    data.py make  --seed 1 --files 12 --seconds 60 --instrument cello OUTDIR/train
+    data.py make  ... --program 71 --rate 44100 --stereo OUTDIR/x   (any GM program)
+    data.py list                           (the instrument table, train/instruments.py)
 """
 from __future__ import annotations
 
@@ -23,10 +25,11 @@ import struct
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from typing import List, Tuple
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 MODEL_RATE = 24000
@@ -36,20 +39,7 @@ TICKS_PER_SECOND = TICKS_PER_BEAT * 1e6 / TEMPO_US
 BEND_RANGE = 2  # semitones, set through RPN 0
 
 
-@dataclass
-class Instrument:
-    name: str
-    program: int  # GM program number, 0-based
-    lo: int  # lowest MIDI note
-    hi: int  # highest MIDI note
-
-
-INSTRUMENTS = {
-    "violin": Instrument("violin", 40, 50, 100),
-    "cello": Instrument("cello", 42, 36, 76),
-    "flute": Instrument("flute", 73, 60, 96),
-    "trumpet": Instrument("trumpet", 56, 54, 84),
-}
+from instruments import INSTRUMENTS, Instrument, by_program, lookup  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------- MIDI writing
@@ -129,14 +119,14 @@ def performance(seed: int, seconds: float, inst: Instrument) -> Track:
     while t < seconds:
         # one phrase
         centre = rng.uniform(inst.lo + 3, inst.hi - 3)
-        legato = rng.random() < 0.55
-        phrase_len = rng.uniform(2.0, 9.0)
+        legato = rng.random() < inst.legato
+        phrase_len = rng.uniform(2.0, inst.phrase)
         base_dur = rng.choice([0.12, 0.18, 0.25, 0.35, 0.5, 0.7, 1.0, 1.5])
         dyn_lo = rng.randint(15, 90)
         dyn_hi = rng.randint(dyn_lo + 10, 127) if dyn_lo < 117 else 127
         shape = rng.choice(["cresc", "decresc", "swell", "flat", "random"])
         vib_rate = rng.uniform(4.8, 6.5)
-        vib_depth_phrase = rng.choice([0.0, 0.08, 0.15, 0.25, 0.35, 0.5])
+        vib_depth_phrase = rng.choice([0.0, 0.08, 0.15, 0.25, 0.35, 0.5]) * inst.vibrato
         p_start = t
         p_end = min(seconds, t + phrase_len)
         bend_now = 0.0
@@ -153,7 +143,7 @@ def performance(seed: int, seconds: float, inst: Instrument) -> Track:
                 step = -step
             note = max(inst.lo, min(inst.hi, note + step))
             dur = base_dur * rng.uniform(0.6, 1.6) * rng.choice([1, 1, 1, 2, 0.5])
-            dur = max(0.08, min(3.0, dur))
+            dur = max(0.08, min(inst.max_note, dur))
             vel = rng.randint(max(1, dyn_lo), dyn_hi)
             gap = 0.0 if (legato and rng.random() < 0.85) else rng.uniform(0.02, 0.25)
             on, off = t, t + dur
@@ -280,9 +270,11 @@ def write_wav(path: str, x: np.ndarray, rate: int) -> None:
         f.write(b"RIFF" + struct.pack("<I", len(body)) + body)
 
 
-def render(mid: str, wav: str, rate: int = MODEL_RATE, soundfont: str = SOUNDFONT) -> np.ndarray:
+def render(mid: str, wav: str, rate: int = MODEL_RATE, soundfont: str = SOUNDFONT,
+           stereo: bool = False) -> np.ndarray:
     """Render a MIDI file with FluidSynth (reverb and chorus off), mix to mono
-    float32 and write it to `wav`. Returns the mono signal."""
+    float32 (or keep FluidSynth's stereo when `stereo`) and write it to `wav`.
+    Returns the written signal."""
     with tempfile.TemporaryDirectory() as td:
         tmp = os.path.join(td, "st.wav")
         cmd = ["fluidsynth", "-ni", "-q", "-g", "1.0", "-R", "0", "-C", "0", "-r", str(rate),
@@ -291,49 +283,89 @@ def render(mid: str, wav: str, rate: int = MODEL_RATE, soundfont: str = SOUNDFON
         x, r = read_wav(tmp)
     if r != rate:
         raise RuntimeError(f"fluidsynth rendered at {r} Hz, wanted {rate}")
+    if stereo and x.shape[1] == 2:
+        write_wav_channels(wav, x, rate)
+        return x
     mono = x.mean(axis=1).astype(np.float32)
     write_wav(wav, mono, rate)
     return mono
 
 
-def make_set(outprefix: str, seed: int, files: int, seconds: float, inst: Instrument) -> List[str]:
+def write_wav_channels(path: str, x: np.ndarray, rate: int) -> None:
+    """Write [frames][channels] as 16-bit PCM WAV (the common recorder format)."""
+    x = np.asarray(x, np.float32)
+    nch = x.shape[1]
+    pcm = np.clip(np.round(x * 32767.0), -32768, 32767).astype("<i2").tobytes()
+    fmt = struct.pack("<HHIIHH", 1, nch, rate, rate * 2 * nch, 2 * nch, 16)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(pcm)) + pcm
+    with open(path, "wb") as f:
+        f.write(b"RIFF" + struct.pack("<I", len(body)) + body)
+
+
+def make_set(outprefix: str, seed: int, files: int, seconds: float, inst: Instrument,
+             rate: int = MODEL_RATE, stereo: bool = False) -> List[str]:
     """Write OUTPREFIX_NN.mid/.wav for NN < files (seeds seed*1000 + NN)."""
     paths = []
     for i in range(files):
         base = f"{outprefix}_{i:02d}"
         write_midi(base + ".mid", seed * 1000 + i, seconds, inst)
-        y = render(base + ".mid", base + ".wav")
+        y = render(base + ".mid", base + ".wav", rate=rate, stereo=stereo)
         peak = float(np.max(np.abs(y))) if len(y) else 0.0
-        print(f"{base}.wav: {len(y) / MODEL_RATE:.1f} s, peak {peak:.3f}", file=sys.stderr)
+        print(f"{base}.wav: {len(y) / rate:.1f} s, peak {peak:.3f}", file=sys.stderr)
         paths.append(base + ".wav")
     return paths
+
+
+def pick_instrument(a) -> Instrument:
+    if a.program is not None:
+        return by_program(a.program)
+    return lookup(a.instrument)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
+
+    def inst_args(p) -> None:
+        p.add_argument("--instrument", default="violin",
+                       help="instrument name from train/instruments.py: " + ", ".join(INSTRUMENTS))
+        p.add_argument("--program", type=int, default=None,
+                       help="GM program 0..127 (overrides --instrument; table entry if listed)")
+
     m = sub.add_parser("midi")
     m.add_argument("--seed", type=int, default=1)
     m.add_argument("--seconds", type=float, default=60.0)
-    m.add_argument("--instrument", default="violin", choices=sorted(INSTRUMENTS))
+    inst_args(m)
     m.add_argument("out")
     r = sub.add_parser("render")
+    r.add_argument("--rate", type=int, default=MODEL_RATE)
+    r.add_argument("--stereo", action="store_true", help="keep stereo (16-bit PCM)")
     r.add_argument("mid")
     r.add_argument("wav")
     k = sub.add_parser("make")
     k.add_argument("--seed", type=int, default=1)
     k.add_argument("--files", type=int, default=12)
     k.add_argument("--seconds", type=float, default=60.0)
-    k.add_argument("--instrument", default="violin", choices=sorted(INSTRUMENTS))
+    k.add_argument("--rate", type=int, default=MODEL_RATE, help="render rate (default 24000)")
+    k.add_argument("--stereo", action="store_true", help="keep stereo (16-bit PCM)")
+    inst_args(k)
     k.add_argument("outprefix")
+    sub.add_parser("list", help="print the instrument table (markdown)")
     a = ap.parse_args()
+    try:
+        inst = pick_instrument(a) if a.cmd in ("midi", "make") else None
+    except (KeyError, ValueError) as e:
+        ap.error(str(e).strip('"'))
     if a.cmd == "midi":
-        write_midi(a.out, a.seed, a.seconds, INSTRUMENTS[a.instrument])
+        write_midi(a.out, a.seed, a.seconds, inst)
     elif a.cmd == "render":
-        render(a.mid, a.wav)
+        render(a.mid, a.wav, rate=a.rate, stereo=a.stereo)
+    elif a.cmd == "list":
+        from instruments import table_markdown
+        print(table_markdown())
     else:
         os.makedirs(os.path.dirname(os.path.abspath(a.outprefix)), exist_ok=True)
-        make_set(a.outprefix, a.seed, a.files, a.seconds, INSTRUMENTS[a.instrument])
+        make_set(a.outprefix, a.seed, a.files, a.seconds, inst, rate=a.rate, stereo=a.stereo)
 
 
 if __name__ == "__main__":
