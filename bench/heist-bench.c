@@ -241,7 +241,9 @@ static void torch_compare(const char *model_path, const float *frames, uint32_t 
 		       blas, threads, us);
 		printf("  C network vs PyTorch: %.1fx faster\n", us / c_us);
 	} else {
-		snprintf(rest, sizeof rest, "%s", line[0] ? line : "no output");
+		/* Precision-bounded: a plain %s is -Wformat-truncation at -O0. */
+		snprintf(rest, sizeof rest, "%.*s", (int)sizeof rest - 1,
+		         line[0] ? line : "no output");
 		printf("  PyTorch reference: %s\n", strncmp(rest, "n/a", 3) ? rest : rest);
 	}
 }
