@@ -170,17 +170,18 @@ float heist_automation_value(const heist_automation *a, heist_param p, double t)
 	return (float)(pts[lo].value + frac * ((double)pts[hi].value - pts[lo].value));
 }
 
-/* [main] The sample a breakpoint splits at: the first at or after it. */
+/* [main] The sample a breakpoint splits at: the first at or after it, a
+ * product within 1e-6 of an integer taken as that integer. */
 static double split_sample(const heist_auto_point *point, double rate)
 {
-	return ceil(point->time_s * rate);
+	return ceil(point->time_s * rate - 1e-6);
 }
 
 /* [main] The first breakpoint sample in (pos, end), or end. Points are
  * sorted, so a binary search finds each parameter's first one after pos. */
-static uint64_t next_split(const heist_automation *a, double rate, uint64_t pos, uint64_t end)
+static int64_t next_split(const heist_automation *a, double rate, int64_t pos, int64_t end)
 {
-	uint64_t next = end;
+	int64_t next = end;
 	for (int p = 0; p < HEIST_PARAM_COUNT; ++p) {
 		size_t lo = 0;
 		size_t hi = a->count[p];
@@ -195,17 +196,17 @@ static uint64_t next_split(const heist_automation *a, double rate, uint64_t pos,
 		if (lo < a->count[p]) {
 			const double at = split_sample(&a->points[p][lo], rate);
 			if (at < (double)next) {
-				next = (uint64_t)at;
+				next = (int64_t)at;
 			}
 		}
 	}
 	return next;
 }
 
-void heist_automation_process(const heist_automation *a, heist_engine *e, double rate, uint64_t pos,
+void heist_automation_process(const heist_automation *a, heist_engine *e, double rate, int64_t pos,
                               const float *in, float *out, uint32_t n)
 {
-	const uint64_t end = pos + n;
+	const int64_t end = pos + (int64_t)n;
 	while (pos < end) {
 		for (int p = 0; p < HEIST_PARAM_COUNT; ++p) {
 			if (a->count[p] > 0) {
@@ -214,7 +215,7 @@ void heist_automation_process(const heist_automation *a, heist_engine *e, double
 				    heist_automation_value(a, (heist_param)p, (double)pos / rate));
 			}
 		}
-		const uint64_t next = next_split(a, rate, pos, end);
+		const int64_t next = next_split(a, rate, pos, end);
 		const uint32_t len = (uint32_t)(next - pos);
 		heist_engine_process(e, in, out, len);
 		in += len;

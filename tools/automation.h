@@ -8,9 +8,20 @@
  * order; they are sorted by time (ties keep file order).
  *
  * Interpolation, as Ardour's PluginInsert::automate_and_run() and
- * Evoral::ControlList (linear, the default for continuous plugin controls):
+ * Evoral::ControlList (linear, the default for continuous plugin controls);
+ * checked sample for sample against an Ardour 7.3 export by
+ * tests/host/test_ardour.py:
+ *   - the curve's time is the time of the output: a process call that
+ *     produces output from sample k of the timeline on (k = input position
+ *     minus the latency removed from the output: heist-render removes the
+ *     plugin latency unless --keep-latency) evaluates the curve at k. Ardour
+ *     does the same: it runs a plugin with the transport position of the
+ *     audio that leaves the track, while the latency-compensated disk
+ *     reader feeds it input from `latency` samples later;
  *   - each host block is split at every breakpoint that falls inside it; a
- *     breakpoint at time t splits at sample ceil(t * rate);
+ *     breakpoint at time t splits at the first sample at or after it,
+ *     ceil(t * rate), where t * rate within 1e-6 of an integer counts as
+ *     that sample (decimal seconds are seldom exact binary fractions);
  *   - at the start of each piece, every automated parameter is set to the
  *     curve's value there, linearly interpolated between the neighbouring
  *     breakpoints; before the first point the curve holds the first value,
@@ -48,10 +59,12 @@ void heist_automation_free(heist_automation *a);
  * points. */
 float heist_automation_value(const heist_automation *a, heist_param p, double t);
 
-/* [main] Process one host block of n samples starting at sample pos of the
- * input timeline: split at breakpoints, set the automated parameters at the
- * start of each piece, process. */
-void heist_automation_process(const heist_automation *a, heist_engine *e, double rate, uint64_t pos,
+/* [main] Process one host block of n samples whose output starts at sample
+ * pos of the output timeline (the input position minus the latency removed
+ * from the output; negative while that latency is being filled): split at
+ * breakpoints, set the automated parameters at the start of each piece,
+ * process. */
+void heist_automation_process(const heist_automation *a, heist_engine *e, double rate, int64_t pos,
                               const float *in, float *out, uint32_t n);
 
 #endif

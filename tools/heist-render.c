@@ -21,8 +21,9 @@ static void usage(FILE *to)
 	        "usage: heist-render IN.wav OUT.wav [options]\n"
 	        "  --param NAME=VALUE   set a control (repeatable), e.g. --param pitch_shift=12\n"
 	        "  --automation FILE    automate controls: lines \"time_s symbol value\", linear\n"
-	        "                       between points, evaluated at each block start and split\n"
-	        "                       at each point, as Ardour does (tools/automation.h)\n"
+	        "                       between points, in output time, evaluated at each block\n"
+	        "                       start and split at each point, as Ardour does\n"
+	        "                       (tools/automation.h)\n"
 	        "  --model FILE.hsm     style model (default: the shipped model)\n"
 	        "  --block N            host block size to simulate (default 256)\n"
 	        "  --keep-latency       do not remove the plugin latency from the output\n"
@@ -183,8 +184,11 @@ int main(int argc, char **argv)
 	for (size_t done = 0; done < total;) {
 		const size_t n = total - done < (size_t)block ? total - done : (size_t)block;
 		if (auto_path) {
-			heist_automation_process(&automation, engine, audio.sample_rate, done,
-			                         in + done, out + done, (uint32_t)n);
+			/* The curve is in output time (tools/automation.h): the
+			 * block's output starts `latency` samples before its input. */
+			heist_automation_process(&automation, engine, audio.sample_rate,
+			                         (int64_t)done - (int64_t)latency, in + done,
+			                         out + done, (uint32_t)n);
 		} else {
 			heist_engine_process(engine, in + done, out + done, (uint32_t)n);
 		}

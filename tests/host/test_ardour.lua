@@ -1,0 +1,237 @@
+-- Ardour 7 headless session steps for tests/host/test_ardour.py, run by
+-- Debian's ardour7-lua (luasession: no GUI, no display needed).
+--
+--   ardour7-lua test_ardour.lua create DIR NAME RATE BLOCK
+--       a new session on the dummy backend (BLOCK samples per cycle): one
+--       mono audio track "voice", its (stereo, panned) output connected to
+--       the master bus by hand
+--   ardour7-lua test_ardour.lua plugin DIR NAME BLOCK URI POINTS DRYDIR FIRST END PRESET
+--       load the session (the test has put a region on the track by editing
+--       its XML), export it as it is into DRYDIR/heist.wav, then insert the
+--       plugin URI first on the track, write the automation points of POINTS
+--       (lines "sample port value", port an lv2:index) on its controls, set
+--       them to Play and save
+--   ardour7-lua test_ardour.lua export DIR NAME BLOCK OUTDIR FIRST END PRESET
+--       load the session (the test has moved the automation to audio time
+--       in its XML), check the plugin and its automation, export into
+--       OUTDIR/heist.wav
+--
+-- Exports are of the master bus over samples [FIRST, END) with the export
+-- preset PRESET (a uuid, found through ARDOUR_EXPORT_FORMATS_PATH). Every
+-- step prints "step: ..." and a failure ends the script with an error
+-- (exit status 1) that names the step.
+
+local function fail(msg)
+	error("FAIL: " .. msg, 0)
+end
+
+local function start_backend(block)
+	-- The dummy backend is hidden unless this is set (HOSTS.md).
+	ARDOUR.config():set_hide_dummy_backend(false)
+	if not AudioEngine:set_backend("None (Dummy)", "", "") then
+		fail("cannot select the backend \"None (Dummy)\"")
+	end
+	-- Kept by the stopped backend; the engine starts with it.
+	AudioEngine:set_buffer_size(block)
+end
+
+local function check_block(block)
+	print("step: rate " .. Session:nominal_sample_rate() .. ", block " ..
+	      Session:get_block_size())
+	if Session:get_block_size() ~= block then
+		fail("block size " .. Session:get_block_size() .. ", asked for " .. block)
+	end
+end
+
+local function load(dir, name, block)
+	start_backend(block)
+	if not load_session(dir, name) then
+		fail("load_session " .. dir)
+	end
+	print("step: session loaded")
+	check_block(block)
+end
+
+local function the_track()
+	for r in Session:get_routes():iter() do
+		if r:name() == "voice" then
+			local t = r:to_track()
+			local regions = t:playlist():region_list():size()
+			if regions ~= 1 then
+				fail(regions .. " regions on the track's playlist, want the imported one")
+			end
+			return t
+		end
+	end
+	fail("no track named voice in the session")
+end
+
+local function export(outdir, first, last, preset)
+	local e = Session:simple_export()
+	if not e:set_preset(preset) then
+		fail("no export preset " .. preset .. " (ARDOUR_EXPORT_FORMATS_PATH=" ..
+		     (os.getenv("ARDOUR_EXPORT_FORMATS_PATH") or "") .. ")")
+	end
+	e:set_folder(outdir)
+	e:set_name("heist")
+	e:set_range(first, last)
+	if not e:check_outputs() then
+		fail("nothing to export (no master bus outputs)")
+	end
+	print("step: exporting samples " .. first .. ".." .. last .. " to " .. outdir)
+	if not e:run_export() then
+		fail("export")
+	end
+	print("step: exported")
+end
+
+local function create(dir, name, rate, block)
+	start_backend(block)
+	if not create_session(dir, name, rate) then
+		fail("create_session " .. dir)
+	end
+	print("step: session created")
+	check_block(block)
+	-- new_audio_track (inputs, outputs, group, count, name, order, mode,
+	-- input auto-connect)
+	local tl = Session:new_audio_track(1, 2, nil, 1, "voice",
+		ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, false)
+	if tl:size() ~= 1 then
+		fail("new_audio_track")
+	end
+	local t = tl:front()
+	-- Auto-connect is asynchronous and can lose the race with the save
+	-- (HOSTS.md): connect the track's two outputs to the master by hand.
+	t:output():disconnect_all(nil)
+	local m = Session:master_out()
+	for i = 0, 1 do
+		local dst = m:input():audio(i):name()
+		if t:output():audio(i):connect(dst) ~= 0 then
+			fail("connect " .. t:output():audio(i):name() .. " -> " .. dst)
+		end
+	end
+	print("step: track " .. t:name() .. " (" .. t:n_inputs():n_audio() .. " in, " ..
+	      t:n_outputs():n_audio() .. " out) connected to " .. m:name())
+	Session:save_state("", false, false, false, false, false)
+	print("step: saved")
+end
+
+-- The index n for plugin_automation of the plugin's control input port
+-- `port` (an lv2:index): plugin_automation counts the plugin's control
+-- ports, inputs and outputs alike (Plugin::nth_parameter), so n is not the
+-- LV2 port index.
+local function parameter_index(proc, port)
+	local plug = proc:to_insert():plugin(0)
+	for n = 0, plug:parameter_count() - 1 do
+		local id, refs = plug:nth_parameter(n, false)
+		if refs[2] and id == port then
+			return n
+		end
+	end
+	fail("no control parameter for port " .. port)
+end
+
+local function plugin(dir, name, block, uri, points_file, drydir, first, last, preset)
+	load(dir, name, block)
+	local t = the_track()
+	-- The track's plumbing alone: region, pan law, export alignment.
+	export(drydir, first, last, preset)
+
+	local proc = ARDOUR.LuaAPI.new_plugin(Session, uri, ARDOUR.PluginType.LV2, "")
+	if proc:isnil() then
+		fail("new_plugin " .. uri .. " (LV2_PATH=" .. (os.getenv("LV2_PATH") or "") .. ")")
+	end
+	if not t:add_processor_by_index(proc, 0, nil, true) then
+		fail("add_processor_by_index")
+	end
+	print("step: inserted " .. proc:display_name() .. ", latency " ..
+	      proc:signal_latency() .. " samples")
+
+	-- Points "sample port value", one control list per port.
+	local lists = {}
+	for line in io.lines(points_file) do
+		local s, port, v = line:match("^(%d+)%s+(%d+)%s+(%S+)$")
+		if not s then
+			fail("bad line in " .. points_file .. ": " .. line)
+		end
+		port = tonumber(port)
+		if not lists[port] then
+			local n = parameter_index(proc, port)
+			local al, cl, pd = ARDOUR.LuaAPI.plugin_automation(proc, n)
+			if al:isnil() then
+				fail("plugin_automation port " .. port)
+			end
+			lists[port] = { cl = cl, count = 0 }
+			print(string.format("step: port %d is parameter %d, \"%s\", range %g..%g",
+				port, n, pd.label, pd.lower, pd.upper))
+		end
+		-- No guard points, no initial point: exactly the listed points.
+		lists[port].cl:add(Temporal.timepos_t(tonumber(s)), tonumber(v), false, false)
+		lists[port].count = lists[port].count + 1
+	end
+	for port, l in pairs(lists) do
+		local ac = proc:to_automatable():automation_control(
+			Evoral.Parameter(ARDOUR.AutomationType.PluginAutomation, 0, port), false)
+		if ac:isnil() then
+			fail("no automation control for port " .. port)
+		end
+		ac:set_automation_state(ARDOUR.AutoState.Play)
+		print("step: port " .. port .. ": " .. l.cl:size() .. " points, state Play")
+		if l.cl:size() ~= l.count then
+			fail("port " .. port .. ": " .. l.cl:size() .. " points in the list, " ..
+			     l.count .. " written")
+		end
+	end
+	Session:save_state("", false, false, false, false, false)
+	print("step: saved")
+end
+
+local function export_plugin(dir, name, block, outdir, first, last, preset)
+	load(dir, name, block)
+	local t = the_track()
+	local proc = t:nth_plugin(0)
+	if proc:isnil() then
+		fail("no plugin on the track after reloading the session")
+	end
+	print("step: " .. proc:display_name() .. " on the track, latency " ..
+	      proc:signal_latency() .. " samples")
+	local plug = proc:to_insert():plugin(0)
+	local automated = 0
+	for n = 0, plug:parameter_count() - 1 do
+		local port, refs = plug:nth_parameter(n, false)
+		if refs[2] and plug:parameter_is_input(port) then
+			local ac = proc:to_automatable():automation_control(
+				Evoral.Parameter(ARDOUR.AutomationType.PluginAutomation, 0, port), false)
+			if not ac:isnil() and ac:automation_state() == ARDOUR.AutoState.Play then
+				print("step: port " .. port .. " plays " .. ac:alist():size() .. " points")
+				automated = automated + 1
+			end
+		end
+	end
+	if automated == 0 then
+		fail("no control of the plugin plays automation")
+	end
+	export(outdir, first, last, preset)
+end
+
+local mode = arg[1]
+if mode == "create" then
+	create(arg[2], arg[3], tonumber(arg[4]), tonumber(arg[5]))
+elseif mode == "plugin" then
+	plugin(arg[2], arg[3], tonumber(arg[4]), arg[5], arg[6], arg[7],
+	       tonumber(arg[8]), tonumber(arg[9]), arg[10])
+elseif mode == "export" then
+	export_plugin(arg[2], arg[3], tonumber(arg[4]), arg[5], tonumber(arg[6]),
+	              tonumber(arg[7]), arg[8])
+else
+	fail("usage: test_ardour.lua create|plugin|export ...")
+end
+-- Drop every reference the script took (routes, processors, controls)
+-- while the session still exists: collected after it, they read freed
+-- memory (valgrind: ~IO and ~Stripable from the Lua GC). ardour7-lua still
+-- dies at times around an export's end or the session's teardown, with or
+-- without Heist in the session: test_ardour.py deals with that.
+collectgarbage()
+collectgarbage()
+close_session()
+print("step: done")
