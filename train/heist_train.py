@@ -68,6 +68,8 @@ PITCH_CONF = 0.8  # a "clear single pitch" frame (chords: mostly 0.5..0.8; a sol
 MIN_PITCHED = 0.40  # fraction of sounding frames that must have one
 MIN_SOUND_SECONDS = 15.0
 MIN_SOUND_FRACTION = 0.15
+MODEL_RATE = 24000  # a new model's rate and frame rate (heist_model.ModelConfig's defaults)
+FRAME_RATE = 250.0
 
 
 class InputError(Exception):
@@ -268,6 +270,7 @@ def train(a, work: str, clips_tr, clips_ho, stats_new) -> dict:
                           gru_hidden=a.gru, dense_hidden=a.dense)
         stats = [stats_new]
         new_style = 0
+        assert cfg.sample_rate == MODEL_RATE and cfg.frame_rate == FRAME_RATE
     for c in clips_tr + clips_ho:
         c.style = new_style
 
@@ -545,7 +548,9 @@ def report(a, out: str, report_dir: str, work: str, man: dict, checks: dict, res
 # ------------------------------------------------------------------- main
 
 def reexec_with_malloc_env() -> None:
-    from train import MALLOC_ENV
+    # as train.py's (not imported from there: that would load torch before the input checks)
+    MALLOC_ENV = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 36),
+                  "MALLOC_TOP_PAD_": str(1 << 28)}
     if os.environ.get("MALLOC_MMAP_MAX_") is None:
         env = dict(os.environ, **MALLOC_ENV)
         env.setdefault("OMP_NUM_THREADS", "1")
@@ -599,18 +604,17 @@ def main(argv: Optional[List[str]] = None) -> None:
     work = a.work or stem + ".work"
     report_dir = a.report or stem + "-report"
     try:
-        import torch
-        torch.set_num_threads(a.threads)
+        # the input checks run before torch is imported (bad material is refused fast)
         from features import load_dir, range_stats
-        from heist_model import ModelConfig
-        cfg0 = ModelConfig()
+        sr, frame_rate = MODEL_RATE, FRAME_RATE
         if a.add_to:
             from export import read_hsm
             try:
                 cfg0 = read_hsm(a.add_to)[0]
             except (OSError, ValueError) as e:
                 raise InputError(f"--add-to: {e}")
-        sr = int(cfg0.sample_rate)
+            sr, frame_rate = int(cfg0.sample_rate), cfg0.frame_rate
+        hop = int(round(sr / frame_rate))
         if a.fresh and os.path.isdir(os.path.join(work, "run")):
             shutil.rmtree(os.path.join(work, "run"))
         os.makedirs(work, exist_ok=True)
@@ -618,15 +622,17 @@ def main(argv: Optional[List[str]] = None) -> None:
         say(f"{man['files']} file(s), {man['seconds']:.1f} s of audio: {man['train_seconds']:.1f} s "
             f"training, {man['heldout_seconds']:.1f} s held out")
         try:
-            clips_tr = load_dir(os.path.join(work, "data", "train_"), 0, cfg0.hop, sr)
-            clips_ho = (load_dir(os.path.join(work, "data", "heldout_"), 0, cfg0.hop, sr)
+            clips_tr = load_dir(os.path.join(work, "data", "train_"), 0, hop, sr)
+            clips_ho = (load_dir(os.path.join(work, "data", "heldout_"), 0, hop, sr)
                         if man["heldout_clips"] else [])
         except (RuntimeError, subprocess.CalledProcessError, FileNotFoundError) as e:
             raise RuntimeError(f"feature analysis failed: {e}")
-        checks = validate(clips_tr + clips_ho, cfg0.frame_rate)
+        checks = validate(clips_tr + clips_ho, frame_rate)
         stats_new = range_stats(clips_tr)
         say(f"sounding {checks['sound_seconds']:.1f} s, {100 * checks['pitched_fraction']:.0f} % pitched; "
             f"range MIDI {stats_new[0]:.1f}..{stats_new[1]:.1f}, {stats_new[3]:.1f}..{stats_new[4]:.1f} dB")
+        import torch
+        torch.set_num_threads(a.threads)
         result = train(a, work, clips_tr, clips_ho, stats_new)
         export(result, out)
         say(f"wrote {out} ({os.path.getsize(out)} bytes): styles {result['cfg'].style_names}")
