@@ -1,0 +1,55 @@
+#!/bin/sh
+# The joint multi-style model: every instrument of train/instruments.py
+# rendered by FluidSynth, one network with a learned style embedding each.
+#
+#   train/make_default.sh [MINUTES] [OUT.hsm]
+#
+# MINUTES of training (default 240; rerun to resume), OUT defaults to
+# train/work/default14/heist-default.hsm (copy it over models/heist-default.hsm
+# once its quality report is good). Per instrument: FILES x 60 s of training
+# performances (default 4, env FILES) and 60 s held out. Work files:
+# train/work/default14/ (data/<instrument>/, run/, quality/).
+# Needs heist-analyze and heist-render (meson setup build && ninja -C build).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+minutes=${1:-240}
+work=$here/work/default14
+out=${2:-$work/heist-default.hsm}
+files=${FILES:-4}
+py=/usr/bin/python3
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+mkdir -p "$work/data" "$work/run"
+
+styles="" heldout="" qstyles=""
+i=0
+# one instrument name per line (names contain spaces)
+$py "$here/data.py" list | sed -n 's/^| \([a-z][a-z ]*[a-z]\) | [0-9].*/\1/p' >"$work/instruments.txt"
+while IFS= read -r inst; do
+	d=$work/data/$(echo "$inst" | tr ' ' '-')
+	mkdir -p "$d"
+	last=$(printf '%02d' $((files - 1)))
+	[ -f "$d/train_$last.wav" ] ||
+		$py "$here/data.py" make --instrument "$inst" --seed $((100 + i)) --files "$files" --seconds 60 "$d/train"
+	[ -f "$d/heldout_00.wav" ] ||
+		$py "$here/data.py" make --instrument "$inst" --seed $((200 + i)) --files 1 --seconds 60 "$d/heldout"
+	i=$((i + 1))
+done <"$work/instruments.txt"
+
+# train.py takes one --style NAME:PREFIX per style (in table order)
+set --
+while IFS= read -r inst; do
+	d=$work/data/$(echo "$inst" | tr ' ' '-')
+	set -- "$@" --style "$inst:$d/train_" --heldout "$inst:$d/heldout_"
+done <"$work/instruments.txt"
+$py "$here/train.py" "$@" --out "$work/run" --minutes "$minutes" --batch 8 --seconds 2 --threads 1 \
+	--eval-crops 28 --name "Heist default"
+$py "$here/export.py" "$work/run/best.pt" "$out" --name "Heist default"
+
+# per-style quality report on the held-out renders (C engine), and a clarinet
+# line transferred into every style
+set --
+while IFS= read -r inst; do
+	d=$work/data/$(echo "$inst" | tr ' ' '-')
+	set -- "$@" --style "$inst=$d/heldout_"
+done <"$work/instruments.txt"
+$py "$here/quality.py" "$out" "$@" --transfer "$work/data/clarinet/heldout_" --out "$work/quality"
