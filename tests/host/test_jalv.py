@@ -43,7 +43,7 @@ import hostlib
 RATE = 48000
 PERIOD = 256
 PRESET = "pianissimo"
-SILENCE_S = 3.0  # after the preset: the network state settles on silence
+SILENCE_S = 8.0  # after the preset: the network state settles on silence
 MATCH_S = 1.0  # the part of it used to find N
 TOLERANCE = 1e-4
 
