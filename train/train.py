@@ -142,6 +142,23 @@ def reexec_with_malloc_env() -> None:
         os.execve(sys.executable, [sys.executable] + sys.argv, env)
 
 
+def warm_start(net: HeistNet, path: str) -> None:
+    """Copy a trained model's network into net; styles the old model has by
+    name keep their embedding, the others start at its first style's."""
+    from export import load_net
+    old, _ = load_net(path)
+    if (old.cfg.gru_hidden, old.cfg.dense_hidden, old.cfg.embed_dim) != \
+            (net.cfg.gru_hidden, net.cfg.dense_hidden, net.cfg.embed_dim):
+        raise SystemExit(f"--init {path}: network sizes differ from this run's")
+    sd = {k: v for k, v in old.state_dict().items() if not k.startswith("embedding")}
+    net.load_state_dict(sd, strict=False)
+    with torch.no_grad():
+        for i, n in enumerate(net.cfg.style_names):
+            j = old.cfg.style_names.index(n) if n in old.cfg.style_names else 0
+            net.embedding.weight[i] = old.embedding.weight[j]
+    print(f"warm start from {path} ({old.cfg.n_styles} style(s))", flush=True)
+
+
 def main() -> None:
     reexec_with_malloc_env()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -164,6 +181,9 @@ def main() -> None:
     ap.add_argument("--name", default="heist")
     ap.add_argument("--gru", type=int, default=192)
     ap.add_argument("--dense", type=int, default=128)
+    ap.add_argument("--init", metavar="MODEL.hsm",
+                    help="start from this model's network (same sizes); every new style's "
+                         "embedding starts at its first style's")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -195,6 +215,8 @@ def main() -> None:
 
     torch.manual_seed(a.seed)
     net = HeistNet(cfg)
+    if a.init:
+        warm_start(net, a.init)
     opt = torch.optim.Adam(net.parameters(), lr=a.lr)
     ckpt_path = os.path.join(a.out, "ckpt.pt")
     step, elapsed, best = 0, 0.0, math.inf
