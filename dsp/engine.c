@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "fit.h"
 #include "model.h"
 #include "net.h"
 #include "profile.h"
@@ -81,6 +82,7 @@ struct heist_engine {
 
 	float target[HEIST_PARAM_COUNT];
 	float smooth[HEIST_PARAM_COUNT]; /* frame-clock smoothed values */
+	heist_fit fit;                   /* auto octave and loudness fitting */
 	float param_alpha, gate_alpha, gate_gain;
 	float mix_alpha, mix_wet, mix_gain, mix_enabled;
 	int snap; /* next process() starts smoothers at their targets */
@@ -107,6 +109,14 @@ static uint32_t floor_index(float hz)
 		}
 	}
 	return f;
+}
+
+float heist_lowest_pitch_step(float hz, int dir)
+{
+	int f = (int)floor_index(hz);
+	f += dir > 0 ? 1 : dir < 0 ? -1 : 0;
+	f = f < 0 ? 0 : f >= (int)N_FLOORS ? (int)N_FLOORS - 1 : f;
+	return LOWEST_PITCHES[f];
 }
 
 static uint64_t prof_now(const heist_engine *e)
@@ -211,6 +221,7 @@ heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model
 		e->target[p] = heist_param_get_info((heist_param)p)->def;
 	}
 	e->target[HEIST_PARAM_LOWEST_PITCH] = LOWEST_PITCHES[e->floor];
+	heist_fit_init(&e->fit, e->frame_rate);
 	heist_engine_reset(e);
 	return e;
 }
@@ -269,6 +280,7 @@ void heist_engine_reset(heist_engine *e)
 	heist_analysis_reset(e->analysis);
 	heist_noise_reset(e->noise);
 	heist_net_reset(e->net);
+	heist_fit_reset(&e->fit);
 	e->pos = 0;
 	e->next_frame = 0;
 	e->next_trigger = frame_trigger(e, 0);
@@ -309,6 +321,27 @@ static float gate_target(float confidence, float gate)
 	return x * x * (3.0f - 2.0f * x);
 }
 
+/* [audio] The statistics the fitter aims at: styles a and b (clamped to the
+ * model's) interpolated by morph, as their embeddings are. */
+static void style_target(const heist_model *m, uint32_t a, uint32_t b, float morph,
+                         heist_style *out)
+{
+	const uint32_t last = m->n_styles - 1u;
+	const heist_style *sa = &m->styles[a > last ? last : a];
+	const heist_style *sb = &m->styles[b > last ? last : b];
+	const float t = heist_clampf(morph, 0.0f, 1.0f);
+	out->pitch_median = sa->pitch_median + (sb->pitch_median - sa->pitch_median) * t;
+	out->loud_median = sa->loud_median + (sb->loud_median - sa->loud_median) * t;
+	/* Statistics outside any instrument's (a model written without them)
+	 * turn fitting off rather than fold toward nonsense. */
+	if (!(out->pitch_median >= 12.0f && out->pitch_median <= 120.0f)) {
+		out->pitch_median = NAN;
+	}
+	if (!(out->loud_median >= HEIST_LOUDNESS_FLOOR_DB && out->loud_median <= 6.0f)) {
+		out->loud_median = NAN;
+	}
+}
+
 /* [audio] Analyse frame k, run the network and store its synthesis controls. */
 static void compute_frame(heist_engine *e)
 {
@@ -341,15 +374,26 @@ static void compute_frame(heist_engine *e)
 		s[p] += (e->target[p] - s[p]) * e->param_alpha;
 	}
 	const heist_model *m = e->model;
-	const float f0 = f.f0 * exp2f(s[HEIST_PARAM_PITCH_SHIFT] / 12.0f);
+	const uint32_t style_a = (uint32_t)lrintf(e->target[HEIST_PARAM_STYLE_A]);
+	const uint32_t style_b = (uint32_t)lrintf(e->target[HEIST_PARAM_STYLE_B]);
+	heist_style target;
+	style_target(m, style_a, style_b, s[HEIST_PARAM_MORPH], &target);
+	const int confident = f.confidence >= HEIST_PITCH_HOLD_CONFIDENCE && f.f0_raw > 0.0f;
+	const float shift = s[HEIST_PARAM_PITCH_SHIFT];
+	heist_fit_frame(&e->fit,
+	                confident ? 69.0f + 12.0f * log2f(f.f0_raw / 440.0f) + shift : 0.0f,
+	                f.loudness_db, confident, target.pitch_median);
+	const float octave =
+	    e->target[HEIST_PARAM_AUTO_OCTAVE] >= 0.5f ? heist_fit_octave(&e->fit) : 0.0f;
+	const float loud_fit =
+	    s[HEIST_PARAM_LOUDNESS_FIT] * heist_fit_loudness_offset(&e->fit, target.loud_median);
+	const float f0 = f.f0 * exp2f((shift + octave) / 12.0f);
 	const float midi = f0 > 0.0f ? 69.0f + 12.0f * log2f(f0 / 440.0f) : m->pitch_center;
 	e->net_in[0] = (midi - m->pitch_center) / m->pitch_scale;
-	e->net_in[1] =
-	    (f.loudness_db + s[HEIST_PARAM_LOUDNESS_SHIFT] - m->loud_center) / m->loud_scale;
+	e->net_in[1] = (f.loudness_db + s[HEIST_PARAM_LOUDNESS_SHIFT] + loud_fit - m->loud_center) /
+	               m->loud_scale;
 	e->net_in[2] = f.confidence;
-	heist_net_embed(m, (uint32_t)lrintf(e->target[HEIST_PARAM_STYLE_A]),
-	                (uint32_t)lrintf(e->target[HEIST_PARAM_STYLE_B]), s[HEIST_PARAM_MORPH],
-	                e->net_in + 3);
+	heist_net_embed(m, style_a, style_b, s[HEIST_PARAM_MORPH], e->net_in + 3);
 	heist_net_step(e->net, e->net_in, e->net_out);
 
 	/* Harmonic distribution: silence harmonics at or above the band limit,

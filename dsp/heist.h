@@ -20,7 +20,7 @@ typedef struct heist_model heist_model;   /* parsed, validated .hsm (model.h) */
 typedef struct heist_engine heist_engine; /* one running voice */
 typedef struct heist_net heist_net;       /* network runtime bound to a model */
 
-/* Parameters. Values are in the units of the LV2 ports (see ttl/heist.ttl). */
+/* Parameters. Values are in the units of the LV2 ports (see ttl/heist.ttl.in). */
 typedef enum {
 	HEIST_PARAM_PITCH_SHIFT,     /* semitones, -24..24, default 0 */
 	HEIST_PARAM_LOUDNESS_SHIFT,  /* dB, -24..24, default 0 */
@@ -36,6 +36,10 @@ typedef enum {
 	HEIST_PARAM_LOWEST_PITCH,    /* Hz, 50..300, default 75: snaps down to 50, 75, 100,
 	                              * 150 or 300; sets the analysis window and so the
 	                              * latency; a change restarts the stream */
+	HEIST_PARAM_AUTO_OCTAVE,     /* 0 = off, 1 = fold the performance by whole octaves
+	                              * toward the style's median pitch (dsp/fit.h) */
+	HEIST_PARAM_LOUDNESS_FIT,    /* 0..1: how far the running loudness is moved onto
+	                              * the style's median loudness, default 0 */
 	HEIST_PARAM_COUNT
 } heist_param;
 
@@ -96,6 +100,11 @@ uint32_t heist_engine_latency(const heist_engine *e);
 
 /* [audio] Latest analysis values. */
 heist_monitor heist_engine_monitor(const heist_engine *e);
+
+/* [any] The supported lowest pitch that HEIST_PARAM_LOWEST_PITCH = hz snaps
+ * to (dir 0), or the next one above (dir > 0) or below (dir < 0) it, for
+ * controls that step through them. */
+float heist_lowest_pitch_step(float hz, int dir);
 
 /* [any] Parameter metadata (defaults and ranges), shared with tools. */
 typedef struct {

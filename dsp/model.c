@@ -361,6 +361,17 @@ heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t 
 		st->loud_lo = rd_f32(fp + 12);
 		st->loud_hi = rd_f32(fp + 16);
 		st->loud_median = rd_f32(fp + 20);
+		const float stats[] = {st->pitch_lo, st->pitch_hi, st->pitch_median,
+		                       st->loud_lo,  st->loud_hi,  st->loud_median};
+		for (size_t i = 0; i < sizeof stats / sizeof stats[0]; ++i) {
+			if (!isfinite(stats[i])) {
+				set_err(err, err_size, "model: style %u has a non-finite statistic",
+				        (unsigned)s);
+				free(block);
+				free(m);
+				return NULL;
+			}
+		}
 	}
 
 	memcpy(m->name, p + OFF_NAME, HSM_NAME_SIZE);

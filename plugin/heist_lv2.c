@@ -133,6 +133,8 @@ typedef struct {
 	const LV2_Atom_Sequence *control;
 	LV2_Atom_Sequence *notify;
 	const float *lowest_pitch;
+	const float *auto_octave;
+	const float *loudness_fit;
 
 	/* Peak meters of the input and output (level_meter.h). */
 	heist_level_meter in_meter, out_meter;
@@ -448,6 +450,12 @@ static void connect_port(LV2_Handle instance, uint32_t port, void *data)
 	case HEIST_PORT_NOTIFY:
 		self->notify = (LV2_Atom_Sequence *)data;
 		break;
+	case HEIST_PORT_AUTO_OCTAVE:
+		self->auto_octave = (const float *)data;
+		break;
+	case HEIST_PORT_LOUDNESS_FIT:
+		self->loudness_fit = (const float *)data;
+		break;
 	case HEIST_PORT_COUNT:
 		break;
 	}
@@ -639,6 +647,8 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	const float style_b = rintf(control_value(self->style_b, HEIST_PARAM_STYLE_B));
 	const float morph = control_value(self->morph, HEIST_PARAM_MORPH);
 	const float lowest_pitch = control_value(self->lowest_pitch, HEIST_PARAM_LOWEST_PITCH);
+	const float auto_octave = toggle_value(self->auto_octave, HEIST_PARAM_AUTO_OCTAVE);
+	const float loudness_fit = control_value(self->loudness_fit, HEIST_PARAM_LOUDNESS_FIT);
 
 	handle_messages(self);
 
@@ -660,6 +670,8 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	heist_engine_set_param(e, HEIST_PARAM_STYLE_A, style_a);
 	heist_engine_set_param(e, HEIST_PARAM_STYLE_B, style_b);
 	heist_engine_set_param(e, HEIST_PARAM_MORPH, morph);
+	heist_engine_set_param(e, HEIST_PARAM_AUTO_OCTAVE, auto_octave);
+	heist_engine_set_param(e, HEIST_PARAM_LOUDNESS_FIT, loudness_fit);
 	/* Restarts the engine only when the snapped floor changes. */
 	heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, lowest_pitch);
 

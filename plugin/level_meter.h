@@ -3,7 +3,7 @@
  * Ballistics: instant attack (the block's absolute peak), release at
  * HEIST_METER_FALL_DB_PER_S decibels per second, floored at
  * HEIST_METER_FLOOR_DB and capped at HEIST_METER_CEIL_DB (the ports' range in
- * ttl/heist.ttl). One log10 per run() call; NaN samples are ignored. */
+ * ttl/heist.ttl.in). One log10 per run() call; NaN samples are ignored. */
 #ifndef HEIST_LEVEL_METER_H
 #define HEIST_LEVEL_METER_H
 

@@ -30,6 +30,8 @@ typedef enum {
 	HEIST_PORT_CONTROL,        /* atom:Sequence in: patch:Set/Get of heist:model */
 	HEIST_PORT_NOTIFY,         /* atom:Sequence out: patch:Set of heist:model */
 	HEIST_PORT_LOWEST_PITCH,   /* Hz: analysis floor, sets the latency */
+	HEIST_PORT_AUTO_OCTAVE,    /* toggle: fold the performance toward the style's range */
+	HEIST_PORT_LOUDNESS_FIT,   /* 0..1: move the loudness onto the style's */
 	HEIST_PORT_COUNT
 } heist_port;
 

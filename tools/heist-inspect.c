@@ -1,5 +1,10 @@
 /* heist-inspect: print what a .hsm style model contains, after the same
- * validation the plugin applies. [main] throughout. */
+ * validation the plugin applies. [main] throughout.
+ *
+ * With --ttl TEMPLATE OUTPUT it also writes TEMPLATE to OUTPUT with every
+ * "@STYLE_SCALE_POINTS@" replaced by the model's styles as lv2:scalePoint
+ * objects: the build generates the plugin's TTL this way, so the Style A/B
+ * enumerations carry the shipped model's style names. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -31,6 +36,67 @@ static uint64_t parameter_count(const heist_model *m)
 	return S * E + 3 * H * I + 3 * H * H + 6 * H + D * (H + I) + D + O * D + O;
 }
 
+/* One Turtle string literal: quotes and backslashes escaped, control
+ * characters dropped (style names are NUL-terminated UTF-8). */
+static void put_turtle_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; ++s) {
+		if (*s == '"' || *s == '\\') {
+			fputc('\\', out);
+		}
+		if ((unsigned char)*s >= 0x20) {
+			fputc(*s, out);
+		}
+	}
+	fputc('"', out);
+}
+
+static void put_scale_points(FILE *out, const heist_model *m)
+{
+	fputs("[\n", out);
+	for (uint32_t s = 0; s < m->n_styles; ++s) {
+		fputs("\t\t\trdfs:label ", out);
+		put_turtle_string(out, m->styles[s].name);
+		fprintf(out, " ;\n\t\t\trdf:value %" PRIu32 "\n\t\t]%s", s,
+		        s + 1 < m->n_styles ? " , [\n" : "");
+	}
+}
+
+#define TTL_MARK "@STYLE_SCALE_POINTS@"
+
+/* Copies template to output with TTL_MARK replaced. Returns 0 on success. */
+static int write_ttl(const char *template, const char *output, const heist_model *m)
+{
+	FILE *in = fopen(template, "r");
+	FILE *out = in ? fopen(output, "w") : NULL;
+	int marks = 0;
+	char line[4096];
+	while (out && fgets(line, sizeof line, in)) {
+		const char *at = strstr(line, TTL_MARK);
+		if (!at) {
+			fputs(line, out);
+			continue;
+		}
+		fwrite(line, 1, (size_t)(at - line), out);
+		put_scale_points(out, m);
+		fputs(at + strlen(TTL_MARK), out);
+		++marks;
+	}
+	const int ok = in && out && !ferror(in) && marks > 0;
+	if (in) {
+		fclose(in);
+	}
+	if (out && fclose(out) != 0) {
+		return 1;
+	}
+	if (!ok) {
+		fprintf(stderr, "heist-inspect: cannot make %s from %s%s\n", output, template,
+		        in && out && marks == 0 ? " (no " TTL_MARK " in it)" : "");
+	}
+	return ok ? 0 : 1;
+}
+
 /* "(dB + 50) / 30" rather than "(dB - -50) / 30". */
 static void print_scaling(const char *label, const char *unit, float center, float scale)
 {
@@ -40,16 +106,24 @@ static void print_scaling(const char *label, const char *unit, float center, flo
 
 int main(int argc, char **argv)
 {
-	if (argc != 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		fprintf(argc == 2 ? stdout : stderr, "usage: heist-inspect MODEL.hsm\n");
+	const int ttl = argc == 5 && !strcmp(argv[1], "--ttl");
+	if ((argc != 2 && !ttl) || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fprintf(argc == 2 ? stdout : stderr,
+		        "usage: heist-inspect MODEL.hsm\n"
+		        "       heist-inspect --ttl TEMPLATE OUTPUT MODEL.hsm\n");
 		return argc == 2 ? 0 : 2;
 	}
-	const char *path = argv[1];
+	const char *path = argv[argc - 1];
 	char err[512];
 	heist_model *m = heist_model_load(path, err, sizeof err);
 	if (!m) {
 		fprintf(stderr, "heist-inspect: %s\n", err);
 		return 1;
+	}
+	if (ttl) {
+		const int rc = write_ttl(argv[2], argv[3], m);
+		heist_model_free(m);
+		return rc;
 	}
 	uint32_t crc = 0;
 	const int have_crc = read_stored_crc(path, &crc);

@@ -71,14 +71,17 @@ typedef enum {
 	K_STYLE_A,
 	K_STYLE_B,
 	K_MORPH,
-	K_PITCH_SHIFT,
+	K_PITCH_SHIFT, /* the row of knobs: K_PITCH_SHIFT .. K_OUTPUT_GAIN */
+	K_LOWEST_PITCH,
 	K_LOUDNESS_SHIFT,
+	K_LOUDNESS_FIT,
 	K_HARMONIC,
 	K_NOISE,
 	K_GATE,
 	K_DRY_WET,
 	K_OUTPUT_GAIN,
 	K_ENABLED,
+	K_AUTO_OCTAVE,
 	N_CONTROLS
 } ctl_id;
 
@@ -188,6 +191,9 @@ static void set_value(HeistUI *ui, control *c, float v)
 		v = v > 0.5f ? 1.0f : 0.0f;
 	}
 	v = v < lo ? lo : v > hi ? hi : v;
+	if (c->param == HEIST_PARAM_LOWEST_PITCH) {
+		v = heist_lowest_pitch_step(v, 0); /* what the plugin plays */
+	}
 	if (v == c->value) {
 		return;
 	}
@@ -452,6 +458,12 @@ static void init_controls(HeistUI *ui)
 	    [K_MORPH] = {C_SLIDER, HEIST_PORT_MORPH, HEIST_PARAM_MORPH, "MORPH", "", 0.01f},
 	    [K_PITCH_SHIFT] = {C_KNOB, HEIST_PORT_PITCH_SHIFT, HEIST_PARAM_PITCH_SHIFT, "PITCH",
 	                       "%+.1f st", 1.0f},
+	    [K_LOWEST_PITCH] = {C_KNOB, HEIST_PORT_LOWEST_PITCH, HEIST_PARAM_LOWEST_PITCH, "LOWEST",
+	                        "%.0f Hz", 0.0f},
+	    [K_LOUDNESS_FIT] = {C_KNOB, HEIST_PORT_LOUDNESS_FIT, HEIST_PARAM_LOUDNESS_FIT,
+	                        "LOUD FIT", "", 0.05f},
+	    [K_AUTO_OCTAVE] = {C_TOGGLE, HEIST_PORT_AUTO_OCTAVE, HEIST_PARAM_AUTO_OCTAVE, "", "",
+	                       1},
 	    [K_LOUDNESS_SHIFT] = {C_KNOB, HEIST_PORT_LOUDNESS_SHIFT, HEIST_PARAM_LOUDNESS_SHIFT,
 	                          "LOUDNESS", "%+.1f dB", 0.5f},
 	    [K_HARMONIC] = {C_KNOB, HEIST_PORT_HARMONIC_LEVEL, HEIST_PARAM_HARMONIC_LEVEL,
@@ -480,8 +492,10 @@ static void init_controls(HeistUI *ui)
 	set_box(&ui->ctl[K_STYLE_B], 538, 92, 190, 38);
 	set_box(&ui->ctl[K_MORPH], 342, 176, 376, 44);
 	set_box(&ui->ctl[K_ENABLED], 632, 12, 112, 30);
-	for (int i = 0; i < 7; ++i) {
-		const double col = 728.0 / 7.0;
+	set_box(&ui->ctl[K_AUTO_OCTAVE], 466, 254, 128, 26);
+	const int knobs = K_OUTPUT_GAIN - K_PITCH_SHIFT + 1;
+	for (int i = 0; i < knobs; ++i) {
+		const double col = 728.0 / knobs;
 		set_box(&ui->ctl[K_PITCH_SHIFT + i], 16 + col * i, 304, col, 120);
 	}
 }
@@ -497,7 +511,7 @@ static void format_value(const HeistUI *ui, const control *c, char *buf, size_t 
 {
 	if (c->param == HEIST_PARAM_DRY_WET) {
 		snprintf(buf, size, "%.0f%% wet", 100.0 * c->value);
-	} else if (c->param == HEIST_PARAM_MORPH) {
+	} else if (c->param == HEIST_PARAM_MORPH || c->param == HEIST_PARAM_LOUDNESS_FIT) {
 		snprintf(buf, size, "%.0f%%", 100.0 * c->value);
 	} else if (c->kind == C_PICKER) {
 		char tmp[32];
@@ -591,9 +605,11 @@ static void draw_style(HeistUI *ui, cairo_t *cr)
 	hui_hslider(cr, m->x, m->y, m->w, m->h, ctl_norm(m, m->value), hui_accent,
 	            ui->drag == K_MORPH);
 	hui_text(cr, style_name(ui, ui->ctl[K_STYLE_A].value, tmp, sizeof(tmp)), 332, 248, 12,
-	         false, HUI_LEFT, hui_text_dim, 180);
+	         false, HUI_LEFT, hui_text_dim, 126);
 	hui_text(cr, style_name(ui, ui->ctl[K_STYLE_B].value, tmp, sizeof(tmp)), 728, 248, 12,
-	         false, HUI_RIGHT, hui_text_dim, 180);
+	         false, HUI_RIGHT, hui_text_dim, 126);
+	const control *oct = &ui->ctl[K_AUTO_OCTAVE];
+	hui_button(cr, oct->x, oct->y, oct->w, oct->h, "AUTO OCTAVE", oct->value > 0.5f, false);
 	hui_text(cr, "A", 332, 272, 11, true, HUI_LEFT, hui_text_dim, 0);
 	hui_text(cr, "B", 728, 272, 11, true, HUI_RIGHT, hui_text_dim, 0);
 }
@@ -754,9 +770,13 @@ static void button_press(HeistUI *ui, const XButtonEvent *ev)
 			control *c = &ui->ctl[i];
 			const float dir = ev->button == Button4 ? 1.0f : -1.0f;
 			const float step = c->wheel_step * ((ev->state & ShiftMask) ? 0.1f : 1.0f);
-			set_value_gesture(ui, c,
-			                  c->kind == C_TOGGLE ? (dir > 0 ? 1.0f : 0.0f)
-			                                      : c->value + dir * step);
+			float v = c->value + dir * step;
+			if (c->kind == C_TOGGLE) {
+				v = dir > 0 ? 1.0f : 0.0f;
+			} else if (c->param == HEIST_PARAM_LOWEST_PITCH) {
+				v = heist_lowest_pitch_step(c->value, (int)dir); /* one floor */
+			}
+			set_value_gesture(ui, c, v);
 		}
 		return;
 	}

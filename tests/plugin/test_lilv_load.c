@@ -50,6 +50,8 @@ static const expected_port expected[HEIST_PORT_COUNT] = {
     [HEIST_PORT_CONTROL] = {"control", false, true, HEIST_PARAM_COUNT, true},
     [HEIST_PORT_NOTIFY] = {"notify", false, false, HEIST_PARAM_COUNT, true},
     [HEIST_PORT_LOWEST_PITCH] = {"lowest_pitch", false, true, HEIST_PARAM_LOWEST_PITCH},
+    [HEIST_PORT_AUTO_OCTAVE] = {"auto_octave", false, true, HEIST_PARAM_AUTO_OCTAVE},
+    [HEIST_PORT_LOUDNESS_FIT] = {"loudness_fit", false, true, HEIST_PARAM_LOUDNESS_FIT},
 };
 
 static int failures;

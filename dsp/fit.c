@@ -1,0 +1,59 @@
+/* Range fitting (fit.h). */
+#include <math.h>
+
+#include "fit.h"
+#include "util.h"
+
+void heist_fit_init(heist_fit *f, double frame_rate)
+{
+	f->pitch_alpha = (float)(1.0 - exp(-1.0 / (frame_rate * HEIST_FIT_PITCH_TIME_S)));
+	f->loud_alpha = (float)(1.0 - exp(-1.0 / (frame_rate * HEIST_FIT_LOUDNESS_TIME_S)));
+	heist_fit_reset(f);
+}
+
+void heist_fit_reset(heist_fit *f)
+{
+	f->pitch = 0.0f;
+	f->loud = 0.0f;
+	f->octave = 0.0f;
+	f->have = 0;
+}
+
+/* The whole octaves that bring pitch nearest target. */
+static float nearest_fold(float pitch, float target)
+{
+	return 12.0f * roundf((target - pitch) / 12.0f);
+}
+
+void heist_fit_frame(heist_fit *f, float midi, float loud_db, int confident, float target_midi)
+{
+	if (!isfinite(target_midi)) {
+		return;
+	}
+	if (confident && isfinite(midi) && isfinite(loud_db)) {
+		if (!f->have) {
+			f->pitch = midi;
+			f->loud = loud_db;
+			f->octave = nearest_fold(midi, target_midi);
+			f->have = 1;
+			return;
+		}
+		f->pitch += (midi - f->pitch) * f->pitch_alpha;
+		f->loud += (loud_db - f->loud) * f->loud_alpha;
+		return;
+	}
+	/* Between notes: refold if the running centre has drifted (or the
+	 * target changed) by more than half an octave plus the hysteresis. */
+	if (f->have && fabsf(f->pitch + f->octave - target_midi) > 6.0f + HEIST_FIT_HYSTERESIS) {
+		f->octave = nearest_fold(f->pitch, target_midi);
+	}
+}
+
+float heist_fit_loudness_offset(const heist_fit *f, float target_db)
+{
+	if (!f->have || !isfinite(target_db)) {
+		return 0.0f;
+	}
+	return heist_clampf(target_db - f->loud, -HEIST_FIT_MAX_LOUDNESS_DB,
+	                    HEIST_FIT_MAX_LOUDNESS_DB);
+}
