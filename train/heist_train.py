@@ -17,7 +17,11 @@ amount; at least 30 s is required. heist-train
     no model: an empty folder, unreadable files (named), less than 30 s of
     audio, silence or mostly silence, unpitched or polyphonic material (too
     few sounding frames with a clear single pitch);
- 3. trains for --minutes (default 60) with a progress bar and ETA; the work
+ 3. starts from the shipped model's network (--init, default the installed
+    heist-default.hsm; --from-scratch to start from random weights): its
+    harmonic-plus-noise rendering of pitch and loudness carries over, so a
+    new instrument needs far fewer steps;
+    trains for --minutes (default 60) with a progress bar and ETA; the work
     folder (--work, default OUT.work/ next to the output) keeps resumable
     checkpoints: run the same command again to continue an interrupted or
     finished run (a finished run with a larger --minutes trains on);
@@ -240,6 +244,17 @@ class Progress:
 
 # --------------------------------------------------------------- training
 
+def default_model() -> Optional[str]:
+    """The shipped model: HEIST_DEFAULT_MODEL (set by the installed wrapper),
+    else the source tree's models/heist-default.hsm; None if neither exists."""
+    for p in (os.environ.get("HEIST_DEFAULT_MODEL"),
+              os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models",
+                           "heist-default.hsm")):
+        if p and os.path.isfile(p):
+            return p
+    return None
+
+
 def train(a, work: str, clips_tr, clips_ho, stats_new) -> dict:
     import torch
     from export import load_net
@@ -249,6 +264,7 @@ def train(a, work: str, clips_tr, clips_ho, stats_new) -> dict:
     run = os.path.join(work, "run")
     os.makedirs(run, exist_ok=True)
     teacher = None
+    init_sd = None  # a new model's starting weights (--init)
     if a.add_to:
         base, stats_old = load_net(a.add_to)
         if a.name in base.cfg.style_names:
@@ -271,11 +287,26 @@ def train(a, work: str, clips_tr, clips_ho, stats_new) -> dict:
         stats = [stats_new]
         new_style = 0
         assert cfg.sample_rate == MODEL_RATE and cfg.frame_rate == FRAME_RATE
+        init = None if a.from_scratch else (a.init or default_model())
+        if init:
+            try:
+                init_net, _ = load_net(init)
+            except Exception as e:  # noqa: BLE001 - any unreadable model: say which
+                raise InputError(f"--init {init}: {e}")
+            if (init_net.cfg.gru_hidden, init_net.cfg.dense_hidden, init_net.cfg.embed_dim) != \
+                    (cfg.gru_hidden, cfg.dense_hidden, cfg.embed_dim):
+                raise InputError(f"--init {init}: its network sizes differ from --gru/--dense; "
+                                 "use --from-scratch")
+            init_sd = init_net.state_dict()
+            init_sd["embedding.weight"] = init_sd["embedding.weight"].mean(0, keepdim=True)
     for c in clips_tr + clips_ho:
         c.style = new_style
 
     torch.manual_seed(a.seed)
     net = HeistNet(cfg)
+    if init_sd is not None:
+        net.load_state_dict(init_sd)
+        say(f"starting from the network of {a.init or default_model()}")
     if teacher is not None:
         with torch.no_grad():
             sd = teacher.state_dict()
@@ -565,6 +596,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     ap.add_argument("--name", required=True, help="style name (shown in the plugin; up to 47 bytes)")
     ap.add_argument("-o", "--out", required=True, help="model file to write (.hsm)")
     ap.add_argument("--add-to", metavar="EXISTING.hsm", help="add the style to this model")
+    ap.add_argument("--init", metavar="MODEL.hsm",
+                    help="a new model starts from this model's network (default: the shipped model)")
+    ap.add_argument("--from-scratch", action="store_true", help="a new model starts from random weights")
     ap.add_argument("--model-name", help="model name in the header (default: the style name, or "
                                          "the existing model's)")
     ap.add_argument("--minutes", type=float, default=60.0, help="training time budget (default 60)")

@@ -28,7 +28,12 @@ if [ "$mode" = new ]; then
 		"$outdir/rec/sub/flute" 2>/dev/null
 	rm -f "$outdir"/rec/sub/*.mid
 	echo "notes about the take" >"$outdir/rec/README.txt" # non-audio files are ignored
-	"$py" "$ht" --data "$outdir/rec" --name "Smoke flute" -o "$outdir/model.hsm" $fast
+	"$py" "$ht" --data "$outdir/rec" --name "Smoke flute" -o "$outdir/model.hsm" $fast \
+		>"$outdir/train.log" 2>&1 || { cat "$outdir/train.log"; exit 1; }
+	cat "$outdir/train.log"
+	# a new model starts from the shipped model's network
+	grep -q "starting from the network of .*heist-default.hsm" "$outdir/train.log" ||
+		{ echo "FAIL: no warm start"; exit 1; }
 	for f in model.hsm model-report/report.md model-report/loss.png model-report/spectrogram-0.png \
 		model.work/run/ckpt.pt; do
 		[ -s "$outdir/$f" ] || { echo "FAIL: $f missing"; exit 1; }
