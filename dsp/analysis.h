@@ -12,6 +12,17 @@
  * samples [round(c_k) - half, round(c_k) + half); samples before the start
  * of the stream are zero. Frame k can be computed once input sample
  * round(c_k) + half - 1 has arrived.
+ *
+ * Decimation. At host rates of 48 kHz and up (where the span in host
+ * samples comes out the same) the span is first decimated by exact 2:1
+ * half-band stages toward 24 kHz, the rate of the training data: 48 kHz
+ * once, 96 kHz twice, 192 kHz three times. The stages are zero-phase and
+ * read only the span (reflected at its ends), so framing and latency are
+ * unchanged; YIN then runs at the decimated rate with the spans and FFT
+ * sizes of a 24 kHz analysis, and the loudness adds the A-weighted power of
+ * the stages' high branches (within 0.12 dB of the A curve up to 20 kHz).
+ * Below 48 kHz (44.1 kHz included) nothing changes: the analysis of a
+ * 24 kHz signal is the same as ever.
  */
 #ifndef HEIST_ANALYSIS_H
 #define HEIST_ANALYSIS_H
@@ -36,7 +47,7 @@ typedef struct {
 heist_analysis *heist_analysis_new(double sample_rate, float lowest_pitch);
 void heist_analysis_free(heist_analysis *a);
 
-/* [any] The analysis span in samples (even). */
+/* [any] The analysis span in host samples (even). */
 uint32_t heist_analysis_span(const heist_analysis *a);
 
 /* [any] Centre of frame k in samples (fractional), and the first input sample

@@ -348,9 +348,15 @@ static void compute_frame(heist_engine *e)
 	const uint64_t t0 = prof_now(e);
 	const uint64_t k = e->next_frame;
 	const int64_t start = heist_frame_start(k, e->fs, e->frame_rate, e->span);
-	/* The span from the ring: zeros before the stream, then at most two
+	/* The span straight from the ring when it lies there in one piece;
+	 * otherwise copied: zeros before the stream, then at most two
 	 * contiguous pieces. */
-	uint32_t i = 0;
+	const uint32_t first = (uint32_t)((uint64_t)start & e->ring_mask);
+	const float *seg = e->seg;
+	if (start >= 0 && first + e->span <= e->ring_mask + 1) {
+		seg = e->ring + first;
+	}
+	uint32_t i = seg == e->seg ? 0 : e->span;
 	if (start < 0) {
 		i = (uint64_t)-start < e->span ? (uint32_t)-start : e->span;
 		memset(e->seg, 0, i * sizeof(float));
@@ -362,7 +368,7 @@ static void compute_frame(heist_engine *e)
 		memcpy(e->seg + i, e->ring + at, len * sizeof(float));
 		i += len;
 	}
-	const heist_features f = heist_analysis_frame(e->analysis, e->seg);
+	const heist_features f = heist_analysis_frame(e->analysis, seg);
 	e->monitor.pitch_hz = f.confidence >= HEIST_PITCH_HOLD_CONFIDENCE ? f.f0_raw : 0.0f;
 	e->monitor.confidence = f.confidence;
 	e->monitor.loudness_db = f.loudness_db;
