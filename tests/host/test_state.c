@@ -44,6 +44,7 @@
 #include <xmmintrin.h>
 #endif
 
+#include "check.h"
 #include "heist.h"
 #include "hsm_writer.h"
 #include "model.h"
@@ -57,17 +58,6 @@
 /* The design's block-size invariance bound (DESIGN.md): the plugin and the
  * bare engine run the same code on the same blocks in the same FP mode. */
 #define SAME_OUTPUT_TOLERANCE 1e-6f
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL: " __VA_ARGS__);                                     \
-			fputc('\n', stderr);                                                       \
-			++failures;                                                                \
-		}                                                                                  \
-	} while (0)
 
 /* urid:map and urid:unmap over a small table. */
 #define MAX_URIDS 256
@@ -590,8 +580,6 @@ int main(void)
 	for (uint32_t i = 0; i < n_urids; ++i) {
 		free(urid_table[i]);
 	}
-	if (!failures) {
-		printf("ok: worker loads, refusals, retries, state round trip and fallback\n");
-	}
-	return failures ? 1 : 0;
+	return check_exit(
+	    "test_state: worker loads, refusals, retries, state round trip and fallback");
 }

@@ -18,18 +18,8 @@
 #include <lv2/log/log.h>
 #include <lv2/urid/urid.h>
 
+#include "check.h"
 #include "ports.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL: " __VA_ARGS__);                                     \
-			fputc('\n', stderr);                                                       \
-			++failures;                                                                \
-		}                                                                                  \
-	} while (0)
 
 #define MAX_URIDS 64
 static char urid_table[MAX_URIDS][128];
@@ -187,5 +177,5 @@ int main(void)
 		test_bad_model(plugin);
 	}
 	lilv_world_free(world);
-	return failures ? 1 : 0;
+	return check_exit("test_lilv_fail");
 }

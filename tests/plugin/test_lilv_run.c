@@ -21,6 +21,7 @@
 #include <xmmintrin.h>
 #endif
 
+#include "check.h"
 #include "heist.h"
 #include "model.h"
 #include "ports.h"
@@ -55,17 +56,6 @@
 #define PORT_MAPPING_S 0.5
 
 static const uint32_t block_sizes[] = {1, 37, 256, 4096, 100, 513, 64, 2048, 7, 1000};
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL: " __VA_ARGS__);                                     \
-			fputc('\n', stderr);                                                       \
-			++failures;                                                                \
-		}                                                                                  \
-	} while (0)
 
 /* A minimal urid:map for the plugin (it maps only a few URIs). */
 #define MAX_URIDS 64
@@ -424,5 +414,5 @@ int main(void)
 	}
 	lilv_node_free(uri);
 	lilv_world_free(world);
-	return failures ? 1 : 0;
+	return check_exit("test_lilv_run");
 }

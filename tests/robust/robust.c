@@ -6,8 +6,6 @@
 
 #define TWO_PI 6.28318530717958647692
 
-int robust_failures;
-
 uint32_t robust_rand(uint32_t *state)
 {
 	uint32_t x = *state ? *state : 0x12345678u;

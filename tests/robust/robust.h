@@ -1,4 +1,4 @@
-/* Shared helpers of the robustness tests: checks, a seedable random source,
+/* Shared helpers of the robustness tests (checks: check.h): a seedable random source,
  * test signals and output pitch measurement. */
 #ifndef ROBUST_H
 #define ROBUST_H
@@ -7,20 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-extern int robust_failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			++robust_failures;                                                         \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                       \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fputc('\n', stderr);                                                       \
-		}                                                                                  \
-	} while (0)
-
-/* meson's "skipped" exit status. */
-#define ROBUST_SKIP 77
+#include "check.h"
 
 /* xorshift32 */
 uint32_t robust_rand(uint32_t *state);

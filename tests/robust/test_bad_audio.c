@@ -363,6 +363,5 @@ int main(int argc, char **argv)
 	test_cases(m);
 	test_long_silence(m, silence);
 	heist_model_free(m);
-	printf("%s\n", robust_failures ? "FAIL" : "ok");
-	return robust_failures ? 1 : 0;
+	return check_exit("test_bad_audio");
 }

@@ -260,6 +260,5 @@ int main(void)
 	       min_block_seen, max_block_seen, (unsigned long long)total_frames);
 	lilv_node_free(uri);
 	lilv_world_free(world);
-	printf("%s\n", robust_failures ? "FAIL" : "ok");
-	return robust_failures ? 1 : 0;
+	return check_exit("test_rates");
 }

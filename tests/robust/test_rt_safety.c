@@ -452,7 +452,7 @@ int main(int argc, char **argv)
 {
 	if (!RT_GUARD_AVAILABLE) {
 		printf("SKIP: sanitizer build, its runtime replaces the allocator\n");
-		return ROBUST_SKIP;
+		return CHECK_SKIP;
 	}
 	if (argc != 2) {
 		fprintf(stderr, "usage: test_rt_safety MODEL.hsm\n");
@@ -484,6 +484,5 @@ int main(int argc, char **argv)
 	printf("total: %llu guarded audio-thread calls, %llu frames, %llu forbidden calls\n",
 	       (unsigned long long)guarded_calls, (unsigned long long)guarded_frames,
 	       (unsigned long long)forbidden);
-	printf("%s\n", robust_failures ? "FAIL" : "ok");
-	return robust_failures ? 1 : 0;
+	return check_exit("test_rt_safety");
 }
