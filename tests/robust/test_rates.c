@@ -246,10 +246,8 @@ static void test_rate(LilvWorld *world, const LilvPlugin *plugin, double rate)
 
 int main(void)
 {
-	LilvWorld *world = lilv_world_new();
-	lilv_world_load_all(world);
-	LilvNode *uri = lilv_new_uri(world, HEIST_URI);
-	const LilvPlugin *plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);
+	LilvWorld *world = lv2h_world_new();
+	const LilvPlugin *plugin = lv2h_find_plugin(world, HEIST_URI);
 	CHECK(plugin, "<%s> not found on LV2_PATH", HEIST_URI);
 	for (size_t r = 0; plugin && r < N_RATES; ++r) {
 		test_rate(world, plugin, rates[r]);
@@ -258,7 +256,6 @@ int main(void)
 	       "frames\n",
 	       N_RATES, (unsigned long long)total_calls, (unsigned long long)zero_calls,
 	       min_block_seen, max_block_seen, (unsigned long long)total_frames);
-	lilv_node_free(uri);
 	lilv_world_free(world);
 	return check_exit("test_rates");
 }

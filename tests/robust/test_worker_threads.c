@@ -73,10 +73,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const double seconds = robust_env("HEIST_SWAP_SECONDS", argc == 3 ? atof(argv[2]) : 60.0);
-	LilvWorld *world = lilv_world_new();
-	lilv_world_load_all(world);
-	LilvNode *uri = lilv_new_uri(world, HEIST_URI);
-	const LilvPlugin *plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);
+	LilvWorld *world = lv2h_world_new();
+	const LilvPlugin *plugin = lv2h_find_plugin(world, HEIST_URI);
 	lv2_host *h = plugin ? lv2h_new(world, plugin, RATE) : NULL;
 	char *prop = plugin ? lv2h_path_parameter(world, plugin) : NULL;
 	CHECK(h, "cannot instantiate <%s> from LV2_PATH", HEIST_URI);
@@ -84,7 +82,6 @@ int main(int argc, char **argv)
 		printf("SKIP: the plugin has no worker or no atom:Path parameter\n");
 		lv2h_free(h);
 		free(prop);
-		lilv_node_free(uri);
 		lilv_world_free(world);
 		return h ? CHECK_SKIP : 1;
 	}
@@ -150,7 +147,6 @@ int main(int argc, char **argv)
 	char cmd[1100];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	CHECK(system(cmd) == 0, "cleanup of %s", dir);
-	lilv_node_free(uri);
 	lilv_world_free(world);
 	return check_exit("test_worker_threads");
 }
