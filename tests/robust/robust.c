@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define TWO_PI 6.28318530717958647692
 
@@ -185,4 +186,20 @@ double robust_env(const char *name, double def)
 	char *end;
 	const double d = strtod(v, &end);
 	return end != v ? d : def;
+}
+
+double robust_seconds_arg(int argc, char **argv, const char *env, double def)
+{
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: %s MODEL.hsm [SECONDS]\n", argc > 0 ? argv[0] : "test");
+		return -1.0;
+	}
+	return robust_env(env, argc == 3 ? atof(argv[2]) : def);
+}
+
+double robust_now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }

@@ -59,20 +59,12 @@ static void *saver(void *arg)
 	return NULL;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int main(int argc, char **argv)
 {
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: test_worker_threads MODEL.hsm [SECONDS]\n");
+	const double seconds = robust_seconds_arg(argc, argv, "HEIST_SWAP_SECONDS", 60.0);
+	if (seconds < 0.0) {
 		return 2;
 	}
-	const double seconds = robust_env("HEIST_SWAP_SECONDS", argc == 3 ? atof(argv[2]) : 60.0);
 	LilvWorld *world = lv2h_world_new();
 	const LilvPlugin *plugin = lv2h_find_plugin(world, HEIST_URI);
 	lv2_host *h = plugin ? lv2h_new(world, plugin, RATE) : NULL;
@@ -106,8 +98,8 @@ int main(int argc, char **argv)
 
 	uint32_t rng = 17;
 	uint64_t pos = 0, cycles = 0, nonfinite = 0, loads = 0;
-	const double t0 = now_s();
-	while (now_s() - t0 < seconds) {
+	const double t0 = robust_now_s();
+	while (robust_now_s() - t0 < seconds) {
 		if (cycles % 40 == 0) {
 			loads += lv2h_patch_set_path(h, prop, models[(cycles / 40) % 3]);
 		}
