@@ -236,11 +236,7 @@ static void test_port_mapping(lv2_host *h, const LilvPlugin *plugin, double rate
 		render(h, x, y, n, false, NULL);
 		render_engine(model, rate, control_map[i].param, value, x, z, n);
 
-		float max_diff = 0.0f;
-		for (uint32_t k = 0; k < n; ++k) {
-			const float d = fabsf(y[k] - z[k]);
-			max_diff = d > max_diff || isnan(d) ? d : max_diff;
-		}
+		const float max_diff = check_max_diff(y, z, n);
 		CHECK(max_diff <= SAME_OUTPUT_TOLERANCE,
 		      "%.0f Hz: %s = %g through the plugin differs by %g from the engine", rate,
 		      info->symbol, (double)value, (double)max_diff);
@@ -305,11 +301,7 @@ static void test_rate(LilvWorld *world, const LilvPlugin *plugin, double rate)
 	/* In place, fixed blocks, after a re-activation: the same samples. */
 	memcpy(z, x, n * sizeof(float));
 	render(h, z, z, n, false, NULL);
-	float max_diff = 0.0f;
-	for (uint32_t i = 0; i < n; ++i) {
-		const float d = fabsf(z[i] - y[i]);
-		max_diff = d > max_diff || isnan(d) ? d : max_diff;
-	}
+	const float max_diff = check_max_diff(z, y, n);
 	CHECK(max_diff <= SAME_OUTPUT_TOLERANCE,
 	      "%.0f Hz: in-place/fixed-block output differs by %g from varied blocks", rate,
 	      (double)max_diff);

@@ -145,6 +145,15 @@ double robust_dft_pitch(const float *x, size_t n, double rate, double f0_guess)
 	return 0.5 * (a + b);
 }
 
+size_t robust_nonfinite(const float *x, size_t n)
+{
+	size_t bad = 0;
+	for (size_t i = 0; i < n; ++i) {
+		bad += !isfinite(x[i]);
+	}
+	return bad;
+}
+
 float robust_peak(const float *x, size_t n, int *all_finite)
 {
 	float peak = 0.0f;

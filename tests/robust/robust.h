@@ -37,6 +37,9 @@ double robust_period_pitch(const float *x, size_t n, double rate, double f0_expe
  * section search). Resolution far below 0.01 Hz for a 1 s window. */
 double robust_dft_pitch(const float *x, size_t n, double rate, double f0_guess);
 
+/* How many samples of x are not finite. */
+size_t robust_nonfinite(const float *x, size_t n);
+
 /* Largest |x| and whether every sample is finite. */
 float robust_peak(const float *x, size_t n, int *all_finite);
 

@@ -182,9 +182,7 @@ int main(int argc, char **argv)
 		const uint32_t n = robust_block(&rng, 2048);
 		robust_tone(buf, n, pos, RATE, 220.0, 0.5);
 		heist_engine_process(e, buf, buf, n);
-		for (uint32_t i = 0; i < n; ++i) {
-			nonfinite += !isfinite(buf[i]);
-		}
+		nonfinite += robust_nonfinite(buf, n);
 		pos += n;
 		++blocks;
 	}

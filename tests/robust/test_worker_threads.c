@@ -108,9 +108,7 @@ int main(int argc, char **argv)
 		const uint32_t n = robust_block(&rng, 2048);
 		robust_tone(in, n, pos, RATE, 220.0, 0.5);
 		lv2h_run(h, in, out, n);
-		for (uint32_t i = 0; i < n; ++i) {
-			nonfinite += !isfinite(out[i]);
-		}
+		nonfinite += robust_nonfinite(out, n);
 		pos += n;
 		++cycles;
 	}
