@@ -197,10 +197,10 @@ double robust_env(const char *name, double def)
 	return end != v ? d : def;
 }
 
-double robust_seconds_arg(int argc, char **argv, const char *env, double def)
+double robust_seconds_arg(int argc, char **argv, const char *name, const char *env, double def)
 {
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: %s MODEL.hsm [SECONDS]\n", argc > 0 ? argv[0] : "test");
+		fprintf(stderr, "usage: %s MODEL.hsm [%s]\n", argc > 0 ? argv[0] : "test", name);
 		return -1.0;
 	}
 	return robust_env(env, argc == 3 ? atof(argv[2]) : def);

@@ -51,10 +51,11 @@ double robust_cents(double a, double b);
 /* A number from an environment variable, or def. */
 double robust_env(const char *name, double def);
 
-/* The duration argument of a program run as "PROGRAM MODEL.hsm [SECONDS]":
- * argv[2], or def without it; the environment variable env overrides both.
- * With another number of arguments, prints the usage and returns -1. */
-double robust_seconds_arg(int argc, char **argv, const char *env, double def);
+/* The duration argument of a program run as "PROGRAM MODEL.hsm [NAME]" (NAME
+ * says what it is, as SECONDS does): argv[2], or def without it; the
+ * environment variable env overrides both. With another number of
+ * arguments, prints the usage and returns -1. */
+double robust_seconds_arg(int argc, char **argv, const char *name, const char *env, double def);
 
 /* Monotonic clock, in seconds. */
 double robust_now_s(void);

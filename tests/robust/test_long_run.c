@@ -32,7 +32,7 @@
 int main(int argc, char **argv)
 {
 	const double seconds =
-	    robust_seconds_arg(argc, argv, "HEIST_LONG_SECONDS", DEFAULT_SECONDS);
+	    robust_seconds_arg(argc, argv, "SECONDS", "HEIST_LONG_SECONDS", DEFAULT_SECONDS);
 	if (seconds < 0.0) {
 		return 2;
 	}

@@ -124,7 +124,8 @@ static heist_model *random_model(uint32_t seed, uint32_t styles)
 
 int main(int argc, char **argv)
 {
-	const double seconds = robust_seconds_arg(argc, argv, "HEIST_SWAP_SECONDS", 60.0);
+	const double seconds =
+	    robust_seconds_arg(argc, argv, "SECONDS", "HEIST_SWAP_SECONDS", 60.0);
 	if (seconds < 0.0) {
 		return 2;
 	}

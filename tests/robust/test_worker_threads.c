@@ -61,7 +61,8 @@ static void *saver(void *arg)
 
 int main(int argc, char **argv)
 {
-	const double seconds = robust_seconds_arg(argc, argv, "HEIST_SWAP_SECONDS", 60.0);
+	const double seconds =
+	    robust_seconds_arg(argc, argv, "SECONDS", "HEIST_SWAP_SECONDS", 60.0);
 	if (seconds < 0.0) {
 		return 2;
 	}
