@@ -6,22 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "heist.h"
 #include "model.h"
 #include "synth.h"
 
 #define TWO_PI 6.28318530717958647692
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);                                \
-			printf(__VA_ARGS__);                                                       \
-			printf("\n");                                                              \
-			++failures;                                                                \
-		}                                                                                  \
-	} while (0)
 
 /* A sung-like line: silence, a note with vibrato, a glide, a noisy burst. */
 static float *make_input(double fs, size_t n)
@@ -386,6 +376,5 @@ int main(int argc, char **argv)
 	test_phase_drift();
 	test_non_finite_input(m);
 	heist_model_free(m);
-	printf("%s\n", failures ? "FAIL" : "ok");
-	return failures ? 1 : 0;
+	return check_exit("test_engine");
 }

@@ -8,23 +8,13 @@
 #include <stdlib.h>
 
 #include "analysis.h"
+#include "check.h"
 #include "fit.h"
 #include "heist.h"
 #include "model.h"
 
 #define TWO_PI 6.28318530717958647692
 #define FRAME_RATE 250.0
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);                                \
-			printf(__VA_ARGS__);                                                       \
-			printf("\n");                                                              \
-			++failures;                                                                \
-		}                                                                                  \
-	} while (0)
 
 /* n frames of one note (confident) or of a rest. */
 static void feed(heist_fit *f, int n, float midi, float loud, int voiced, float target)
@@ -207,6 +197,5 @@ int main(int argc, char **argv)
 		test_engine(m);
 		heist_model_free(m);
 	}
-	printf("%s\n", failures ? "FAILED" : "ok");
-	return failures ? 1 : 0;
+	return check_exit("test_fit");
 }

@@ -44,160 +44,53 @@
 #include <xmmintrin.h>
 #endif
 
+#include "check.h"
 #include "heist.h"
 #include "hsm_writer.h"
+#include "lv2_host.h"
 #include "model.h"
 #include "ports.h"
 
 #define RATE 48000.0
 #define N_SAMPLES 48000u /* 1 s */
 #define BLOCK 256u
-#define ATOM_CAPACITY 8192u
 
 /* The design's block-size invariance bound (DESIGN.md): the plugin and the
  * bare engine run the same code on the same blocks in the same FP mode. */
 #define SAME_OUTPUT_TOLERANCE 1e-6f
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL: " __VA_ARGS__);                                     \
-			fputc('\n', stderr);                                                       \
-			++failures;                                                                \
-		}                                                                                  \
-	} while (0)
-
-/* urid:map and urid:unmap over a small table. */
-#define MAX_URIDS 256
-static char *urid_table[MAX_URIDS];
-static uint32_t n_urids;
-
-static LV2_URID map_uri(LV2_URID_Map_Handle handle, const char *uri)
-{
-	(void)handle;
-	for (uint32_t i = 0; i < n_urids; ++i) {
-		if (!strcmp(urid_table[i], uri)) {
-			return i + 1;
-		}
-	}
-	if (n_urids == MAX_URIDS) {
-		return 0;
-	}
-	urid_table[n_urids] = strdup(uri);
-	return ++n_urids;
-}
-
-static const char *unmap_uri(LV2_URID_Unmap_Handle handle, LV2_URID urid)
-{
-	(void)handle;
-	return urid >= 1 && urid <= n_urids ? urid_table[urid - 1] : NULL;
-}
-
-static LV2_URID_Map map = {NULL, map_uri};
-static LV2_URID_Unmap unmap = {NULL, unmap_uri};
-
-/* log:log: keeps the last error and warning. */
-static char last_error[1024];
-static char last_warning[1024];
-static int n_errors, n_warnings;
-
-static int log_vprintf(LV2_Log_Handle handle, LV2_URID type, const char *fmt, va_list ap)
-{
-	(void)handle;
-	char msg[1024];
-	const int n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	fprintf(stderr, "[plugin log %s] %s", unmap_uri(NULL, type), msg);
-	if (type == map_uri(NULL, LV2_LOG__Error)) {
-		snprintf(last_error, sizeof(last_error), "%s", msg);
-		++n_errors;
-	} else if (type == map_uri(NULL, LV2_LOG__Warning)) {
-		snprintf(last_warning, sizeof(last_warning), "%s", msg);
-		++n_warnings;
-	}
-	return n;
-}
-
-static int log_printf(LV2_Log_Handle handle, LV2_URID type, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	const int n = log_vprintf(handle, type, fmt, ap);
-	va_end(ap);
-	return n;
-}
-
-static LV2_Log_Log log_feature_data = {NULL, log_printf, log_vprintf};
-
-/* The host side of worker:schedule: a queue of requests that the test runs
- * after run(), and a queue of responses delivered after that. refuse makes
- * the next schedule_work() calls fail as with a full ring. */
-typedef struct {
-	uint32_t size;
-	uint8_t data[2048];
-} message;
-
-#define QUEUE 32
-static message requests[QUEUE], responses[QUEUE];
-static uint32_t n_requests, n_responses;
+/* The host side of worker:schedule refuses as with a full ring while refuse
+ * is positive, and counts the requests it takes that are shorter than a path
+ * (frees). The host runs the requests after run(), and delivers the
+ * responses right after that. */
 static int refuse;
 static int n_refused;
-static int n_small_requests; /* accepted requests shorter than a path: frees */
+static int n_small_requests;
 
-static LV2_Worker_Status schedule_work(LV2_Worker_Schedule_Handle handle, uint32_t size,
-                                       const void *data)
+static LV2_Worker_Status schedule_hook(void *user, uint32_t size, const void *data)
 {
-	(void)handle;
+	(void)user;
+	(void)data;
 	if (refuse > 0) {
 		--refuse;
 		++n_refused;
 		return LV2_WORKER_ERR_NO_SPACE;
 	}
-	if (n_requests == QUEUE || size > sizeof(requests[0].data)) {
-		return LV2_WORKER_ERR_NO_SPACE;
-	}
-	requests[n_requests].size = size;
-	memcpy(requests[n_requests].data, data, size);
 	n_small_requests += size < 64;
-	++n_requests;
 	return LV2_WORKER_SUCCESS;
 }
 
-static LV2_Worker_Status respond(LV2_Worker_Respond_Handle handle, uint32_t size, const void *data)
-{
-	(void)handle;
-	if (n_responses == QUEUE || size > sizeof(responses[0].data)) {
-		return LV2_WORKER_ERR_NO_SPACE;
-	}
-	responses[n_responses].size = size;
-	memcpy(responses[n_responses].data, data, size);
-	++n_responses;
-	return LV2_WORKER_SUCCESS;
-}
-
-static LV2_Worker_Schedule schedule = {NULL, schedule_work};
-
-static const LV2_Feature map_f = {LV2_URID__map, &map};
-static const LV2_Feature unmap_f = {LV2_URID__unmap, &unmap};
-static const LV2_Feature log_f = {LV2_LOG__log, &log_feature_data};
-static const LV2_Feature schedule_f = {LV2_WORKER__schedule, &schedule};
-static const LV2_Feature *const features[] = {&map_f, &unmap_f, &log_f, &schedule_f, NULL};
-
+/* The host: every feature, inactive until render() activates it. */
 typedef struct {
 	const LilvPlugin *plugin;
-	LilvInstance *instance;
-	const LV2_Worker_Interface *worker;
-	float controls[HEIST_PORT_COUNT];
-	LV2_Atom_Sequence *control; /* ATOM_CAPACITY bytes */
-	LV2_Atom_Sequence *notify;
+	lv2_host *h;
+	float *controls;     /* one cell per port */
 	char notified[2048]; /* last path announced on the notify port */
-	LV2_Atom_Forge forge;
 } host;
 
 static struct {
-	LV2_URID atom_Path, atom_URID, atom_Float, patch_Set, patch_Get, patch_property,
-	    patch_value, heist_model;
+	LV2_URID atom_Path, atom_URID, atom_Float, patch_Set, patch_property, patch_value,
+	    heist_model;
 } uris;
 
 static bool is_control_port(uint32_t i)
@@ -205,64 +98,46 @@ static bool is_control_port(uint32_t i)
 	return i >= HEIST_PORT_PITCH_SHIFT && i != HEIST_PORT_CONTROL && i != HEIST_PORT_NOTIFY;
 }
 
-static void host_init(host *h, const LilvPlugin *plugin)
+static void host_init(host *h, LilvWorld *world, const LilvPlugin *plugin)
 {
 	memset(h, 0, sizeof(*h));
 	h->plugin = plugin;
-	h->instance = lilv_plugin_instantiate(plugin, RATE, features);
-	CHECK(h->instance, "cannot instantiate");
-	if (!h->instance) {
+	const lv2h_options options = {LV2H_F_ALL, false, true};
+	h->h = lv2h_new_with(world, plugin, RATE, &options);
+	CHECK(h->h, "cannot instantiate");
+	if (!h->h) {
 		exit(1);
 	}
-	h->worker = lilv_instance_get_extension_data(h->instance, LV2_WORKER__interface);
-	CHECK(h->worker && h->worker->work && h->worker->work_response, "no worker interface");
-	float def[HEIST_PORT_COUNT];
-	lilv_plugin_get_port_ranges_float(plugin, NULL, NULL, def);
-	h->control = calloc(1, ATOM_CAPACITY);
-	h->notify = calloc(1, ATOM_CAPACITY);
+	const LV2_Worker_Interface *worker = lv2h_worker(h->h);
+	CHECK(worker && worker->work && worker->work_response, "no worker interface");
+	lv2h_set_schedule_hook(h->h, schedule_hook, NULL);
+	h->controls = lv2h_controls(h->h);
 	for (uint32_t i = 0; i < HEIST_PORT_COUNT; ++i) {
-		if (is_control_port(i)) {
-			h->controls[i] = isnan(def[i]) ? 0.0f : def[i];
-			lilv_instance_connect_port(h->instance, i, &h->controls[i]);
+		if (is_control_port(i) && isnan(h->controls[i])) {
+			h->controls[i] = 0.0f;
 		}
 	}
-	lilv_instance_connect_port(h->instance, HEIST_PORT_CONTROL, h->control);
-	lilv_instance_connect_port(h->instance, HEIST_PORT_NOTIFY, h->notify);
-	lv2_atom_forge_init(&h->forge, &map);
-	h->control->atom.type = map_uri(NULL, LV2_ATOM__Sequence);
-	h->control->atom.size = sizeof(LV2_Atom_Sequence_Body);
 }
 
 static void host_free(host *h)
 {
-	lilv_instance_free(h->instance);
-	free(h->control);
-	free(h->notify);
+	lv2h_free(h->h);
 }
 
-/* Put one patch message on the control port for the next run(). */
-static void send_patch(host *h, LV2_URID otype, const char *path)
+/* Put a patch:Set of heist:model to path (patch:Get if NULL) on the control
+ * port for the next run(). */
+static void send_patch(host *h, const char *path)
 {
-	LV2_Atom_Forge *f = &h->forge;
-	LV2_Atom_Forge_Frame seq, obj;
-	lv2_atom_forge_set_buffer(f, (uint8_t *)h->control, ATOM_CAPACITY);
-	lv2_atom_forge_sequence_head(f, &seq, 0);
-	lv2_atom_forge_frame_time(f, 0);
-	lv2_atom_forge_object(f, &obj, 0, otype);
-	lv2_atom_forge_key(f, uris.patch_property);
-	lv2_atom_forge_urid(f, uris.heist_model);
-	if (path) {
-		lv2_atom_forge_key(f, uris.patch_value);
-		lv2_atom_forge_path(f, path, (uint32_t)strlen(path));
-	}
-	lv2_atom_forge_pop(f, &obj);
-	lv2_atom_forge_pop(f, &seq);
+	const bool sent = path ? lv2h_patch_set_path(h->h, HEIST_MODEL_URI, path)
+	                       : lv2h_patch_get(h->h, HEIST_MODEL_URI);
+	CHECK(sent, "cannot send a patch message");
 }
 
 /* Read what the plugin wrote on the notify port. */
 static void read_notify(host *h)
 {
-	LV2_ATOM_SEQUENCE_FOREACH(h->notify, ev)
+	const LV2_Atom_Sequence *notify = lv2h_sequence(h->h, HEIST_PORT_NOTIFY);
+	LV2_ATOM_SEQUENCE_FOREACH(notify, ev)
 	{
 		const LV2_Atom_Object *obj = (const LV2_Atom_Object *)&ev->body;
 		if (obj->body.otype != uris.patch_Set) {
@@ -285,23 +160,10 @@ static void read_notify(host *h)
  * responses. The control port is emptied after the run. */
 static void cycle(host *h, const float *in, float *out, uint32_t n)
 {
-	h->notify->atom.type = 0;
-	h->notify->atom.size = ATOM_CAPACITY - sizeof(LV2_Atom);
-	lilv_instance_connect_port(h->instance, HEIST_PORT_IN, (void *)(uintptr_t)in);
-	lilv_instance_connect_port(h->instance, HEIST_PORT_OUT, out);
-	lilv_instance_run(h->instance, n);
+	lv2h_run(h->h, in, out, n);
 	read_notify(h);
-	h->control->atom.size = sizeof(LV2_Atom_Sequence_Body);
-
-	const LV2_Handle handle = lilv_instance_get_handle(h->instance);
-	for (uint32_t i = 0; i < n_requests; ++i) {
-		h->worker->work(handle, respond, NULL, requests[i].size, requests[i].data);
-	}
-	n_requests = 0;
-	for (uint32_t i = 0; i < n_responses; ++i) {
-		h->worker->work_response(handle, responses[i].size, responses[i].data);
-	}
-	n_responses = 0;
+	lv2h_work(h->h);
+	lv2h_deliver(h->h);
 }
 
 /* A few empty cycles: lets requests, responses and frees go through. */
@@ -316,11 +178,11 @@ static void settle(host *h, int cycles)
 
 static void render(host *h, const float *in, float *out, uint32_t n)
 {
-	lilv_instance_activate(h->instance);
+	lv2h_activate(h->h);
 	for (uint32_t pos = 0; pos < n; pos += BLOCK) {
 		cycle(h, in + pos, out + pos, n - pos < BLOCK ? n - pos : BLOCK);
 	}
-	lilv_instance_deactivate(h->instance);
+	lv2h_deactivate(h->h);
 }
 
 /* The same through the bare engine, with the plugin's FP mode. */
@@ -345,16 +207,6 @@ static void render_engine(const heist_model *model, const float *in, float *out,
 	heist_engine_free(e);
 }
 
-static float max_diff(const float *a, const float *b, uint32_t n)
-{
-	float m = 0.0f;
-	for (uint32_t i = 0; i < n; ++i) {
-		const float d = fabsf(a[i] - b[i]);
-		m = d > m || isnan(d) ? d : m;
-	}
-	return m;
-}
-
 static void generate(float *x, uint32_t n)
 {
 	double phase = 0.0;
@@ -370,11 +222,7 @@ static void generate(float *x, uint32_t n)
 
 static void write_file(const char *path, const void *data, size_t size)
 {
-	FILE *f = fopen(path, "wb");
-	CHECK(f && fwrite(data, 1, size, f) == size, "cannot write %s", path);
-	if (f) {
-		fclose(f);
-	}
+	CHECK(lv2h_write_file(path, data, size), "cannot write %s", path);
 }
 
 /* A valid random model with the shipped frame clock (250 frames/s, as
@@ -397,9 +245,7 @@ static const void *get_port_value(const char *symbol, void *user_data, uint32_t 
 {
 	host *h = user_data;
 	for (uint32_t i = 0; i < HEIST_PORT_COUNT; ++i) {
-		const LilvPort *port = lilv_plugin_get_port_by_index(h->plugin, i);
-		if (is_control_port(i) &&
-		    !strcmp(lilv_node_as_string(lilv_port_get_symbol(h->plugin, port)), symbol) &&
+		if (is_control_port(i) && !strcmp(lv2h_port_info(h->h, i)->symbol, symbol) &&
 		    i <= HEIST_PORT_ENABLED) {
 			*size = sizeof(float);
 			*type = uris.atom_Float;
@@ -419,9 +265,7 @@ static void set_port_value(const char *symbol, void *user_data, const void *valu
 		return;
 	}
 	for (uint32_t i = 0; i < HEIST_PORT_COUNT; ++i) {
-		const LilvPort *port = lilv_plugin_get_port_by_index(h->plugin, i);
-		if (is_control_port(i) &&
-		    !strcmp(lilv_node_as_string(lilv_port_get_symbol(h->plugin, port)), symbol)) {
+		if (is_control_port(i) && !strcmp(lv2h_port_info(h->h, i)->symbol, symbol)) {
 			memcpy(&h->controls[i], value, sizeof(float));
 		}
 	}
@@ -429,8 +273,9 @@ static void set_port_value(const char *symbol, void *user_data, const void *valu
 
 static LilvState *save_state(LilvWorld *world, host *h, const char *dir)
 {
-	LilvState *st = lilv_state_new_from_instance(h->plugin, h->instance, &map, NULL, NULL, NULL,
-	                                             dir, get_port_value, h, 0, features);
+	LilvState *st =
+	    lilv_state_new_from_instance(h->plugin, lv2h_instance(h->h), lv2h_map(h->h), NULL, NULL,
+	                                 NULL, dir, get_port_value, h, 0, lv2h_features(h->h));
 	CHECK(st, "lilv_state_new_from_instance failed");
 	(void)world;
 	return st;
@@ -438,22 +283,20 @@ static LilvState *save_state(LilvWorld *world, host *h, const char *dir)
 
 int main(void)
 {
-	LilvWorld *world = lilv_world_new();
-	lilv_world_load_all(world);
-	LilvNode *uri = lilv_new_uri(world, HEIST_URI);
-	const LilvPlugin *plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);
+	LilvWorld *world = lv2h_world_new();
+	const LilvPlugin *plugin = lv2h_find_plugin(world, HEIST_URI);
+	CHECK(plugin, "<%s> not found", HEIST_URI);
 	if (!plugin) {
-		fprintf(stderr, "FAIL: <%s> not found\n", HEIST_URI);
-		return 1;
+		return check_exit("test_state");
 	}
-	uris.atom_Path = map_uri(NULL, LV2_ATOM__Path);
-	uris.atom_URID = map_uri(NULL, LV2_ATOM__URID);
-	uris.atom_Float = map_uri(NULL, LV2_ATOM__Float);
-	uris.patch_Set = map_uri(NULL, LV2_PATCH__Set);
-	uris.patch_Get = map_uri(NULL, LV2_PATCH__Get);
-	uris.patch_property = map_uri(NULL, LV2_PATCH__property);
-	uris.patch_value = map_uri(NULL, LV2_PATCH__value);
-	uris.heist_model = map_uri(NULL, HEIST_MODEL_URI);
+	LV2_URID_Map *map = lv2h_urid_map();
+	uris.atom_Path = map->map(map->handle, LV2_ATOM__Path);
+	uris.atom_URID = map->map(map->handle, LV2_ATOM__URID);
+	uris.atom_Float = map->map(map->handle, LV2_ATOM__Float);
+	uris.patch_Set = map->map(map->handle, LV2_PATCH__Set);
+	uris.patch_property = map->map(map->handle, LV2_PATCH__property);
+	uris.patch_value = map->map(map->handle, LV2_PATCH__value);
+	uris.heist_model = map->map(map->handle, HEIST_MODEL_URI);
 
 	char dir[] = "/tmp/heist-state-XXXXXX";
 	CHECK(mkdtemp(dir), "mkdtemp");
@@ -475,16 +318,16 @@ int main(void)
 	generate(x, N_SAMPLES);
 
 	host a;
-	host_init(&a, plugin);
+	host_init(&a, world, plugin);
 	render(&a, x, shipped, N_SAMPLES);
 
 	/* patch:Get: the shipped model's path is announced. */
-	send_patch(&a, uris.patch_Get, NULL);
+	send_patch(&a, NULL);
 	settle(&a, 1);
 	CHECK(strstr(a.notified, "heist-default.hsm"), "patch:Get answered \"%s\"", a.notified);
 
 	/* A custom model through the worker. */
-	send_patch(&a, uris.patch_Set, custom);
+	send_patch(&a, custom);
 	settle(&a, 3);
 	CHECK(!strcmp(a.notified, custom), "after loading, notify says \"%s\"", a.notified);
 	render(&a, x, y, N_SAMPLES);
@@ -492,37 +335,41 @@ int main(void)
 	heist_model *custom_model = heist_model_load(custom, err, sizeof(err));
 	CHECK(custom_model, "%s", err);
 	render_engine(custom_model, x, ref, N_SAMPLES);
-	CHECK(max_diff(y, ref, N_SAMPLES) <= SAME_OUTPUT_TOLERANCE,
-	      "custom model: plugin and engine differ by %g", (double)max_diff(y, ref, N_SAMPLES));
-	CHECK(max_diff(y, shipped, N_SAMPLES) > 1e-3f, "the custom model sounds like the shipped");
+	CHECK(check_max_diff(y, ref, N_SAMPLES) <= SAME_OUTPUT_TOLERANCE,
+	      "custom model: plugin and engine differ by %g",
+	      (double)check_max_diff(y, ref, N_SAMPLES));
+	CHECK(check_max_diff(y, shipped, N_SAMPLES) > 1e-3f,
+	      "the custom model sounds like the shipped");
 
 	/* A damaged file, then a wrong frame rate: errors, and the custom model
 	 * keeps playing. */
-	n_errors = 0;
-	send_patch(&a, uris.patch_Set, bad);
+	const lv2h_log *log_a = lv2h_get_log(a.h);
+	const unsigned errors = atomic_load(&log_a->errors);
+	send_patch(&a, bad);
 	settle(&a, 3);
-	CHECK(n_errors == 1 && strstr(last_error, bad), "no error naming %s (\"%s\")", bad,
-	      last_error);
-	send_patch(&a, uris.patch_Set, wrong_rate);
+	CHECK(atomic_load(&log_a->errors) == errors + 1 && strstr(log_a->last_error, bad),
+	      "no error naming %s (\"%s\")", bad, log_a->last_error);
+	send_patch(&a, wrong_rate);
 	settle(&a, 3);
-	CHECK(n_errors == 2 && strstr(last_error, "frame rate"), "no frame-rate error (\"%s\")",
-	      last_error);
+	CHECK(atomic_load(&log_a->errors) == errors + 2 && strstr(log_a->last_error, "frame rate"),
+	      "no frame-rate error (\"%s\")", log_a->last_error);
 	CHECK(!strcmp(a.notified, custom), "after failed loads, notify says \"%s\"", a.notified);
 	render(&a, x, y, N_SAMPLES);
-	CHECK(max_diff(y, ref, N_SAMPLES) <= SAME_OUTPUT_TOLERANCE,
-	      "after failed loads the output changed by %g", (double)max_diff(y, ref, N_SAMPLES));
+	CHECK(check_max_diff(y, ref, N_SAMPLES) <= SAME_OUTPUT_TOLERANCE,
+	      "after failed loads the output changed by %g",
+	      (double)check_max_diff(y, ref, N_SAMPLES));
 
 	/* A full ring: the load request and then the free of the old model are
 	 * refused a few times each, and retried. */
 	n_refused = 0;
 	refuse = 3;
-	send_patch(&a, uris.patch_Set, custom2);
+	send_patch(&a, custom2);
 	settle(&a, 2);
 	CHECK(!strcmp(a.notified, custom), "loaded although every request was refused");
 	settle(&a, 4);
 	CHECK(!strcmp(a.notified, custom2), "refused request not retried (notify \"%s\")",
 	      a.notified);
-	send_patch(&a, uris.patch_Set, custom);
+	send_patch(&a, custom);
 	settle(&a, 1); /* loaded and swapped in; the old model awaits its free */
 	const int frees = n_small_requests;
 	refuse = 2;
@@ -539,17 +386,18 @@ int main(void)
 	render(&a, x, y, N_SAMPLES);
 
 	host b;
-	host_init(&b, plugin);
+	host_init(&b, world, plugin);
 	if (saved) {
-		lilv_state_restore(saved, b.instance, set_port_value, &b, 0, features);
+		lilv_state_restore(saved, lv2h_instance(b.h), set_port_value, &b, 0,
+		                   lv2h_features(b.h));
 	}
 	CHECK(b.controls[HEIST_PORT_PITCH_SHIFT] == 7.0f, "pitch_shift restored as %g",
 	      (double)b.controls[HEIST_PORT_PITCH_SHIFT]);
 	settle(&b, 1);
 	CHECK(!strcmp(b.notified, custom), "restored instance plays \"%s\"", b.notified);
 	render(&b, x, ref, N_SAMPLES);
-	CHECK(max_diff(y, ref, N_SAMPLES) <= SAME_OUTPUT_TOLERANCE,
-	      "restored instance differs by %g", (double)max_diff(y, ref, N_SAMPLES));
+	CHECK(check_max_diff(y, ref, N_SAMPLES) <= SAME_OUTPUT_TOLERANCE,
+	      "restored instance differs by %g", (double)check_max_diff(y, ref, N_SAMPLES));
 	LilvState *resaved = save_state(world, &b, state_dir);
 	CHECK(saved && resaved && lilv_state_equals(saved, resaved),
 	      "saved and restored states differ");
@@ -557,20 +405,23 @@ int main(void)
 	/* The model file is gone: a warning, and the shipped model. */
 	CHECK(remove(custom) == 0, "cannot remove %s", custom);
 	host c;
-	host_init(&c, plugin);
-	n_warnings = 0;
+	host_init(&c, world, plugin);
+	const lv2h_log *log_c = lv2h_get_log(c.h);
+	const unsigned warnings = atomic_load(&log_c->warnings);
 	if (saved) {
-		lilv_state_restore(saved, c.instance, set_port_value, &c, 0, features);
+		lilv_state_restore(saved, lv2h_instance(c.h), set_port_value, &c, 0,
+		                   lv2h_features(c.h));
 	}
-	CHECK(n_warnings == 1 && strstr(last_warning, "shipped"),
-	      "no warning for a missing model (\"%s\")", last_warning);
+	CHECK(atomic_load(&log_c->warnings) == warnings + 1 &&
+	          strstr(log_c->last_warning, "shipped"),
+	      "no warning for a missing model (\"%s\")", log_c->last_warning);
 	settle(&c, 1);
 	CHECK(strstr(c.notified, "heist-default.hsm"), "fallback plays \"%s\"", c.notified);
 	c.controls[HEIST_PORT_PITCH_SHIFT] = 0.0f;
 	render(&c, x, y, N_SAMPLES);
-	CHECK(max_diff(y, shipped, N_SAMPLES) <= SAME_OUTPUT_TOLERANCE,
+	CHECK(check_max_diff(y, shipped, N_SAMPLES) <= SAME_OUTPUT_TOLERANCE,
 	      "fallback differs from the shipped model by %g",
-	      (double)max_diff(y, shipped, N_SAMPLES));
+	      (double)check_max_diff(y, shipped, N_SAMPLES));
 
 	lilv_state_free(saved);
 	lilv_state_free(resaved);
@@ -585,13 +436,7 @@ int main(void)
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	CHECK(system(cmd) == 0, "cannot remove %s", dir);
-	lilv_node_free(uri);
 	lilv_world_free(world);
-	for (uint32_t i = 0; i < n_urids; ++i) {
-		free(urid_table[i]);
-	}
-	if (!failures) {
-		printf("ok: worker loads, refusals, retries, state round trip and fallback\n");
-	}
-	return failures ? 1 : 0;
+	return check_exit(
+	    "test_state: worker loads, refusals, retries, state round trip and fallback");
 }

@@ -7,21 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "hsm_writer.h"
 #include "model.h"
 #include "net.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			++failures;                                                                \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);   \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fputc('\n', stderr);                                                       \
-		}                                                                                  \
-	} while (0)
 
 static const hsm_dims small = {1, 1, 1, 1, 1, 2, 7};
 static const hsm_dims medium = {3, 4, 5, 6, 7, 8, 11};
@@ -421,10 +410,5 @@ int main(void)
 	test_load();
 	test_random_edits();
 	test_free_null();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test_model_parse: all checks passed\n");
-	return 0;
+	return check_exit("test_model_parse");
 }

@@ -6,22 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "hsm_writer.h"
 #include "model.h"
 #include "net.h"
 
-static int failures;
 static heist_net_isa test_isa = HEIST_NET_ISA_GENERIC;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			++failures;                                                                \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);   \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fputc('\n', stderr);                                                       \
-		}                                                                                  \
-	} while (0)
 
 /* float32 dot products over at most ~350 terms of magnitude <= 1, plus the
  * vectorised exp/log/sigmoid/tanh of dsp/fastmath.h (absolute errors of a few
@@ -279,10 +269,5 @@ int main(void)
 	}
 	test_embedding();
 	test_non_finite();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test_net: all checks passed\n");
-	return 0;
+	return check_exit("test_net");
 }

@@ -3,7 +3,6 @@
  * the host's log.
  * Run with LV2_PATH restricted to the build tree.
  */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,78 +17,21 @@
 #include <lv2/log/log.h>
 #include <lv2/urid/urid.h>
 
+#include "check.h"
+#include "lv2_host.h"
 #include "ports.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL: " __VA_ARGS__);                                     \
-			fputc('\n', stderr);                                                       \
-			++failures;                                                                \
-		}                                                                                  \
-	} while (0)
-
-#define MAX_URIDS 64
-static char urid_table[MAX_URIDS][128];
-static uint32_t n_urids;
-
-static LV2_URID map_uri(LV2_URID_Map_Handle handle, const char *uri)
-{
-	(void)handle;
-	for (uint32_t i = 0; i < n_urids; ++i) {
-		if (!strcmp(urid_table[i], uri)) {
-			return i + 1;
-		}
-	}
-	if (n_urids == MAX_URIDS || strlen(uri) >= sizeof(urid_table[0])) {
-		return 0;
-	}
-	strcpy(urid_table[n_urids], uri);
-	return ++n_urids;
-}
-
-/* The log keeps the last message. */
-static char last_log[1024];
-
-static int log_vprintf(LV2_Log_Handle handle, LV2_URID type, const char *fmt, va_list ap)
-{
-	(void)handle;
-	(void)type;
-	return vsnprintf(last_log, sizeof(last_log), fmt, ap);
-}
-
-static int log_printf(LV2_Log_Handle handle, LV2_URID type, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	const int r = log_vprintf(handle, type, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static LV2_URID_Map map = {NULL, map_uri};
-static LV2_Log_Log log_ = {NULL, log_printf, log_vprintf};
-static const LV2_Feature map_feature = {LV2_URID__map, &map};
-static const LV2_Feature log_feature = {LV2_LOG__log, &log_};
-
-static const LilvPlugin *find_plugin(LilvWorld *world)
-{
-	LilvNode *uri = lilv_new_uri(world, HEIST_URI);
-	const LilvPlugin *p = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);
-	lilv_node_free(uri);
-	return p;
-}
+/* The log keeps the last message (quiet: the test prints what it checks). */
+static lv2h_log log_;
 
 static void test_missing_map(const LilvPlugin *plugin)
 {
-	const LV2_Feature *const features[] = {&log_feature, NULL};
-	last_log[0] = '\0';
+	const LV2_Feature *const features[] = {&log_.feature, NULL};
+	log_.last[0] = '\0';
 	LilvInstance *instance = lilv_plugin_instantiate(plugin, 48000.0, features);
 	CHECK(!instance, "instantiated without urid:map");
-	CHECK(strstr(last_log, LV2_URID__map), "no log message naming urid:map (got \"%s\")",
-	      last_log);
+	CHECK(strstr(log_.last, LV2_URID__map), "no log message naming urid:map (got \"%s\")",
+	      log_.last);
 	lilv_instance_free(instance);
 
 	/* Without a log either: still NULL (the message goes to stderr). */
@@ -97,16 +39,6 @@ static void test_missing_map(const LilvPlugin *plugin)
 	instance = lilv_plugin_instantiate(plugin, 48000.0, none);
 	CHECK(!instance, "instantiated without any feature");
 	lilv_instance_free(instance);
-}
-
-static bool write_file(const char *path, const void *data, size_t size)
-{
-	FILE *f = fopen(path, "wb");
-	if (!f) {
-		return false;
-	}
-	const bool ok = fwrite(data, 1, size, f) == size;
-	return fclose(f) == 0 && ok;
 }
 
 /* A copy of the build-tree bundle (links to every file of it: binaries,
@@ -140,23 +72,23 @@ static void test_bad_model(const LilvPlugin *good)
 	}
 	char model[4096];
 	snprintf(model, sizeof(model), "%s/heist-default.hsm", dir);
-	CHECK(write_file(model, "HEISTHSM\1\0\0\0", 12), "write %s", model);
+	CHECK(lv2h_write_file(model, "HEISTHSM\1\0\0\0", 12), "write %s", model);
 
 	LilvWorld *world = lilv_world_new();
 	char bundle[4200];
 	snprintf(bundle, sizeof(bundle), "%s/", dir);
 	LilvNode *bundle_node = lilv_new_file_uri(world, NULL, bundle);
 	lilv_world_load_bundle(world, bundle_node);
-	const LilvPlugin *plugin = find_plugin(world);
+	const LilvPlugin *plugin = lv2h_find_plugin(world, HEIST_URI);
 	CHECK(plugin, "plugin not found in %s", bundle);
 	if (plugin) {
-		const LV2_Feature *const features[] = {&map_feature, &log_feature, NULL};
-		last_log[0] = '\0';
+		const LV2_Feature *const features[] = {lv2h_map_feature(), &log_.feature, NULL};
+		log_.last[0] = '\0';
 		LilvInstance *instance = lilv_plugin_instantiate(plugin, 48000.0, features);
 		CHECK(!instance, "instantiated with a truncated model");
-		CHECK(strstr(last_log, "heist-default.hsm"),
-		      "the log message does not name the model file (got \"%s\")", last_log);
-		printf("bad model: %s", last_log);
+		CHECK(strstr(log_.last, "heist-default.hsm"),
+		      "the log message does not name the model file (got \"%s\")", log_.last);
+		printf("bad model: %s", log_.last);
 		lilv_instance_free(instance);
 	}
 	lilv_node_free(bundle_node);
@@ -178,14 +110,14 @@ static void test_bad_model(const LilvPlugin *good)
 
 int main(void)
 {
-	LilvWorld *world = lilv_world_new();
-	lilv_world_load_all(world);
-	const LilvPlugin *plugin = find_plugin(world);
+	lv2h_log_init(&log_, true);
+	LilvWorld *world = lv2h_world_new();
+	const LilvPlugin *plugin = lv2h_find_plugin(world, HEIST_URI);
 	CHECK(plugin, "<%s> not found on LV2_PATH", HEIST_URI);
 	if (plugin) {
 		test_missing_map(plugin);
 		test_bad_model(plugin);
 	}
 	lilv_world_free(world);
-	return failures ? 1 : 0;
+	return check_exit("test_lilv_fail");
 }

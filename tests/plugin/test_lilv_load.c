@@ -12,7 +12,9 @@
 #include <lv2/core/lv2.h>
 #include <lv2/urid/urid.h>
 
+#include "check.h"
 #include "heist.h"
+#include "lv2_host.h"
 #include "ports.h"
 
 #define RDFS_COMMENT "http://www.w3.org/2000/01/rdf-schema#comment"
@@ -54,14 +56,9 @@ static const expected_port expected[HEIST_PORT_COUNT] = {
     [HEIST_PORT_LOUDNESS_FIT] = {"loudness_fit", false, true, HEIST_PARAM_LOUDNESS_FIT},
 };
 
-static int failures;
-
 static void check(bool ok, const char *what, unsigned port)
 {
-	if (!ok) {
-		fprintf(stderr, "FAIL: port %u: %s\n", port, what);
-		++failures;
-	}
+	CHECK(ok, "port %u: %s", port, what);
 }
 
 /* Exact equality: the TTL literal and the C literal are the same decimal
@@ -70,14 +67,14 @@ static void check_value(const LilvNode *node, float want, const char *what, unsi
 {
 	if (!node || (!lilv_node_is_float(node) && !lilv_node_is_int(node))) {
 		fprintf(stderr, "FAIL: port %u: %s missing\n", port, what);
-		++failures;
+		++check_failures;
 		return;
 	}
 	const float got = lilv_node_as_float(node);
 	if (got != want) {
 		fprintf(stderr, "FAIL: port %u: %s is %g, dsp/params.c says %g\n", port, what,
 		        (double)got, (double)want);
-		++failures;
+		++check_failures;
 	}
 }
 
@@ -94,7 +91,7 @@ static void check_port(LilvWorld *world, const LilvPlugin *plugin, unsigned inde
 	if (strcmp(symbol, want->symbol)) {
 		fprintf(stderr, "FAIL: port %u: symbol \"%s\", ports.h expects \"%s\"\n", index,
 		        symbol, want->symbol);
-		++failures;
+		++check_failures;
 	}
 
 	LilvNode *audio = lilv_new_uri(world, LV2_CORE__AudioPort);
@@ -203,23 +200,13 @@ static void check_plugin(LilvWorld *world, const LilvPlugin *plugin)
 
 int main(void)
 {
-	LilvWorld *world = lilv_world_new();
-	lilv_world_load_all(world);
-
-	LilvNode *uri = lilv_new_uri(world, HEIST_URI);
-	const LilvPlugin *plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);
-	if (!plugin) {
-		fprintf(stderr, "FAIL: <%s> not found on LV2_PATH=%s\n", HEIST_URI,
-		        getenv("LV2_PATH") ? getenv("LV2_PATH") : "(unset)");
-		++failures;
-	} else {
+	LilvWorld *world = lv2h_world_new();
+	const LilvPlugin *plugin = lv2h_find_plugin(world, HEIST_URI);
+	CHECK(plugin, "<%s> not found", HEIST_URI);
+	if (plugin) {
 		check_plugin(world, plugin);
 	}
-
-	lilv_node_free(uri);
 	lilv_world_free(world);
-	if (!failures) {
-		printf("ok: %u ports match plugin/ports.h and dsp/params.c\n", HEIST_PORT_COUNT);
-	}
-	return failures ? 1 : 0;
+	printf("%u ports checked against plugin/ports.h and dsp/params.c\n", HEIST_PORT_COUNT);
+	return check_exit("test_lilv_load");
 }

@@ -21,7 +21,9 @@
 #include <xmmintrin.h>
 #endif
 
+#include "check.h"
 #include "heist.h"
+#include "lv2_host.h"
 #include "model.h"
 #include "ports.h"
 
@@ -56,46 +58,10 @@
 
 static const uint32_t block_sizes[] = {1, 37, 256, 4096, 100, 513, 64, 2048, 7, 1000};
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL: " __VA_ARGS__);                                     \
-			fputc('\n', stderr);                                                       \
-			++failures;                                                                \
-		}                                                                                  \
-	} while (0)
-
-/* A minimal urid:map for the plugin (it maps only a few URIs). */
-#define MAX_URIDS 64
-static char urid_table[MAX_URIDS][128];
-static uint32_t n_urids;
-
-static LV2_URID map_uri(LV2_URID_Map_Handle handle, const char *uri)
-{
-	(void)handle;
-	for (uint32_t i = 0; i < n_urids; ++i) {
-		if (!strcmp(urid_table[i], uri)) {
-			return i + 1;
-		}
-	}
-	if (n_urids == MAX_URIDS || strlen(uri) >= sizeof(urid_table[0])) {
-		return 0;
-	}
-	strcpy(urid_table[n_urids], uri);
-	return ++n_urids;
-}
-
-static LV2_URID_Map map = {NULL, map_uri};
-static const LV2_Feature map_feature = {LV2_URID__map, &map};
-static const LV2_Feature *const features[] = {&map_feature, NULL};
-
-typedef struct {
-	const LilvPlugin *plugin;
-	LilvInstance *instance;
-	float controls[HEIST_PORT_COUNT];
-} host;
+/* The host offers urid:map only, the least the plugin needs, and leaves the
+ * atom ports unconnected (the plugin then ignores them; tests/host/test_state.c
+ * drives them). */
+static const lv2h_options minimal_host = {LV2H_F_MAP, true, true};
 
 static void generate(float *x, uint32_t n, double rate)
 {
@@ -111,20 +77,14 @@ static void generate(float *x, uint32_t n, double rate)
 }
 
 /* Defaults on the control inputs; NaN on the outputs so that a port the
- * plugin never writes shows. */
-static void set_default_controls(host *h)
+ * plugin never writes shows (and on the ports after them). */
+static void set_default_controls(lv2_host *h)
 {
-	float def[HEIST_PORT_COUNT];
-	lilv_plugin_get_port_ranges_float(h->plugin, NULL, NULL, def);
+	float *ctl = lv2h_controls(h);
 	for (uint32_t i = 0; i < HEIST_PORT_COUNT; ++i) {
-		h->controls[i] = i >= HEIST_PORT_PITCH_OUT ? NAN : def[i];
+		ctl[i] = i >= HEIST_PORT_PITCH_OUT ? NAN : lv2h_port_info(h, i)->def;
 	}
-	for (uint32_t i = HEIST_PORT_PITCH_SHIFT; i < HEIST_PORT_COUNT; ++i) {
-		/* The atom ports are left unconnected (the plugin then ignores
-		 * them); tests/host/test_state.c drives them. */
-		const bool atom = i == HEIST_PORT_CONTROL || i == HEIST_PORT_NOTIFY;
-		lilv_instance_connect_port(h->instance, i, atom ? NULL : &h->controls[i]);
-	}
+	lv2h_connect_controls(h);
 }
 
 /* The host's floating-point mode, less the sticky exception flags: run()
@@ -146,39 +106,35 @@ static int compare_floats(const void *a, const void *b)
 }
 
 /* run(), checking that it leaves the host's floating-point mode as it was. */
-static void run_checked(host *h, uint32_t n)
+static void run_checked(lv2_host *h, const float *in, float *out, uint32_t n)
 {
 	const unsigned mode = fp_mode();
-	lilv_instance_run(h->instance, n);
+	lv2h_run(h, in, out, n);
 	CHECK(fp_mode() == mode, "run() left the FP mode at %#x (was %#x)", fp_mode(), mode);
 }
 
 /* Render n samples from in to out (which may be the same buffer), starting
  * from activate(). With varied, block sizes cycle through block_sizes; else
  * 256. Monitor pitch readings from the second half go into pitches. */
-static uint32_t render(host *h, const float *in, float *out, uint32_t n, bool varied,
+static uint32_t render(lv2_host *h, const float *in, float *out, uint32_t n, bool varied,
                        float *pitches)
 {
 	uint32_t n_pitches = 0;
 	uint32_t b = 0;
-	lilv_instance_activate(h->instance);
-	run_checked(h, 0); /* allowed, and must change nothing */
+	lv2h_activate(h);
+	run_checked(h, in, out, 0); /* allowed, and must change nothing */
 	for (uint32_t pos = 0; pos < n;) {
 		uint32_t len =
 		    varied ? block_sizes[b++ % (sizeof(block_sizes) / sizeof(block_sizes[0]))]
 		           : 256;
 		len = len < n - pos ? len : n - pos;
-		/* The LV2 API takes a non-const pointer for inputs too. */
-		lilv_instance_connect_port(h->instance, HEIST_PORT_IN,
-		                           (void *)(uintptr_t)(in + pos));
-		lilv_instance_connect_port(h->instance, HEIST_PORT_OUT, out + pos);
-		run_checked(h, len);
+		run_checked(h, in + pos, out + pos, len);
 		pos += len;
 		if (pitches && pos > n / 2) {
-			pitches[n_pitches++] = h->controls[HEIST_PORT_PITCH_OUT];
+			pitches[n_pitches++] = lv2h_controls(h)[HEIST_PORT_PITCH_OUT];
 		}
 	}
-	lilv_instance_deactivate(h->instance);
+	lv2h_deactivate(h);
 	return n_pitches;
 }
 
@@ -259,9 +215,10 @@ static void render_engine(const heist_model *model, double rate, heist_param cha
 
 /* Each control port, moved off its default, gives what the engine gives with
  * the corresponding parameter moved: catches miswired or unforwarded ports. */
-static void test_port_mapping(host *h, double rate, const float *x, float *y, float *z, uint32_t n)
+static void test_port_mapping(lv2_host *h, const LilvPlugin *plugin, double rate, const float *x,
+                              float *y, float *z, uint32_t n)
 {
-	heist_model *model = load_bundle_model(h->plugin);
+	heist_model *model = load_bundle_model(plugin);
 	if (!model) {
 		return;
 	}
@@ -275,15 +232,11 @@ static void test_port_mapping(host *h, double rate, const float *x, float *y, fl
 		CHECK(value != info->def, "%s: test value is the default", info->symbol);
 
 		set_default_controls(h);
-		h->controls[control_map[i].port] = value;
+		lv2h_controls(h)[control_map[i].port] = value;
 		render(h, x, y, n, false, NULL);
 		render_engine(model, rate, control_map[i].param, value, x, z, n);
 
-		float max_diff = 0.0f;
-		for (uint32_t k = 0; k < n; ++k) {
-			const float d = fabsf(y[k] - z[k]);
-			max_diff = d > max_diff || isnan(d) ? d : max_diff;
-		}
+		const float max_diff = check_max_diff(y, z, n);
 		CHECK(max_diff <= SAME_OUTPUT_TOLERANCE,
 		      "%.0f Hz: %s = %g through the plugin differs by %g from the engine", rate,
 		      info->symbol, (double)value, (double)max_diff);
@@ -292,15 +245,16 @@ static void test_port_mapping(host *h, double rate, const float *x, float *y, fl
 	heist_model_free(model);
 }
 
-static void test_rate(const LilvPlugin *plugin, double rate)
+static void test_rate(LilvWorld *world, const LilvPlugin *plugin, double rate)
 {
 	const uint32_t n = (uint32_t)(DURATION_S * rate);
-	host h = {plugin, lilv_plugin_instantiate(plugin, rate, features), {0}};
-	CHECK(h.instance, "instantiate at %.0f Hz", rate);
-	if (!h.instance) {
+	lv2_host *h = lv2h_new_with(world, plugin, rate, &minimal_host);
+	CHECK(h, "instantiate at %.0f Hz", rate);
+	if (!h) {
 		return;
 	}
-	set_default_controls(&h);
+	float *ctl = lv2h_controls(h);
+	set_default_controls(h);
 
 	float *x = malloc(n * sizeof(float));
 	float *y = malloc(n * sizeof(float));
@@ -312,9 +266,9 @@ static void test_rate(const LilvPlugin *plugin, double rate)
 	generate(x, n, rate);
 
 	/* Separate buffers, varied blocks. */
-	const uint32_t n_pitches = render(&h, x, y, n, true, pitches);
+	const uint32_t n_pitches = render(h, x, y, n, true, pitches);
 
-	const float latency_port = h.controls[HEIST_PORT_LATENCY];
+	const float latency_port = ctl[HEIST_PORT_LATENCY];
 	const uint32_t latency = engine_latency(plugin, rate);
 	CHECK(isfinite(latency_port) && latency_port > 0.0f,
 	      "%.0f Hz: latency port %g is not positive", rate, (double)latency_port);
@@ -339,27 +293,23 @@ static void test_rate(const LilvPlugin *plugin, double rate)
 	CHECK(fabs(median - F0_HZ) <= PITCH_TOLERANCE * F0_HZ,
 	      "%.0f Hz: median monitored pitch %g Hz, expected %g Hz +- %g %%", rate,
 	      (double)median, F0_HZ, 100.0 * PITCH_TOLERANCE);
-	const float confidence = h.controls[HEIST_PORT_CONFIDENCE_OUT];
+	const float confidence = ctl[HEIST_PORT_CONFIDENCE_OUT];
 	CHECK(confidence >= 0.0f && confidence <= 1.0f, "%.0f Hz: confidence %g outside 0..1", rate,
 	      (double)confidence);
-	CHECK(isfinite(h.controls[HEIST_PORT_LOUDNESS_OUT]), "%.0f Hz: loudness not finite", rate);
+	CHECK(isfinite(ctl[HEIST_PORT_LOUDNESS_OUT]), "%.0f Hz: loudness not finite", rate);
 
 	/* In place, fixed blocks, after a re-activation: the same samples. */
 	memcpy(z, x, n * sizeof(float));
-	render(&h, z, z, n, false, NULL);
-	float max_diff = 0.0f;
-	for (uint32_t i = 0; i < n; ++i) {
-		const float d = fabsf(z[i] - y[i]);
-		max_diff = d > max_diff || isnan(d) ? d : max_diff;
-	}
+	render(h, z, z, n, false, NULL);
+	const float max_diff = check_max_diff(z, y, n);
 	CHECK(max_diff <= SAME_OUTPUT_TOLERANCE,
 	      "%.0f Hz: in-place/fixed-block output differs by %g from varied blocks", rate,
 	      (double)max_diff);
 
 	/* Bypass: the input delayed by the reported latency. */
-	h.controls[HEIST_PORT_ENABLED] = 0.0f;
-	render(&h, x, z, n, true, NULL);
-	h.controls[HEIST_PORT_ENABLED] = 1.0f;
+	ctl[HEIST_PORT_ENABLED] = 0.0f;
+	render(h, x, z, n, true, NULL);
+	ctl[HEIST_PORT_ENABLED] = 1.0f;
 	float max_bypass_diff = 0.0f;
 	for (uint32_t i = (uint32_t)(BYPASS_SETTLE_S * rate); i < n; ++i) {
 		const float dry = i >= latency ? x[i - latency] : 0.0f;
@@ -372,32 +322,32 @@ static void test_rate(const LilvPlugin *plugin, double rate)
 
 	/* Unconnected control inputs read as their defaults. */
 	for (uint32_t i = HEIST_PORT_PITCH_SHIFT; i <= HEIST_PORT_ENABLED; ++i) {
-		lilv_instance_connect_port(h.instance, i, NULL);
+		lilv_instance_connect_port(lv2h_instance(h), i, NULL);
 	}
-	render(&h, x, z, n, true, NULL);
+	render(h, x, z, n, true, NULL);
 	CHECK(!memcmp(y, z, n * sizeof(float)),
 	      "%.0f Hz: unconnected controls do not give the default output", rate);
 
 	/* Out-of-range and non-finite controls are clamped or ignored. */
-	set_default_controls(&h);
-	h.controls[HEIST_PORT_PITCH_SHIFT] = 1e9f;
-	h.controls[HEIST_PORT_LOUDNESS_SHIFT] = -INFINITY;
-	h.controls[HEIST_PORT_HARMONIC_LEVEL] = NAN;
-	h.controls[HEIST_PORT_NOISE_LEVEL] = 1e30f;
-	h.controls[HEIST_PORT_CONFIDENCE_GATE] = -5.0f;
-	h.controls[HEIST_PORT_DRY_WET] = 7.0f;
-	h.controls[HEIST_PORT_OUTPUT_GAIN] = NAN;
-	h.controls[HEIST_PORT_ENABLED] = NAN;
-	render(&h, x, z, n, true, NULL);
+	set_default_controls(h);
+	ctl[HEIST_PORT_PITCH_SHIFT] = 1e9f;
+	ctl[HEIST_PORT_LOUDNESS_SHIFT] = -INFINITY;
+	ctl[HEIST_PORT_HARMONIC_LEVEL] = NAN;
+	ctl[HEIST_PORT_NOISE_LEVEL] = 1e30f;
+	ctl[HEIST_PORT_CONFIDENCE_GATE] = -5.0f;
+	ctl[HEIST_PORT_DRY_WET] = 7.0f;
+	ctl[HEIST_PORT_OUTPUT_GAIN] = NAN;
+	ctl[HEIST_PORT_ENABLED] = NAN;
+	render(h, x, z, n, true, NULL);
 	bool wild_finite = true;
 	for (uint32_t i = 0; i < n; ++i) {
 		wild_finite = wild_finite && isfinite(z[i]);
 	}
 	CHECK(wild_finite, "%.0f Hz: non-finite output with out-of-range controls", rate);
-	CHECK(h.controls[HEIST_PORT_LATENCY] == (float)latency,
+	CHECK(ctl[HEIST_PORT_LATENCY] == (float)latency,
 	      "%.0f Hz: latency changed with the controls", rate);
 
-	test_port_mapping(&h, rate, x, y, z, (uint32_t)(PORT_MAPPING_S * rate));
+	test_port_mapping(h, plugin, rate, x, y, z, (uint32_t)(PORT_MAPPING_S * rate));
 
 	printf("%.0f Hz: latency %u, RMS %.1f dBFS, median pitch %.1f Hz, "
 	       "in-place diff %g, bypass diff %g\n",
@@ -408,21 +358,18 @@ static void test_rate(const LilvPlugin *plugin, double rate)
 	free(z);
 	free(y);
 	free(x);
-	lilv_instance_free(h.instance);
+	lv2h_free(h);
 }
 
 int main(void)
 {
-	LilvWorld *world = lilv_world_new();
-	lilv_world_load_all(world);
-	LilvNode *uri = lilv_new_uri(world, HEIST_URI);
-	const LilvPlugin *plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);
+	LilvWorld *world = lv2h_world_new();
+	const LilvPlugin *plugin = lv2h_find_plugin(world, HEIST_URI);
 	CHECK(plugin, "<%s> not found on LV2_PATH", HEIST_URI);
 	if (plugin) {
-		test_rate(plugin, 44100.0);
-		test_rate(plugin, 48000.0);
+		test_rate(world, plugin, 44100.0);
+		test_rate(world, plugin, 48000.0);
 	}
-	lilv_node_free(uri);
 	lilv_world_free(world);
-	return failures ? 1 : 0;
+	return check_exit("test_lilv_run");
 }

@@ -3,10 +3,9 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define TWO_PI 6.28318530717958647692
-
-int robust_failures;
 
 uint32_t robust_rand(uint32_t *state)
 {
@@ -146,6 +145,15 @@ double robust_dft_pitch(const float *x, size_t n, double rate, double f0_guess)
 	return 0.5 * (a + b);
 }
 
+size_t robust_nonfinite(const float *x, size_t n)
+{
+	size_t bad = 0;
+	for (size_t i = 0; i < n; ++i) {
+		bad += !isfinite(x[i]);
+	}
+	return bad;
+}
+
 float robust_peak(const float *x, size_t n, int *all_finite)
 {
 	float peak = 0.0f;
@@ -187,4 +195,20 @@ double robust_env(const char *name, double def)
 	char *end;
 	const double d = strtod(v, &end);
 	return end != v ? d : def;
+}
+
+double robust_seconds_arg(int argc, char **argv, const char *name, const char *env, double def)
+{
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: %s MODEL.hsm [%s]\n", argc > 0 ? argv[0] : "test", name);
+		return -1.0;
+	}
+	return robust_env(env, argc == 3 ? atof(argv[2]) : def);
+}
+
+double robust_now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }

@@ -1,4 +1,4 @@
-/* Shared helpers of the robustness tests: checks, a seedable random source,
+/* Shared helpers of the robustness tests (checks: check.h): a seedable random source,
  * test signals and output pitch measurement. */
 #ifndef ROBUST_H
 #define ROBUST_H
@@ -7,20 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-extern int robust_failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			++robust_failures;                                                         \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                       \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fputc('\n', stderr);                                                       \
-		}                                                                                  \
-	} while (0)
-
-/* meson's "skipped" exit status. */
-#define ROBUST_SKIP 77
+#include "check.h"
 
 /* xorshift32 */
 uint32_t robust_rand(uint32_t *state);
@@ -50,6 +37,9 @@ double robust_period_pitch(const float *x, size_t n, double rate, double f0_expe
  * section search). Resolution far below 0.01 Hz for a 1 s window. */
 double robust_dft_pitch(const float *x, size_t n, double rate, double f0_guess);
 
+/* How many samples of x are not finite. */
+size_t robust_nonfinite(const float *x, size_t n);
+
 /* Largest |x| and whether every sample is finite. */
 float robust_peak(const float *x, size_t n, int *all_finite);
 
@@ -60,5 +50,14 @@ double robust_cents(double a, double b);
 
 /* A number from an environment variable, or def. */
 double robust_env(const char *name, double def);
+
+/* The duration argument of a program run as "PROGRAM MODEL.hsm [NAME]" (NAME
+ * says what it is, as SECONDS does): argv[2], or def without it; the
+ * environment variable env overrides both. With another number of
+ * arguments, prints the usage and returns -1. */
+double robust_seconds_arg(int argc, char **argv, const char *name, const char *env, double def);
+
+/* Monotonic clock, in seconds. */
+double robust_now_s(void);
 
 #endif

@@ -348,8 +348,9 @@ static void test_long_silence(const heist_model *m, double silence_s)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: test_bad_audio MODEL.hsm [SILENCE_SECONDS]\n");
+	const double silence =
+	    robust_seconds_arg(argc, argv, "SILENCE_SECONDS", "HEIST_SILENCE_SECONDS", 120.0);
+	if (silence < 0.0) {
 		return 2;
 	}
 	char err[256] = "";
@@ -358,11 +359,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	const double silence =
-	    robust_env("HEIST_SILENCE_SECONDS", argc == 3 ? atof(argv[2]) : 120.0);
 	test_cases(m);
 	test_long_silence(m, silence);
 	heist_model_free(m);
-	printf("%s\n", robust_failures ? "FAIL" : "ok");
-	return robust_failures ? 1 : 0;
+	return check_exit("test_bad_audio");
 }

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "heist.h"
 #include "model.h"
@@ -30,21 +29,13 @@
 /* Absolute pitch: YIN with parabolic refinement is within a few cents. */
 #define MAX_ABS_CENTS 5.0
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int main(int argc, char **argv)
 {
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: test_long_run MODEL.hsm [SECONDS]\n");
+	const double seconds =
+	    robust_seconds_arg(argc, argv, "SECONDS", "HEIST_LONG_SECONDS", DEFAULT_SECONDS);
+	if (seconds < 0.0) {
 		return 2;
 	}
-	const double seconds =
-	    robust_env("HEIST_LONG_SECONDS", argc == 3 ? atof(argv[2]) : DEFAULT_SECONDS);
 	if (!(seconds >= 3.0)) {
 		fprintf(stderr, "need at least 3 s\n");
 		return 2;
@@ -72,7 +63,7 @@ int main(int argc, char **argv)
 	double f_first = 0.0, rms_first = 0.0, worst_cents = 0.0, worst_db = 0.0, f_last = 0.0;
 	uint32_t rng = 2024;
 	uint64_t pos = 0, calls = 0, nonfinite = 0;
-	const double t0 = now_s();
+	const double t0 = robust_now_s();
 	while (pos < total) {
 		uint32_t len = robust_block(&rng, 8192);
 		len = len > total - pos ? (uint32_t)(total - pos) : len;
@@ -110,7 +101,7 @@ int main(int argc, char **argv)
 		}
 		pos += len;
 	}
-	const double elapsed = now_s() - t0;
+	const double elapsed = robust_now_s() - t0;
 
 	CHECK(nonfinite == 0, "%llu non-finite output samples", (unsigned long long)nonfinite);
 	CHECK(fabs(robust_cents(TONE_HZ, f_first)) <= MAX_ABS_CENTS,
@@ -127,6 +118,5 @@ int main(int argc, char **argv)
 	heist_model_free(m);
 	free(buf);
 	free(capture);
-	printf("%s\n", robust_failures ? "FAIL" : "ok");
-	return robust_failures ? 1 : 0;
+	return check_exit("test_long_run");
 }

@@ -452,7 +452,7 @@ int main(int argc, char **argv)
 {
 	if (!RT_GUARD_AVAILABLE) {
 		printf("SKIP: sanitizer build, its runtime replaces the allocator\n");
-		return ROBUST_SKIP;
+		return CHECK_SKIP;
 	}
 	if (argc != 2) {
 		fprintf(stderr, "usage: test_rt_safety MODEL.hsm\n");
@@ -464,10 +464,8 @@ int main(int argc, char **argv)
 	CHECK(shipped, "%s", err);
 	test_engine(shipped);
 
-	LilvWorld *world = lilv_world_new();
-	lilv_world_load_all(world);
-	LilvNode *uri = lilv_new_uri(world, HEIST_URI);
-	const LilvPlugin *plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);
+	LilvWorld *world = lv2h_world_new();
+	const LilvPlugin *plugin = lv2h_find_plugin(world, HEIST_URI);
 	CHECK(plugin, "<%s> not found on LV2_PATH", HEIST_URI);
 	if (plugin) {
 		const uint64_t before = guarded_calls, forbidden0 = forbidden;
@@ -477,13 +475,11 @@ int main(int argc, char **argv)
 		       (unsigned long long)(guarded_calls - before), N_RATES, LV2H_MAX_BLOCK,
 		       (unsigned long long)(forbidden - forbidden0));
 	}
-	lilv_node_free(uri);
 	lilv_world_free(world);
 	heist_model_free(shipped);
 	expect_clean("end");
 	printf("total: %llu guarded audio-thread calls, %llu frames, %llu forbidden calls\n",
 	       (unsigned long long)guarded_calls, (unsigned long long)guarded_frames,
 	       (unsigned long long)forbidden);
-	printf("%s\n", robust_failures ? "FAIL" : "ok");
-	return robust_failures ? 1 : 0;
+	return check_exit("test_rt_safety");
 }

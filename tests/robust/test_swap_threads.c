@@ -122,20 +122,13 @@ static heist_model *random_model(uint32_t seed, uint32_t styles)
 	return m;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int main(int argc, char **argv)
 {
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: test_swap_threads MODEL.hsm [SECONDS]\n");
+	const double seconds =
+	    robust_seconds_arg(argc, argv, "SECONDS", "HEIST_SWAP_SECONDS", 60.0);
+	if (seconds < 0.0) {
 		return 2;
 	}
-	const double seconds = robust_env("HEIST_SWAP_SECONDS", argc == 3 ? atof(argv[2]) : 60.0);
 	char err[256] = "";
 	heist_model *models[N_MODELS] = {heist_model_load(argv[1], err, sizeof err),
 	                                 random_model(1, 2), random_model(2, 4)};
@@ -150,7 +143,7 @@ int main(int argc, char **argv)
 	for (int i = 1; i < N_MODELS; ++i) {
 		if (models[i]->frame_rate != models[0]->frame_rate) {
 			printf("SKIP: the shipped model's frame rate is not 250/s\n");
-			return ROBUST_SKIP;
+			return CHECK_SKIP;
 		}
 	}
 	const heist_config cfg = heist_config_default(RATE);
@@ -175,8 +168,8 @@ int main(int argc, char **argv)
 	/* The audio thread: never blocks, never allocates. */
 	uint32_t rng = 5;
 	uint64_t pos = 0, blocks = 0, swaps = 0, nonfinite = 0, dropped = 0;
-	const double t0 = now_s();
-	while (now_s() - t0 < seconds) {
+	const double t0 = robust_now_s();
+	while (robust_now_s() - t0 < seconds) {
 		/* Take a new network only when the old one can go back at once:
 		 * the audio thread never frees and never waits. */
 		heist_net *fresh = spsc_has_room(&s->to_worker) ? spsc_pop(&s->to_audio) : NULL;
@@ -190,9 +183,7 @@ int main(int argc, char **argv)
 		const uint32_t n = robust_block(&rng, 2048);
 		robust_tone(buf, n, pos, RATE, 220.0, 0.5);
 		heist_engine_process(e, buf, buf, n);
-		for (uint32_t i = 0; i < n; ++i) {
-			nonfinite += !isfinite(buf[i]);
-		}
+		nonfinite += robust_nonfinite(buf, n);
 		pos += n;
 		++blocks;
 	}
@@ -226,6 +217,5 @@ int main(int argc, char **argv)
 	for (int i = 0; i < N_MODELS; ++i) {
 		heist_model_free(models[i]);
 	}
-	printf("%s\n", robust_failures ? "FAIL" : "ok");
-	return robust_failures ? 1 : 0;
+	return check_exit("test_swap_threads");
 }

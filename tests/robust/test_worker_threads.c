@@ -59,24 +59,15 @@ static void *saver(void *arg)
 	return NULL;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int main(int argc, char **argv)
 {
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: test_worker_threads MODEL.hsm [SECONDS]\n");
+	const double seconds =
+	    robust_seconds_arg(argc, argv, "SECONDS", "HEIST_SWAP_SECONDS", 60.0);
+	if (seconds < 0.0) {
 		return 2;
 	}
-	const double seconds = robust_env("HEIST_SWAP_SECONDS", argc == 3 ? atof(argv[2]) : 60.0);
-	LilvWorld *world = lilv_world_new();
-	lilv_world_load_all(world);
-	LilvNode *uri = lilv_new_uri(world, HEIST_URI);
-	const LilvPlugin *plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);
+	LilvWorld *world = lv2h_world_new();
+	const LilvPlugin *plugin = lv2h_find_plugin(world, HEIST_URI);
 	lv2_host *h = plugin ? lv2h_new(world, plugin, RATE) : NULL;
 	char *prop = plugin ? lv2h_path_parameter(world, plugin) : NULL;
 	CHECK(h, "cannot instantiate <%s> from LV2_PATH", HEIST_URI);
@@ -84,9 +75,8 @@ int main(int argc, char **argv)
 		printf("SKIP: the plugin has no worker or no atom:Path parameter\n");
 		lv2h_free(h);
 		free(prop);
-		lilv_node_free(uri);
 		lilv_world_free(world);
-		return h ? ROBUST_SKIP : 1;
+		return h ? CHECK_SKIP : 1;
 	}
 	char dir[] = "/tmp/heist-wt-XXXXXX";
 	CHECK(mkdtemp(dir), "mkdtemp");
@@ -109,8 +99,8 @@ int main(int argc, char **argv)
 
 	uint32_t rng = 17;
 	uint64_t pos = 0, cycles = 0, nonfinite = 0, loads = 0;
-	const double t0 = now_s();
-	while (now_s() - t0 < seconds) {
+	const double t0 = robust_now_s();
+	while (robust_now_s() - t0 < seconds) {
 		if (cycles % 40 == 0) {
 			loads += lv2h_patch_set_path(h, prop, models[(cycles / 40) % 3]);
 		}
@@ -119,9 +109,7 @@ int main(int argc, char **argv)
 		const uint32_t n = robust_block(&rng, 2048);
 		robust_tone(in, n, pos, RATE, 220.0, 0.5);
 		lv2h_run(h, in, out, n);
-		for (uint32_t i = 0; i < n; ++i) {
-			nonfinite += !isfinite(out[i]);
-		}
+		nonfinite += robust_nonfinite(out, n);
 		pos += n;
 		++cycles;
 	}
@@ -150,8 +138,6 @@ int main(int argc, char **argv)
 	char cmd[1100];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	CHECK(system(cmd) == 0, "cleanup of %s", dir);
-	lilv_node_free(uri);
 	lilv_world_free(world);
-	printf("%s\n", robust_failures ? "FAIL" : "ok");
-	return robust_failures ? 1 : 0;
+	return check_exit("test_worker_threads");
 }

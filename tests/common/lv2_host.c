@@ -52,31 +52,55 @@ struct lv2_host {
 	uint8_t **atoms;  /* per port: sequence buffer (atom ports) */
 	uint32_t atom_in; /* index of the control atom input, or UINT32_MAX */
 
+	bool active;
+
 	/* Features. */
-	LV2_URID_Map map;
-	LV2_Log_Log log;
+	lv2h_log log;
 	LV2_Worker_Schedule schedule;
 	LV2_Options_Option options[6];
 	int32_t opt_min_block, opt_max_block, opt_nominal_block;
 	float opt_rate;
-	LV2_Feature f_map, f_log, f_schedule, f_options, f_bounded;
-	const LV2_Feature *features[6];
+	LV2_Feature f_schedule, f_options, f_bounded;
+	const LV2_Feature *features[7];
 
 	const LV2_Worker_Interface *worker;
+	lv2h_schedule_hook schedule_hook;
+	void *schedule_user;
 	msg_ring requests, responses;
 	atomic_uint scheduled, delivered;
 	pthread_t worker_thread;
 	atomic_int worker_stop;
 	bool worker_running;
 
-	atomic_uint log_count;
-	bool log_quiet;
-	char log_last[512];
-
-	LV2_URID atom_Sequence, atom_Chunk, atom_Path, atom_URID, patch_Set, patch_property,
-	    patch_value, atom_Int, atom_Float, bufsz_min, bufsz_max, bufsz_nominal, param_rate;
+	LV2_URID atom_Sequence, atom_Chunk, atom_Path, atom_URID, patch_Set, patch_Get,
+	    patch_property, patch_value, atom_Int, atom_Float, bufsz_min, bufsz_max, bufsz_nominal,
+	    param_rate;
 	uint32_t pad;
 };
+
+/* ---- the world ---------------------------------------------------------- */
+
+LilvWorld *lv2h_world_new(void)
+{
+	LilvWorld *world = lilv_world_new();
+	if (world) {
+		lilv_world_load_all(world);
+	}
+	return world;
+}
+
+const LilvPlugin *lv2h_find_plugin(LilvWorld *world, const char *uri)
+{
+	LilvNode *node = lilv_new_uri(world, uri);
+	const LilvPlugin *p = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), node);
+	lilv_node_free(node);
+	if (!p) {
+		const char *path = getenv("LV2_PATH");
+		fprintf(stderr, "lv2_host: <%s> not found on LV2_PATH=%s\n", uri,
+		        path ? path : "(unset)");
+	}
+	return p;
+}
 
 /* ---- urid:map (mutex: a real host's map is called from several threads) -- */
 
@@ -103,19 +127,60 @@ static LV2_URID map_uri(LV2_URID_Map_Handle handle, const char *uri)
 	return id;
 }
 
+static const char *unmap_uri(LV2_URID_Unmap_Handle handle, LV2_URID urid)
+{
+	(void)handle;
+	pthread_mutex_lock(&uri_lock);
+	const char *uri = urid >= 1 && urid <= n_uris ? uri_table[urid - 1] : NULL;
+	pthread_mutex_unlock(&uri_lock);
+	return uri;
+}
+
+static LV2_URID_Map uri_map = {NULL, map_uri};
+static LV2_URID_Unmap uri_unmap = {NULL, unmap_uri};
+static const LV2_Feature map_feature = {LV2_URID__map, &uri_map};
+static const LV2_Feature unmap_feature = {LV2_URID__unmap, &uri_unmap};
+
+LV2_URID_Map *lv2h_urid_map(void)
+{
+	return &uri_map;
+}
+
+LV2_URID_Unmap *lv2h_urid_unmap(void)
+{
+	return &uri_unmap;
+}
+
+const LV2_Feature *lv2h_map_feature(void)
+{
+	return &map_feature;
+}
+
+const LV2_Feature *lv2h_unmap_feature(void)
+{
+	return &unmap_feature;
+}
+
 /* ---- log:log ---------------------------------------------------------- */
 
 static int log_vprintf(LV2_Log_Handle handle, LV2_URID type, const char *fmt, va_list ap)
 {
-	(void)type;
-	lv2_host *h = handle;
+	lv2h_log *l = handle;
 	va_list copy;
 	va_copy(copy, ap);
-	vsnprintf(h->log_last, sizeof h->log_last, fmt, copy);
+	vsnprintf(l->last, sizeof l->last, fmt, copy);
 	va_end(copy);
-	atomic_fetch_add(&h->log_count, 1);
+	/* memcpy, not the printf family: the real-time guard counts those. */
+	if (type && type == l->error) {
+		memcpy(l->last_error, l->last, sizeof l->last);
+		atomic_fetch_add(&l->errors, 1);
+	} else if (type && type == l->warning) {
+		memcpy(l->last_warning, l->last, sizeof l->last);
+		atomic_fetch_add(&l->warnings, 1);
+	}
+	atomic_fetch_add(&l->count, 1);
 	/* vfprintf is counted by the real-time guard when run() logs. */
-	return h->log_quiet ? 0 : vfprintf(stderr, fmt, ap);
+	return l->quiet ? 0 : vfprintf(stderr, fmt, ap);
 }
 
 static int log_printf(LV2_Log_Handle handle, LV2_URID type, const char *fmt, ...)
@@ -125,6 +190,26 @@ static int log_printf(LV2_Log_Handle handle, LV2_URID type, const char *fmt, ...
 	const int r = log_vprintf(handle, type, fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+void lv2h_log_init(lv2h_log *l, bool quiet)
+{
+	memset(l, 0, sizeof *l);
+	l->log = (LV2_Log_Log){l, log_printf, log_vprintf};
+	l->feature = (LV2_Feature){LV2_LOG__log, &l->log};
+	l->error = map_uri(NULL, LV2_LOG__Error);
+	l->warning = map_uri(NULL, LV2_LOG__Warning);
+	l->quiet = quiet;
+}
+
+bool lv2h_write_file(const char *path, const void *data, size_t size)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f) {
+		return false;
+	}
+	const bool ok = fwrite(data, 1, size, f) == size;
+	return fclose(f) == 0 && ok;
 }
 
 /* ---- worker ------------------------------------------------------------- */
@@ -162,6 +247,12 @@ static LV2_Worker_Status schedule_work(LV2_Worker_Schedule_Handle handle, uint32
                                        const void *data)
 {
 	lv2_host *h = handle;
+	if (h->schedule_hook) {
+		const LV2_Worker_Status refused = h->schedule_hook(h->schedule_user, size, data);
+		if (refused != LV2_WORKER_SUCCESS) {
+			return refused;
+		}
+	}
 	const LV2_Worker_Status st = ring_push(&h->requests, size, data);
 	if (st == LV2_WORKER_SUCCESS) {
 		atomic_fetch_add_explicit(&h->scheduled, 1, memory_order_relaxed);
@@ -224,6 +315,17 @@ bool lv2h_has_worker(const lv2_host *h)
 	return h->worker != NULL;
 }
 
+const LV2_Worker_Interface *lv2h_worker(const lv2_host *h)
+{
+	return h->worker;
+}
+
+void lv2h_set_schedule_hook(lv2_host *h, lv2h_schedule_hook hook, void *user)
+{
+	h->schedule_hook = hook;
+	h->schedule_user = user;
+}
+
 uint32_t lv2h_work_scheduled(const lv2_host *h)
 {
 	return atomic_load(&h->scheduled);
@@ -236,14 +338,15 @@ uint32_t lv2h_responses_delivered(const lv2_host *h)
 
 /* ---- ports ---------------------------------------------------------------- */
 
-static void reset_atom_ports(lv2_host *h)
+/* Empty the atom inputs, or make the whole buffer room for the outputs. */
+static void reset_atom_ports(lv2_host *h, bool inputs)
 {
 	for (uint32_t i = 0; i < h->n_ports; ++i) {
-		if (!h->atoms[i]) {
+		if (!h->atoms[i] || h->ports[i].input != inputs) {
 			continue;
 		}
 		LV2_Atom_Sequence *seq = (LV2_Atom_Sequence *)h->atoms[i];
-		if (h->ports[i].input) {
+		if (inputs) {
 			seq->atom.type = h->atom_Sequence;
 			seq->atom.size = sizeof(LV2_Atom_Sequence_Body);
 			seq->body.unit = 0;
@@ -255,7 +358,7 @@ static void reset_atom_ports(lv2_host *h)
 	}
 }
 
-static void describe_ports(lv2_host *h, LilvWorld *world)
+static void describe_ports(lv2_host *h, LilvWorld *world, bool atom_buffers)
 {
 	LilvNode *audio = lilv_new_uri(world, LV2_CORE__AudioPort);
 	LilvNode *control = lilv_new_uri(world, LV2_CORE__ControlPort);
@@ -281,7 +384,7 @@ static void describe_ports(lv2_host *h, LilvWorld *world)
 		p->min = mins[i];
 		p->max = maxs[i];
 		p->def = defs[i];
-		if (p->atom) {
+		if (p->atom && atom_buffers) {
 			h->atoms[i] = aligned_alloc(8, ATOM_CAPACITY);
 			if (p->input && h->atom_in == UINT32_MAX) {
 				h->atom_in = i;
@@ -301,6 +404,15 @@ static void describe_ports(lv2_host *h, LilvWorld *world)
 
 lv2_host *lv2h_new(LilvWorld *world, const LilvPlugin *plugin, double rate)
 {
+	return lv2h_new_with(world, plugin, rate, NULL);
+}
+
+lv2_host *lv2h_new_with(LilvWorld *world, const LilvPlugin *plugin, double rate,
+                        const lv2h_options *options)
+{
+	const lv2h_options all = {LV2H_F_ALL, false, false};
+	const lv2h_options *o = options ? options : &all;
+	const unsigned want = o->features ? o->features : LV2H_F_ALL;
 	lv2_host *h = calloc(1, sizeof *h);
 	if (!h) {
 		return NULL;
@@ -308,14 +420,11 @@ lv2_host *lv2h_new(LilvWorld *world, const LilvPlugin *plugin, double rate)
 	h->plugin = plugin;
 	h->rate = rate;
 	h->atom_in = UINT32_MAX;
-	h->map.map = map_uri;
-	h->log.handle = h;
-	h->log.printf = log_printf;
-	h->log.vprintf = log_vprintf;
+	lv2h_log_init(&h->log, false);
 	h->schedule.handle = h;
 	h->schedule.schedule_work = schedule_work;
 
-	LV2_URID_Map *m = &h->map;
+	LV2_URID_Map *m = &uri_map;
 	h->atom_Sequence = m->map(NULL, LV2_ATOM__Sequence);
 	h->atom_Chunk = m->map(NULL, LV2_ATOM__Chunk);
 	h->atom_Path = m->map(NULL, LV2_ATOM__Path);
@@ -323,6 +432,7 @@ lv2_host *lv2h_new(LilvWorld *world, const LilvPlugin *plugin, double rate)
 	h->atom_Int = m->map(NULL, LV2_ATOM__Int);
 	h->atom_Float = m->map(NULL, LV2_ATOM__Float);
 	h->patch_Set = m->map(NULL, LV2_PATCH__Set);
+	h->patch_Get = m->map(NULL, LV2_PATCH__Get);
 	h->patch_property = m->map(NULL, LV2_PATCH__property);
 	h->patch_value = m->map(NULL, LV2_PATCH__value);
 	h->bufsz_min = m->map(NULL, LV2_BUF_SIZE__minBlockLength);
@@ -346,17 +456,24 @@ lv2_host *lv2h_new(LilvWorld *world, const LilvPlugin *plugin, double rate)
 	    {LV2_OPTIONS_INSTANCE, 0, 0, 0, 0, NULL},
 	};
 	memcpy(h->options, opts, sizeof opts);
-	h->f_map = (LV2_Feature){LV2_URID__map, &h->map};
-	h->f_log = (LV2_Feature){LV2_LOG__log, &h->log};
 	h->f_schedule = (LV2_Feature){LV2_WORKER__schedule, &h->schedule};
 	h->f_options = (LV2_Feature){LV2_OPTIONS__options, h->options};
 	h->f_bounded = (LV2_Feature){LV2_BUF_SIZE__boundedBlockLength, NULL};
-	h->features[0] = &h->f_map;
-	h->features[1] = &h->f_log;
-	h->features[2] = &h->f_schedule;
-	h->features[3] = &h->f_options;
-	h->features[4] = &h->f_bounded;
-	h->features[5] = NULL;
+	const struct {
+		unsigned flag;
+		const LV2_Feature *feature;
+	} offered[] = {
+	    {LV2H_F_MAP, &map_feature},      {LV2H_F_UNMAP, &unmap_feature},
+	    {LV2H_F_LOG, &h->log.feature},   {LV2H_F_SCHEDULE, &h->f_schedule},
+	    {LV2H_F_OPTIONS, &h->f_options}, {LV2H_F_BOUNDED, &h->f_bounded},
+	};
+	size_t n_features = 0;
+	for (size_t i = 0; i < sizeof offered / sizeof offered[0]; ++i) {
+		if (want & offered[i].flag) {
+			h->features[n_features++] = offered[i].feature;
+		}
+	}
+	h->features[n_features] = NULL;
 
 	h->n_ports = lilv_plugin_get_num_ports(plugin);
 	h->ports = calloc(h->n_ports, sizeof *h->ports);
@@ -366,27 +483,54 @@ lv2_host *lv2h_new(LilvWorld *world, const LilvPlugin *plugin, double rate)
 		lv2h_free(h);
 		return NULL;
 	}
-	describe_ports(h, world);
+	describe_ports(h, world, !o->no_atom_buffers);
 
 	h->instance = lilv_plugin_instantiate(plugin, rate, h->features);
 	if (!h->instance) {
 		fprintf(stderr, "lv2_host: instantiate at %.0f Hz failed (%s)\n", rate,
-		        h->log_count ? h->log_last : "no message");
+		        h->log.count ? h->log.last : "no message");
 		lv2h_free(h);
 		return NULL;
 	}
 	h->worker = lilv_instance_get_extension_data(h->instance, LV2_WORKER__interface);
 	lv2h_defaults(h);
+	lv2h_connect_controls(h);
 	for (uint32_t i = 0; i < h->n_ports; ++i) {
-		if (h->ports[i].control) {
-			lilv_instance_connect_port(h->instance, i, &h->values[i]);
-		} else if (h->atoms[i]) {
+		if (h->atoms[i]) {
 			lilv_instance_connect_port(h->instance, i, h->atoms[i]);
 		}
 	}
-	reset_atom_ports(h);
-	lilv_instance_activate(h->instance);
+	reset_atom_ports(h, true);
+	reset_atom_ports(h, false);
+	if (!o->inactive) {
+		lv2h_activate(h);
+	}
 	return h;
+}
+
+void lv2h_activate(lv2_host *h)
+{
+	if (!h->active) {
+		lilv_instance_activate(h->instance);
+		h->active = true;
+	}
+}
+
+void lv2h_deactivate(lv2_host *h)
+{
+	if (h->active) {
+		lilv_instance_deactivate(h->instance);
+		h->active = false;
+	}
+}
+
+void lv2h_connect_controls(lv2_host *h)
+{
+	for (uint32_t i = 0; i < h->n_ports; ++i) {
+		if (h->ports[i].control) {
+			lilv_instance_connect_port(h->instance, i, &h->values[i]);
+		}
+	}
 }
 
 void lv2h_free(lv2_host *h)
@@ -396,7 +540,7 @@ void lv2h_free(lv2_host *h)
 	}
 	lv2h_worker_thread_stop(h);
 	if (h->instance) {
-		lilv_instance_deactivate(h->instance);
+		lv2h_deactivate(h);
 		lilv_instance_free(h->instance);
 	}
 	for (uint32_t i = 0; h->atoms && i < h->n_ports; ++i) {
@@ -415,7 +559,13 @@ LilvInstance *lv2h_instance(lv2_host *h)
 
 LV2_URID_Map *lv2h_map(lv2_host *h)
 {
-	return &h->map;
+	(void)h;
+	return &uri_map;
+}
+
+lv2h_log *lv2h_get_log(lv2_host *h)
+{
+	return &h->log;
 }
 
 const LV2_Feature *const *lv2h_features(lv2_host *h)
@@ -448,6 +598,17 @@ float *lv2h_control_at(lv2_host *h, uint32_t index)
 	return index < h->n_ports && h->ports[index].control ? &h->values[index] : NULL;
 }
 
+float *lv2h_controls(lv2_host *h)
+{
+	return h->values;
+}
+
+const LV2_Atom_Sequence *lv2h_sequence(const lv2_host *h, uint32_t index)
+{
+	return index < h->n_ports && h->atoms[index] ? (const LV2_Atom_Sequence *)h->atoms[index]
+	                                             : NULL;
+}
+
 void lv2h_defaults(lv2_host *h)
 {
 	for (uint32_t i = 0; i < h->n_ports; ++i) {
@@ -464,7 +625,15 @@ void lv2h_run(lv2_host *h, const float *in, float *out, uint32_t n)
 			                           h->ports[i].input ? (void *)(uintptr_t)in : out);
 		}
 	}
+	reset_atom_ports(h, false);
 	lilv_instance_run(h->instance, n);
+	lv2h_deliver(h);
+	reset_atom_ports(h, true);
+}
+
+uint32_t lv2h_deliver(lv2_host *h)
+{
+	uint32_t n = 0;
 	const message *m;
 	while ((m = ring_peek(&h->responses))) {
 		if (h->worker && h->worker->work_response) {
@@ -473,14 +642,17 @@ void lv2h_run(lv2_host *h, const float *in, float *out, uint32_t n)
 		}
 		ring_pop(&h->responses);
 		atomic_fetch_add_explicit(&h->delivered, 1, memory_order_relaxed);
+		++n;
 	}
 	if (h->worker && h->worker->end_run) {
 		h->worker->end_run(lilv_instance_get_handle(h->instance));
 	}
-	reset_atom_ports(h);
+	return n;
 }
 
-bool lv2h_patch_set_path(lv2_host *h, const char *property, const char *path)
+/* A patch:Set (path given) or patch:Get of property, appended to the atom
+ * input. */
+static bool patch_message(lv2_host *h, const char *property, const char *path)
 {
 	if (h->atom_in == UINT32_MAX) {
 		return false;
@@ -495,16 +667,16 @@ bool lv2h_patch_set_path(lv2_host *h, const char *property, const char *path)
 	LV2_Atom_Event *ev = (LV2_Atom_Event *)ev_at;
 	ev->time.frames = 0;
 	LV2_Atom_Forge forge;
-	lv2_atom_forge_init(&forge, &h->map);
+	lv2_atom_forge_init(&forge, &uri_map);
 	/* The body starts right after the 8-byte time stamp. */
 	lv2_atom_forge_set_buffer(&forge, ev_at + offsetof(LV2_Atom_Event, body),
 	                          room - offsetof(LV2_Atom_Event, body));
 	LV2_Atom_Forge_Frame frame;
-	bool ok = lv2_atom_forge_object(&forge, &frame, 0, h->patch_Set) &&
+	bool ok = lv2_atom_forge_object(&forge, &frame, 0, path ? h->patch_Set : h->patch_Get) &&
 	          lv2_atom_forge_key(&forge, h->patch_property) &&
-	          lv2_atom_forge_urid(&forge, h->map.map(NULL, property)) &&
-	          lv2_atom_forge_key(&forge, h->patch_value) &&
-	          lv2_atom_forge_path(&forge, path, (uint32_t)strlen(path));
+	          lv2_atom_forge_urid(&forge, map_uri(NULL, property)) &&
+	          (!path || (lv2_atom_forge_key(&forge, h->patch_value) &&
+	                     lv2_atom_forge_path(&forge, path, (uint32_t)strlen(path))));
 	if (!ok) {
 		return false;
 	}
@@ -514,19 +686,29 @@ bool lv2h_patch_set_path(lv2_host *h, const char *property, const char *path)
 	return true;
 }
 
+bool lv2h_patch_set_path(lv2_host *h, const char *property, const char *path)
+{
+	return patch_message(h, property, path);
+}
+
+bool lv2h_patch_get(lv2_host *h, const char *property)
+{
+	return patch_message(h, property, NULL);
+}
+
 uint32_t lv2h_log_count(const lv2_host *h)
 {
-	return atomic_load(&h->log_count);
+	return atomic_load(&h->log.count);
 }
 
 void lv2h_log_quiet(lv2_host *h, bool quiet)
 {
-	h->log_quiet = quiet;
+	h->log.quiet = quiet;
 }
 
 const char *lv2h_log_last(const lv2_host *h)
 {
-	return h->log_last;
+	return h->log.last;
 }
 
 char *lv2h_path_parameter(LilvWorld *world, const LilvPlugin *plugin)
@@ -557,25 +739,15 @@ char *lv2h_path_parameter(LilvWorld *world, const LilvPlugin *plugin)
 	return found;
 }
 
-static bool write_file(const char *path, const void *data, size_t size)
-{
-	FILE *f = fopen(path, "wb");
-	if (!f) {
-		return false;
-	}
-	const bool ok = fwrite(data, 1, size, f) == size;
-	return fclose(f) == 0 && ok;
-}
-
 bool lv2h_write_models(const char *path, const char *bad_path, uint32_t seed)
 {
 	const hsm_dims d = {1, 8, 32, 32, 60, 65, seed};
 	size_t size;
 	uint8_t *p = hsm_write_random(&d, &size);
-	bool ok = p && write_file(path, p, size);
+	bool ok = p && lv2h_write_file(path, p, size);
 	if (ok && bad_path) {
 		p[size / 2] ^= 0x55;
-		ok = write_file(bad_path, p, size);
+		ok = lv2h_write_file(bad_path, p, size);
 	}
 	free(p);
 	return ok;
