@@ -1,0 +1,32 @@
+#!/bin/sh
+# The optional adversarial stage for the joint model of make_default.sh:
+#
+#   train/make_default_gan.sh [MINUTES]
+#
+# fine-tunes train/work/default14/run/best.pt for MINUTES (default 15) with
+# the multi-resolution spectrogram discriminator of adversarial.py, exports
+# the result to train/work/default14/heist-default-gan.hsm and writes its
+# quality report to train/work/default14/quality-gan/, next to the plain
+# model's (quality/). Ship whichever has the better held-out numbers.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+minutes=${1:-15}
+work=$here/work/default14
+py=/usr/bin/python3
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+
+set --
+while IFS= read -r inst; do
+	d=$work/data/$(echo "$inst" | tr ' ' '-')
+	set -- "$@" --style "$inst:$d/train_" --heldout "$inst:$d/heldout_"
+done <"$work/instruments.txt"
+$py "$here/adversarial.py" --ckpt "$work/run/best.pt" "$@" --out "$work/gan-run" --minutes "$minutes"
+$py "$here/export.py" "$work/gan-run/last.pt" "$work/heist-default-gan.hsm" --name "Heist default"
+
+set --
+while IFS= read -r inst; do
+	d=$work/data/$(echo "$inst" | tr ' ' '-')
+	set -- "$@" --style "$inst=$d/heldout_"
+done <"$work/instruments.txt"
+$py "$here/quality.py" "$work/heist-default-gan.hsm" "$@" --transfer "$work/data/clarinet/heldout_" \
+	--out "$work/quality-gan"
