@@ -51,11 +51,15 @@ struct heist_analysis {
 	double sample_rate;
 	uint32_t tau_min, tau_max, width, span, offset;
 	heist_rfft *fft;
-	float *head;                /* [span] first W samples, zero padded */
+	/* Per-frame scratch in one block (see arena_layout): buffers whose
+	 * lifetimes within a frame do not overlap share memory, so the bytes a
+	 * frame touches (what an instance brings back into cache per frame when
+	 * many run in turn) stay few. */
+	float *head;                /* [span] first W samples, zero padded; then corr */
 	float *spec_re, *spec_im;   /* [span/2+1 (+8)] spectrum of the whole span */
 	float *hspec_re, *hspec_im; /* [span/2+1 (+8)] spectrum of the head, then the product */
-	float *corr;                /* [span] cross-correlation */
-	double *cum_energy;         /* [span+1] prefix sums of x^2 */
+	float *corr;                /* [span] cross-correlation (aliases head) */
+	double *cum_energy;         /* [span+1] prefix sums of x^2 (aliases the spectra) */
 	double *diff;               /* [tau_max+1] cumulative mean normalised difference */
 	float *a_weight2;           /* [span/2+1] squared A-weighting per bin, Parseval factors */
 	double hann_power;          /* sum of the periodic Hann window squared */
@@ -63,10 +67,11 @@ struct heist_analysis {
 	/* Decimating front end (decim > 1): see heist_analysis_new(). */
 	uint32_t decim, host_span, n_stages;
 	hb_stage stage[DEC_MAX_STAGES];
-	float *dec_in, *dec_out; /* [host_span] ping-pong between stages */
-	float *pad;              /* [host_span + 4 * DEC_MAX_TAPS] reflected input */
-	float *even, *odd;       /* [host_span / 2 + 2 * DEC_MAX_TAPS + 8] */
+	float *dec_in, *dec_out; /* [host_span / 2], [host_span / 4]: ping-pong between stages */
+	float *pad;              /* [host_span + 4 * DEC_MAX_TAPS + 16] reflected input */
+	float *even, *odd;       /* [(host_span + 4 * DEC_MAX_TAPS + 16) / 2] */
 	double hi_power;         /* A-weighted mean square of the high branches */
+	void *arena;             /* the block holding every buffer above but a_weight2 */
 };
 
 double heist_a_weighting(double f)
@@ -243,6 +248,56 @@ static void design_stage(hb_stage *st, uint32_t taps)
 	}
 }
 
+static size_t arena_align(size_t floats)
+{
+	return (floats + 15u) / 16u * 16u; /* 64 bytes */
+}
+
+/* Lay the per-frame buffers out in one block. Within a frame the decimation
+ * stages run first (pad, even, odd; each stage's output in dec_in or
+ * dec_out), then the core on the last output: head and both spectra, then
+ * the correlation (into head, consumed by the second forward transform),
+ * then the prefix sums (over the spectra, dead once the loudness is read)
+ * and the differences. So the stages' scratch and the core's share one
+ * region, and inside the core head/corr and spectra/cum_energy do. */
+static int arena_layout(heist_analysis *a, uint32_t n)
+{
+	const size_t nbp = arena_align(n / 2 + 1);
+	const size_t core = arena_align(n) + 4 * nbp + arena_align(2 * ((size_t)a->tau_max + 1));
+	size_t dec = 0, outs = 0;
+	if (a->n_stages) {
+		const size_t padded = arena_align((size_t)a->host_span + 4 * DEC_MAX_TAPS + 16);
+		dec = padded + padded;
+		outs = arena_align(a->host_span / 2) +
+		       (a->n_stages > 1 ? arena_align(a->host_span / 4) : 0);
+	}
+	const size_t total = outs + (core > dec ? core : dec);
+	float *b = aligned_alloc(64, total * sizeof(float));
+	if (!b) {
+		return 0;
+	}
+	memset(b, 0, total * sizeof(float));
+	a->arena = b;
+	if (a->n_stages) {
+		const size_t padded = arena_align((size_t)a->host_span + 4 * DEC_MAX_TAPS + 16);
+		a->dec_in = b;
+		a->dec_out = a->n_stages > 1 ? b + arena_align(a->host_span / 2) : NULL;
+		a->pad = b + outs;
+		a->even = a->pad + padded;
+		a->odd = a->even + padded / 2;
+	}
+	float *c = b + outs;
+	a->head = c;
+	a->corr = c;
+	a->spec_re = c + arena_align(n);
+	a->spec_im = a->spec_re + nbp;
+	a->hspec_re = a->spec_im + nbp;
+	a->hspec_im = a->hspec_re + nbp;
+	a->cum_energy = (double *)(void *)a->spec_re; /* 2 (n + 1) <= 4 nbp floats */
+	a->diff = (double *)(void *)(a->spec_re + 4 * nbp);
+	return 1;
+}
+
 /* The YIN and loudness tables for the (decimated) analysis rate. */
 static int core_init(heist_analysis *a, double sample_rate, float lowest_pitch)
 {
@@ -257,20 +312,10 @@ static int core_init(heist_analysis *a, double sample_rate, float lowest_pitch)
 	a->offset = YIN_OFFSET(a->tau_max);
 	a->width = n - a->tau_max - a->offset;
 
-	/* Spectra padded to whole vectors (the tails stay zero). */
-	const uint32_t nb = n / 2 + 1, nbp = (nb + 7) / 8 * 8;
+	const uint32_t nb = n / 2 + 1;
 	a->fft = heist_rfft_new(n);
-	a->head = calloc(n, sizeof(float));
-	a->spec_re = calloc(nbp, sizeof(float));
-	a->spec_im = calloc(nbp, sizeof(float));
-	a->hspec_re = calloc(nbp, sizeof(float));
-	a->hspec_im = calloc(nbp, sizeof(float));
-	a->corr = calloc(n, sizeof(float));
-	a->cum_energy = calloc(n + 1, sizeof(double));
-	a->diff = calloc(a->tau_max + 1, sizeof(double));
-	a->a_weight2 = calloc(nbp, sizeof(float));
-	if (!a->fft || !a->head || !a->spec_re || !a->spec_im || !a->hspec_re || !a->hspec_im ||
-	    !a->corr || !a->cum_energy || !a->diff || !a->a_weight2) {
+	a->a_weight2 = calloc(nb / 8 * 8 + 8, sizeof(float));
+	if (!a->fft || !a->a_weight2 || !arena_layout(a, n)) {
 		return 0;
 	}
 	const hb_stage *last = a->n_stages ? &a->stage[a->n_stages - 1] : NULL;
@@ -339,18 +384,6 @@ heist_analysis *heist_analysis_new(double sample_rate, float lowest_pitch)
 		}
 		fit_hi_filter(st, sample_rate / (double)(1u << s), last);
 	}
-	if (a->n_stages) {
-		const size_t padded = host_span + 4 * DEC_MAX_TAPS + 16;
-		a->dec_in = calloc(host_span / 2, sizeof(float));
-		a->dec_out = calloc(host_span / 2, sizeof(float));
-		a->pad = calloc(padded, sizeof(float));
-		a->even = calloc(padded / 2, sizeof(float));
-		a->odd = calloc(padded / 2, sizeof(float));
-		if (!a->dec_in || !a->dec_out || !a->pad || !a->even || !a->odd) {
-			heist_analysis_free(a);
-			return NULL;
-		}
-	}
 	if (!core_init(a, sample_rate / decim, lowest_pitch)) {
 		heist_analysis_free(a);
 		return NULL;
@@ -364,23 +397,11 @@ void heist_analysis_free(heist_analysis *a)
 		return;
 	}
 	heist_rfft_free(a->fft);
-	free(a->head);
-	free(a->spec_re);
-	free(a->spec_im);
-	free(a->hspec_re);
-	free(a->hspec_im);
-	free(a->corr);
-	free(a->cum_energy);
-	free(a->diff);
 	free(a->a_weight2);
 	for (uint32_t s = 0; s < a->n_stages; ++s) {
 		free(a->stage[s].hann2);
 	}
-	free(a->dec_in);
-	free(a->dec_out);
-	free(a->pad);
-	free(a->even);
-	free(a->odd);
+	free(a->arena);
 	free(a);
 }
 
@@ -567,6 +588,10 @@ FM_ALWAYS float spectral_body(heist_analysis *a, const float *seg)
 	memset(a->head + o + w, 0, (n - o - w) * sizeof(float));
 	heist_rfft_forward(a->fft, seg, a->spec_re, a->spec_im);
 	heist_rfft_forward(a->fft, a->head, a->hspec_re, a->hspec_im);
+	/* The vector tails past nb held the last frame's prefix sums. */
+	for (uint32_t k = nb; k % 8; ++k) {
+		a->spec_re[k] = a->spec_im[k] = a->hspec_re[k] = a->hspec_im[k] = 0.0f;
+	}
 	for (uint32_t k = 0; k < nb; k += 8) { /* conj(h) * s, padded tails are 0 */
 		const fm_v8f hr = fm_load(a->hspec_re + k), hi = fm_load(a->hspec_im + k);
 		const fm_v8f sr = fm_load(a->spec_re + k), si = fm_load(a->spec_im + k);
