@@ -11,6 +11,7 @@
 #include "analysis.h"
 #include "fastmath.h"
 #include "fft.h"
+#include "shared.h"
 #include "util.h"
 
 #include <math.h>
@@ -42,7 +43,7 @@ typedef struct {
 	uint32_t taps;           /* K */
 	float c[DEC_MAX_TAPS];   /* c_1..c_K */
 	float hi_w[HI_TAPS + 1]; /* f_0..f_L of the zero-phase weighting filter */
-	float *hann2;            /* [n_out] periodic Hann squared over the output */
+	const float *hann2;      /* [n_out] periodic Hann squared over the output (shared) */
 	double hann2_sum;
 	uint32_t n_out;
 } hb_stage;
@@ -61,8 +62,9 @@ struct heist_analysis {
 	float *corr;                /* [span] cross-correlation (aliases head) */
 	double *cum_energy;         /* [span+1] prefix sums of x^2 (aliases the spectra) */
 	double *diff;               /* [tau_max+1] cumulative mean normalised difference */
-	float *a_weight2;           /* [span/2+1] squared A-weighting per bin, Parseval factors */
-	double hann_power;          /* sum of the periodic Hann window squared */
+	const float
+	    *a_weight2;    /* [span/2+1] squared A-weighting per bin, Parseval factors (shared) */
+	double hann_power; /* sum of the periodic Hann window squared */
 	float held_f0;
 	/* Decimating front end (decim > 1): see heist_analysis_new(). */
 	uint32_t decim, host_span, n_stages;
@@ -298,6 +300,39 @@ static int arena_layout(heist_analysis *a, uint32_t n)
 	return 1;
 }
 
+/* Squared A-weighting per bin of the (decimated) span's spectrum, with the
+ * Parseval factors (ctx: the analyser, its core rate and span set). */
+static int fill_a_weight2(float *w, size_t floats, const void *ctx)
+{
+	(void)floats;
+	const heist_analysis *a = ctx;
+	const uint32_t n = a->span, nb = n / 2 + 1;
+	const hb_stage *last = a->n_stages ? &a->stage[a->n_stages - 1] : NULL;
+	for (uint32_t k = 0; k < nb; ++k) {
+		const double f = (double)k * a->sample_rate / n;
+		double w2 = a_weight_sq(f);
+		if (last) {
+			double wh = 0.0;
+			last_stage_weights(last, f, 2.0 * a->sample_rate, &w2, &wh);
+		}
+		/* One-sided spectrum: bins other than DC and Nyquist count twice. */
+		const double parseval = (k == 0 || k == n / 2) ? 1.0 : 2.0;
+		w[k] = (float)(w2 * parseval);
+	}
+	return 1;
+}
+
+/* A periodic Hann window squared over floats samples. */
+static int fill_hann2(float *w, size_t floats, const void *ctx)
+{
+	(void)ctx;
+	for (size_t j = 0; j < floats; ++j) {
+		const double h = 0.5 - 0.5 * cos(2.0 * HEIST_PI * (double)j / (double)floats);
+		w[j] = (float)(h * h);
+	}
+	return 1;
+}
+
 /* The YIN and loudness tables for the (decimated) analysis rate. */
 static int core_init(heist_analysis *a, double sample_rate, float lowest_pitch)
 {
@@ -314,21 +349,12 @@ static int core_init(heist_analysis *a, double sample_rate, float lowest_pitch)
 
 	const uint32_t nb = n / 2 + 1;
 	a->fft = heist_rfft_new(n);
-	a->a_weight2 = calloc(nb / 8 * 8 + 8, sizeof(float));
+	/* The weights depend on the rate, the span and the last stage (whose
+	 * design is fixed): shared by every analyser with the same three. */
+	const double key[3] = {sample_rate, n, a->n_stages ? 1.0 : 0.0};
+	a->a_weight2 = heist_shared_get("a_weight2", key, 3, nb / 8 * 8 + 8, fill_a_weight2, a);
 	if (!a->fft || !a->a_weight2 || !arena_layout(a, n)) {
 		return 0;
-	}
-	const hb_stage *last = a->n_stages ? &a->stage[a->n_stages - 1] : NULL;
-	for (uint32_t k = 0; k < nb; ++k) {
-		const double f = (double)k * sample_rate / n;
-		double w2 = a_weight_sq(f);
-		if (last) {
-			double wh = 0.0;
-			last_stage_weights(last, f, 2.0 * sample_rate, &w2, &wh);
-		}
-		/* One-sided spectrum: bins other than DC and Nyquist count twice. */
-		const double parseval = (k == 0 || k == n / 2) ? 1.0 : 2.0;
-		a->a_weight2[k] = (float)(w2 * parseval);
 	}
 	a->hann_power = 0.0;
 	for (uint32_t i = 0; i < n; ++i) {
@@ -371,16 +397,15 @@ heist_analysis *heist_analysis_new(double sample_rate, float lowest_pitch)
 		const int last = s + 1 == a->n_stages;
 		design_stage(st, last ? 12 : DEC_MAX_TAPS);
 		st->n_out = host_span >> (s + 1);
-		st->hann2 = calloc(st->n_out, sizeof(float));
+		const double key = st->n_out;
+		st->hann2 = heist_shared_get("hann2", &key, 1, st->n_out, fill_hann2, NULL);
 		if (!st->hann2) {
 			heist_analysis_free(a);
 			return NULL;
 		}
 		st->hann2_sum = 0.0;
 		for (uint32_t j = 0; j < st->n_out; ++j) {
-			const double w = 0.5 - 0.5 * cos(2.0 * HEIST_PI * j / st->n_out);
-			st->hann2[j] = (float)(w * w);
-			st->hann2_sum += (float)(w * w);
+			st->hann2_sum += st->hann2[j];
 		}
 		fit_hi_filter(st, sample_rate / (double)(1u << s), last);
 	}
@@ -397,9 +422,9 @@ void heist_analysis_free(heist_analysis *a)
 		return;
 	}
 	heist_rfft_free(a->fft);
-	free(a->a_weight2);
+	heist_shared_put(a->a_weight2);
 	for (uint32_t s = 0; s < a->n_stages; ++s) {
-		free(a->stage[s].hann2);
+		heist_shared_put(a->stage[s].hann2);
 	}
 	free(a->arena);
 	free(a);
