@@ -371,7 +371,7 @@ heist_net *heist_net_new(const heist_model *model)
 	const size_t y1_off = gates_off + scratch_floats(H, O, H + I > D ? H + I : D);
 	const size_t y_off = y1_off + align_floats(round8(D));
 	const size_t frames_off = y_off + align_floats(round8(O));
-	const size_t n_floats = frames_off + HEIST_NET_FRAME_SLOTS * O;
+	const size_t n_floats = frames_off + align_floats(HEIST_NET_FRAME_SLOTS * O);
 
 	heist_net *net = calloc(1, sizeof *net);
 	float *block = aligned_alloc(NET_ALIGN, n_floats * sizeof(float));
