@@ -13,8 +13,9 @@
  *     kernel, and the same frames through the PyTorch reference in train/,
  *     one frame at a time, as a ratio;
  *   - 1, 8 and 32 instances in one process (sharing the model), each playing
- *     the line in 256-frame blocks round-robin, cost per instance as a ratio
- *     to one.
+ *     the line (from its own starting point) in 256-frame blocks
+ *     round-robin after a 1 s warm-up, cost per instance as a ratio to one
+ *     (the counts measured alternately, run by run).
  * CPU time is this thread's (CLOCK_THREAD_CPUTIME_ID), so other processes on
  * the machine cost little beyond cache pollution; repeat and compare medians.
  */
@@ -248,32 +249,56 @@ static void torch_compare(const char *model_path, const float *frames, uint32_t 
 	}
 }
 
-/* CPU seconds per instance-second of audio with n instances round-robin. */
-static double instances(const heist_model *m, const float *in, size_t len, int n_inst, int reps)
+/* CPU seconds per instance per second of audio with n instances round-robin,
+ * as a host runs them: each instance processes one 256-frame block of its
+ * own input into its own output buffer in turn. The instances start at
+ * different points of the line (so their frames fall in different blocks).
+ * The first second is a warm-up, not timed. The counts are measured
+ * alternately, run by run, so that load on the machine drifts alike for
+ * all of them; per[c] gets the median for counts[c]. */
+#define MAX_INST 32
+#define INST_BLOCK 256u
+static void instances(const heist_model *m, const float *in, size_t len, const int *counts,
+                      int n_counts, int reps, double *per)
 {
 	const double fs = 48000.0;
-	const uint32_t block = 256;
-	heist_engine *e[32];
+	const size_t warm = (len / 4 < (size_t)fs ? len / 4 : (size_t)fs) / INST_BLOCK * INST_BLOCK;
+	const double timed_s = (double)(len / INST_BLOCK * INST_BLOCK - warm) / fs;
+	heist_engine *e[MAX_INST];
 	const heist_config cfg = heist_config_default(fs);
-	float *out = malloc(block * sizeof(float));
-	double t[MAX_REPS];
+	float *out = malloc((size_t)MAX_INST * INST_BLOCK * sizeof(float));
+	double t[4][MAX_REPS];
 	for (int r = 0; r < reps; ++r) {
-		for (int i = 0; i < n_inst; ++i) {
-			e[i] = heist_engine_new(&cfg, m);
-		}
-		const double t0 = cpu_now();
-		for (size_t done = 0; done + block <= len; done += block) {
-			for (int i = 0; i < n_inst; ++i) {
-				heist_engine_process(e[i], in + done, out, block);
+		for (int c = 0; c < n_counts; ++c) {
+			const int n = counts[c];
+			for (int i = 0; i < n; ++i) {
+				e[i] = heist_engine_new(&cfg, m);
 			}
-		}
-		t[r] = (cpu_now() - t0) / n_inst;
-		for (int i = 0; i < n_inst; ++i) {
-			heist_engine_free(e[i]);
+			double t0 = 0.0;
+			for (size_t done = 0; done + INST_BLOCK <= len; done += INST_BLOCK) {
+				if (done == warm) {
+					t0 = cpu_now();
+				}
+				for (int i = 0; i < n; ++i) {
+					/* Instance i plays the line from i * 0.3 s on. */
+					size_t at = done + (size_t)i * (size_t)(0.3 * fs);
+					at =
+					    at + INST_BLOCK <= len ? at : (at % (len - INST_BLOCK));
+					heist_engine_process(e[i], in + at,
+					                     out + (size_t)i * INST_BLOCK,
+					                     INST_BLOCK);
+				}
+			}
+			t[c][r] = (cpu_now() - t0) / n / timed_s;
+			for (int i = 0; i < n; ++i) {
+				heist_engine_free(e[i]);
+			}
 		}
 	}
 	free(out);
-	return median(t, reps);
+	for (int c = 0; c < n_counts; ++c) {
+		per[c] = median(t[c], reps);
+	}
 }
 
 int main(int argc, char **argv)
@@ -451,16 +476,17 @@ int main(int argc, char **argv)
 	/* Instances sharing one model in one process. */
 	const double inst_s = seconds < 20.0 ? seconds : 20.0;
 	const size_t inst_len = (size_t)(inst_s * 48000.0);
-	printf("\ninstances in one process (48 kHz, 256-frame blocks round-robin, %.0f s each, "
-	       "shared model)\n",
+	printf("\ninstances in one process (48 kHz, 256-frame blocks round-robin, %.0f s each "
+	       "with the first second (at most a quarter) a warm-up, shared model, counts "
+	       "measured alternately)\n",
 	       inst_s);
-	const double one = instances(m, line[1], inst_len, 1, reps);
 	const int counts[3] = {1, 8, 32};
+	double per[3];
+	instances(m, line[1], inst_len, counts, 3, reps, per);
 	for (int i = 0; i < 3; ++i) {
-		const double per = i ? instances(m, line[1], inst_len, counts[i], reps) : one;
 		printf("  %2d: %7.0fx real time each, total cost %.2fx one instance (%.3f per "
 		       "instance)\n",
-		       counts[i], inst_s / per, per * counts[i] / one, per / one);
+		       counts[i], 1.0 / per[i], per[i] * counts[i] / per[0], per[i] / per[0]);
 	}
 
 	for (int r = 0; r < 3; ++r) {

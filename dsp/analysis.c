@@ -11,6 +11,7 @@
 #include "analysis.h"
 #include "fastmath.h"
 #include "fft.h"
+#include "shared.h"
 #include "util.h"
 
 #include <math.h>
@@ -42,7 +43,7 @@ typedef struct {
 	uint32_t taps;           /* K */
 	float c[DEC_MAX_TAPS];   /* c_1..c_K */
 	float hi_w[HI_TAPS + 1]; /* f_0..f_L of the zero-phase weighting filter */
-	float *hann2;            /* [n_out] periodic Hann squared over the output */
+	const float *hann2;      /* [n_out] periodic Hann squared over the output (shared) */
 	double hann2_sum;
 	uint32_t n_out;
 } hb_stage;
@@ -51,22 +52,28 @@ struct heist_analysis {
 	double sample_rate;
 	uint32_t tau_min, tau_max, width, span, offset;
 	heist_rfft *fft;
-	float *head;                /* [span] first W samples, zero padded */
+	/* Per-frame scratch in one block (see arena_layout): buffers whose
+	 * lifetimes within a frame do not overlap share memory, so the bytes a
+	 * frame touches (what an instance brings back into cache per frame when
+	 * many run in turn) stay few. */
+	float *head;                /* [span] first W samples, zero padded; then corr */
 	float *spec_re, *spec_im;   /* [span/2+1 (+8)] spectrum of the whole span */
 	float *hspec_re, *hspec_im; /* [span/2+1 (+8)] spectrum of the head, then the product */
-	float *corr;                /* [span] cross-correlation */
-	double *cum_energy;         /* [span+1] prefix sums of x^2 */
+	float *corr;                /* [span] cross-correlation (aliases head) */
+	double *cum_energy;         /* [span+1] prefix sums of x^2 (aliases the spectra) */
 	double *diff;               /* [tau_max+1] cumulative mean normalised difference */
-	float *a_weight2;           /* [span/2+1] squared A-weighting per bin, Parseval factors */
-	double hann_power;          /* sum of the periodic Hann window squared */
+	const float
+	    *a_weight2;    /* [span/2+1] squared A-weighting per bin, Parseval factors (shared) */
+	double hann_power; /* sum of the periodic Hann window squared */
 	float held_f0;
 	/* Decimating front end (decim > 1): see heist_analysis_new(). */
 	uint32_t decim, host_span, n_stages;
 	hb_stage stage[DEC_MAX_STAGES];
-	float *dec_in, *dec_out; /* [host_span] ping-pong between stages */
-	float *pad;              /* [host_span + 4 * DEC_MAX_TAPS] reflected input */
-	float *even, *odd;       /* [host_span / 2 + 2 * DEC_MAX_TAPS + 8] */
+	float *dec_in, *dec_out; /* [host_span / 2], [host_span / 4]: ping-pong between stages */
+	float *pad;              /* [host_span + 4 * DEC_MAX_TAPS + 16] reflected input */
+	float *even, *odd;       /* [(host_span + 4 * DEC_MAX_TAPS + 16) / 2] */
 	double hi_power;         /* A-weighted mean square of the high branches */
+	void *arena;             /* the block holding every buffer above but a_weight2 */
 };
 
 double heist_a_weighting(double f)
@@ -243,6 +250,89 @@ static void design_stage(hb_stage *st, uint32_t taps)
 	}
 }
 
+static size_t arena_align(size_t floats)
+{
+	return (floats + 15u) / 16u * 16u; /* 64 bytes */
+}
+
+/* Lay the per-frame buffers out in one block. Within a frame the decimation
+ * stages run first (pad, even, odd; each stage's output in dec_in or
+ * dec_out), then the core on the last output: head and both spectra, then
+ * the correlation (into head, consumed by the second forward transform),
+ * then the prefix sums (over the spectra, dead once the loudness is read)
+ * and the differences. So the stages' scratch and the core's share one
+ * region, and inside the core head/corr and spectra/cum_energy do. */
+static int arena_layout(heist_analysis *a, uint32_t n)
+{
+	const size_t nbp = arena_align(n / 2 + 1);
+	const size_t core = arena_align(n) + 4 * nbp + arena_align(2 * ((size_t)a->tau_max + 1));
+	size_t dec = 0, outs = 0;
+	if (a->n_stages) {
+		const size_t padded = arena_align((size_t)a->host_span + 4 * DEC_MAX_TAPS + 16);
+		dec = padded + padded;
+		outs = arena_align(a->host_span / 2) +
+		       (a->n_stages > 1 ? arena_align(a->host_span / 4) : 0);
+	}
+	const size_t total = outs + (core > dec ? core : dec);
+	float *b = aligned_alloc(64, total * sizeof(float));
+	if (!b) {
+		return 0;
+	}
+	memset(b, 0, total * sizeof(float));
+	a->arena = b;
+	if (a->n_stages) {
+		const size_t padded = arena_align((size_t)a->host_span + 4 * DEC_MAX_TAPS + 16);
+		a->dec_in = b;
+		a->dec_out = a->n_stages > 1 ? b + arena_align(a->host_span / 2) : NULL;
+		a->pad = b + outs;
+		a->even = a->pad + padded;
+		a->odd = a->even + padded / 2;
+	}
+	float *c = b + outs;
+	a->head = c;
+	a->corr = c;
+	a->spec_re = c + arena_align(n);
+	a->spec_im = a->spec_re + nbp;
+	a->hspec_re = a->spec_im + nbp;
+	a->hspec_im = a->hspec_re + nbp;
+	a->cum_energy = (double *)(void *)a->spec_re; /* 2 (n + 1) <= 4 nbp floats */
+	a->diff = (double *)(void *)(a->spec_re + 4 * nbp);
+	return 1;
+}
+
+/* Squared A-weighting per bin of the (decimated) span's spectrum, with the
+ * Parseval factors (ctx: the analyser, its core rate and span set). */
+static int fill_a_weight2(float *w, size_t floats, const void *ctx)
+{
+	(void)floats;
+	const heist_analysis *a = ctx;
+	const uint32_t n = a->span, nb = n / 2 + 1;
+	const hb_stage *last = a->n_stages ? &a->stage[a->n_stages - 1] : NULL;
+	for (uint32_t k = 0; k < nb; ++k) {
+		const double f = (double)k * a->sample_rate / n;
+		double w2 = a_weight_sq(f);
+		if (last) {
+			double wh = 0.0;
+			last_stage_weights(last, f, 2.0 * a->sample_rate, &w2, &wh);
+		}
+		/* One-sided spectrum: bins other than DC and Nyquist count twice. */
+		const double parseval = (k == 0 || k == n / 2) ? 1.0 : 2.0;
+		w[k] = (float)(w2 * parseval);
+	}
+	return 1;
+}
+
+/* A periodic Hann window squared over floats samples. */
+static int fill_hann2(float *w, size_t floats, const void *ctx)
+{
+	(void)ctx;
+	for (size_t j = 0; j < floats; ++j) {
+		const double h = 0.5 - 0.5 * cos(2.0 * HEIST_PI * (double)j / (double)floats);
+		w[j] = (float)(h * h);
+	}
+	return 1;
+}
+
 /* The YIN and loudness tables for the (decimated) analysis rate. */
 static int core_init(heist_analysis *a, double sample_rate, float lowest_pitch)
 {
@@ -257,33 +347,14 @@ static int core_init(heist_analysis *a, double sample_rate, float lowest_pitch)
 	a->offset = YIN_OFFSET(a->tau_max);
 	a->width = n - a->tau_max - a->offset;
 
-	/* Spectra padded to whole vectors (the tails stay zero). */
-	const uint32_t nb = n / 2 + 1, nbp = (nb + 7) / 8 * 8;
+	const uint32_t nb = n / 2 + 1;
 	a->fft = heist_rfft_new(n);
-	a->head = calloc(n, sizeof(float));
-	a->spec_re = calloc(nbp, sizeof(float));
-	a->spec_im = calloc(nbp, sizeof(float));
-	a->hspec_re = calloc(nbp, sizeof(float));
-	a->hspec_im = calloc(nbp, sizeof(float));
-	a->corr = calloc(n, sizeof(float));
-	a->cum_energy = calloc(n + 1, sizeof(double));
-	a->diff = calloc(a->tau_max + 1, sizeof(double));
-	a->a_weight2 = calloc(nbp, sizeof(float));
-	if (!a->fft || !a->head || !a->spec_re || !a->spec_im || !a->hspec_re || !a->hspec_im ||
-	    !a->corr || !a->cum_energy || !a->diff || !a->a_weight2) {
+	/* The weights depend on the rate, the span and the last stage (whose
+	 * design is fixed): shared by every analyser with the same three. */
+	const double key[3] = {sample_rate, n, a->n_stages ? 1.0 : 0.0};
+	a->a_weight2 = heist_shared_get("a_weight2", key, 3, nb / 8 * 8 + 8, fill_a_weight2, a);
+	if (!a->fft || !a->a_weight2 || !arena_layout(a, n)) {
 		return 0;
-	}
-	const hb_stage *last = a->n_stages ? &a->stage[a->n_stages - 1] : NULL;
-	for (uint32_t k = 0; k < nb; ++k) {
-		const double f = (double)k * sample_rate / n;
-		double w2 = a_weight_sq(f);
-		if (last) {
-			double wh = 0.0;
-			last_stage_weights(last, f, 2.0 * sample_rate, &w2, &wh);
-		}
-		/* One-sided spectrum: bins other than DC and Nyquist count twice. */
-		const double parseval = (k == 0 || k == n / 2) ? 1.0 : 2.0;
-		a->a_weight2[k] = (float)(w2 * parseval);
 	}
 	a->hann_power = 0.0;
 	for (uint32_t i = 0; i < n; ++i) {
@@ -326,30 +397,17 @@ heist_analysis *heist_analysis_new(double sample_rate, float lowest_pitch)
 		const int last = s + 1 == a->n_stages;
 		design_stage(st, last ? 12 : DEC_MAX_TAPS);
 		st->n_out = host_span >> (s + 1);
-		st->hann2 = calloc(st->n_out, sizeof(float));
+		const double key = st->n_out;
+		st->hann2 = heist_shared_get("hann2", &key, 1, st->n_out, fill_hann2, NULL);
 		if (!st->hann2) {
 			heist_analysis_free(a);
 			return NULL;
 		}
 		st->hann2_sum = 0.0;
 		for (uint32_t j = 0; j < st->n_out; ++j) {
-			const double w = 0.5 - 0.5 * cos(2.0 * HEIST_PI * j / st->n_out);
-			st->hann2[j] = (float)(w * w);
-			st->hann2_sum += (float)(w * w);
+			st->hann2_sum += st->hann2[j];
 		}
 		fit_hi_filter(st, sample_rate / (double)(1u << s), last);
-	}
-	if (a->n_stages) {
-		const size_t padded = host_span + 4 * DEC_MAX_TAPS + 16;
-		a->dec_in = calloc(host_span / 2, sizeof(float));
-		a->dec_out = calloc(host_span / 2, sizeof(float));
-		a->pad = calloc(padded, sizeof(float));
-		a->even = calloc(padded / 2, sizeof(float));
-		a->odd = calloc(padded / 2, sizeof(float));
-		if (!a->dec_in || !a->dec_out || !a->pad || !a->even || !a->odd) {
-			heist_analysis_free(a);
-			return NULL;
-		}
 	}
 	if (!core_init(a, sample_rate / decim, lowest_pitch)) {
 		heist_analysis_free(a);
@@ -364,23 +422,11 @@ void heist_analysis_free(heist_analysis *a)
 		return;
 	}
 	heist_rfft_free(a->fft);
-	free(a->head);
-	free(a->spec_re);
-	free(a->spec_im);
-	free(a->hspec_re);
-	free(a->hspec_im);
-	free(a->corr);
-	free(a->cum_energy);
-	free(a->diff);
-	free(a->a_weight2);
+	heist_shared_put(a->a_weight2);
 	for (uint32_t s = 0; s < a->n_stages; ++s) {
-		free(a->stage[s].hann2);
+		heist_shared_put(a->stage[s].hann2);
 	}
-	free(a->dec_in);
-	free(a->dec_out);
-	free(a->pad);
-	free(a->even);
-	free(a->odd);
+	free(a->arena);
 	free(a);
 }
 
@@ -567,6 +613,10 @@ FM_ALWAYS float spectral_body(heist_analysis *a, const float *seg)
 	memset(a->head + o + w, 0, (n - o - w) * sizeof(float));
 	heist_rfft_forward(a->fft, seg, a->spec_re, a->spec_im);
 	heist_rfft_forward(a->fft, a->head, a->hspec_re, a->hspec_im);
+	/* The vector tails past nb held the last frame's prefix sums. */
+	for (uint32_t k = nb; k % 8; ++k) {
+		a->spec_re[k] = a->spec_im[k] = a->hspec_re[k] = a->hspec_im[k] = 0.0f;
+	}
 	for (uint32_t k = 0; k < nb; k += 8) { /* conj(h) * s, padded tails are 0 */
 		const fm_v8f hr = fm_load(a->hspec_re + k), hi = fm_load(a->hspec_im + k);
 		const fm_v8f sr = fm_load(a->spec_re + k), si = fm_load(a->spec_im + k);

@@ -36,8 +36,8 @@
 #include "synth.h"
 #include "util.h"
 
-#define FRAME_RING 8u /* frames in flight: at most ~4 at any rate */
-#define RUN_MAX 256u  /* samples per internal run (wet scratch) */
+#define FRAME_RING HEIST_NET_FRAME_SLOTS /* frames in flight: at most ~4 at any rate */
+#define RUN_MAX 256u                     /* samples per internal run (wet scratch) */
 #define N_FLOORS 5u
 /* Supported lowest pitches (Hz); the control snaps down to one of them. */
 static const float LOWEST_PITCHES[N_FLOORS] = {50.0f, 75.0f, 100.0f, 150.0f, 300.0f};
@@ -49,10 +49,13 @@ static const float LOWEST_PITCHES[N_FLOORS] = {50.0f, 75.0f, 100.0f, 150.0f, 300
 #define GATE_SMOOTH_S 0.01  /* confidence gate gain smoothing */
 #define INPUT_LIMIT 64.0f   /* +36 dBFS: beyond this the input is clipped */
 
+/* A frame's synthesis controls live in the bound network's frame slots
+ * (net.h), n_outputs floats each, sized to the model: the f0 in Hz after
+ * pitch shift (0 = silent) where the network's amplitude was, then the
+ * final harmonic amplitudes and noise band magnitudes where the network
+ * wrote its distribution and noise. */
 typedef struct {
-	float f0;                  /* Hz, after pitch shift; 0 = silent */
-	float harm[MAX_HARMONICS]; /* final harmonic amplitudes */
-	float noise[MAX_NOISE];    /* final noise band magnitudes */
+	float *f0, *harm, *noise;
 } frame_ctl;
 
 struct heist_engine {
@@ -78,7 +81,6 @@ struct heist_engine {
 	int64_t next_trigger;
 	uint64_t synth_frame; /* frame a of the harmonic interpolation */
 	double phase;
-	frame_ctl frames[FRAME_RING];
 
 	float target[HEIST_PARAM_COUNT];
 	float smooth[HEIST_PARAM_COUNT]; /* frame-clock smoothed values */
@@ -89,7 +91,6 @@ struct heist_engine {
 
 	float wet[RUN_MAX];
 	float net_in[MAX_INPUTS];
-	float net_out[1 + MAX_HARMONICS + MAX_NOISE];
 	heist_monitor monitor;
 };
 
@@ -157,9 +158,36 @@ static double frame_centre(const heist_engine *e, uint64_t k)
 	return heist_frame_centre(k, e->fs, e->frame_rate);
 }
 
-/* [audio] Bind a network; (re)derive everything that depends on the model. */
-static void bind_net(heist_engine *e, heist_net *net)
+/* Frame k's controls in the bound network's slots. */
+static frame_ctl frame_at(const heist_engine *e, uint64_t k)
 {
+	const uint32_t nh = e->model->n_harmonics;
+	float *p = e->net->frames + (size_t)(k % FRAME_RING) * e->model->n_outputs;
+	const frame_ctl c = {p, p + 1, p + 1 + nh};
+	return c;
+}
+
+/* [audio] Bind a network; (re)derive everything that depends on the model.
+ * The frames in flight move over from the previous network (old, may be
+ * NULL): harmonics and bands the new model lacks are dropped, those it adds
+ * start at zero. */
+static void bind_net(heist_engine *e, heist_net *net, const heist_net *old)
+{
+	if (old) {
+		const heist_model *mo = old->model, *mn = net->model;
+		for (uint32_t k = 0; k < FRAME_RING; ++k) {
+			const float *src = old->frames + (size_t)k * mo->n_outputs;
+			float *dst = net->frames + (size_t)k * mn->n_outputs;
+			const uint32_t nh =
+			    mo->n_harmonics < mn->n_harmonics ? mo->n_harmonics : mn->n_harmonics;
+			const uint32_t nn = mo->n_noise < mn->n_noise ? mo->n_noise : mn->n_noise;
+			memset(dst, 0, mn->n_outputs * sizeof(float));
+			dst[0] = src[0];
+			memcpy(dst + 1, src + 1, nh * sizeof(float));
+			memcpy(dst + 1 + mn->n_harmonics, src + 1 + mo->n_harmonics,
+			       nn * sizeof(float));
+		}
+	}
 	e->net = net;
 	e->model = net->model;
 	const double model_nyq = 0.5 * e->model->sample_rate;
@@ -212,7 +240,7 @@ heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model
 		return NULL;
 	}
 	e->ring_mask = ring - 1;
-	bind_net(e, net);
+	bind_net(e, net, NULL);
 
 	e->param_alpha = (float)(1.0 - exp(-1.0 / (e->frame_rate * PARAM_SMOOTH_S)));
 	e->gate_alpha = (float)(1.0 - exp(-1.0 / (e->frame_rate * GATE_SMOOTH_S)));
@@ -246,7 +274,7 @@ heist_net *heist_engine_swap_net(heist_engine *e, heist_net *net)
 	heist_net *old = e->net;
 	if (net) {
 		heist_net_reset(net);
-		bind_net(e, net);
+		bind_net(e, net, old);
 	}
 	return old;
 }
@@ -276,7 +304,7 @@ float heist_engine_get_param(const heist_engine *e, heist_param p)
 void heist_engine_reset(heist_engine *e)
 {
 	memset(e->ring, 0, (e->ring_mask + 1) * sizeof(float));
-	memset(e->frames, 0, sizeof(e->frames));
+	memset(e->net->frames, 0, FRAME_RING * e->model->n_outputs * sizeof(float));
 	heist_analysis_reset(e->analysis);
 	heist_noise_reset(e->noise);
 	heist_net_reset(e->net);
@@ -400,33 +428,35 @@ static void compute_frame(heist_engine *e)
 	               m->loud_scale;
 	e->net_in[2] = f.confidence;
 	heist_net_embed(m, style_a, style_b, s[HEIST_PARAM_MORPH], e->net_in + 3);
-	heist_net_step(e->net, e->net_in, e->net_out);
+	/* The network writes straight into the frame's slot (amplitude,
+	 * distribution, noise), which is then turned into controls in place. */
+	const frame_ctl fc = frame_at(e, k);
+	heist_net_step(e->net, e->net_in, fc.f0);
+	const float amplitude = fc.f0[0];
 
 	/* Harmonic distribution: silence harmonics at or above the band limit,
 	 * normalise to sum 1, scale by the amplitude (train/heist_synth.py). */
-	frame_ctl *fc = &e->frames[k % FRAME_RING];
 	const uint32_t nh = m->n_harmonics, nn = m->n_noise;
-	const float *harm = e->net_out + 1, *noise = e->net_out + 1 + nh;
 	float sum = 0.0f;
 	for (uint32_t h = 0; h < nh; ++h) {
 		const int audible = f0 > 0.0f && (double)(h + 1) * f0 < e->band_limit;
-		fc->harm[h] = audible ? harm[h] : 0.0f;
-		sum += fc->harm[h];
+		fc.harm[h] = audible ? fc.harm[h] : 0.0f;
+		sum += fc.harm[h];
 	}
 	e->gate_gain += (gate_target(f.confidence, s[HEIST_PARAM_CONFIDENCE_GATE]) - e->gate_gain) *
 	                e->gate_alpha;
-	const float harm_scale = sum > 0.0f ? e->net_out[0] / sum *
-	                                          heist_db_to_gain(s[HEIST_PARAM_HARMONIC_LEVEL]) *
-	                                          e->gate_gain
-	                                    : 0.0f;
+	const float harm_scale =
+	    sum > 0.0f
+	        ? amplitude / sum * heist_db_to_gain(s[HEIST_PARAM_HARMONIC_LEVEL]) * e->gate_gain
+	        : 0.0f;
 	for (uint32_t h = 0; h < nh; ++h) {
-		fc->harm[h] *= harm_scale;
+		fc.harm[h] *= harm_scale;
 	}
 	const float noise_gain = heist_db_to_gain(s[HEIST_PARAM_NOISE_LEVEL]);
 	for (uint32_t b = 0; b < nn; ++b) {
-		fc->noise[b] = noise[b] * noise_gain;
+		fc.noise[b] *= noise_gain;
 	}
-	fc->f0 = f0;
+	fc.f0[0] = f0;
 
 	e->next_frame = k + 1;
 	e->next_trigger = frame_trigger(e, k + 1);
@@ -443,10 +473,10 @@ static void noise_grain(heist_engine *e, uint64_t u)
 	}
 	const double ca = frame_centre(e, k), cb = frame_centre(e, k + 1);
 	const float t = (float)((centre - ca) / (cb - ca));
-	const frame_ctl *a = &e->frames[k % FRAME_RING], *b = &e->frames[(k + 1) % FRAME_RING];
+	const frame_ctl a = frame_at(e, k), b = frame_at(e, k + 1);
 	float mags[MAX_NOISE];
 	for (uint32_t i = 0; i < e->model->n_noise; ++i) {
-		mags[i] = a->noise[i] + (b->noise[i] - a->noise[i]) * t;
+		mags[i] = a.noise[i] + (b.noise[i] - a.noise[i]) * t;
 	}
 	heist_noise_grain(e->noise, u, mags);
 }
@@ -473,9 +503,8 @@ static void render_run(heist_engine *e, uint64_t u, float *wet, uint32_t n)
 		const uint64_t grain = (v / e->noise_hop + 1) * e->noise_hop;
 		end = grain < end ? grain : end;
 		const uint32_t len = end - v < n - i ? (uint32_t)(end - v) : n - i;
-		const frame_ctl *a = &e->frames[k % FRAME_RING],
-		                *b = &e->frames[(k + 1) % FRAME_RING];
-		heist_synth_harmonic_run(&e->phase, a->f0, b->f0, a->harm, b->harm,
+		const frame_ctl a = frame_at(e, k), b = frame_at(e, k + 1);
+		heist_synth_harmonic_run(&e->phase, a.f0[0], b.f0[0], a.harm, b.harm,
 		                         e->model->n_harmonics, (double)v, ca, 1.0 / (cb - ca),
 		                         e->fs, e->band_limit, wet + i, len);
 		heist_noise_take_add(e->noise, v, wet + i, len);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fastmath.h"
+#include "shared.h"
 
 #define FFT_MAX_STAGES 40
 #define FFT_ALIGN 64u
@@ -27,7 +28,8 @@ struct heist_rfft {
 	fft_stage st[FFT_MAX_STAGES];
 	float *ar, *ai, *br, *bi; /* [half] work buffers */
 	float *post_re, *post_im; /* [half + 1]: e^(-2 pi i k / n) */
-	void *block;
+	void *block;              /* the work buffers */
+	float *tables;            /* post_re, post_im, the twiddles: shared (shared.h) */
 	int avx2;
 };
 
@@ -441,6 +443,46 @@ void heist_rfft_inverse(heist_rfft *f, const float *re, const float *im, float *
 	inverse_generic(f, re, im, x);
 }
 
+/* The tables of a plan (post-processing twiddles, then each stage's), laid
+ * out as heist_rfft_new() reads them. */
+static void plan_layout(heist_rfft *f, float *t)
+{
+	f->post_re = t;
+	f->post_im = f->post_re + alignf(f->half + 1);
+	t = f->post_im + alignf(f->half + 1);
+	for (uint32_t i = 0; i < f->n_stages; ++i) {
+		fft_stage *S = &f->st[i];
+		const size_t cnt = (size_t)S->m * (S->r - 1);
+		S->tw_re = t;
+		S->tw_im = t + alignf(cnt);
+		t += 2 * alignf(cnt);
+	}
+}
+
+static int fill_tables(float *block, size_t floats, const void *ctx)
+{
+	(void)floats;
+	heist_rfft f = *(const heist_rfft *)ctx;
+	plan_layout(&f, block);
+	for (uint32_t k = 0; k <= f.half; ++k) {
+		const double a = -2.0 * 3.14159265358979323846 * k / f.n;
+		f.post_re[k] = (float)cos(a);
+		f.post_im[k] = (float)sin(a);
+	}
+	for (uint32_t i = 0; i < f.n_stages; ++i) {
+		const fft_stage *S = &f.st[i];
+		for (uint32_t p = 0; p < S->m; ++p) {
+			for (uint32_t k = 1; k < S->r; ++k) {
+				const double a =
+				    -2.0 * 3.14159265358979323846 * (double)p * k / S->l;
+				S->tw_re[(size_t)(k - 1) * S->m + p] = (float)cos(a);
+				S->tw_im[(size_t)(k - 1) * S->m + p] = (float)sin(a);
+			}
+		}
+	}
+	return 1;
+}
+
 heist_rfft *heist_rfft_new(uint32_t n)
 {
 	if (!heist_rfft_size_ok(n)) {
@@ -455,29 +497,6 @@ heist_rfft *heist_rfft_new(uint32_t n)
 	uint32_t rad[FFT_MAX_STAGES];
 	f->n_stages = plan_radices(f->half, rad);
 	size_t tw = 0;
-	for (uint32_t i = 0, l = f->half; i < f->n_stages; l /= rad[i], ++i) {
-		tw += alignf((size_t)(l / rad[i]) * (rad[i] - 1));
-	}
-	const size_t total = 4 * alignf(f->half) + 2 * alignf(f->half + 1) + 2 * tw;
-	float *b = aligned_alloc(FFT_ALIGN, total * sizeof(float));
-	if (!b) {
-		free(f);
-		return NULL;
-	}
-	memset(b, 0, total * sizeof(float));
-	f->block = b;
-	f->ar = b;
-	f->ai = f->ar + alignf(f->half);
-	f->br = f->ai + alignf(f->half);
-	f->bi = f->br + alignf(f->half);
-	f->post_re = f->bi + alignf(f->half);
-	f->post_im = f->post_re + alignf(f->half + 1);
-	float *t = f->post_im + alignf(f->half + 1);
-	for (uint32_t k = 0; k <= f->half; ++k) {
-		const double a = -2.0 * 3.14159265358979323846 * k / n;
-		f->post_re[k] = (float)cos(a);
-		f->post_im[k] = (float)sin(a);
-	}
 	uint32_t l = f->half, s = 1;
 	for (uint32_t i = 0; i < f->n_stages; ++i) {
 		fft_stage *S = &f->st[i];
@@ -485,20 +504,28 @@ heist_rfft *heist_rfft_new(uint32_t n)
 		S->l = l;
 		S->s = s;
 		S->m = l / S->r;
-		const size_t cnt = (size_t)S->m * (S->r - 1);
-		S->tw_re = t;
-		S->tw_im = t + alignf(cnt);
-		t += 2 * alignf(cnt);
-		for (uint32_t p = 0; p < S->m; ++p) {
-			for (uint32_t k = 1; k < S->r; ++k) {
-				const double a = -2.0 * 3.14159265358979323846 * (double)p * k / l;
-				S->tw_re[(size_t)(k - 1) * S->m + p] = (float)cos(a);
-				S->tw_im[(size_t)(k - 1) * S->m + p] = (float)sin(a);
-			}
-		}
+		tw += 2 * alignf((size_t)S->m * (S->r - 1));
 		l /= S->r;
 		s *= S->r;
 	}
+	/* Work buffers per plan; the tables once per size in the process. */
+	const size_t work = 4 * alignf(f->half);
+	float *b = aligned_alloc(FFT_ALIGN, work * sizeof(float));
+	const double key = n;
+	f->tables = heist_shared_get("rfft", &key, 1, 2 * alignf(f->half + 1) + tw, fill_tables, f);
+	if (!b || !f->tables) {
+		free(b);
+		heist_shared_put(f->tables);
+		free(f);
+		return NULL;
+	}
+	memset(b, 0, work * sizeof(float));
+	f->block = b;
+	f->ar = b;
+	f->ai = f->ar + alignf(f->half);
+	f->br = f->ai + alignf(f->half);
+	f->bi = f->br + alignf(f->half);
+	plan_layout(f, f->tables);
 #if FFT_HAVE_AVX2
 	__builtin_cpu_init();
 	f->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -509,6 +536,7 @@ heist_rfft *heist_rfft_new(uint32_t n)
 void heist_rfft_free(heist_rfft *f)
 {
 	if (f) {
+		heist_shared_put(f->tables);
 		free(f->block);
 		free(f);
 	}

@@ -352,7 +352,7 @@ heist_net_isa heist_net_set_isa(heist_net *net, heist_net_isa isa)
 
 /* [main] See heist.h. Buffer layout inside the block (each 64-byte aligned):
  * x [H + I] (h aliases its first H values), gate scratch, y1 [D], y [O],
- * all padded to whole 8-float vectors. */
+ * all padded to whole 8-float vectors, then the engine's frame slots. */
 heist_net *heist_net_new(const heist_model *model)
 {
 	if (!model || !model->packed) {
@@ -370,7 +370,8 @@ heist_net *heist_net_new(const heist_model *model)
 	const size_t gates_off = x_off + align_floats(H + I + NET_ROWS);
 	const size_t y1_off = gates_off + scratch_floats(H, O, H + I > D ? H + I : D);
 	const size_t y_off = y1_off + align_floats(round8(D));
-	const size_t n_floats = y_off + align_floats(round8(O));
+	const size_t frames_off = y_off + align_floats(round8(O));
+	const size_t n_floats = frames_off + align_floats(HEIST_NET_FRAME_SLOTS * O);
 
 	heist_net *net = calloc(1, sizeof *net);
 	float *block = aligned_alloc(NET_ALIGN, n_floats * sizeof(float));
@@ -389,6 +390,7 @@ heist_net *heist_net_new(const heist_model *model)
 	net->gates = block + gates_off;
 	net->y1 = block + y1_off;
 	net->y = block + y_off;
+	net->frames = block + frames_off;
 	heist_net_set_isa(net, heist_net_best_isa());
 
 	/* Pre-warm: one frame on zeros pulls the weights into cache, then the

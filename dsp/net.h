@@ -8,6 +8,9 @@
 #include "heist.h"
 #include "model.h"
 
+/* Slots of heist_net.frames (a power of two). */
+#define HEIST_NET_FRAME_SLOTS 8u
+
 /* Which compiled kernel runs the network. */
 typedef enum {
 	HEIST_NET_ISA_GENERIC, /* portable build (SSE2 on x86-64) */
@@ -21,7 +24,11 @@ struct heist_net {
 	float *gates;             /* scratch for the GRU gates */
 	float *y1;                /* [D] */
 	float *y;                 /* [O] */
-	void *block;              /* single allocation holding the buffers */
+	/* [HEIST_NET_FRAME_SLOTS][n_outputs]: storage for the engine playing
+	 * this network, one frame's synthesis controls per slot, sized to the
+	 * model (allocated here so that a model swap brings its own). */
+	float *frames;
+	void *block; /* single allocation holding the buffers */
 	heist_net_isa isa;
 	void (*step)(struct heist_net *net, const float *in, float *out);
 };

@@ -7,6 +7,7 @@
 
 #include "fastmath.h"
 #include "fft.h"
+#include "shared.h"
 #include "util.h"
 
 /* The harmonic bank, 8 samples at a time (one vector lane each): the phase
@@ -185,7 +186,7 @@ struct heist_noise {
 	heist_rfft *fft;
 	float *grain;             /* [N] */
 	float *spec_re, *spec_im; /* [N/2+1] */
-	float *window;            /* [N] */
+	const float *window;      /* [N] (shared) */
 	uint16_t *bin_band;       /* [N/2+1] lower band of each bin (UINT16_MAX: silent) */
 	float *bin_frac;          /* [N/2+1] */
 	float *ola;               /* [2N] overlap-add ring */
@@ -194,6 +195,16 @@ struct heist_noise {
 uint32_t heist_synth_noise_hop(double sample_rate)
 {
 	return 1u << (uint32_t)lround(log2(sample_rate / 375.0));
+}
+
+/* The grain window sin(pi (n + 0.5) / N) over floats = N samples. */
+static int fill_window(float *w, size_t floats, const void *ctx)
+{
+	(void)ctx;
+	for (uint32_t i = 0; i < floats; ++i) {
+		w[i] = (float)sin(HEIST_PI * (i + 0.5) / floats);
+	}
+	return 1;
 }
 
 heist_noise *heist_noise_new(double sample_rate, uint32_t max_bands)
@@ -217,7 +228,8 @@ heist_noise *heist_noise_new(double sample_rate, uint32_t max_bands)
 	nz->spec_re = calloc(nbp, sizeof(float));
 	nz->spec_im = calloc(nbp, sizeof(float));
 	nz->gain = calloc(nbp, sizeof(float));
-	nz->window = calloc(nz->size, sizeof(float));
+	const double key = nz->size;
+	nz->window = heist_shared_get("grain_window", &key, 1, nz->size, fill_window, NULL);
 	nz->bin_band = calloc(nb, sizeof(uint16_t));
 	nz->bin_frac = calloc(nb, sizeof(float));
 	nz->ola = calloc(2 * nz->size, sizeof(float));
@@ -225,9 +237,6 @@ heist_noise *heist_noise_new(double sample_rate, uint32_t max_bands)
 	    !nz->bin_band || !nz->bin_frac || !nz->ola) {
 		heist_noise_free(nz);
 		return NULL;
-	}
-	for (uint32_t i = 0; i < nz->size; ++i) {
-		nz->window[i] = (float)sin(HEIST_PI * (i + 0.5) / nz->size);
 	}
 	heist_noise_set_bands(nz, 2, sample_rate);
 	heist_noise_reset(nz);
@@ -244,7 +253,7 @@ void heist_noise_free(heist_noise *nz)
 	free(nz->spec_re);
 	free(nz->spec_im);
 	free(nz->gain);
-	free(nz->window);
+	heist_shared_put(nz->window);
 	free(nz->bin_band);
 	free(nz->bin_frac);
 	free(nz->ola);

@@ -1,0 +1,31 @@
+/* Read-only tables shared by every instance in the process that asks for the
+ * same one (FFT twiddles, windows, weighting curves): with many instances
+ * at one rate the cache holds one copy instead of one per instance.
+ *
+ * A table is identified by a kind (a string literal) and up to four numbers;
+ * the first request builds it, later ones get the same block, and the last
+ * release frees it. The registry is guarded by a mutex: get and put are for
+ * [main]-thread paths only (creation and destruction), never the audio
+ * thread. The blocks are written only by init, before any other thread can
+ * see them, so readers on any thread need no synchronisation. */
+#ifndef HEIST_SHARED_H
+#define HEIST_SHARED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HEIST_SHARED_MAX_PARAMS 4
+
+/* Fill block (floats floats, zeroed, 64-byte aligned) from ctx; 0 = failed. */
+typedef int (*heist_shared_init)(float *block, size_t floats, const void *ctx);
+
+/* [main] The table (kind, params[n_params]) of `floats` floats, built by
+ * init(ctx) on first use. NULL when out of memory or init fails. Requests
+ * for the same key must agree on floats and on what init writes. */
+float *heist_shared_get(const char *kind, const double *params, uint32_t n_params, size_t floats,
+                        heist_shared_init init, const void *ctx);
+
+/* [main] Release a table from heist_shared_get(); NULL is fine. */
+void heist_shared_put(const float *table);
+
+#endif
