@@ -230,10 +230,9 @@ struct heist_noise {
 	double sample_rate;
 	float scale;     /* sqrt(fs / model_rate) / N */
 	uint32_t rng[8]; /* eight xorshift32 streams, one per vector lane */
-	float *gain;     /* [N/2+1, padded to 8] per-bin gain of the grain */
 	heist_rfft *fft;
 	float *grain;             /* [N] */
-	float *spec_re, *spec_im; /* [N/2+1] */
+	float *spec_re, *spec_im; /* [N/2+1, padded to 8]; spec_re first holds the gains */
 	const float *window;      /* [N] (shared) */
 	uint16_t *bin_band;       /* [N/2+1] lower band of each bin (UINT16_MAX: silent) */
 	float *bin_frac;          /* [N/2+1] */
@@ -275,7 +274,6 @@ heist_noise *heist_noise_new(double sample_rate, uint32_t max_bands)
 	const uint32_t nbp = (nb + 7) / 8 * 8; /* vector loops run to here */
 	nz->spec_re = calloc(nbp, sizeof(float));
 	nz->spec_im = calloc(nbp, sizeof(float));
-	nz->gain = calloc(nbp, sizeof(float));
 	const double key = nz->size;
 	nz->window = heist_shared_get("grain_window", &key, 1, nz->size, fill_window, NULL);
 	nz->bin_band = calloc(nb, sizeof(uint16_t));
@@ -300,7 +298,6 @@ void heist_noise_free(heist_noise *nz)
 	free(nz->grain);
 	free(nz->spec_re);
 	free(nz->spec_im);
-	free(nz->gain);
 	heist_shared_put(nz->window);
 	free(nz->bin_band);
 	free(nz->bin_frac);
@@ -365,15 +362,17 @@ FM_ALWAYS void noise_grain_body(heist_noise *nz, uint64_t start, const float *ma
 {
 	const uint32_t n = nz->size, nb = n / 2 + 1, mask = 2 * n - 1;
 	const float a_mid = sqrtf(0.5f * (float)n), a_end = sqrtf((float)n);
+	/* The per-bin gains, in spec_re until each is used (one buffer fewer
+	 * for an instance to bring into cache). Its padding past nb holds 0. */
 	for (uint32_t i = 0; i < nb; ++i) {
 		const uint16_t b = nz->bin_band[i];
-		nz->gain[i] =
+		nz->spec_re[i] =
 		    b != UINT16_MAX ? mags[b] + (mags[b + 1] - mags[b]) * nz->bin_frac[i] : 0.0f;
 	}
 	fm_v8u st;
 	memcpy(&st, nz->rng, sizeof st);
 	for (uint32_t i = 0; i < nb; i += 8) { /* buffers padded to whole vectors */
-		const fm_v8f g = fm_load(nz->gain + i) * a_mid;
+		const fm_v8f g = fm_load(nz->spec_re + i) * a_mid;
 		const fm_v8f re = noise_uniform8(&st), im = noise_uniform8(&st);
 		fm_store(nz->spec_re + i, g * re);
 		fm_store(nz->spec_im + i, g * im);
