@@ -17,8 +17,12 @@
  * across the harmonics. Rounding grows with the harmonic count: below 2e-5
  * of the amplitude sum at 60 harmonics (the parity bound is 1e-4 of full
  * scale). Every lane is computed on its own, so the samples do not depend on
- * where a run is split or how lanes are grouped. */
-#define HARM_LANES 16u /* two vectors: two independent recursion chains */
+ * where a run is split or how lanes are grouped: a run goes in groups of
+ * MAXV vectors, its last samples in groups of 2 or 1. Both loops are
+ * latency-bound chains (the phase: one addition a sample; the recursion:
+ * one FMA a harmonic), so the more vectors side by side the better, as far
+ * as the registers go: 2 with AVX2's 16, 4 with AVX-512's 32. */
+#define HARM_MAX_VECS 4u
 
 /* Harmonics sounding at f0: h (1-based) while h * f0 < band_limit. */
 static inline uint32_t active_harmonics(double f0, double band_limit, uint32_t n_harm)
@@ -30,10 +34,54 @@ static inline uint32_t active_harmonics(double f0, double band_limit, uint32_t n
 	return top >= n_harm ? n_harm : top > 0.0 ? (uint32_t)top : 0;
 }
 
+/* The recursion over the harmonics for V vectors of lanes: r[] the phases
+ * (cycles, in [-0.5, 0.5]), tl[] the interpolation times, act[] the sounding
+ * harmonic counts (lo and hi their extremes); 8 V sums into out. V is a
+ * constant at every call, so the chains stay in registers. */
+FM_ALWAYS void harmonic_lanes(const float *ha, const float *dh, uint32_t V, const float *r,
+                              const float *tl, const int32_t *act, uint32_t lo, uint32_t hi,
+                              float *out)
+{
+	fm_v8f s[HARM_MAX_VECS], c2[HARM_MAX_VECS], p[HARM_MAX_VECS], acc[HARM_MAX_VECS],
+	    t[HARM_MAX_VECS];
+	fm_v8i av[HARM_MAX_VECS];
+	for (uint32_t v = 0; v < V; ++v) {
+		fm_v8f c;
+		fm_sincos_cycles(fm_load(r + 8 * v), &s[v], &c);
+		c2[v] = c + c;
+		t[v] = fm_load(tl + 8 * v);
+		av[v] = fm_load_i(act + 8 * v);
+		p[v] = (fm_v8f){0};
+		acc[v] = (fm_v8f){0};
+	}
+	uint32_t h = 0;
+	for (; h < lo; ++h) {
+		for (uint32_t v = 0; v < V; ++v) {
+			acc[v] += (ha[h] + dh[h] * t[v]) * s[v];
+			const fm_v8f nx = c2[v] * s[v] - p[v];
+			p[v] = s[v];
+			s[v] = nx;
+		}
+	}
+	for (; h < hi; ++h) {
+		const fm_v8i hv = {(int32_t)h, (int32_t)h, (int32_t)h, (int32_t)h,
+		                   (int32_t)h, (int32_t)h, (int32_t)h, (int32_t)h};
+		for (uint32_t v = 0; v < V; ++v) {
+			acc[v] += fm_select(hv < av[v], ha[h] + dh[h] * t[v], (fm_v8f){0}) * s[v];
+			const fm_v8f nx = c2[v] * s[v] - p[v];
+			p[v] = s[v];
+			s[v] = nx;
+		}
+	}
+	for (uint32_t v = 0; v < V; ++v) {
+		fm_store(out + 8 * v, acc[v]);
+	}
+}
+
 FM_ALWAYS void harmonic_run_body(double *phase, float f0a, float f0b, const float *ha,
                                  const float *hb, uint32_t n_harm, double pos0, double ca,
                                  double inv_len, double sample_rate, double band_limit, float *out,
-                                 uint32_t n)
+                                 uint32_t n, uint32_t MAXV)
 {
 	if (n == 0) {
 		return;
@@ -47,20 +95,28 @@ FM_ALWAYS void harmonic_run_body(double *phase, float f0a, float f0b, const floa
 	/* f0 is linear in the sample index, so the count of sounding harmonics
 	 * is monotonic: equal at both ends means equal throughout. */
 	const double t_first = (pos0 - ca) * inv_len, t_last = (pos0 + (n - 1) - ca) * inv_len;
-	const uint32_t act_first =
-	    active_harmonics(f0a + (f0b - f0a) * t_first, band_limit, n_harm);
-	const int constant =
-	    act_first == active_harmonics(f0a + (f0b - f0a) * t_last, band_limit, n_harm);
-	for (uint32_t i0 = 0; i0 < n; i0 += HARM_LANES) {
-		float r[HARM_LANES], tl[HARM_LANES];
-		int32_t act[HARM_LANES];
+	const double f0_first = f0a + (f0b - f0a) * t_first, f0_last = f0a + (f0b - f0a) * t_last;
+	const uint32_t act_first = active_harmonics(f0_first, band_limit, n_harm);
+	const int constant = act_first == active_harmonics(f0_last, band_limit, n_harm);
+	/* With 0 <= f0 < sample_rate at both ends (so throughout) and the phase
+	 * in [0, 1), p + f0 / sample_rate lies in [0, 2): p - floor(p) is then
+	 * exactly p or p - 1, so the floor leaves the chain. */
+	const int wrap_once = p >= 0.0 && p < 1.0 && f0_first >= 0.0 && f0_last >= 0.0 &&
+	                      f0_first < sample_rate && f0_last < sample_rate;
+	enum { G = 8 * HARM_MAX_VECS };
+	for (uint32_t i0 = 0; i0 < n;) {
+		const uint32_t left = n - i0;
+		const uint32_t V = left >= 8 * MAXV ? MAXV : left > 8 ? 2 : 1;
+		const uint32_t lanes = 8 * V, real = left < lanes ? left : lanes;
+		float r[G], tl[G], acc[G];
+		int32_t act[G];
 		uint32_t lo = n_harm, hi = 0;
-		for (uint32_t l = 0; l < HARM_LANES; ++l) {
+		for (uint32_t l = 0; l < lanes; ++l) {
 			const double t = (pos0 + (i0 + l) - ca) * inv_len;
 			const double f0 = f0a + (f0b - f0a) * t;
 			uint32_t active =
 			    constant ? act_first : active_harmonics(f0, band_limit, n_harm);
-			if (i0 + l >= n) {
+			if (l >= real) {
 				active = 0; /* padding lane */
 			}
 			act[l] = (int32_t)active;
@@ -68,47 +124,24 @@ FM_ALWAYS void harmonic_run_body(double *phase, float f0a, float f0b, const floa
 			hi = active > hi ? active : hi;
 			tl[l] = (float)t;
 			r[l] = (float)(p - floor(p + 0.5));
-			if (i0 + l < n) {
+			if (l < real) {
 				p += f0 * inv_rate;
-				p -= floor(p);
+				if (wrap_once) {
+					p = p >= 1.0 ? p - 1.0 : p;
+				} else {
+					p -= floor(p);
+				}
 			}
 		}
-		fm_v8f s0, c0, s1, c1;
-		fm_sincos_cycles(fm_load(r), &s0, &c0);
-		fm_sincos_cycles(fm_load(r + 8), &s1, &c1);
-		const fm_v8f t0 = fm_load(tl), t1 = fm_load(tl + 8), c20 = c0 + c0, c21 = c1 + c1;
-		const fm_v8i act0 = fm_load_i(act), act1 = fm_load_i(act + 8);
-		fm_v8f p0 = {0}, p1 = {0}, acc0 = {0}, acc1 = {0};
-		uint32_t h = 0;
-		for (; h < lo; ++h) {
-			acc0 += (ha[h] + dh[h] * t0) * s0;
-			acc1 += (ha[h] + dh[h] * t1) * s1;
-			const fm_v8f n0 = c20 * s0 - p0, n1 = c21 * s1 - p1;
-			p0 = s0;
-			p1 = s1;
-			s0 = n0;
-			s1 = n1;
-		}
-		for (; h < hi; ++h) {
-			const fm_v8i hv = {(int32_t)h, (int32_t)h, (int32_t)h, (int32_t)h,
-			                   (int32_t)h, (int32_t)h, (int32_t)h, (int32_t)h};
-			acc0 += fm_select(hv < act0, ha[h] + dh[h] * t0, (fm_v8f){0}) * s0;
-			acc1 += fm_select(hv < act1, ha[h] + dh[h] * t1, (fm_v8f){0}) * s1;
-			const fm_v8f n0 = c20 * s0 - p0, n1 = c21 * s1 - p1;
-			p0 = s0;
-			p1 = s1;
-			s0 = n0;
-			s1 = n1;
-		}
-		if (i0 + HARM_LANES <= n) {
-			fm_store(out + i0, acc0);
-			fm_store(out + i0 + 8, acc1);
+		if (V == 4) {
+			harmonic_lanes(ha, dh, 4, r, tl, act, lo, hi, acc);
+		} else if (V == 2) {
+			harmonic_lanes(ha, dh, 2, r, tl, act, lo, hi, acc);
 		} else {
-			float tmp[HARM_LANES];
-			fm_store(tmp, acc0);
-			fm_store(tmp + 8, acc1);
-			memcpy(out + i0, tmp, (n - i0) * sizeof(float));
+			harmonic_lanes(ha, dh, 1, r, tl, act, lo, hi, acc);
 		}
+		memcpy(out + i0, acc, real * sizeof(float));
+		i0 += real;
 	}
 	*phase = p;
 }
@@ -119,7 +152,7 @@ static void harmonic_run_generic(double *phase, float f0a, float f0b, const floa
                                  uint32_t n)
 {
 	harmonic_run_body(phase, f0a, f0b, ha, hb, n_harm, pos0, ca, inv_len, sample_rate,
-	                  band_limit, out, n);
+	                  band_limit, out, n, 2);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -129,7 +162,17 @@ harmonic_run_avx2(double *phase, float f0a, float f0b, const float *ha, const fl
                   double band_limit, float *out, uint32_t n)
 {
 	harmonic_run_body(phase, f0a, f0b, ha, hb, n_harm, pos0, ca, inv_len, sample_rate,
-	                  band_limit, out, n);
+	                  band_limit, out, n, 2);
+}
+
+/* 32 vector registers: four chains of vectors without spilling. */
+__attribute__((target("avx2,fma,avx512f,avx512vl"))) static void
+harmonic_run_avx512(double *phase, float f0a, float f0b, const float *ha, const float *hb,
+                    uint32_t n_harm, double pos0, double ca, double inv_len, double sample_rate,
+                    double band_limit, float *out, uint32_t n)
+{
+	harmonic_run_body(phase, f0a, f0b, ha, hb, n_harm, pos0, ca, inv_len, sample_rate,
+	                  band_limit, out, n, 4);
 }
 #endif
 
@@ -141,6 +184,11 @@ void heist_synth_harmonic_run(double *phase, float f0a, float f0b, const float *
 		n_harm = HEIST_SYNTH_MAX_HARMONICS;
 	}
 #if defined(__x86_64__) && defined(__GNUC__)
+	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) {
+		harmonic_run_avx512(phase, f0a, f0b, ha, hb, n_harm, pos0, ca, inv_len, sample_rate,
+		                    band_limit, out, n);
+		return;
+	}
 	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
 		harmonic_run_avx2(phase, f0a, f0b, ha, hb, n_harm, pos0, ca, inv_len, sample_rate,
 		                  band_limit, out, n);
@@ -182,10 +230,9 @@ struct heist_noise {
 	double sample_rate;
 	float scale;     /* sqrt(fs / model_rate) / N */
 	uint32_t rng[8]; /* eight xorshift32 streams, one per vector lane */
-	float *gain;     /* [N/2+1, padded to 8] per-bin gain of the grain */
 	heist_rfft *fft;
 	float *grain;             /* [N] */
-	float *spec_re, *spec_im; /* [N/2+1] */
+	float *spec_re, *spec_im; /* [N/2+1, padded to 8]; spec_re first holds the gains */
 	const float *window;      /* [N] (shared) */
 	uint16_t *bin_band;       /* [N/2+1] lower band of each bin (UINT16_MAX: silent) */
 	float *bin_frac;          /* [N/2+1] */
@@ -227,7 +274,6 @@ heist_noise *heist_noise_new(double sample_rate, uint32_t max_bands)
 	const uint32_t nbp = (nb + 7) / 8 * 8; /* vector loops run to here */
 	nz->spec_re = calloc(nbp, sizeof(float));
 	nz->spec_im = calloc(nbp, sizeof(float));
-	nz->gain = calloc(nbp, sizeof(float));
 	const double key = nz->size;
 	nz->window = heist_shared_get("grain_window", &key, 1, nz->size, fill_window, NULL);
 	nz->bin_band = calloc(nb, sizeof(uint16_t));
@@ -252,7 +298,6 @@ void heist_noise_free(heist_noise *nz)
 	free(nz->grain);
 	free(nz->spec_re);
 	free(nz->spec_im);
-	free(nz->gain);
 	heist_shared_put(nz->window);
 	free(nz->bin_band);
 	free(nz->bin_frac);
@@ -317,15 +362,17 @@ FM_ALWAYS void noise_grain_body(heist_noise *nz, uint64_t start, const float *ma
 {
 	const uint32_t n = nz->size, nb = n / 2 + 1, mask = 2 * n - 1;
 	const float a_mid = sqrtf(0.5f * (float)n), a_end = sqrtf((float)n);
+	/* The per-bin gains, in spec_re until each is used (one buffer fewer
+	 * for an instance to bring into cache). Its padding past nb holds 0. */
 	for (uint32_t i = 0; i < nb; ++i) {
 		const uint16_t b = nz->bin_band[i];
-		nz->gain[i] =
+		nz->spec_re[i] =
 		    b != UINT16_MAX ? mags[b] + (mags[b + 1] - mags[b]) * nz->bin_frac[i] : 0.0f;
 	}
 	fm_v8u st;
 	memcpy(&st, nz->rng, sizeof st);
 	for (uint32_t i = 0; i < nb; i += 8) { /* buffers padded to whole vectors */
-		const fm_v8f g = fm_load(nz->gain + i) * a_mid;
+		const fm_v8f g = fm_load(nz->spec_re + i) * a_mid;
 		const fm_v8f re = noise_uniform8(&st), im = noise_uniform8(&st);
 		fm_store(nz->spec_re + i, g * re);
 		fm_store(nz->spec_im + i, g * im);
