@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,25 +18,39 @@
 
 static void usage(FILE *to)
 {
-	fprintf(to,
-	        "usage: heist-render IN.wav OUT.wav [options]\n"
-	        "  --param NAME=VALUE   set a control (repeatable), e.g. --param pitch_shift=12\n"
-	        "  --automation FILE    automate controls: lines \"time_s symbol value\", linear\n"
-	        "                       between points, in output time, evaluated at each block\n"
-	        "                       start and split at each point, as Ardour does\n"
-	        "                       (tools/automation.h)\n"
-	        "  --model FILE.hsm     style model (default: the shipped model)\n"
-	        "  --block N            host block size to simulate (default 256)\n"
-	        "  --keep-latency       do not remove the plugin latency from the output\n"
-	        "  --quiet              no progress or summary\n"
-	        "Any rate and channel count is read; the output is mono 32-bit float WAV at the\n"
-	        "input's rate, time-aligned with the input unless --keep-latency.\n"
-	        "Controls:");
+	fprintf(
+	    to,
+	    "usage: heist-render IN.wav OUT.wav [options]\n"
+	    "  --param NAME=VALUE   set a control (repeatable), e.g. --param pitch_shift=12;\n"
+	    "                       style_a and style_b also take a style name of the\n"
+	    "                       model, e.g. --param style_a=flute (heist-inspect lists them)\n"
+	    "  --automation FILE    automate controls: lines \"time_s symbol value\", linear\n"
+	    "                       between points, in output time, evaluated at each block\n"
+	    "                       start and split at each point, as Ardour does\n"
+	    "                       (tools/automation.h)\n"
+	    "  --model FILE.hsm     style model (default: the shipped model)\n"
+	    "  --block N            host block size to simulate (default 256)\n"
+	    "  --keep-latency       do not remove the plugin latency from the output\n"
+	    "  --quiet              no progress or summary\n"
+	    "Any rate and channel count is read; the output is mono 32-bit float WAV at the\n"
+	    "input's rate, time-aligned with the input unless --keep-latency.\n"
+	    "Controls:");
 	for (int p = 0; p < HEIST_PARAM_COUNT; ++p) {
 		const heist_param_info *i = heist_param_get_info((heist_param)p);
 		fprintf(to, " %s", i->symbol);
 	}
 	fprintf(to, "\n");
+}
+
+/* The index of the style called name (ignoring case), or -1. */
+static int find_style(const heist_model *m, const char *name)
+{
+	for (uint32_t s = 0; s < m->n_styles; ++s) {
+		if (!strcasecmp(m->styles[s].name, name)) {
+			return (int)s;
+		}
+	}
+	return -1;
 }
 
 /* The shipped model: $HEIST_MODEL, then the installed bundle, then the
@@ -53,8 +68,11 @@ static heist_model *load_default_model(char *err, size_t err_size)
 	return NULL;
 }
 
-static int parse_param(const char *arg, heist_param *p, float *v)
+/* NAME=VALUE. A style_a/style_b value that is no number is a style name:
+ * *style_name points at it and is resolved once the model is loaded. */
+static int parse_param(const char *arg, heist_param *p, float *v, const char **style_name)
 {
+	*style_name = NULL;
 	const char *eq = strchr(arg, '=');
 	if (!eq || eq == arg || (size_t)(eq - arg) >= 64) {
 		return -1;
@@ -70,6 +88,11 @@ static int parse_param(const char *arg, heist_param *p, float *v)
 	errno = 0;
 	const double d = strtod(eq + 1, &end);
 	if (errno || end == eq + 1 || *end) {
+		if ((*p == HEIST_PARAM_STYLE_A || *p == HEIST_PARAM_STYLE_B) && eq[1]) {
+			*style_name = eq + 1;
+			*v = 0.0f;
+			return 0;
+		}
 		return -1;
 	}
 	*v = (float)d;
@@ -91,6 +114,7 @@ int main(int argc, char **argv)
 	const char *in_path = NULL, *out_path = NULL, *model_path = NULL, *auto_path = NULL;
 	heist_param params[64];
 	float values[64];
+	const char *style_names[64];
 	int n_params = 0, quiet = 0, keep_latency = 0;
 	long block = 256;
 	for (int i = 1; i < argc; ++i) {
@@ -100,7 +124,8 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "--param") && i + 1 < argc) {
 			if (n_params == 64 ||
-			    parse_param(argv[++i], &params[n_params], &values[n_params])) {
+			    parse_param(argv[++i], &params[n_params], &values[n_params],
+			                &style_names[n_params])) {
 				fprintf(stderr,
 				        "error: bad --param '%s' (want NAME=VALUE; see --help)\n",
 				        argv[i]);
@@ -146,6 +171,23 @@ int main(int argc, char **argv)
 	if (!model) {
 		fprintf(stderr, "error: %s\n", err);
 		return 1;
+	}
+	for (int i = 0; i < n_params; ++i) {
+		if (style_names[i]) {
+			const int s = find_style(model, style_names[i]);
+			if (s < 0) {
+				fprintf(stderr, "error: the model '%s' has no style '%s' (it has:",
+				        model->name, style_names[i]);
+				for (uint32_t k = 0; k < model->n_styles; ++k) {
+					fprintf(stderr, "%s '%s'", k ? "," : "",
+					        model->styles[k].name);
+				}
+				fprintf(stderr, ")\n");
+				heist_model_free(model);
+				return 2;
+			}
+			values[i] = (float)s;
+		}
 	}
 	heist_audio audio;
 	if (heist_audio_read(in_path, &audio, quiet)) {
