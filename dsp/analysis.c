@@ -9,6 +9,7 @@
  * products and the loudness sum are vector loops (fastmath.h types).
  */
 #include "analysis.h"
+#include "cpu.h"
 #include "fastmath.h"
 #include "fft.h"
 #include "shared.h"
@@ -845,7 +846,7 @@ __attribute__((target("avx2,fma"))) static heist_features frame_avx2(heist_analy
 heist_features heist_analysis_frame(heist_analysis *a, const float *seg)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+	if (heist_cpu_level() >= HEIST_CPU_AVX2) {
 		return frame_avx2(a, seg);
 	}
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "fastmath.h"
 #include "shared.h"
 
@@ -527,8 +528,7 @@ heist_rfft *heist_rfft_new(uint32_t n)
 	f->bi = f->br + alignf(f->half);
 	plan_layout(f, f->tables);
 #if FFT_HAVE_AVX2
-	__builtin_cpu_init();
-	f->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+	f->avx2 = heist_cpu_level() >= HEIST_CPU_AVX2;
 #endif
 	return f;
 }

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "fastmath.h"
 
 #define NET_ALIGN 64u
@@ -327,8 +328,7 @@ __attribute__((target("avx2,fma"))) static void step_avx2(heist_net *net, const 
 heist_net_isa heist_net_best_isa(void)
 {
 #if NET_HAVE_AVX2
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+	if (heist_cpu_level() >= HEIST_CPU_AVX2) {
 		return HEIST_NET_ISA_AVX2;
 	}
 #endif

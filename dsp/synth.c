@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "fastmath.h"
 #include "fft.h"
 #include "shared.h"
@@ -184,12 +185,12 @@ void heist_synth_harmonic_run(double *phase, float f0a, float f0b, const float *
 		n_harm = HEIST_SYNTH_MAX_HARMONICS;
 	}
 #if defined(__x86_64__) && defined(__GNUC__)
-	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) {
+	if (heist_cpu_level() >= HEIST_CPU_AVX512) {
 		harmonic_run_avx512(phase, f0a, f0b, ha, hb, n_harm, pos0, ca, inv_len, sample_rate,
 		                    band_limit, out, n);
 		return;
 	}
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+	if (heist_cpu_level() >= HEIST_CPU_AVX2) {
 		harmonic_run_avx2(phase, f0a, f0b, ha, hb, n_harm, pos0, ca, inv_len, sample_rate,
 		                  band_limit, out, n);
 		return;
@@ -416,7 +417,7 @@ __attribute__((target("avx2,fma"))) static void noise_grain_avx2(heist_noise *nz
 void heist_noise_grain(heist_noise *nz, uint64_t start, const float *mags)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+	if (heist_cpu_level() >= HEIST_CPU_AVX2) {
 		noise_grain_avx2(nz, start, mags);
 		return;
 	}

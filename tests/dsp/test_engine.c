@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "cpu_level.h"
 #include "heist.h"
 #include "model.h"
 #include "synth.h"
@@ -358,6 +359,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: test_engine MODEL.hsm\n");
 		return 2;
 	}
+	test_cpu_level("test_engine");
 	char err[256];
 	heist_model *m = heist_model_load(argv[1], err, sizeof(err));
 	if (!m) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cpu_level.h"
 #include "fft.h"
 
 #define TWO_PI 6.28318530717958647692
@@ -62,6 +63,7 @@ static void check_size(uint32_t n)
 
 int main(void)
 {
+	test_cpu_level("test_fft");
 	/* spans at 44.1/48/96 kHz for floors 50..300 Hz, grains, and others. */
 	const uint32_t sizes[] = {4,    6,    8,    10,  16,  30,  64,   128,  256,  300,
 	                          320,  512,  600,  640, 900, 960, 1200, 1280, 1800, 1920,

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_level.h"
 #include "heist.h"
 #include "model.h"
 #include "net.h"
@@ -430,6 +431,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s MODEL.hsm REFDIR\n", argv[0]);
 		return 2;
 	}
+	test_cpu_level("test_parity");
 	char err[512] = "";
 	heist_model *m = heist_model_load(argv[1], err, sizeof err);
 	if (!m) {

@@ -21,6 +21,7 @@
 
 #include <lilv/lilv.h>
 
+#include "cpu_level.h"
 #include "heist.h"
 #include "lv2_host.h"
 #include "model.h"
@@ -236,6 +237,7 @@ static void test_rate(LilvWorld *world, const LilvPlugin *plugin, double rate)
 
 int main(void)
 {
+	test_cpu_level("test_rates");
 	LilvWorld *world = lv2h_world_new();
 	const LilvPlugin *plugin = lv2h_find_plugin(world, HEIST_URI);
 	CHECK(plugin, "<%s> not found on LV2_PATH", HEIST_URI);

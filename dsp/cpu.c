@@ -1,0 +1,74 @@
+/* Instruction-set level (cpu.h). Detected and capped by HEIST_CPU in a
+ * constructor, which runs when the program starts or the plugin is dlopen()ed,
+ * before any engine exists: heist_cpu_level() is then a plain read of a value
+ * no thread writes again. */
+#include "cpu.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static heist_cpu_level_t hw_level = HEIST_CPU_GENERIC;
+static heist_cpu_level_t run_level = HEIST_CPU_GENERIC;
+
+int heist_cpu_parse(const char *name)
+{
+	static const char *const names[] = {"generic", "avx2", "avx512"};
+	for (int i = 0; name && i < 3; i++) {
+		if (strcmp(name, names[i]) == 0) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+const char *heist_cpu_level_name(heist_cpu_level_t level)
+{
+	switch (level) {
+	case HEIST_CPU_AVX512:
+		return "avx512";
+	case HEIST_CPU_AVX2:
+		return "avx2";
+	default:
+		return "generic";
+	}
+}
+
+static heist_cpu_level_t detect(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+		return HEIST_CPU_GENERIC;
+	}
+	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) {
+		return HEIST_CPU_AVX512;
+	}
+	return HEIST_CPU_AVX2;
+#else
+	return HEIST_CPU_GENERIC;
+#endif
+}
+
+#if defined(__GNUC__)
+__attribute__((constructor))
+#endif
+static void
+cpu_init(void)
+{
+	hw_level = detect();
+	run_level = hw_level;
+	const int cap = heist_cpu_parse(getenv("HEIST_CPU"));
+	if (cap >= 0 && (heist_cpu_level_t)cap < run_level) {
+		run_level = (heist_cpu_level_t)cap;
+	}
+}
+
+heist_cpu_level_t heist_cpu_level(void)
+{
+	return run_level;
+}
+
+heist_cpu_level_t heist_cpu_hardware_level(void)
+{
+	return hw_level;
+}
