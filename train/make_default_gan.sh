@@ -8,6 +8,8 @@
 # the result to train/work/default14/heist-default-gan.hsm and writes its
 # quality report to train/work/default14/quality-gan/, next to the plain
 # model's (quality/). Ship whichever has the better held-out numbers.
+# GAN_FROM=CKPT starts from another checkpoint (for an A/B against the same
+# minutes of plain training from that checkpoint).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 minutes=${1:-15}
@@ -20,7 +22,7 @@ while IFS= read -r inst; do
 	d=$work/data/$(echo "$inst" | tr ' ' '-')
 	set -- "$@" --style "$inst:$d/train_" --heldout "$inst:$d/heldout_"
 done <"$work/instruments.txt"
-$py "$here/adversarial.py" --ckpt "$work/run/best.pt" "$@" --out "$work/gan-run" --minutes "$minutes"
+$py "$here/adversarial.py" --ckpt "${GAN_FROM:-$work/run/best.pt}" "$@" --out "$work/gan-run" --minutes "$minutes"
 $py "$here/export.py" "$work/gan-run/last.pt" "$work/heist-default-gan.hsm" --name "Heist default"
 
 set --

@@ -20,12 +20,15 @@ output on silence, over every N that is a multiple of the JACK period. Then
 heist-render renders N samples of silence followed by the input, and the part
 after the silence must equal the recording.
 
-Tolerance 1e-4 (-80 dBFS): same engine code and FP mode on both sides, but
+Tolerance 1e-3 (-60 dBFS): same engine code and FP mode on both sides, but
 in jalv the preset's values arrive while the plugin runs, so its parameter
 smoothers and recurrent state approach them from the defaults, while
-heist-render starts at them; after seconds of silence both settle within a
-few ulps of the same state (measured: 3e-5 at -6 dBFS RMS). A wrong N, lag
-or preset gives differences near full scale. The N search uses the silence
+heist-render starts at them. The smoothers settle within ulps; the network's
+recurrent state approaches its fixed point on silence slowly (the 14-style
+model: heist-render with the preset switched on at 0.01 s against one started
+at it differs by 1.3e-4 after the input when the silence is 8 s, 6.5e-5 when
+it is 16 s; jalv measured 3.2e-4). A wrong N, lag or preset gives
+differences near full scale. The N search uses the silence
 before the input only, so the comparison of the input part is not fitted.
 """
 
@@ -45,7 +48,7 @@ PERIOD = 256
 PRESET = "pianissimo"
 SILENCE_S = 8.0  # after the preset: the network state settles on silence
 MATCH_S = 1.0  # the part of it used to find N
-TOLERANCE = 1e-4
+TOLERANCE = 1e-3
 
 
 def start_jack(a, name: str) -> None:

@@ -24,7 +24,7 @@ import hostlib
 RATE = 48000
 PRESET = "hum-to-violin-up-12"
 PRESET_LABEL = "Hum to violin +12 st"  # lv2file -P takes the rdfs:label
-N_PRESETS = 10
+N_PRESETS = 18
 PARAMS = {"pitch_shift": -5.0, "noise_level": -12.0, "dry_wet": 0.8, "output_gain": -3.0}
 TOLERANCE = 1e-6
 
