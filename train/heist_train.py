@@ -267,7 +267,8 @@ def train(a, work: str, clips_tr, clips_ho, stats_new) -> dict:
     init_sd = None  # a new model's starting weights (--init)
     if a.add_to:
         base, stats_old = load_net(a.add_to)
-        if a.name in base.cfg.style_names:
+        # names are matched ignoring case (heist-render --param style_a=NAME does)
+        if a.name.casefold() in (n.casefold() for n in base.cfg.style_names):
             raise InputError(f"{a.add_to} already has a style named {a.name!r}")
         if base.cfg.n_styles >= 256:
             raise InputError(f"{a.add_to} already has 256 styles")

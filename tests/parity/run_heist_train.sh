@@ -6,7 +6,7 @@
 #      mixing and resampling) -> heist-train, 4 steps, with the report (loss
 #      plot, spectrograms, quality numbers) -> the export passes the parity checks.
 # add: ~40 s of clarinet at 48 kHz stereo -> heist-train --add-to BASE.hsm, 3
-#      steps -> the model keeps BASE's styles, adds "Clarinet", passes parity.
+#      steps -> the model keeps BASE's styles, adds "My clarinet", passes parity.
 # HEIST_ANALYZE / HEIST_RENDER / HEIST_INSPECT name the tools. Exits 77
 # (skipped) without PyTorch, python3-soundfile or FluidSynth.
 set -eu
@@ -48,7 +48,7 @@ else
 	base=$9
 	"$py" "$data" make --seed 22 --files 1 --seconds 36 --instrument clarinet --rate 48000 --stereo \
 		"$outdir/rec/clarinet" 2>/dev/null
-	"$py" "$ht" --data "$outdir/rec" --name "Clarinet" --add-to "$base" -o "$outdir/added.hsm" $fast \
+	"$py" "$ht" --data "$outdir/rec" --name "My clarinet" --add-to "$base" -o "$outdir/added.hsm" $fast \
 		--steps 3 --no-report
 	HEIST_TRAIN_PY=$ht "$py" - "$base" "$outdir/added.hsm" <<'PYEOF'
 import sys, os
@@ -57,11 +57,17 @@ from export import read_hsm
 c0, _, s0 = read_hsm(sys.argv[1])
 c1, _, s1 = read_hsm(sys.argv[2])
 assert c1.n_styles == c0.n_styles + 1, (c0.n_styles, c1.n_styles)
-assert c1.style_names == c0.style_names + ["Clarinet"], c1.style_names
+assert c1.style_names == c0.style_names + ["My clarinet"], c1.style_names
 assert s1[:-1] == s0, "old style statistics changed"
 assert 45 < s1[-1][2] < 95, s1[-1]
 print(f"added: {c1.style_names}")
 PYEOF
+	# a name the model has already, in any case, is refused (exit 2)
+	if "$py" "$ht" --data "$outdir/rec" --name "VIOLIN" --add-to "$base" -o "$outdir/dup.hsm" \
+		--steps 1 --no-report >"$outdir/dup.log" 2>&1; then
+		echo "FAIL: a duplicate style name was accepted"; exit 1
+	fi
+	grep -q "already has a style named" "$outdir/dup.log" || { cat "$outdir/dup.log"; exit 1; }
 	model=$outdir/added.hsm
 fi
 exec "$parity" "$py" "$mkref" "$checker" "$outdir/ref" "$model"
