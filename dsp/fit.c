@@ -27,14 +27,14 @@ static float nearest_fold(float pitch, float target)
 
 void heist_fit_frame(heist_fit *f, float midi, float loud_db, int confident, float target_midi)
 {
-	if (!isfinite(target_midi)) {
-		return;
-	}
+	/* No target pitch (a model without statistics): the loudness is still
+	 * followed, the fold stays where it is. */
+	const int target = isfinite(target_midi);
 	if (confident && isfinite(midi) && isfinite(loud_db)) {
 		if (!f->have) {
 			f->pitch = midi;
 			f->loud = loud_db;
-			f->octave = nearest_fold(midi, target_midi);
+			f->octave = target ? nearest_fold(midi, target_midi) : 0.0f;
 			f->have = 1;
 			return;
 		}
@@ -44,7 +44,8 @@ void heist_fit_frame(heist_fit *f, float midi, float loud_db, int confident, flo
 	}
 	/* Between notes: refold if the running centre has drifted (or the
 	 * target changed) by more than half an octave plus the hysteresis. */
-	if (f->have && fabsf(f->pitch + f->octave - target_midi) > 6.0f + HEIST_FIT_HYSTERESIS) {
+	if (f->have && target &&
+	    fabsf(f->pitch + f->octave - target_midi) > 6.0f + HEIST_FIT_HYSTERESIS) {
 		f->octave = nearest_fold(f->pitch, target_midi);
 	}
 }

@@ -77,6 +77,13 @@ static void test_rules(void)
 	CHECK(heist_fit_octave(&f) == 0.0f && heist_fit_loudness_offset(&f, -30.0f) == 0.0f,
 	      "non-finite input ignored");
 	CHECK(heist_fit_loudness_offset(&f, NAN) == 0.0f, "no target, no offset");
+	/* Without a target pitch the loudness is still followed. */
+	heist_fit_reset(&f);
+	feed(&f, 1, 50.0f, -40.0f, 1, NAN);
+	CHECK(heist_fit_octave(&f) == 0.0f, "no target pitch, no fold");
+	CHECK(fabsf(heist_fit_loudness_offset(&f, -30.0f) - 10.0f) < 1e-4f,
+	      "loudness followed without a target pitch: %g",
+	      (double)heist_fit_loudness_offset(&f, -30.0f));
 }
 
 /* A sine at hz with amplitude amp, n samples (a 0.2 s rest first). */
