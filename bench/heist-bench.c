@@ -450,19 +450,22 @@ int main(int argc, char **argv)
 	printf("\nnetwork: %u frames of the 48 kHz run, %.0f FLOPs per frame (2 per multiply-add, "
 	       "from the layer sizes)\n",
 	       T, flops);
+	printf("  weights: %s\n", heist_net_half(m) ? "exact binary16 values (train/export.py), "
+	                                              "so the binary16 kernels can run them"
+	                                            : "float32 (not all exact in binary16)");
 	double best_us = 0.0;
-	for (int k = 0; k < 2; ++k) {
+	const heist_net_isa best = heist_net_best_isa(m);
+	for (heist_net_isa want = HEIST_NET_ISA_GENERIC; want <= HEIST_NET_ISA_AVX512_HALF;
+	     ++want) {
 		heist_net_isa used;
-		const heist_net_isa want = k ? HEIST_NET_ISA_AVX2 : HEIST_NET_ISA_GENERIC;
 		const double us = time_net(m, want, frames, T, reps, &used);
-		if (k && used != want) {
-			printf("  AVX2+FMA kernel: not available on this CPU\n");
-			break;
+		if (used != want) {
+			printf("  %-44s  n/a (not this CPU or model)\n", heist_net_isa_name(want));
+			continue;
 		}
-		printf("  %-28s %6.2f us/frame  %5.1f GFLOP/s%s\n",
-		       k ? "AVX2+FMA kernel:" : "baseline (x86-64) kernel:", us, flops / us * 1e-3,
-		       used == heist_net_best_isa() ? "  (the one the engine runs)" : "");
-		if (used == heist_net_best_isa()) {
+		printf("  %-44s %6.2f us/frame  %5.1f GFLOP/s%s\n", heist_net_isa_name(want), us,
+		       flops / us * 1e-3, used == best ? "  (the one the engine runs)" : "");
+		if (used == best) {
 			best_us = us;
 		}
 	}

@@ -33,11 +33,23 @@ const char *heist_cpu_level_name(heist_cpu_level_t level)
 	}
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+
+/* F16C by CPUID (clang's __builtin_cpu_supports does not know it). */
+static int has_f16c(void)
+{
+	unsigned a, b, c, d;
+	return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+}
+#endif
+
 static heist_cpu_level_t detect(void)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
 	__builtin_cpu_init();
-	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+	/* x86-64-v3: AVX2, FMA and F16C (the binary16 weights of net.c). */
+	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") || !has_f16c()) {
 		return HEIST_CPU_GENERIC;
 	}
 	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) {

@@ -17,7 +17,7 @@
 
 typedef enum {
 	HEIST_CPU_GENERIC = 0, /* x86-64 baseline (SSE2), or any other architecture */
-	HEIST_CPU_AVX2 = 1,    /* AVX2 + FMA (x86-64-v3) */
+	HEIST_CPU_AVX2 = 1,    /* AVX2 + FMA + F16C (x86-64-v3) */
 	HEIST_CPU_AVX512 = 2,  /* AVX2 + FMA + AVX-512F + AVX-512VL */
 } heist_cpu_level_t;
 

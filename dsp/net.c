@@ -32,6 +32,7 @@
 #define NET_MAX_INPUTS (3u + 64u)          /* 3 + max embed_dim (model.h) */
 #define NET_MAX_OUTPUTS (1u + 256u + 256u) /* 1 + max NH + max NN */
 #define NET_ROWS 8u                        /* rows per packed block */
+#define NET_HALF_ROWS 16u                  /* rows per half-precision block */
 
 /* exp_sigmoid's floor: also the value emitted for a frame that went bad. */
 #define NET_EXP_SIGMOID_FLOOR 1e-7f
@@ -47,10 +48,18 @@ static size_t round8(size_t n)
 	return (n + NET_ROWS - 1u) / NET_ROWS * NET_ROWS;
 }
 
+/* Every layer output is padded to whole 16-row blocks (the half-precision
+ * kernels write that many; the single-precision ones whole 8-row blocks). */
+static size_t round16(size_t n)
+{
+	return (n + NET_HALF_ROWS - 1u) / NET_HALF_ROWS * NET_HALF_ROWS;
+}
+
 typedef struct {
-	float *w; /* [blocks][cols][8] */
-	float *b; /* [blocks * 8], zero in the padding rows */
-	uint32_t blocks, cols;
+	float *w;           /* [blocks][cols][8] */
+	float *b;           /* [round16(rows)], zero in the padding rows */
+	const uint16_t *hw; /* NULL, or the same weights in binary16: [hblocks][cols][16] */
+	uint32_t blocks, hblocks, cols;
 } packed_layer;
 
 struct heist_net_weights {
@@ -60,6 +69,7 @@ struct heist_net_weights {
 	packed_layer d1; /* D rows over concat(h, x) */
 	packed_layer d2; /* O rows over y1 */
 	void *block;
+	uint16_t *half; /* the binary16 copies (NULL: some weight is not exact in binary16) */
 };
 
 /* One source of columns for a packed layer: rows of `cols` values. */
@@ -70,7 +80,19 @@ typedef struct {
 
 static size_t layer_floats(uint32_t rows, uint32_t cols)
 {
-	return align_floats(round8(rows) * (size_t)cols) + align_floats(round8(rows));
+	return align_floats(round8(rows) * (size_t)cols) + align_floats(round16(rows));
+}
+
+/* 2-byte values of a layer's binary16 copy (64-byte aligned). */
+static size_t half_count(uint32_t rows, uint32_t cols)
+{
+	return (round16(rows) * (size_t)cols + 31u) / 32u * 32u;
+}
+
+/* The value of row r, column c of a layer made of the columns of a then b. */
+static float layer_weight(pack_src a, pack_src b, uint32_t r, uint32_t c)
+{
+	return c < a.cols ? a.w[(size_t)r * a.cols + c] : b.w[(size_t)r * b.cols + (c - a.cols)];
 }
 
 /* Fill a packed layer at *at: columns of a, then of b (b.w may be NULL);
@@ -86,48 +108,156 @@ static float *pack_layer(packed_layer *L, float *at, uint32_t rows, pack_src a, 
 	for (uint32_t r = 0; r < L->blocks * NET_ROWS; ++r) {
 		float *dst = L->w + (size_t)(r / NET_ROWS) * cols * NET_ROWS + r % NET_ROWS;
 		for (uint32_t c = 0; c < cols; ++c) {
-			float v = 0.0f;
-			if (r < rows) {
-				v = c < a.cols ? a.w[(size_t)r * a.cols + c]
-				               : b.w[(size_t)r * b.cols + (c - a.cols)];
-			}
-			dst[(size_t)c * NET_ROWS] = v;
+			dst[(size_t)c * NET_ROWS] = r < rows ? layer_weight(a, b, r, c) : 0.0f;
 		}
+	}
+	for (uint32_t r = 0; r < round16(rows); ++r) {
 		L->b[r] = r < rows ? ba[r] + (bb ? bb[r] : 0.0f) : 0.0f;
 	}
 	return at + layer_floats(rows, cols);
 }
 
-struct heist_net_weights *heist_net_pack(const heist_model *m)
+/* Half-precision weights. A model whose weights are all exact binary16
+ * values (train/export.py rounds them so by default) is also packed with
+ * 2-byte weights: the network reads half the bytes per frame, which is what
+ * bounds a matrix-vector product of this size (the weights stream from L2),
+ * and F16C widens them back exactly, so the results are those of the same
+ * weights in single precision up to the order of the additions. */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__FLT16_MAX__)
+#define NET_HAVE_HALF 1
+__extension__ typedef _Float16 net_half;
+
+/* The binary16 bits of v into *bits when v is exactly a binary16 value. */
+static int half_bits(float v, uint16_t *bits)
+{
+	const net_half h = (net_half)v;
+	if ((float)h != v) {
+		return 0;
+	}
+	memcpy(bits, &h, sizeof *bits);
+	return 1;
+}
+#else
+#define NET_HAVE_HALF 0
+static int half_bits(float v, uint16_t *bits)
+{
+	(void)v;
+	(void)bits;
+	return 0;
+}
+#endif
+
+/* Binary16 copy of a layer at *at: [hblocks][cols][16]. Returns the next
+ * free place, or NULL when some weight is not exact in binary16. */
+static uint16_t *pack_half(packed_layer *L, uint16_t *at, uint32_t rows, pack_src a, pack_src b)
+{
+	const uint32_t cols = L->cols;
+	L->hblocks = (uint32_t)(round16(rows) / NET_HALF_ROWS);
+	for (uint32_t r = 0; r < L->hblocks * NET_HALF_ROWS; ++r) {
+		uint16_t *dst =
+		    at + (size_t)(r / NET_HALF_ROWS) * cols * NET_HALF_ROWS + r % NET_HALF_ROWS;
+		for (uint32_t c = 0; c < cols; ++c) {
+			uint16_t bits = 0;
+			if (r < rows && !half_bits(layer_weight(a, b, r, c), &bits)) {
+				return NULL;
+			}
+			dst[(size_t)c * NET_HALF_ROWS] = bits;
+		}
+	}
+	L->hw = at;
+	return at + half_count(rows, cols);
+}
+
+/* One layer to pack: its rows over the columns of a then b, bias ba + bb. */
+typedef struct {
+	packed_layer *L;
+	uint32_t rows;
+	pack_src a, b;
+	const float *ba, *bb;
+} layer_spec;
+
+#define NET_LAYERS 5
+
+static void layer_specs(const heist_model *m, struct heist_net_weights *pw,
+                        layer_spec spec[NET_LAYERS])
 {
 	const uint32_t H = m->gru_hidden, I = m->n_inputs, D = m->dense_hidden, O = m->n_outputs;
-	const size_t n = layer_floats(2u * H, H + I) + layer_floats(H, H) + layer_floats(H, I) +
-	                 layer_floats(D, H + I) + layer_floats(O, D);
+	const pack_src none = {NULL, 0};
+	spec[0] = (layer_spec){&pw->rz,          2u * H,      {m->gru_w_hh, H},
+	                       {m->gru_w_ih, I}, m->gru_b_ih, m->gru_b_hh};
+	spec[1] = (layer_spec){
+	    &pw->nh, H, {m->gru_w_hh + 2u * (size_t)H * H, H}, none, m->gru_b_hh + 2u * H, NULL};
+	spec[2] = (layer_spec){
+	    &pw->nx, H, {m->gru_w_ih + 2u * (size_t)H * I, I}, none, m->gru_b_ih + 2u * H, NULL};
+	spec[3] = (layer_spec){&pw->d1, D, {m->dense1_w, H + I}, none, m->dense1_b, NULL};
+	spec[4] = (layer_spec){&pw->d2, O, {m->dense2_w, D}, none, m->dense2_b, NULL};
+}
+
+static uint32_t spec_cols(const layer_spec *s)
+{
+	return s->a.cols + (s->b.w ? s->b.cols : 0u);
+}
+
+/* The binary16 copies, when every weight is exact in binary16. */
+static void pack_all_half(struct heist_net_weights *pw, const layer_spec spec[NET_LAYERS])
+{
+	if (!NET_HAVE_HALF) {
+		return;
+	}
+	size_t n = 0;
+	for (int i = 0; i < NET_LAYERS; ++i) {
+		n += half_count(spec[i].rows, spec_cols(&spec[i]));
+	}
+	uint16_t *at = aligned_alloc(NET_ALIGN, n * sizeof(uint16_t));
+	pw->half = at;
+	for (int i = 0; at && i < NET_LAYERS; ++i) {
+		at = pack_half(spec[i].L, at, spec[i].rows, spec[i].a, spec[i].b);
+	}
+	if (!at) { /* out of memory, or a weight that binary16 does not hold */
+		free(pw->half);
+		pw->half = NULL;
+		for (int i = 0; i < NET_LAYERS; ++i) {
+			spec[i].L->hw = NULL;
+		}
+	}
+}
+
+struct heist_net_weights *heist_net_pack(const heist_model *m)
+{
 	struct heist_net_weights *pw = calloc(1, sizeof *pw);
-	float *block = aligned_alloc(NET_ALIGN, n * sizeof(float));
-	if (!pw || !block) {
-		free(pw);
-		free(block);
+	if (!pw) {
 		return NULL;
 	}
-	pw->block = block;
-	const pack_src none = {NULL, 0};
-	float *at = block;
-	at = pack_layer(&pw->rz, at, 2u * H, (pack_src){m->gru_w_hh, H}, (pack_src){m->gru_w_ih, I},
-	                m->gru_b_ih, m->gru_b_hh);
-	at = pack_layer(&pw->nh, at, H, (pack_src){m->gru_w_hh + 2u * (size_t)H * H, H}, none,
-	                m->gru_b_hh + 2u * H, NULL);
-	at = pack_layer(&pw->nx, at, H, (pack_src){m->gru_w_ih + 2u * (size_t)H * I, I}, none,
-	                m->gru_b_ih + 2u * H, NULL);
-	at = pack_layer(&pw->d1, at, D, (pack_src){m->dense1_w, H + I}, none, m->dense1_b, NULL);
-	pack_layer(&pw->d2, at, O, (pack_src){m->dense2_w, D}, none, m->dense2_b, NULL);
+	layer_spec spec[NET_LAYERS];
+	layer_specs(m, pw, spec);
+	size_t n = 0;
+	for (int i = 0; i < NET_LAYERS; ++i) {
+		n += layer_floats(spec[i].rows, spec_cols(&spec[i]));
+	}
+	float *at = aligned_alloc(NET_ALIGN, n * sizeof(float));
+	if (!at) {
+		free(pw);
+		return NULL;
+	}
+	pw->block = at;
+	for (int i = 0; i < NET_LAYERS; ++i) {
+		at = pack_layer(spec[i].L, at, spec[i].rows, spec[i].a, spec[i].b, spec[i].ba,
+		                spec[i].bb);
+	}
+	pack_all_half(pw, spec);
 	return pw;
+}
+
+int heist_net_half(const heist_model *m)
+{
+	return m && m->packed && m->packed->half;
 }
 
 void heist_net_unpack(struct heist_net_weights *w)
 {
 	if (w) {
 		free(w->block);
+		free(w->half);
 		free(w);
 	}
 }
@@ -214,6 +344,155 @@ FM_ALWAYS void matvec(float *restrict y, const packed_layer *L, const float *res
 	}
 }
 
+/* y[rows padded to 16] = b + W v from the binary16 weights, 16 rows a block.
+ * Each row is four partial sums over the columns c = 0, 1, 2, 3 (mod 4),
+ * the first starting from the bias, added as (s0 + s1) + (s2 + s3): the
+ * same operations in the same order per row in the AVX2 and AVX-512
+ * versions, so that the two give the same bits. */
+#if NET_HAVE_HALF
+#include <immintrin.h>
+
+#define HALF8(p) _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(const void *)(p)))
+#define HALF16(p) _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(const void *)(p)))
+
+/* One 16-row block as two 8-row halves: eight multiply-add chains. */
+__attribute__((target("avx2,fma,f16c"))) static void
+matvec_half_avx2(float *restrict y, const packed_layer *L, const float *restrict v)
+{
+	const uint32_t C = L->cols;
+	for (uint32_t blk = 0; blk < L->hblocks; ++blk) {
+		const uint16_t *w = L->hw + (size_t)blk * C * NET_HALF_ROWS;
+		const float *b = L->b + blk * NET_HALF_ROWS;
+		__m256 l0 = _mm256_loadu_ps(b), h0 = _mm256_loadu_ps(b + 8);
+		__m256 l1 = _mm256_setzero_ps(), h1 = l1, l2 = l1, h2 = l1, l3 = l1, h3 = l1;
+		uint32_t c = 0;
+		for (; c + 4u <= C; c += 4u, w += 4u * NET_HALF_ROWS) {
+			const __m256 x0 = _mm256_broadcast_ss(v + c),
+			             x1 = _mm256_broadcast_ss(v + c + 1);
+			const __m256 x2 = _mm256_broadcast_ss(v + c + 2);
+			const __m256 x3 = _mm256_broadcast_ss(v + c + 3);
+			l0 = _mm256_fmadd_ps(HALF8(w), x0, l0);
+			h0 = _mm256_fmadd_ps(HALF8(w + 8), x0, h0);
+			l1 = _mm256_fmadd_ps(HALF8(w + 16), x1, l1);
+			h1 = _mm256_fmadd_ps(HALF8(w + 24), x1, h1);
+			l2 = _mm256_fmadd_ps(HALF8(w + 32), x2, l2);
+			h2 = _mm256_fmadd_ps(HALF8(w + 40), x2, h2);
+			l3 = _mm256_fmadd_ps(HALF8(w + 48), x3, l3);
+			h3 = _mm256_fmadd_ps(HALF8(w + 56), x3, h3);
+		}
+		if (c < C) {
+			const __m256 x = _mm256_broadcast_ss(v + c);
+			l0 = _mm256_fmadd_ps(HALF8(w), x, l0);
+			h0 = _mm256_fmadd_ps(HALF8(w + 8), x, h0);
+		}
+		if (c + 1u < C) {
+			const __m256 x = _mm256_broadcast_ss(v + c + 1);
+			l1 = _mm256_fmadd_ps(HALF8(w + 16), x, l1);
+			h1 = _mm256_fmadd_ps(HALF8(w + 24), x, h1);
+		}
+		if (c + 2u < C) {
+			const __m256 x = _mm256_broadcast_ss(v + c + 2);
+			l2 = _mm256_fmadd_ps(HALF8(w + 32), x, l2);
+			h2 = _mm256_fmadd_ps(HALF8(w + 40), x, h2);
+		}
+		float *out = y + blk * NET_HALF_ROWS;
+		_mm256_storeu_ps(out, _mm256_add_ps(_mm256_add_ps(l0, l1), _mm256_add_ps(l2, l3)));
+		_mm256_storeu_ps(out + 8,
+		                 _mm256_add_ps(_mm256_add_ps(h0, h1), _mm256_add_ps(h2, h3)));
+	}
+}
+
+/* Two 16-row blocks at a time in 512-bit registers (one at the end when the
+ * count is odd): eight chains again. */
+__attribute__((target("avx2,fma,f16c,avx512f,avx512vl"))) static void
+matvec_half_avx512(float *restrict y, const packed_layer *L, const float *restrict v)
+{
+	const uint32_t C = L->cols;
+	const size_t stride = (size_t)C * NET_HALF_ROWS;
+	uint32_t blk = 0;
+	for (; blk + 2u <= L->hblocks; blk += 2u) {
+		const uint16_t *w = L->hw + blk * stride, *u = w + stride;
+		const float *b = L->b + blk * NET_HALF_ROWS;
+		__m512 a0 = _mm512_loadu_ps(b), e0 = _mm512_loadu_ps(b + NET_HALF_ROWS);
+		__m512 a1 = _mm512_setzero_ps(), e1 = a1, a2 = a1, e2 = a1, a3 = a1, e3 = a1;
+		uint32_t c = 0;
+		for (; c + 4u <= C; c += 4u, w += 4u * NET_HALF_ROWS, u += 4u * NET_HALF_ROWS) {
+			const __m512 x0 = _mm512_set1_ps(v[c]), x1 = _mm512_set1_ps(v[c + 1]);
+			const __m512 x2 = _mm512_set1_ps(v[c + 2]), x3 = _mm512_set1_ps(v[c + 3]);
+			a0 = _mm512_fmadd_ps(HALF16(w), x0, a0);
+			e0 = _mm512_fmadd_ps(HALF16(u), x0, e0);
+			a1 = _mm512_fmadd_ps(HALF16(w + 16), x1, a1);
+			e1 = _mm512_fmadd_ps(HALF16(u + 16), x1, e1);
+			a2 = _mm512_fmadd_ps(HALF16(w + 32), x2, a2);
+			e2 = _mm512_fmadd_ps(HALF16(u + 32), x2, e2);
+			a3 = _mm512_fmadd_ps(HALF16(w + 48), x3, a3);
+			e3 = _mm512_fmadd_ps(HALF16(u + 48), x3, e3);
+		}
+		if (c < C) {
+			const __m512 x = _mm512_set1_ps(v[c]);
+			a0 = _mm512_fmadd_ps(HALF16(w), x, a0);
+			e0 = _mm512_fmadd_ps(HALF16(u), x, e0);
+		}
+		if (c + 1u < C) {
+			const __m512 x = _mm512_set1_ps(v[c + 1]);
+			a1 = _mm512_fmadd_ps(HALF16(w + 16), x, a1);
+			e1 = _mm512_fmadd_ps(HALF16(u + 16), x, e1);
+		}
+		if (c + 2u < C) {
+			const __m512 x = _mm512_set1_ps(v[c + 2]);
+			a2 = _mm512_fmadd_ps(HALF16(w + 32), x, a2);
+			e2 = _mm512_fmadd_ps(HALF16(u + 32), x, e2);
+		}
+		float *out = y + blk * NET_HALF_ROWS;
+		_mm512_storeu_ps(out, _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+		_mm512_storeu_ps(out + NET_HALF_ROWS,
+		                 _mm512_add_ps(_mm512_add_ps(e0, e1), _mm512_add_ps(e2, e3)));
+	}
+	if (blk < L->hblocks) {
+		const uint16_t *w = L->hw + blk * stride;
+		__m512 a0 = _mm512_loadu_ps(L->b + blk * NET_HALF_ROWS);
+		__m512 a1 = _mm512_setzero_ps(), a2 = a1, a3 = a1;
+		uint32_t c = 0;
+		for (; c + 4u <= C; c += 4u, w += 4u * NET_HALF_ROWS) {
+			a0 = _mm512_fmadd_ps(HALF16(w), _mm512_set1_ps(v[c]), a0);
+			a1 = _mm512_fmadd_ps(HALF16(w + 16), _mm512_set1_ps(v[c + 1]), a1);
+			a2 = _mm512_fmadd_ps(HALF16(w + 32), _mm512_set1_ps(v[c + 2]), a2);
+			a3 = _mm512_fmadd_ps(HALF16(w + 48), _mm512_set1_ps(v[c + 3]), a3);
+		}
+		if (c < C) {
+			a0 = _mm512_fmadd_ps(HALF16(w), _mm512_set1_ps(v[c]), a0);
+		}
+		if (c + 1u < C) {
+			a1 = _mm512_fmadd_ps(HALF16(w + 16), _mm512_set1_ps(v[c + 1]), a1);
+		}
+		if (c + 2u < C) {
+			a2 = _mm512_fmadd_ps(HALF16(w + 32), _mm512_set1_ps(v[c + 2]), a2);
+		}
+		_mm512_storeu_ps(y + blk * NET_HALF_ROWS,
+		                 _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+	}
+}
+#endif
+
+/* Which matrix-vector product a step body uses (a constant in each clone). */
+enum { MV_EXPANDED, MV_SINGLE, MV_HALF_AVX2, MV_HALF_AVX512 };
+
+FM_ALWAYS void layer(int kind, float *restrict y, const packed_layer *L, const float *restrict v,
+                     float *restrict vb)
+{
+#if NET_HAVE_HALF
+	if (kind == MV_HALF_AVX2) {
+		matvec_half_avx2(y, L, v);
+		return;
+	}
+	if (kind == MV_HALF_AVX512) {
+		matvec_half_avx512(y, L, v);
+		return;
+	}
+#endif
+	matvec(y, L, v, kind == MV_EXPANDED ? vb : NULL);
+}
+
 /* Scratch inside the per-network block (each 64-byte aligned, lengths padded
  * so that 8-wide loads and stores past the logical end stay inside). */
 typedef struct {
@@ -228,11 +507,11 @@ static net_scratch scratch_of(const heist_net *net)
 	float *p = net->gates;
 	net_scratch s;
 	s.rz = p;
-	p += align_floats(round8(2u * H) + NET_ROWS);
+	p += align_floats(round16(2u * H) + NET_HALF_ROWS);
 	s.nh = p;
-	p += align_floats(round8(H));
+	p += align_floats(round16(H));
 	s.nx = p;
-	p += align_floats(round8(H));
+	p += align_floats(round16(H));
 	s.hnew = p;
 	p += align_floats(round8(H));
 	s.out = p;
@@ -243,12 +522,13 @@ static net_scratch scratch_of(const heist_net *net)
 
 static size_t scratch_floats(size_t H, size_t O, size_t max_cols)
 {
-	return align_floats(round8(2u * H) + NET_ROWS) + 3u * align_floats(round8(H)) +
-	       align_floats(round8(O)) + align_floats(max_cols * NET_ROWS);
+	return align_floats(round16(2u * H) + NET_HALF_ROWS) + 2u * align_floats(round16(H)) +
+	       align_floats(round8(H)) + align_floats(round8(O)) +
+	       align_floats(max_cols * NET_ROWS);
 }
 
 /* The step, compiled once per target below. */
-FM_ALWAYS void step_body(heist_net *net, const float *in, float *out, int expand)
+FM_ALWAYS void step_body(heist_net *net, const float *in, float *out, int kind)
 {
 	const heist_model *m = net->model;
 	const struct heist_net_weights *pw = m->packed;
@@ -259,16 +539,16 @@ FM_ALWAYS void step_body(heist_net *net, const float *in, float *out, int expand
 	float *h = net->h;
 	float *xin = net->x + H;
 	const net_scratch s = scratch_of(net);
-	float *vb = expand ? s.vb : NULL;
+	float *vb = s.vb;
 
 	for (uint32_t i = 0; i < I; ++i) {
 		xin[i] = isfinite(in[i]) ? in[i] : 0.0f;
 	}
 
 	/* GRU: r|z = W_h{r,z} h + W_i{r,z} x + b; n parts kept apart for r. */
-	matvec(s.rz, &pw->rz, net->x, vb);
-	matvec(s.nh, &pw->nh, h, vb);
-	matvec(s.nx, &pw->nx, xin, vb);
+	layer(kind, s.rz, &pw->rz, net->x, vb);
+	layer(kind, s.nh, &pw->nh, h, vb);
+	layer(kind, s.nx, &pw->nx, xin, vb);
 	for (uint32_t j = 0; j < H; j += NET_ROWS) {
 		const fm_v8f r = fm_sigmoid(fm_load(s.rz + j));
 		const fm_v8f z = fm_sigmoid(fm_load(s.rz + H + j));
@@ -286,12 +566,12 @@ FM_ALWAYS void step_body(heist_net *net, const float *in, float *out, int expand
 	}
 
 	/* Dense layers: x already holds concat(h, input) since h aliases it. */
-	matvec(net->y1, &pw->d1, net->x, vb);
+	layer(kind, net->y1, &pw->d1, net->x, vb);
 	for (uint32_t k = 0; k < D; k += NET_ROWS) {
 		const fm_v8f v = fm_load(net->y1 + k);
 		fm_store(net->y1 + k, fm_select(v > fm_splat(0.0f), v, fm_splat(0.0f)));
 	}
-	matvec(net->y, &pw->d2, net->y1, vb);
+	layer(kind, net->y, &pw->d2, net->y1, vb);
 
 	/* Outputs lie in [1e-7, 2 + 1e-7] when finite, so again the sum tells. */
 	for (uint32_t k = 0; k < O; k += NET_ROWS) {
@@ -311,7 +591,7 @@ FM_ALWAYS void step_body(heist_net *net, const float *in, float *out, int expand
 
 static void step_generic(heist_net *net, const float *in, float *out)
 {
-	step_body(net, in, out, 1);
+	step_body(net, in, out, MV_EXPANDED);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -319,26 +599,75 @@ static void step_generic(heist_net *net, const float *in, float *out)
 __attribute__((target("avx2,fma"))) static void step_avx2(heist_net *net, const float *in,
                                                           float *out)
 {
-	step_body(net, in, out, 0);
+	step_body(net, in, out, MV_SINGLE);
 }
 #else
 #define NET_HAVE_AVX2 0
 #endif
 
-heist_net_isa heist_net_best_isa(void)
+#if NET_HAVE_HALF
+__attribute__((target("avx2,fma,f16c"))) static void step_avx2_half(heist_net *net, const float *in,
+                                                                    float *out)
 {
-#if NET_HAVE_AVX2
-	if (heist_cpu_level() >= HEIST_CPU_AVX2) {
-		return HEIST_NET_ISA_AVX2;
-	}
+	step_body(net, in, out, MV_HALF_AVX2);
+}
+
+/* The gates and dense activations stay 8 wide: only the products pay for
+ * 512-bit registers. */
+__attribute__((target("avx2,fma,f16c,avx512f,avx512vl"))) static void
+step_avx512_half(heist_net *net, const float *in, float *out)
+{
+	step_body(net, in, out, MV_HALF_AVX512);
+}
 #endif
-	return HEIST_NET_ISA_GENERIC;
+
+/* Whether this CPU (at the level cpu.h runs) and this model have a kernel. */
+static int isa_available(const heist_model *m, heist_net_isa isa)
+{
+	const heist_cpu_level_t level = heist_cpu_level();
+	switch (isa) {
+	case HEIST_NET_ISA_GENERIC:
+		return 1;
+	case HEIST_NET_ISA_AVX2:
+		return NET_HAVE_AVX2 && level >= HEIST_CPU_AVX2;
+	case HEIST_NET_ISA_AVX2_HALF:
+		return NET_HAVE_HALF && level >= HEIST_CPU_AVX2 && heist_net_half(m);
+	case HEIST_NET_ISA_AVX512_HALF:
+		return NET_HAVE_HALF && level >= HEIST_CPU_AVX512 && heist_net_half(m);
+	}
+	return 0;
+}
+
+heist_net_isa heist_net_best_isa(const heist_model *m)
+{
+	heist_net_isa isa = HEIST_NET_ISA_AVX512_HALF;
+	while (!isa_available(m, isa)) {
+		--isa;
+	}
+	return isa;
+}
+
+const char *heist_net_isa_name(heist_net_isa isa)
+{
+	switch (isa) {
+	case HEIST_NET_ISA_AVX2:
+		return "AVX2+FMA, single-precision weights";
+	case HEIST_NET_ISA_AVX2_HALF:
+		return "AVX2+FMA+F16C, binary16 weights";
+	case HEIST_NET_ISA_AVX512_HALF:
+		return "AVX-512, binary16 weights";
+	default:
+		return "baseline x86-64, single-precision weights";
+	}
 }
 
 heist_net_isa heist_net_set_isa(heist_net *net, heist_net_isa isa)
 {
-	if (isa == HEIST_NET_ISA_AVX2 && heist_net_best_isa() != HEIST_NET_ISA_AVX2) {
-		isa = HEIST_NET_ISA_GENERIC;
+	if (isa > HEIST_NET_ISA_AVX512_HALF) {
+		isa = HEIST_NET_ISA_AVX512_HALF;
+	}
+	while (!isa_available(net->model, isa)) {
+		--isa;
 	}
 	net->isa = isa;
 	net->step = step_generic;
@@ -347,12 +676,19 @@ heist_net_isa heist_net_set_isa(heist_net *net, heist_net_isa isa)
 		net->step = step_avx2;
 	}
 #endif
+#if NET_HAVE_HALF
+	if (isa == HEIST_NET_ISA_AVX2_HALF) {
+		net->step = step_avx2_half;
+	} else if (isa == HEIST_NET_ISA_AVX512_HALF) {
+		net->step = step_avx512_half;
+	}
+#endif
 	return isa;
 }
 
 /* [main] See heist.h. Buffer layout inside the block (each 64-byte aligned):
  * x [H + I] (h aliases its first H values), gate scratch, y1 [D], y [O],
- * all padded to whole 8-float vectors, then the engine's frame slots. */
+ * padded to whole 8- or 16-float vectors, then the engine's frame slots. */
 heist_net *heist_net_new(const heist_model *model)
 {
 	if (!model || !model->packed) {
@@ -369,8 +705,8 @@ heist_net *heist_net_new(const heist_model *model)
 	const size_t x_off = 0;
 	const size_t gates_off = x_off + align_floats(H + I + NET_ROWS);
 	const size_t y1_off = gates_off + scratch_floats(H, O, H + I > D ? H + I : D);
-	const size_t y_off = y1_off + align_floats(round8(D));
-	const size_t frames_off = y_off + align_floats(round8(O));
+	const size_t y_off = y1_off + align_floats(round16(D));
+	const size_t frames_off = y_off + align_floats(round16(O));
 	const size_t n_floats = frames_off + align_floats(HEIST_NET_FRAME_SLOTS * O);
 
 	heist_net *net = calloc(1, sizeof *net);
@@ -391,7 +727,7 @@ heist_net *heist_net_new(const heist_model *model)
 	net->y1 = block + y1_off;
 	net->y = block + y_off;
 	net->frames = block + frames_off;
-	heist_net_set_isa(net, heist_net_best_isa());
+	heist_net_set_isa(net, heist_net_best_isa(model));
 
 	/* Pre-warm: one frame on zeros pulls the weights into cache, then the
 	 * state goes back to zero. */

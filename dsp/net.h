@@ -11,10 +11,15 @@
 /* Slots of heist_net.frames (a power of two). */
 #define HEIST_NET_FRAME_SLOTS 8u
 
-/* Which compiled kernel runs the network. */
+/* Which compiled kernel runs the network, in order of preference (the
+ * engine takes the best this CPU, at cpu.h's level, and the model allow).
+ * The binary16 kernels need a model whose weights are all exact binary16
+ * values (train/export.py writes them so); they read the same weights. */
 typedef enum {
-	HEIST_NET_ISA_GENERIC, /* portable build (SSE2 on x86-64) */
-	HEIST_NET_ISA_AVX2,    /* AVX2 + FMA (x86-64-v3), chosen at run time */
+	HEIST_NET_ISA_GENERIC,     /* portable build (SSE2 on x86-64), float32 weights */
+	HEIST_NET_ISA_AVX2,        /* AVX2 + FMA (x86-64-v3), float32 weights */
+	HEIST_NET_ISA_AVX2_HALF,   /* AVX2 + FMA + F16C, binary16 weights */
+	HEIST_NET_ISA_AVX512_HALF, /* AVX-512F/VL, binary16 weights (bit-identical to AVX2_HALF) */
 } heist_net_isa;
 
 struct heist_net {
@@ -40,11 +45,18 @@ struct heist_net {
 struct heist_net_weights *heist_net_pack(const heist_model *m);
 void heist_net_unpack(struct heist_net_weights *w);
 
-/* [any] The best kernel this CPU runs. */
-heist_net_isa heist_net_best_isa(void);
+/* [any] Whether the model's weights are packed in binary16 too (all exact). */
+int heist_net_half(const heist_model *m);
 
-/* [main] Choose the kernel (tests and the bench compare them); an ISA the
- * CPU lacks falls back to the generic one. Returns the one in use. */
+/* [any] The best kernel this CPU runs for this model. */
+heist_net_isa heist_net_best_isa(const heist_model *m);
+
+/* [any] A kernel's description, for reports. */
+const char *heist_net_isa_name(heist_net_isa isa);
+
+/* [main] Choose the kernel (tests and the bench compare them); one the CPU
+ * or the model cannot run falls back to the next one down. Returns the one
+ * in use. */
 heist_net_isa heist_net_set_isa(heist_net *net, heist_net_isa isa);
 
 /* [any] Multiply-adds of one step, counted as 2 FLOPs each, from the layer

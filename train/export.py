@@ -1,10 +1,17 @@
 #!/usr/bin/python3
 """Write and read .hsm v1 model files (dsp/model.h).
 
-    export.py CKPT.pt OUT.hsm [--name NAME]
+    export.py CKPT.pt OUT.hsm [--name NAME] [--float32]
+    export.py --half IN.hsm OUT.hsm
 
 CKPT.pt is a train.py checkpoint (ckpt.pt or best.pt); the style table's
 playing-range statistics come from the training features stored in it.
+
+The weight matrices are rounded to binary16 values (still stored as float32)
+unless --float32 is given: the C engine then reads them as 2-byte weights,
+which makes the network about twice as fast (dsp/net.c), and the rounding
+(relative 2^-11 at most) costs nothing measurable in quality (train/README.md).
+--half rounds the weights of an existing model file the same way.
 """
 from __future__ import annotations
 
@@ -113,6 +120,35 @@ def read_hsm(path: str) -> Tuple[ModelConfig, dict, List[List[float]]]:
     return cfg, tensors, stats
 
 
+HALF_TENSORS = ("gru_w_ih", "gru_w_hh", "dense1_w", "dense2_w")
+
+
+def half_weights(tensors: dict) -> dict:
+    """The weight matrices rounded to the nearest binary16 values (biases and
+    the style embedding are left as they are)."""
+    out = dict(tensors)
+    for k in HALF_TENSORS:
+        a = np.asarray(tensors[k], dtype=np.float32)
+        if np.any(np.abs(a) > 65504.0):
+            raise ValueError(f"{k}: weights beyond the binary16 range")
+        out[k] = a.astype(np.float16).astype(np.float32)
+    return out
+
+
+def write_net(path: str, cfg: ModelConfig, tensors: dict, stats, half: bool = True) -> dict:
+    """Write a network's tensors (binary16-rounded weights unless half is
+    False), read the file back and check it holds exactly what was meant.
+    Returns the tensors as written."""
+    if half:
+        tensors = half_weights(tensors)
+    write_hsm(path, cfg, tensors, stats)
+    _, back, _ = read_hsm(path)
+    for k, v in tensors.items():
+        if not np.array_equal(np.asarray(v, dtype=np.float32), back[k]):
+            raise ValueError(f"{path}: {k} did not survive the round trip")
+    return tensors
+
+
 def load_net(path: str) -> Tuple[HeistNet, List[List[float]]]:
     """A .hsm file as a torch HeistNet (eval mode) and its style statistics."""
     cfg, t, stats = read_hsm(path)
@@ -121,7 +157,7 @@ def load_net(path: str) -> Tuple[HeistNet, List[List[float]]]:
     return net, stats
 
 
-def export_checkpoint(ckpt: str, out: str, name: str | None = None) -> None:
+def export_checkpoint(ckpt: str, out: str, name: str | None = None, half: bool = True) -> None:
     import torch
     ck = torch.load(ckpt)
     cfg = ModelConfig(**ck["config"])
@@ -129,22 +165,31 @@ def export_checkpoint(ckpt: str, out: str, name: str | None = None) -> None:
         cfg.name = name
     net = HeistNet(cfg)
     net.load_state_dict(ck["model"])
-    write_hsm(out, cfg, to_numpy_tensors(net), ck["stats"])
-    # read back: the file must describe the same network
-    cfg2, t2, _ = read_hsm(out)
-    for k, v in to_numpy_tensors(net).items():
-        assert np.array_equal(v, t2[k]), k
+    write_net(out, cfg, to_numpy_tensors(net), ck["stats"], half)
     print(f"{out}: {os.path.getsize(out)} bytes, {cfg.n_styles} style(s) "
           f"{cfg.style_names}, step {ck.get('step')}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("ckpt")
+    ap.add_argument("src", help="checkpoint (or, with --half, a .hsm file)")
     ap.add_argument("out")
     ap.add_argument("--name", default=None, help="model name stored in the header")
+    ap.add_argument("--float32", action="store_true",
+                    help="keep the weights as trained (the engine then runs float32 kernels)")
+    ap.add_argument("--half", action="store_true",
+                    help="round the weights of the .hsm file SRC to binary16 values into OUT")
     a = ap.parse_args()
-    export_checkpoint(a.ckpt, a.out, a.name)
+    if a.half:
+        cfg, t, stats = read_hsm(a.src)
+        if a.name:
+            cfg.name = a.name
+        t2 = write_net(a.out, cfg, t, stats)
+        worst = max(float(np.max(np.abs(t2[k] - t[k]) / np.maximum(np.abs(t[k]), 1e-30)))
+                    for k in HALF_TENSORS)
+        print(f"{a.out}: weights rounded to binary16 (largest relative change {worst:.2g})")
+    else:
+        export_checkpoint(a.src, a.out, a.name, half=not a.float32)
 
 
 if __name__ == "__main__":

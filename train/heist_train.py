@@ -422,7 +422,7 @@ def train(a, work: str, clips_tr, clips_ho, stats_new) -> dict:
 
 def export(result: dict, out: str) -> None:
     import torch
-    from export import read_hsm, write_hsm
+    from export import write_net
     from heist_model import HeistNet, ModelConfig, to_numpy_tensors
     run = result["run"]
     path = os.path.join(run, "best.pt")
@@ -433,10 +433,7 @@ def export(result: dict, out: str) -> None:
     net = HeistNet(cfg)
     net.load_state_dict(ck["model"])
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    write_hsm(out, cfg, to_numpy_tensors(net), ck["stats"])
-    _, t2, _ = read_hsm(out)
-    for k, v in to_numpy_tensors(net).items():
-        assert np.array_equal(v, t2[k]), k
+    write_net(out, cfg, to_numpy_tensors(net), ck["stats"])
     result["exported_step"] = ck["step"]
     from quality import find_tool
     inspect = find_tool("heist-inspect", "HEIST_INSPECT")

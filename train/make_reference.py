@@ -4,6 +4,8 @@
     make_reference.py MODEL.hsm OUTDIR
     make_reference.py --random OUTDIR      (writes OUTDIR/random.hsm first: random
                                             weights, 3 styles, unusual sizes)
+    make_reference.py --random-half OUTDIR (the same with the weights rounded to
+                                            binary16, as export.py writes them)
 
 Runs the model (loaded from the .hsm with export.load_net) in float64 on a
 deterministic feature sequence — silence before anything is voiced, steady
@@ -64,7 +66,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from export import load_net, write_hsm  # noqa: E402
+from export import load_net, write_net  # noqa: E402
 from heist_model import HeistNet, ModelConfig, scale_features, to_numpy_tensors  # noqa: E402
 from heist_synth import (harmonic_amplitudes_np, harmonic_render, harmonic_render_ref,  # noqa: E402
                          noise_hop, noise_render)
@@ -74,7 +76,7 @@ NOISE_RATES = (24000.0, 48000.0)
 NOISE_SECONDS = 40.0
 
 
-def random_model(path: str, seed: int = 7) -> None:
+def random_model(path: str, seed: int = 7, half: bool = False) -> None:
     """Random weights, 3 styles and sizes unlike the default model's."""
     cfg = ModelConfig(n_styles=3, embed_dim=5, gru_hidden=40, dense_hidden=24, n_harmonics=24,
                       n_noise=17, pitch_center=60.0, pitch_scale=20.0, loud_center=-40.0,
@@ -85,7 +87,7 @@ def random_model(path: str, seed: int = 7) -> None:
         for p in net.parameters():  # larger than the default init: exercise saturation
             p.mul_(2.0)
     stats = [[55.0 + s, 80.0 + s, 67.0 + s, -60.0, -20.0, -35.0] for s in range(3)]
-    write_hsm(path, cfg, to_numpy_tensors(net), stats)
+    write_net(path, cfg, to_numpy_tensors(net), stats, half)
 
 
 def feature_sequence(T: int, seed: int = 3):
@@ -223,14 +225,16 @@ def main() -> None:
     ap.add_argument("model", nargs="?", help=".hsm file (omit with --random)")
     ap.add_argument("outdir")
     ap.add_argument("--random", action="store_true", help="make OUTDIR/random.hsm and use it")
+    ap.add_argument("--random-half", action="store_true",
+                    help="the same with binary16-rounded weights")
     ap.add_argument("--frames", type=int, default=420)
     a = ap.parse_args()
     torch.set_num_threads(1)
     os.makedirs(a.outdir, exist_ok=True)
     model = a.model
-    if a.random:
+    if a.random or a.random_half:
         model = os.path.join(a.outdir, "random.hsm")
-        random_model(model)
+        random_model(model, half=a.random_half)
     if not model:
         ap.error("give MODEL.hsm or --random")
     net, _ = load_net(model)

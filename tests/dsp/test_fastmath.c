@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "cpu.h"
 #include "fastmath.h"
 #include "net.h"
 
@@ -153,7 +154,7 @@ static void check(fn f, int avx2)
 
 int main(void)
 {
-	const int has_avx2 = heist_net_best_isa() == HEIST_NET_ISA_AVX2;
+	const int has_avx2 = heist_cpu_level() >= HEIST_CPU_AVX2;
 	for (int avx2 = 0; avx2 <= has_avx2; ++avx2) {
 		for (int f = 0; f < F_COUNT; ++f) {
 			check((fn)f, avx2);

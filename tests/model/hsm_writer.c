@@ -141,3 +141,29 @@ uint8_t *hsm_write_random(const hsm_dims *d, size_t *size)
 	*size = l.size;
 	return p;
 }
+
+/* v rounded to 11 significant bits (binary16 normals, |v| >= 2^-14) or to a
+ * multiple of 2^-24 (binary16 subnormals); |v| stays far below 65504. */
+static float round_half(float v)
+{
+	if (fabsf(v) < 0x1p-14f) {
+		return rintf(v * 0x1p24f) * 0x1p-24f;
+	}
+	int e;
+	const float m = frexpf(v, &e); /* v = m 2^e, 0.5 <= |m| < 1 */
+	return ldexpf(rintf(ldexpf(m, 11)), e - 11);
+}
+
+void hsm_round_half(uint8_t *data, const hsm_dims *d)
+{
+	static const int weights[] = {1, 2, 5, 7}; /* gru_w_ih, gru_w_hh, dense1_w, dense2_w */
+	const hsm_layout l = hsm_layout_of(d);
+	for (size_t k = 0; k < sizeof weights / sizeof weights[0]; ++k) {
+		const int t = weights[k];
+		for (size_t i = 0; i < l.count[t]; ++i) {
+			uint8_t *at = data + l.offset[t] + 4 * i;
+			hsm_put_f32(at, round_half(hsm_get_f32(at)));
+		}
+	}
+	hsm_fix_crc(data, l.size);
+}

@@ -35,6 +35,10 @@ void hsm_put_f32(uint8_t *p, float v);
 uint32_t hsm_get_u32(const uint8_t *p);
 float hsm_get_f32(const uint8_t *p);
 
+/* Round the weight matrices (not biases or embedding) of a file made for d
+ * to binary16 values, as train/export.py does by default; fixes the CRC. */
+void hsm_round_half(uint8_t *data, const hsm_dims *d);
+
 /* Recompute the trailing CRC after editing a file. */
 void hsm_fix_crc(uint8_t *data, size_t size);
 

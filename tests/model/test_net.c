@@ -20,10 +20,14 @@ static heist_net_isa test_isa = HEIST_NET_ISA_GENERIC;
  * recurrent state. Both compiled kernels (baseline and AVX2+FMA) are run. */
 #define TOL 1e-5
 
-static heist_model *make_model(const hsm_dims *d)
+/* A random model; half: with weights rounded to binary16 values. */
+static heist_model *make_model(const hsm_dims *d, int half)
 {
 	size_t size;
 	uint8_t *p = hsm_write_random(d, &size);
+	if (p && half) {
+		hsm_round_half(p, d);
+	}
 	char err[256] = "";
 	heist_model *m = p ? heist_model_parse(p, size, err, sizeof err) : NULL;
 	if (!m) {
@@ -99,9 +103,10 @@ static void random_input(const heist_model *m, uint32_t *rng, float *in)
 	heist_net_embed(m, a, b, frand(rng, 0.0f, 1.0f), in + 3);
 }
 
-static void test_against_reference(const hsm_dims *d)
+static void test_against_reference(const hsm_dims *dims)
 {
-	heist_model *m = make_model(d);
+	const hsm_dims *d = dims;
+	heist_model *m = make_model(d, test_isa >= HEIST_NET_ISA_AVX2_HALF);
 	heist_net *net = heist_net_new(m);
 	CHECK(net, "heist_net_new failed");
 	if (!net) {
@@ -130,9 +135,10 @@ static void test_against_reference(const hsm_dims *d)
 		}
 	}
 	CHECK(worst <= TOL, "H=%u D=%u: max error %g", d->gru_hidden, d->dense_hidden, worst);
+	CHECK(isa == test_isa, "kernel %d instead of %d", (int)isa, (int)test_isa);
 	printf("%s: S=%u E=%u H=%u D=%u NH=%u NN=%u: max error vs double %.3g\n",
-	       isa == HEIST_NET_ISA_AVX2 ? "avx2+fma" : "baseline", d->n_styles, d->embed_dim,
-	       d->gru_hidden, d->dense_hidden, d->n_harmonics, d->n_noise, worst);
+	       heist_net_isa_name(isa), d->n_styles, d->embed_dim, d->gru_hidden, d->dense_hidden,
+	       d->n_harmonics, d->n_noise, worst);
 
 	/* Reset makes a run repeat exactly. */
 	float *first = calloc(O, sizeof *first);
@@ -158,7 +164,7 @@ static void test_against_reference(const hsm_dims *d)
 static void test_embedding(void)
 {
 	const hsm_dims d = {4, 8, 8, 8, 4, 4, 3};
-	heist_model *m = make_model(&d);
+	heist_model *m = make_model(&d, 0);
 	const size_t E = m->embed_dim;
 	float emb[64];
 	for (uint32_t a = 0; a < m->n_styles; ++a) {
@@ -204,8 +210,9 @@ static int all_finite(const float *v, size_t n)
 static void test_non_finite(void)
 {
 	const hsm_dims d = {2, 4, 13, 9, 6, 5, 5};
-	heist_model *m = make_model(&d);
+	heist_model *m = make_model(&d, test_isa >= HEIST_NET_ISA_AVX2_HALF);
 	heist_net *net = heist_net_new(m);
+	heist_net_set_isa(net, test_isa);
 	float in[3 + 64], out[1 + 256 + 256];
 	uint32_t rng = 17;
 	for (int i = 0; i < 10; ++i) {
@@ -247,6 +254,79 @@ static void test_non_finite(void)
 	heist_model_free(m);
 }
 
+/* Whether a kernel runs here: the CPU (at its HEIST_CPU level) has it. */
+static int kernel_runs(heist_net_isa isa)
+{
+	const hsm_dims d = {1, 1, 8, 8, 1, 2, 1};
+	heist_model *m = make_model(&d, 1);
+	heist_net *net = heist_net_new(m);
+	const int ok = heist_net_set_isa(net, isa) == isa;
+	heist_net_free(net);
+	heist_model_free(m);
+	return ok;
+}
+
+/* A model gets binary16 weights exactly when all of its weights are exact
+ * binary16 values: one weight off by an ulp of float32 keeps it float32. */
+static void test_half_detection(void)
+{
+	if (!kernel_runs(HEIST_NET_ISA_AVX2_HALF)) {
+		return;
+	}
+	const hsm_dims d = {2, 4, 24, 16, 6, 5, 8};
+	heist_model *m = make_model(&d, 1);
+	CHECK(heist_net_half(m), "binary16-exact weights not packed as binary16");
+	CHECK(heist_net_best_isa(m) >= HEIST_NET_ISA_AVX2_HALF, "binary16 kernel not chosen");
+	heist_model_free(m);
+	size_t size;
+	uint8_t *p = hsm_write_random(&d, &size);
+	hsm_round_half(p, &d);
+	const hsm_layout l = hsm_layout_of(&d);
+	const size_t at = l.offset[7] + 4 * (l.count[7] / 2); /* a dense2 weight */
+	hsm_put_f32(p + at, nextafterf(hsm_get_f32(p + at), 1.0f));
+	hsm_fix_crc(p, size);
+	char err[256] = "";
+	m = heist_model_parse(p, size, err, sizeof err);
+	CHECK(m && !heist_net_half(m), "a weight that binary16 does not hold: still binary16");
+	CHECK(m && heist_net_best_isa(m) <= HEIST_NET_ISA_AVX2, "binary16 kernel on float32");
+	heist_model_free(m);
+	free(p);
+	m = make_model(&d, 0);
+	CHECK(!heist_net_half(m), "random float32 weights packed as binary16");
+	heist_model_free(m);
+}
+
+/* The AVX2 and AVX-512 binary16 kernels give the same bits. */
+static void test_half_kernels_agree(const hsm_dims *dims)
+{
+	if (!kernel_runs(HEIST_NET_ISA_AVX512_HALF)) {
+		return;
+	}
+	const hsm_dims d = *dims;
+	heist_model *m = make_model(&d, 1);
+	heist_net *a = heist_net_new(m), *b = heist_net_new(m);
+	heist_net_set_isa(a, HEIST_NET_ISA_AVX2_HALF);
+	heist_net_set_isa(b, HEIST_NET_ISA_AVX512_HALF);
+	const size_t O = m->n_outputs;
+	float *ya = calloc(O, sizeof *ya), *yb = calloc(O, sizeof *yb), in[3 + 64];
+	uint32_t rng = 5;
+	int same = 1;
+	for (int frame = 0; frame < 100; ++frame) {
+		random_input(m, &rng, in);
+		heist_net_step(a, in, ya);
+		heist_net_step(b, in, yb);
+		same &= !memcmp(ya, yb, O * sizeof *ya);
+	}
+	CHECK(same, "H=%u: AVX2 and AVX-512 binary16 kernels differ", d.gru_hidden);
+	printf("binary16 kernels, H=%u D=%u: AVX2 and AVX-512 outputs %s\n", d.gru_hidden,
+	       d.dense_hidden, same ? "identical" : "DIFFER");
+	free(ya);
+	free(yb);
+	heist_net_free(a);
+	heist_net_free(b);
+	heist_model_free(m);
+}
+
 int main(void)
 {
 	static const hsm_dims dims[] = {
@@ -256,16 +336,21 @@ int main(void)
 	    {4, 8, 64, 64, 60, 65, 4},    /* multiples of the vector width */
 	    {8, 16, 192, 256, 60, 65, 5}, /* the size of a shipped model */
 	};
-	const heist_net_isa isas[] = {HEIST_NET_ISA_GENERIC, heist_net_best_isa()};
-	for (size_t k = 0; k < 2; ++k) {
-		if (k == 1 && isas[1] == isas[0]) {
-			printf("this CPU has no AVX2+FMA: only the baseline kernel is tested\n");
-			break;
+	for (heist_net_isa isa = HEIST_NET_ISA_GENERIC; isa <= HEIST_NET_ISA_AVX512_HALF; ++isa) {
+		if (!kernel_runs(isa)) {
+			printf("%s: not on this CPU (or at this HEIST_CPU level), not tested\n",
+			       heist_net_isa_name(isa));
+			continue;
 		}
-		test_isa = isas[k];
+		test_isa = isa;
 		for (size_t i = 0; i < sizeof dims / sizeof dims[0]; ++i) {
 			test_against_reference(&dims[i]);
 		}
+		test_non_finite();
+	}
+	test_half_detection();
+	for (size_t i = 0; i < sizeof dims / sizeof dims[0]; ++i) {
+		test_half_kernels_agree(&dims[i]);
 	}
 	test_embedding();
 	test_non_finite();

@@ -213,9 +213,9 @@ static void test_net(const heist_model *m, const char *dir)
 				}
 			}
 		}
-		printf("network: %u frames x %u outputs, max |C - torch| = %.3g (frame %u, output "
-		       "%u); embedding max |diff| = %.3g\n",
-		       T, O, worst, worst_t, worst_o, worst_emb);
+		printf("network (%s): %u frames x %u outputs, max |C - torch| = %.3g (frame %u, "
+		       "output %u); embedding max |diff| = %.3g\n",
+		       heist_net_isa_name(net->isa), T, O, worst, worst_t, worst_o, worst_emb);
 		if (!(worst <= NET_TOL)) {
 			fprintf(stderr, "FAIL: network outputs differ by %.3g > %g\n", worst,
 			        NET_TOL);
