@@ -116,8 +116,11 @@ def read_mono(path: str) -> np.ndarray:
 def render(a: argparse.Namespace, wav_in: str, wav_out: str, params: Dict[str, float],
            extra: Sequence[str] = ()) -> np.ndarray:
     """heist-render with the plugin's latency kept (hosts that do not
-    compensate it) unless extra says otherwise."""
-    cmd = [a.render, wav_in, wav_out, "--quiet"] + list(extra)
+    compensate it) unless extra says otherwise, on the model of the bundle
+    under test (not whichever heist-render would find first: an earlier
+    install of the plugin may hold another one)."""
+    model = os.path.join(a.build_root, "plugin", "heist.lv2", "heist-default.hsm")
+    cmd = [a.render, wav_in, wav_out, "--quiet", "--model", model] + list(extra)
     for k, v in params.items():
         cmd += ["--param", f"{k}={v!r}"]
     subprocess.run(cmd, check=True)
