@@ -259,7 +259,7 @@ def train(a, work: str, clips_tr, clips_ho, stats_new) -> dict:
     import torch
     from export import load_net
     from heist_model import HeistNet, ModelConfig, n_params, scale_features
-    from train import Crops, batch, evaluate, save, spectral_loss, synthesize
+    from train import Crops, Trainer, evaluate
 
     run = os.path.join(work, "run")
     os.makedirs(run, exist_ok=True)
@@ -319,61 +319,28 @@ def train(a, work: str, clips_tr, clips_ho, stats_new) -> dict:
     net_scale = a.net_lr_scale if teacher is not None else 1.0
     opt = torch.optim.Adam([{"params": emb_params, "scale": 1.0}, {"params": rest, "scale": net_scale}],
                            lr=a.lr)
+    trainer = Trainer(a, net, opt, stats)
     ckpt_path = os.path.join(run, "ckpt.pt")
-    step, elapsed, best = 0, 0.0, math.inf
-    history: list = []
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
         if ck["config"] != cfg.to_dict():
             raise InputError(f"{work} holds a run of a different model ({ck['config']['style_names']}); "
                              "use another --work folder or --fresh")
-        net.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
-        step, elapsed, best = ck["step"], ck["elapsed"], ck["best"]
-        history = ck.get("history", [])
-        say(f"resuming at step {step} ({elapsed / 60:.1f} min trained)")
-    rng = np.random.default_rng(a.seed + step)
-    torch.manual_seed(a.seed + step)
+        trainer.resume(ck)
+        say(f"resuming at step {trainer.step} ({trainer.elapsed / 60:.1f} min trained)")
+    rng = np.random.default_rng(a.seed + trainer.step)
+    torch.manual_seed(a.seed + trainer.step)
     frames = int(round(a.seconds * cfg.frame_rate))
     tr = Crops(clips_tr, frames, cfg.hop)
     ho = Crops(clips_ho, frames, cfg.hop).fixed(a.eval_crops) if clips_ho else []
     say(f"model: {n_params(net)} parameters, styles {cfg.style_names}; budget {a.minutes:g} min"
         + (f" / {a.steps} steps" if a.steps < 10 ** 9 else ""))
 
-    def checkpoint(path: str) -> None:
-        save(path, {"model": net.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed,
-                    "best": best, "config": cfg.to_dict(), "stats": stats, "history": history,
-                    "args": {k: v for k, v in vars(a).items()}})
+    distill = None
+    if teacher is not None and a.keep_weight > 0:
+        S_old = teacher.cfg.n_styles
 
-    stop = {"flag": False}
-
-    def on_signal(signum, frame):  # finish the step, save, leave
-        stop["flag"] = True
-
-    old_int = signal.signal(signal.SIGINT, on_signal)
-    old_term = signal.signal(signal.SIGTERM, on_signal)
-    budget = a.minutes * 60
-    bar = Progress()
-    last_ho = history[-1][3] if history else float("nan")
-    if ho and step == 0:
-        last_ho = evaluate(net, ho, a.batch)
-        best = last_ho
-        history.append((0, 0.0, float("nan"), last_ho))
-        checkpoint(os.path.join(run, "best.pt"))
-    run_loss, run_n = 0.0, 0
-    last_ckpt = time.time()
-    S_old = teacher.cfg.n_styles if teacher is not None else 0
-    while step < a.steps and elapsed < budget and not stop["flag"]:
-        t0 = time.time()
-        progress = max(step / a.steps, elapsed / budget)
-        warm = min(1.0, (step + 1) / a.warmup)
-        lr = warm * a.lr * (a.lr_end / a.lr) ** min(1.0, progress)
-        for g in opt.param_groups:
-            g["lr"] = lr * g["scale"]
-        f0, loud, conf, audio, style = batch([tr.random(rng) for _ in range(a.batch)])
-        y = synthesize(net, f0, loud, conf, style)
-        loss = spectral_loss(y, audio)
-        if teacher is not None and a.keep_weight > 0:
+        def distill(f0, loud, conf):  # the old styles' outputs on the new material, pulled to the teacher's
             B, T1 = f0.shape
             old = torch.from_numpy(rng.integers(0, S_old, B)).long()
             feats = scale_features(cfg, f0, loud, conf)
@@ -382,40 +349,50 @@ def train(a, work: str, clips_tr, clips_ho, stats_new) -> dict:
             with torch.no_grad():
                 et = teacher.embed(old)[:, None, :].expand(B, T1, cfg.embed_dim)
                 yt, _ = teacher.forward_raw(torch.cat([feats, et], -1))
-            loss = loss + a.keep_weight * (ys - yt).abs().mean()
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), a.clip)
-        opt.step()
-        step += 1
-        elapsed += time.time() - t0
-        run_loss += float(loss)
-        run_n += 1
-        done = step >= a.steps or elapsed >= budget or stop["flag"]
+            return a.keep_weight * (ys - yt).abs().mean()
+
+    stop = {"flag": False}
+
+    def on_signal(signum, frame):  # finish the step, save, leave
+        stop["flag"] = True
+
+    old_int = signal.signal(signal.SIGINT, on_signal)
+    old_term = signal.signal(signal.SIGTERM, on_signal)
+    budget = trainer.budget
+    bar = Progress()
+    last_ho = trainer.history[-1][3] if trainer.history else float("nan")
+    if ho and trainer.step == 0:
+        last_ho = evaluate(net, ho, a.batch)
+        trainer.best = last_ho
+        trainer.history.append((0, 0.0, float("nan"), last_ho))
+        trainer.checkpoint(os.path.join(run, "best.pt"))
+    last_ckpt = time.time()
+    while not trainer.finished and not stop["flag"]:
+        loss, _ = trainer.train_step(tr, rng, distill)
+        step, elapsed = trainer.step, trainer.elapsed
+        done = trainer.finished or stop["flag"]
         if ho and (step % a.eval_every == 0 or done):
             last_ho = evaluate(net, ho, a.batch)
-            if last_ho < best:
-                best = last_ho
-                checkpoint(os.path.join(run, "best.pt"))
+            trainer.keep_best(last_ho, os.path.join(run, "best.pt"))
         if step % 10 == 0 or done:
-            history.append((step, elapsed, run_loss / max(1, run_n), last_ho))
-            run_loss, run_n = 0.0, 0
+            trainer.close_window(last_ho)
         if step % a.ckpt_every == 0 or time.time() - last_ckpt > 120 or done:
-            checkpoint(ckpt_path)
+            trainer.checkpoint(ckpt_path)
             last_ckpt = time.time()
         per_step = elapsed / max(1, step)
         eta = min(budget - elapsed, (a.steps - step) * per_step)
-        bar.update(max(step / a.steps, elapsed / budget), step,
-                   eta, history[-1][2] if history and math.isfinite(history[-1][2]) else float(loss),
-                   last_ho, final=done)
-    checkpoint(ckpt_path)
+        shown = trainer.history[-1][2] if trainer.history else float("nan")  # the last window's mean
+        bar.update(max(step / a.steps, elapsed / budget), step, eta,
+                   shown if math.isfinite(shown) else float(loss), last_ho, final=done)
+    trainer.checkpoint(ckpt_path)
     signal.signal(signal.SIGINT, old_int)
     signal.signal(signal.SIGTERM, old_term)
+    step = trainer.step
     if stop["flag"]:
         say(f"interrupted at step {step}; checkpoint saved in {run}; run the same command to continue")
         sys.exit(130)
-    return {"cfg": cfg, "run": run, "step": step, "elapsed": elapsed, "best": best, "history": history,
-            "style": new_style}
+    return {"cfg": cfg, "run": run, "step": step, "elapsed": trainer.elapsed, "best": trainer.best,
+            "history": trainer.history, "style": new_style}
 
 
 # ------------------------------------------------------------ export, report

@@ -39,20 +39,14 @@ while IFS= read -r inst; do
 done <"$work/instruments.txt"
 
 # train.py takes one --style NAME:PREFIX per style (in table order)
-set --
-while IFS= read -r inst; do
-	d=$work/data/$(echo "$inst" | tr ' ' '-')
-	set -- "$@" --style "$inst:$d/train_" --heldout "$inst:$d/heldout_"
-done <"$work/instruments.txt"
+styles_for=train
+. "$here/default_styles.sh"
 $py "$here/train.py" "$@" --out "$work/run" --minutes "$minutes" --batch 8 --seconds 2 --threads 1 \
 	--eval-crops 28 --name "Heist default" --lr "${LR:-1e-3}" $init
 $py "$here/export.py" "$work/run/best.pt" "$out" --name "Heist default"
 
 # per-style quality report on the held-out renders (C engine), and a clarinet
 # line transferred into every style
-set --
-while IFS= read -r inst; do
-	d=$work/data/$(echo "$inst" | tr ' ' '-')
-	set -- "$@" --style "$inst=$d/heldout_"
-done <"$work/instruments.txt"
+styles_for=quality
+. "$here/default_styles.sh"
 $py "$here/quality.py" "$out" "$@" --transfer "$work/data/clarinet/heldout_" --out "$work/quality"

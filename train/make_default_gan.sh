@@ -17,18 +17,12 @@ work=$here/work/default14
 py=/usr/bin/python3
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-set --
-while IFS= read -r inst; do
-	d=$work/data/$(echo "$inst" | tr ' ' '-')
-	set -- "$@" --style "$inst:$d/train_" --heldout "$inst:$d/heldout_"
-done <"$work/instruments.txt"
+styles_for=train
+. "$here/default_styles.sh"
 $py "$here/adversarial.py" --ckpt "${GAN_FROM:-$work/run/best.pt}" "$@" --out "$work/gan-run" --minutes "$minutes"
 $py "$here/export.py" "$work/gan-run/last.pt" "$work/heist-default-gan.hsm" --name "Heist default"
 
-set --
-while IFS= read -r inst; do
-	d=$work/data/$(echo "$inst" | tr ' ' '-')
-	set -- "$@" --style "$inst=$d/heldout_"
-done <"$work/instruments.txt"
+styles_for=quality
+. "$here/default_styles.sh"
 $py "$here/quality.py" "$work/heist-default-gan.hsm" "$@" --transfer "$work/data/clarinet/heldout_" \
 	--out "$work/quality-gan"

@@ -19,7 +19,7 @@ import os
 import random
 import sys
 import time
-from typing import List, Tuple
+from typing import Callable, List, Tuple
 
 import numpy as np
 import torch
@@ -130,6 +130,80 @@ def save(path: str, obj: dict) -> None:
     os.replace(tmp, path)
 
 
+class Trainer:
+    """The training loop's state and step, shared by train.py and heist_train.py:
+    the network, its optimiser, the range statistics and arguments that go into
+    every checkpoint, and the counters: step, elapsed (training seconds), best
+    (lowest held-out loss), history ((step, elapsed, mean train loss, held-out
+    loss) a logged window) and the running train loss of the open window."""
+
+    def __init__(self, a, net: HeistNet, opt: torch.optim.Optimizer, stats) -> None:
+        self.a, self.net, self.opt, self.stats = a, net, opt, stats
+        self.budget = a.minutes * 60
+        self.step, self.elapsed, self.best = 0, 0.0, math.inf
+        self.history: list = []
+        self.run_loss, self.run_n = 0.0, 0
+
+    @property
+    def finished(self) -> bool:
+        """The step or time budget is spent."""
+        return self.step >= self.a.steps or self.elapsed >= self.budget
+
+    def resume(self, ck: dict) -> None:
+        """Continue from a checkpoint that checkpoint() wrote (torch.load'ed)."""
+        self.net.load_state_dict(ck["model"])
+        self.opt.load_state_dict(ck["opt"])
+        self.step, self.elapsed, self.best = ck["step"], ck["elapsed"], ck["best"]
+        self.history = ck.get("history", [])
+
+    def checkpoint(self, path: str) -> None:
+        save(path, {"model": self.net.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
+                    "elapsed": self.elapsed, "best": self.best, "config": self.net.cfg.to_dict(),
+                    "stats": self.stats, "history": self.history, "args": dict(vars(self.a))})
+
+    def train_step(self, crops: Crops, rng: np.random.Generator,
+                   extra_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+                   ) -> Tuple[torch.Tensor, float]:
+        """One Adam step on a batch of random crops: spectral loss, plus
+        extra_loss(f0, loud, conf) where given; gradient norm clipped to
+        --clip. The learning rate is lr_at's, times a parameter group's
+        "scale" where it has one. Returns the loss and that learning rate."""
+        a = self.a
+        t0 = time.time()
+        lr = lr_at(a, max(self.step / a.steps, self.elapsed / self.budget), self.step)
+        for g in self.opt.param_groups:
+            g["lr"] = lr * g.get("scale", 1.0)
+        f0, loud, conf, audio, style = batch([crops.random(rng) for _ in range(a.batch)])
+        y = synthesize(self.net, f0, loud, conf, style)
+        loss = spectral_loss(y, audio)
+        if extra_loss is not None:
+            loss = loss + extra_loss(f0, loud, conf)
+        self.opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.net.parameters(), a.clip)
+        self.opt.step()
+        self.step += 1
+        self.elapsed += time.time() - t0
+        self.run_loss += float(loss)
+        self.run_n += 1
+        return loss, lr
+
+    def keep_best(self, heldout_loss: float, path: str) -> None:
+        """A held-out loss below the best so far becomes the best; the
+        checkpoint goes to path (best.pt)."""
+        if heldout_loss < self.best:
+            self.best = heldout_loss
+            self.checkpoint(path)
+
+    def close_window(self, heldout_loss: float) -> float:
+        """Ends the window of train losses since the last call: appends
+        (step, elapsed, their mean, heldout_loss) to history; returns the mean."""
+        mean = self.run_loss / max(1, self.run_n)
+        self.history.append((self.step, self.elapsed, mean, heldout_loss))
+        self.run_loss, self.run_n = 0.0, 0
+        return mean
+
+
 # glibc returns large blocks to the kernel and page-faults them back in on
 # every step (several times the compute on these VMs); keep them in the heap.
 MALLOC_ENV = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 36),
@@ -218,71 +292,44 @@ def main() -> None:
     if a.init:
         warm_start(net, a.init)
     opt = torch.optim.Adam(net.parameters(), lr=a.lr)
+    trainer = Trainer(a, net, opt, stats)
     ckpt_path = os.path.join(a.out, "ckpt.pt")
-    step, elapsed, best = 0, 0.0, math.inf
     rng = np.random.default_rng(a.seed)
-    history = []
     if os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path)
-        net.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
-        step, elapsed, best = ck["step"], ck["elapsed"], ck["best"]
-        history = ck.get("history", [])
-        rng = np.random.default_rng(a.seed + step)
-        torch.manual_seed(a.seed + step)
-        print(f"resumed at step {step}, {elapsed / 60:.1f} min trained", flush=True)
+        trainer.resume(torch.load(ckpt_path))
+        rng = np.random.default_rng(a.seed + trainer.step)
+        torch.manual_seed(a.seed + trainer.step)
+        print(f"resumed at step {trainer.step}, {trainer.elapsed / 60:.1f} min trained", flush=True)
     print(f"model: {n_params(net)} parameters", flush=True)
 
-    def checkpoint(path: str) -> None:
-        save(path, {"model": net.state_dict(), "opt": opt.state_dict(), "step": step,
-                    "elapsed": elapsed, "best": best, "config": cfg.to_dict(), "stats": stats,
-                    "history": history, "args": vars(a)})
-
     log = open(os.path.join(a.out, "log.tsv"), "a")
-    if step == 0:
+    if trainer.step == 0:
         log.write("step\telapsed_s\ttrain_loss\theldout_loss\tlr\n")
-    budget = a.minutes * 60
-    run_loss, run_n = 0.0, 0
     last_ho = float("nan")
-    if ho and step == 0:
+    if ho and trainer.step == 0:
         last_ho = evaluate(net, ho, a.batch)
         print(f"step 0: held-out {last_ho:.3f}", flush=True)
         log.write(f"0\t0.0\tnan\t{last_ho:.5f}\t{a.lr:.2e}\n")
-    while step < a.steps and elapsed < budget:
-        t0 = time.time()
-        lr = lr_at(a, max(step / a.steps, elapsed / budget), step)
-        for g in opt.param_groups:
-            g["lr"] = lr
-        f0, loud, conf, audio, style = batch([tr.random(rng) for _ in range(a.batch)])
-        y = synthesize(net, f0, loud, conf, style)
-        loss = spectral_loss(y, audio)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), a.clip)
-        opt.step()
-        step += 1
-        elapsed += time.time() - t0
-        run_loss += float(loss)
-        run_n += 1
+    while not trainer.finished:
+        _, lr = trainer.train_step(tr, rng)
+        step, elapsed = trainer.step, trainer.elapsed
         if step % 10 == 0:
-            print(f"step {step} {elapsed / 60:.2f} min loss {run_loss / run_n:.3f} lr {lr:.2e} "
+            print(f"step {step} {elapsed / 60:.2f} min loss {trainer.run_loss / trainer.run_n:.3f} lr {lr:.2e} "
                   f"({elapsed / step:.2f} s/step avg)", flush=True)
-        done = step >= a.steps or elapsed >= budget
+        done = trainer.finished
         if ho and (step % a.eval_every == 0 or done):
             te = time.time()
             last_ho = evaluate(net, ho, a.batch)
             print(f"step {step}: held-out {last_ho:.3f} ({time.time() - te:.1f} s)", flush=True)
-            if last_ho < best:
-                best = last_ho
-                checkpoint(os.path.join(a.out, "best.pt"))
+            trainer.keep_best(last_ho, os.path.join(a.out, "best.pt"))
         if step % 10 == 0 or done:
-            history.append((step, elapsed, run_loss / max(1, run_n), last_ho))
-            log.write(f"{step}\t{elapsed:.1f}\t{run_loss / max(1, run_n):.5f}\t{last_ho:.5f}\t{lr:.2e}\n")
+            mean = trainer.close_window(last_ho)
+            log.write(f"{step}\t{elapsed:.1f}\t{mean:.5f}\t{last_ho:.5f}\t{lr:.2e}\n")
             log.flush()
-            run_loss, run_n = 0.0, 0
         if step % a.ckpt_every == 0 or done:
-            checkpoint(ckpt_path)
-    checkpoint(ckpt_path)
+            trainer.checkpoint(ckpt_path)
+    trainer.checkpoint(ckpt_path)
+    step, elapsed, best, history = trainer.step, trainer.elapsed, trainer.best, trainer.history
     # final summary: train loss over the last logged windows, held-out loss of the last step
     tail = [h[2] for h in history[-5:]]
     summary = {"steps": step, "train_minutes": elapsed / 60, "train_loss_last50": float(np.mean(tail)) if tail else None,
