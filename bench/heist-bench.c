@@ -13,9 +13,9 @@
  *     kernel, and the same frames through the PyTorch reference in train/,
  *     one frame at a time, as a ratio;
  *   - 1, 8 and 32 instances in one process (sharing the model), each playing
- *     the line (from its own starting point) in 256-frame blocks
- *     round-robin after a 1 s warm-up, cost per instance as a ratio to one
- *     (the counts measured alternately, run by run).
+ *     the line (7 samples apart) in 256-frame blocks round-robin after a 1 s
+ *     warm-up, cost per instance as a ratio to one (the counts alternate
+ *     second by second; see instances()).
  * CPU time is this thread's (CLOCK_THREAD_CPUTIME_ID), so other processes on
  * the machine cost little beyond cache pollution; repeat and compare medians.
  */
@@ -251,53 +251,77 @@ static void torch_compare(const char *model_path, const float *frames, uint32_t 
 
 /* CPU seconds per instance per second of audio with n instances round-robin,
  * as a host runs them: each instance processes one 256-frame block of its
- * own input into its own output buffer in turn. The instances start at
- * different points of the line (so their frames fall in different blocks).
- * The first second is a warm-up, not timed. The counts are measured
- * alternately, run by run, so that load on the machine drifts alike for
- * all of them; per[c] gets the median for counts[c]. */
+ * own input into its own output buffer in turn. All instances play the same
+ * line, instance i offset by 7 i samples, so that their frames fall at
+ * different points of the blocks while what they play is alike (offsets of
+ * seconds would compare musical content too: a rest skips the pitch
+ * search). The engines of every count exist side by side; after a 1 s
+ * warm-up (not timed) the line is played in 1 s segments, each segment by
+ * every count in turn, so that load on the machine drifts alike for all
+ * counts. For each segment the cost per instance of count c over count 1 is
+ * a ratio; ratio[c] is the median over segments and runs, per[c] the median
+ * cost per instance per audio second. */
 #define MAX_INST 32
 #define INST_BLOCK 256u
+#define INST_OFFSET 7u
+#define INST_SEGMENT 187u /* blocks: 0.997 s */
+#define MAX_SEGMENTS 64
+
 static void instances(const heist_model *m, const float *in, size_t len, const int *counts,
-                      int n_counts, int reps, double *per)
+                      int n_counts, int reps, double *per, double *ratio)
 {
 	const double fs = 48000.0;
 	const size_t warm = (len / 4 < (size_t)fs ? len / 4 : (size_t)fs) / INST_BLOCK * INST_BLOCK;
-	const double timed_s = (double)(len / INST_BLOCK * INST_BLOCK - warm) / fs;
-	heist_engine *e[MAX_INST];
+	const size_t seg_len = INST_SEGMENT * INST_BLOCK;
+	size_t n_seg = (len - MAX_INST * INST_OFFSET - warm) / seg_len;
+	n_seg = n_seg > MAX_SEGMENTS ? MAX_SEGMENTS : n_seg;
 	const heist_config cfg = heist_config_default(fs);
 	float *out = malloc((size_t)MAX_INST * INST_BLOCK * sizeof(float));
-	double t[4][MAX_REPS];
+	enum { MAX_COUNTS = 4 };
+	heist_engine *e[MAX_COUNTS][MAX_INST];
+	static double cost[MAX_COUNTS][MAX_REPS * MAX_SEGMENTS],
+	    rel[MAX_COUNTS][MAX_REPS * MAX_SEGMENTS];
+	size_t n_samples = 0;
 	for (int r = 0; r < reps; ++r) {
 		for (int c = 0; c < n_counts; ++c) {
-			const int n = counts[c];
-			for (int i = 0; i < n; ++i) {
-				e[i] = heist_engine_new(&cfg, m);
+			for (int i = 0; i < counts[c]; ++i) {
+				e[c][i] = heist_engine_new(&cfg, m);
 			}
-			double t0 = 0.0;
-			for (size_t done = 0; done + INST_BLOCK <= len; done += INST_BLOCK) {
-				if (done == warm) {
-					t0 = cpu_now();
-				}
-				for (int i = 0; i < n; ++i) {
-					/* Instance i plays the line from i * 0.3 s on. */
-					size_t at = done + (size_t)i * (size_t)(0.3 * fs);
-					at =
-					    at + INST_BLOCK <= len ? at : (at % (len - INST_BLOCK));
-					heist_engine_process(e[i], in + at,
-					                     out + (size_t)i * INST_BLOCK,
-					                     INST_BLOCK);
-				}
+		}
+		/* Play [from, to) with count c's engines, round-robin by block. */
+#define PLAY(c, from, to)                                                                          \
+	for (size_t done = (from); done + INST_BLOCK <= (to); done += INST_BLOCK) {                \
+		for (int i = 0; i < counts[c]; ++i) {                                              \
+			heist_engine_process(e[c][i], in + done + (size_t)i * INST_OFFSET,         \
+			                     out + (size_t)i * INST_BLOCK, INST_BLOCK);            \
+		}                                                                                  \
+	}
+		for (int c = 0; c < n_counts; ++c) {
+			PLAY(c, 0, warm)
+		}
+		for (size_t s = 0; s < n_seg; ++s, ++n_samples) {
+			const size_t from = warm + s * seg_len;
+			for (int c = 0; c < n_counts; ++c) {
+				const double t0 = cpu_now();
+				PLAY(c, from, from + seg_len)
+				cost[c][n_samples] =
+				    (cpu_now() - t0) / counts[c] / ((double)seg_len / fs);
 			}
-			t[c][r] = (cpu_now() - t0) / n / timed_s;
-			for (int i = 0; i < n; ++i) {
-				heist_engine_free(e[i]);
+			for (int c = 0; c < n_counts; ++c) {
+				rel[c][n_samples] = cost[c][n_samples] / cost[0][n_samples];
+			}
+		}
+#undef PLAY
+		for (int c = 0; c < n_counts; ++c) {
+			for (int i = 0; i < counts[c]; ++i) {
+				heist_engine_free(e[c][i]);
 			}
 		}
 	}
 	free(out);
 	for (int c = 0; c < n_counts; ++c) {
-		per[c] = median(t[c], reps);
+		per[c] = median(cost[c], (int)n_samples);
+		ratio[c] = median(rel[c], (int)n_samples);
 	}
 }
 
@@ -479,17 +503,17 @@ int main(int argc, char **argv)
 	/* Instances sharing one model in one process. */
 	const double inst_s = seconds < 20.0 ? seconds : 20.0;
 	const size_t inst_len = (size_t)(inst_s * 48000.0);
-	printf("\ninstances in one process (48 kHz, 256-frame blocks round-robin, %.0f s each "
-	       "with the first second (at most a quarter) a warm-up, shared model, counts "
-	       "measured alternately)\n",
-	       inst_s);
+	printf("\ninstances in one process (48 kHz, 256-frame blocks round-robin, the same line "
+	       "%u samples apart, shared model; %.0f s with the first second a warm-up, played "
+	       "in 1 s segments by each count in turn; medians over segments and runs)\n",
+	       INST_OFFSET, inst_s);
 	const int counts[3] = {1, 8, 32};
-	double per[3];
-	instances(m, line[1], inst_len, counts, 3, reps, per);
+	double per[3], ratio[3];
+	instances(m, line[1], inst_len, counts, 3, reps, per, ratio);
 	for (int i = 0; i < 3; ++i) {
 		printf("  %2d: %7.0fx real time each, total cost %.2fx one instance (%.3f per "
 		       "instance)\n",
-		       counts[i], 1.0 / per[i], per[i] * counts[i] / per[0], per[i] / per[0]);
+		       counts[i], 1.0 / per[i], ratio[i] * counts[i], ratio[i]);
 	}
 
 	for (int r = 0; r < 3; ++r) {
