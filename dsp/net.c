@@ -345,67 +345,20 @@ FM_ALWAYS void matvec(float *restrict y, const packed_layer *L, const float *res
 }
 
 /* y[rows padded to 16] = b + W v from the binary16 weights, 16 rows a block.
- * Each row is four partial sums over the columns c = 0, 1, 2, 3 (mod 4),
- * the first starting from the bias, added as (s0 + s1) + (s2 + s3): the
- * same operations in the same order per row in the AVX2 and AVX-512
- * versions, so that the two give the same bits. */
+ * Each row is two partial sums, over the even and the odd columns (the
+ * first starting from the bias), added at the end: the same operations in
+ * the same order per row in the AVX2 and AVX-512 versions, so that the two
+ * give the same bits. */
 #if NET_HAVE_HALF
 #include <immintrin.h>
 
 #define HALF8(p) _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(const void *)(p)))
 #define HALF16(p) _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(const void *)(p)))
 
-/* One 16-row block as two 8-row halves: eight multiply-add chains. */
+/* Two 16-row blocks at a time as four 8-row quarters: eight multiply-add
+ * chains, two broadcasts per eight. */
 __attribute__((target("avx2,fma,f16c"))) static void
 matvec_half_avx2(float *restrict y, const packed_layer *L, const float *restrict v)
-{
-	const uint32_t C = L->cols;
-	for (uint32_t blk = 0; blk < L->hblocks; ++blk) {
-		const uint16_t *w = L->hw + (size_t)blk * C * NET_HALF_ROWS;
-		const float *b = L->b + blk * NET_HALF_ROWS;
-		__m256 l0 = _mm256_loadu_ps(b), h0 = _mm256_loadu_ps(b + 8);
-		__m256 l1 = _mm256_setzero_ps(), h1 = l1, l2 = l1, h2 = l1, l3 = l1, h3 = l1;
-		uint32_t c = 0;
-		for (; c + 4u <= C; c += 4u, w += 4u * NET_HALF_ROWS) {
-			const __m256 x0 = _mm256_broadcast_ss(v + c),
-			             x1 = _mm256_broadcast_ss(v + c + 1);
-			const __m256 x2 = _mm256_broadcast_ss(v + c + 2);
-			const __m256 x3 = _mm256_broadcast_ss(v + c + 3);
-			l0 = _mm256_fmadd_ps(HALF8(w), x0, l0);
-			h0 = _mm256_fmadd_ps(HALF8(w + 8), x0, h0);
-			l1 = _mm256_fmadd_ps(HALF8(w + 16), x1, l1);
-			h1 = _mm256_fmadd_ps(HALF8(w + 24), x1, h1);
-			l2 = _mm256_fmadd_ps(HALF8(w + 32), x2, l2);
-			h2 = _mm256_fmadd_ps(HALF8(w + 40), x2, h2);
-			l3 = _mm256_fmadd_ps(HALF8(w + 48), x3, l3);
-			h3 = _mm256_fmadd_ps(HALF8(w + 56), x3, h3);
-		}
-		if (c < C) {
-			const __m256 x = _mm256_broadcast_ss(v + c);
-			l0 = _mm256_fmadd_ps(HALF8(w), x, l0);
-			h0 = _mm256_fmadd_ps(HALF8(w + 8), x, h0);
-		}
-		if (c + 1u < C) {
-			const __m256 x = _mm256_broadcast_ss(v + c + 1);
-			l1 = _mm256_fmadd_ps(HALF8(w + 16), x, l1);
-			h1 = _mm256_fmadd_ps(HALF8(w + 24), x, h1);
-		}
-		if (c + 2u < C) {
-			const __m256 x = _mm256_broadcast_ss(v + c + 2);
-			l2 = _mm256_fmadd_ps(HALF8(w + 32), x, l2);
-			h2 = _mm256_fmadd_ps(HALF8(w + 40), x, h2);
-		}
-		float *out = y + blk * NET_HALF_ROWS;
-		_mm256_storeu_ps(out, _mm256_add_ps(_mm256_add_ps(l0, l1), _mm256_add_ps(l2, l3)));
-		_mm256_storeu_ps(out + 8,
-		                 _mm256_add_ps(_mm256_add_ps(h0, h1), _mm256_add_ps(h2, h3)));
-	}
-}
-
-/* Two 16-row blocks at a time in 512-bit registers (one at the end when the
- * count is odd): eight chains again. */
-__attribute__((target("avx2,fma,f16c,avx512f,avx512vl"))) static void
-matvec_half_avx512(float *restrict y, const packed_layer *L, const float *restrict v)
 {
 	const uint32_t C = L->cols;
 	const size_t stride = (size_t)C * NET_HALF_ROWS;
@@ -413,63 +366,112 @@ matvec_half_avx512(float *restrict y, const packed_layer *L, const float *restri
 	for (; blk + 2u <= L->hblocks; blk += 2u) {
 		const uint16_t *w = L->hw + blk * stride, *u = w + stride;
 		const float *b = L->b + blk * NET_HALF_ROWS;
-		__m512 a0 = _mm512_loadu_ps(b), e0 = _mm512_loadu_ps(b + NET_HALF_ROWS);
-		__m512 a1 = _mm512_setzero_ps(), e1 = a1, a2 = a1, e2 = a1, a3 = a1, e3 = a1;
+		__m256 a0 = _mm256_loadu_ps(b), a1 = _mm256_loadu_ps(b + 8);
+		__m256 a2 = _mm256_loadu_ps(b + 16), a3 = _mm256_loadu_ps(b + 24);
+		__m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0;
 		uint32_t c = 0;
-		for (; c + 4u <= C; c += 4u, w += 4u * NET_HALF_ROWS, u += 4u * NET_HALF_ROWS) {
-			const __m512 x0 = _mm512_set1_ps(v[c]), x1 = _mm512_set1_ps(v[c + 1]);
-			const __m512 x2 = _mm512_set1_ps(v[c + 2]), x3 = _mm512_set1_ps(v[c + 3]);
-			a0 = _mm512_fmadd_ps(HALF16(w), x0, a0);
-			e0 = _mm512_fmadd_ps(HALF16(u), x0, e0);
-			a1 = _mm512_fmadd_ps(HALF16(w + 16), x1, a1);
-			e1 = _mm512_fmadd_ps(HALF16(u + 16), x1, e1);
-			a2 = _mm512_fmadd_ps(HALF16(w + 32), x2, a2);
-			e2 = _mm512_fmadd_ps(HALF16(u + 32), x2, e2);
-			a3 = _mm512_fmadd_ps(HALF16(w + 48), x3, a3);
-			e3 = _mm512_fmadd_ps(HALF16(u + 48), x3, e3);
+		for (; c + 2u <= C; c += 2u, w += 2u * NET_HALF_ROWS, u += 2u * NET_HALF_ROWS) {
+			const __m256 x0 = _mm256_broadcast_ss(v + c),
+			             x1 = _mm256_broadcast_ss(v + c + 1);
+			a0 = _mm256_fmadd_ps(HALF8(w), x0, a0);
+			a1 = _mm256_fmadd_ps(HALF8(w + 8), x0, a1);
+			a2 = _mm256_fmadd_ps(HALF8(u), x0, a2);
+			a3 = _mm256_fmadd_ps(HALF8(u + 8), x0, a3);
+			o0 = _mm256_fmadd_ps(HALF8(w + 16), x1, o0);
+			o1 = _mm256_fmadd_ps(HALF8(w + 24), x1, o1);
+			o2 = _mm256_fmadd_ps(HALF8(u + 16), x1, o2);
+			o3 = _mm256_fmadd_ps(HALF8(u + 24), x1, o3);
 		}
 		if (c < C) {
-			const __m512 x = _mm512_set1_ps(v[c]);
-			a0 = _mm512_fmadd_ps(HALF16(w), x, a0);
-			e0 = _mm512_fmadd_ps(HALF16(u), x, e0);
-		}
-		if (c + 1u < C) {
-			const __m512 x = _mm512_set1_ps(v[c + 1]);
-			a1 = _mm512_fmadd_ps(HALF16(w + 16), x, a1);
-			e1 = _mm512_fmadd_ps(HALF16(u + 16), x, e1);
-		}
-		if (c + 2u < C) {
-			const __m512 x = _mm512_set1_ps(v[c + 2]);
-			a2 = _mm512_fmadd_ps(HALF16(w + 32), x, a2);
-			e2 = _mm512_fmadd_ps(HALF16(u + 32), x, e2);
+			const __m256 x0 = _mm256_broadcast_ss(v + c);
+			a0 = _mm256_fmadd_ps(HALF8(w), x0, a0);
+			a1 = _mm256_fmadd_ps(HALF8(w + 8), x0, a1);
+			a2 = _mm256_fmadd_ps(HALF8(u), x0, a2);
+			a3 = _mm256_fmadd_ps(HALF8(u + 8), x0, a3);
 		}
 		float *out = y + blk * NET_HALF_ROWS;
-		_mm512_storeu_ps(out, _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-		_mm512_storeu_ps(out + NET_HALF_ROWS,
-		                 _mm512_add_ps(_mm512_add_ps(e0, e1), _mm512_add_ps(e2, e3)));
+		_mm256_storeu_ps(out, _mm256_add_ps(a0, o0));
+		_mm256_storeu_ps(out + 8, _mm256_add_ps(a1, o1));
+		_mm256_storeu_ps(out + 16, _mm256_add_ps(a2, o2));
+		_mm256_storeu_ps(out + 24, _mm256_add_ps(a3, o3));
 	}
 	if (blk < L->hblocks) {
 		const uint16_t *w = L->hw + blk * stride;
-		__m512 a0 = _mm512_loadu_ps(L->b + blk * NET_HALF_ROWS);
-		__m512 a1 = _mm512_setzero_ps(), a2 = a1, a3 = a1;
+		const float *b = L->b + blk * NET_HALF_ROWS;
+		__m256 a0 = _mm256_loadu_ps(b), a1 = _mm256_loadu_ps(b + 8);
+		__m256 o0 = _mm256_setzero_ps(), o1 = o0;
 		uint32_t c = 0;
-		for (; c + 4u <= C; c += 4u, w += 4u * NET_HALF_ROWS) {
+		for (; c + 2u <= C; c += 2u, w += 2u * NET_HALF_ROWS) {
+			const __m256 x0 = _mm256_broadcast_ss(v + c),
+			             x1 = _mm256_broadcast_ss(v + c + 1);
+			a0 = _mm256_fmadd_ps(HALF8(w), x0, a0);
+			a1 = _mm256_fmadd_ps(HALF8(w + 8), x0, a1);
+			o0 = _mm256_fmadd_ps(HALF8(w + 16), x1, o0);
+			o1 = _mm256_fmadd_ps(HALF8(w + 24), x1, o1);
+		}
+		if (c < C) {
+			const __m256 x0 = _mm256_broadcast_ss(v + c);
+			a0 = _mm256_fmadd_ps(HALF8(w), x0, a0);
+			a1 = _mm256_fmadd_ps(HALF8(w + 8), x0, a1);
+		}
+		_mm256_storeu_ps(y + blk * NET_HALF_ROWS, _mm256_add_ps(a0, o0));
+		_mm256_storeu_ps(y + blk * NET_HALF_ROWS + 8, _mm256_add_ps(a1, o1));
+	}
+}
+
+/* Four 16-row blocks at a time in 512-bit registers: eight chains again;
+ * the last one to three blocks one at a time. */
+__attribute__((target("avx2,fma,f16c,avx512f,avx512vl"))) static void
+matvec_half_avx512(float *restrict y, const packed_layer *L, const float *restrict v)
+{
+	const uint32_t C = L->cols;
+	const size_t stride = (size_t)C * NET_HALF_ROWS;
+	uint32_t blk = 0;
+	for (; blk + 4u <= L->hblocks; blk += 4u) {
+		const uint16_t *w0 = L->hw + blk * stride, *w1 = w0 + stride, *w2 = w1 + stride,
+		               *w3 = w2 + stride;
+		const float *b = L->b + blk * NET_HALF_ROWS;
+		__m512 a0 = _mm512_loadu_ps(b), a1 = _mm512_loadu_ps(b + 16);
+		__m512 a2 = _mm512_loadu_ps(b + 32), a3 = _mm512_loadu_ps(b + 48);
+		__m512 o0 = _mm512_setzero_ps(), o1 = o0, o2 = o0, o3 = o0;
+		size_t o = 0;
+		uint32_t c = 0;
+		for (; c + 2u <= C; c += 2u, o += 2u * NET_HALF_ROWS) {
+			const __m512 x0 = _mm512_set1_ps(v[c]), x1 = _mm512_set1_ps(v[c + 1]);
+			a0 = _mm512_fmadd_ps(HALF16(w0 + o), x0, a0);
+			a1 = _mm512_fmadd_ps(HALF16(w1 + o), x0, a1);
+			a2 = _mm512_fmadd_ps(HALF16(w2 + o), x0, a2);
+			a3 = _mm512_fmadd_ps(HALF16(w3 + o), x0, a3);
+			o0 = _mm512_fmadd_ps(HALF16(w0 + o + 16), x1, o0);
+			o1 = _mm512_fmadd_ps(HALF16(w1 + o + 16), x1, o1);
+			o2 = _mm512_fmadd_ps(HALF16(w2 + o + 16), x1, o2);
+			o3 = _mm512_fmadd_ps(HALF16(w3 + o + 16), x1, o3);
+		}
+		if (c < C) {
+			const __m512 x0 = _mm512_set1_ps(v[c]);
+			a0 = _mm512_fmadd_ps(HALF16(w0 + o), x0, a0);
+			a1 = _mm512_fmadd_ps(HALF16(w1 + o), x0, a1);
+			a2 = _mm512_fmadd_ps(HALF16(w2 + o), x0, a2);
+			a3 = _mm512_fmadd_ps(HALF16(w3 + o), x0, a3);
+		}
+		float *out = y + blk * NET_HALF_ROWS;
+		_mm512_storeu_ps(out, _mm512_add_ps(a0, o0));
+		_mm512_storeu_ps(out + 16, _mm512_add_ps(a1, o1));
+		_mm512_storeu_ps(out + 32, _mm512_add_ps(a2, o2));
+		_mm512_storeu_ps(out + 48, _mm512_add_ps(a3, o3));
+	}
+	for (; blk < L->hblocks; ++blk) {
+		const uint16_t *w = L->hw + blk * stride;
+		__m512 a0 = _mm512_loadu_ps(L->b + blk * NET_HALF_ROWS), o0 = _mm512_setzero_ps();
+		uint32_t c = 0;
+		for (; c + 2u <= C; c += 2u, w += 2u * NET_HALF_ROWS) {
 			a0 = _mm512_fmadd_ps(HALF16(w), _mm512_set1_ps(v[c]), a0);
-			a1 = _mm512_fmadd_ps(HALF16(w + 16), _mm512_set1_ps(v[c + 1]), a1);
-			a2 = _mm512_fmadd_ps(HALF16(w + 32), _mm512_set1_ps(v[c + 2]), a2);
-			a3 = _mm512_fmadd_ps(HALF16(w + 48), _mm512_set1_ps(v[c + 3]), a3);
+			o0 = _mm512_fmadd_ps(HALF16(w + 16), _mm512_set1_ps(v[c + 1]), o0);
 		}
 		if (c < C) {
 			a0 = _mm512_fmadd_ps(HALF16(w), _mm512_set1_ps(v[c]), a0);
 		}
-		if (c + 1u < C) {
-			a1 = _mm512_fmadd_ps(HALF16(w + 16), _mm512_set1_ps(v[c + 1]), a1);
-		}
-		if (c + 2u < C) {
-			a2 = _mm512_fmadd_ps(HALF16(w + 32), _mm512_set1_ps(v[c + 2]), a2);
-		}
-		_mm512_storeu_ps(y + blk * NET_HALF_ROWS,
-		                 _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+		_mm512_storeu_ps(y + blk * NET_HALF_ROWS, _mm512_add_ps(a0, o0));
 	}
 }
 #endif
