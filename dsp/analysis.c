@@ -12,6 +12,7 @@
 #include "cpu.h"
 #include "fastmath.h"
 #include "fft.h"
+#include "mem.h"
 #include "shared.h"
 #include "util.h"
 
@@ -275,11 +276,10 @@ static int arena_layout(heist_analysis *a, uint32_t n)
 		       (a->n_stages > 1 ? arena_align(a->host_span / 4) : 0);
 	}
 	const size_t total = outs + (core > dec ? core : dec);
-	float *b = aligned_alloc(64, total * sizeof(float));
+	float *b = heist_mem_alloc(total * sizeof(float));
 	if (!b) {
 		return 0;
 	}
-	memset(b, 0, total * sizeof(float));
 	a->arena = b;
 	if (a->n_stages) {
 		const size_t padded = arena_align((size_t)a->host_span + 4 * DEC_MAX_TAPS + 16);
@@ -380,7 +380,7 @@ heist_analysis *heist_analysis_new(double sample_rate, float lowest_pitch)
 	    !(lowest_pitch >= 20.0f && lowest_pitch <= 1000.0f)) {
 		return NULL;
 	}
-	heist_analysis *a = calloc(1, sizeof(*a));
+	heist_analysis *a = heist_mem_calloc(1, sizeof(*a));
 	if (!a) {
 		return NULL;
 	}
@@ -427,8 +427,8 @@ void heist_analysis_free(heist_analysis *a)
 	for (uint32_t s = 0; s < a->n_stages; ++s) {
 		heist_shared_put(a->stage[s].hann2);
 	}
-	free(a->arena);
-	free(a);
+	heist_mem_free(a->arena);
+	heist_mem_free(a);
 }
 
 uint32_t heist_analysis_span(const heist_analysis *a)

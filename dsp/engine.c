@@ -30,6 +30,7 @@
 
 #include "analysis.h"
 #include "fit.h"
+#include "mem.h"
 #include "model.h"
 #include "net.h"
 #include "profile.h"
@@ -201,7 +202,7 @@ heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model
 	    model->n_inputs > MAX_INPUTS) {
 		return NULL;
 	}
-	heist_engine *e = calloc(1, sizeof(*e));
+	heist_engine *e = heist_mem_calloc(1, sizeof(*e));
 	if (!e) {
 		return NULL;
 	}
@@ -232,8 +233,8 @@ heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model
 		ring <<= 1;
 	}
 	apply_floor(e, floor_index(cfg->lowest_pitch));
-	e->ring = calloc(ring, sizeof(float));
-	e->seg = calloc(max_span, sizeof(float));
+	e->ring = heist_mem_calloc(ring, sizeof(float));
+	e->seg = heist_mem_calloc(max_span, sizeof(float));
 	if (!e->ring || !e->seg) {
 		heist_net_free(net);
 		heist_engine_free(e);
@@ -264,9 +265,9 @@ void heist_engine_free(heist_engine *e)
 		heist_analysis_free(e->floors[f]);
 	}
 	heist_noise_free(e->noise);
-	free(e->ring);
-	free(e->seg);
-	free(e);
+	heist_mem_free(e->ring);
+	heist_mem_free(e->seg);
+	heist_mem_free(e);
 }
 
 heist_net *heist_engine_swap_net(heist_engine *e, heist_net *net)

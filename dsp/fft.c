@@ -7,6 +7,7 @@
  * contiguous in both arrays; the first passes (s < 8) gather eight p instead.
  */
 #include "fft.h"
+#include "mem.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -489,7 +490,7 @@ heist_rfft *heist_rfft_new(uint32_t n)
 	if (!heist_rfft_size_ok(n)) {
 		return NULL;
 	}
-	heist_rfft *f = calloc(1, sizeof *f);
+	heist_rfft *f = heist_mem_calloc(1, sizeof *f);
 	if (!f) {
 		return NULL;
 	}
@@ -511,13 +512,13 @@ heist_rfft *heist_rfft_new(uint32_t n)
 	}
 	/* Work buffers per plan; the tables once per size in the process. */
 	const size_t work = 4 * alignf(f->half);
-	float *b = aligned_alloc(FFT_ALIGN, work * sizeof(float));
+	float *b = heist_mem_alloc(work * sizeof(float)); /* 64-byte aligned */
 	const double key = n;
 	f->tables = heist_shared_get("rfft", &key, 1, 2 * alignf(f->half + 1) + tw, fill_tables, f);
 	if (!b || !f->tables) {
-		free(b);
+		heist_mem_free(b);
 		heist_shared_put(f->tables);
-		free(f);
+		heist_mem_free(f);
 		return NULL;
 	}
 	memset(b, 0, work * sizeof(float));
@@ -537,7 +538,7 @@ void heist_rfft_free(heist_rfft *f)
 {
 	if (f) {
 		heist_shared_put(f->tables);
-		free(f->block);
-		free(f);
+		heist_mem_free(f->block);
+		heist_mem_free(f);
 	}
 }

@@ -27,6 +27,7 @@
 
 #include "cpu.h"
 #include "fastmath.h"
+#include "mem.h"
 
 #define NET_ALIGN 64u
 #define NET_MAX_INPUTS (3u + 64u)          /* 3 + max embed_dim (model.h) */
@@ -711,15 +712,14 @@ heist_net *heist_net_new(const heist_model *model)
 	const size_t frames_off = y_off + align_floats(round16(O));
 	const size_t n_floats = frames_off + align_floats(HEIST_NET_FRAME_SLOTS * O);
 
-	heist_net *net = calloc(1, sizeof *net);
-	float *block = aligned_alloc(NET_ALIGN, n_floats * sizeof(float));
+	heist_net *net = heist_mem_calloc(1, sizeof *net);
+	float *block = heist_mem_calloc(n_floats, sizeof(float)); /* NET_ALIGN (64) aligned */
 	if (!net || !block) {
-		free(net);
-		free(block);
+		heist_mem_free(net);
+		heist_mem_free(block);
 		return NULL;
 	}
-	/* Touch every page now so the audio thread never faults them in. */
-	memset(block, 0, n_floats * sizeof(float));
+	/* heist_mem_calloc touched every page: the audio thread never faults one in. */
 
 	net->model = model;
 	net->block = block;
@@ -743,8 +743,8 @@ heist_net *heist_net_new(const heist_model *model)
 void heist_net_free(heist_net *net)
 {
 	if (net) {
-		free(net->block);
-		free(net);
+		heist_mem_free(net->block);
+		heist_mem_free(net);
 	}
 }
 

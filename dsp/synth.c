@@ -8,6 +8,7 @@
 #include "cpu.h"
 #include "fastmath.h"
 #include "fft.h"
+#include "mem.h"
 #include "shared.h"
 #include "util.h"
 
@@ -261,7 +262,7 @@ heist_noise *heist_noise_new(double sample_rate, uint32_t max_bands)
 	    max_bands > 4096) {
 		return NULL;
 	}
-	heist_noise *nz = calloc(1, sizeof(*nz));
+	heist_noise *nz = heist_mem_calloc(1, sizeof(*nz));
 	if (!nz) {
 		return NULL;
 	}
@@ -271,15 +272,15 @@ heist_noise *heist_noise_new(double sample_rate, uint32_t max_bands)
 	nz->max_bands = max_bands;
 	const uint32_t nb = nz->size / 2 + 1;
 	nz->fft = heist_rfft_new(nz->size);
-	nz->grain = calloc(nz->size, sizeof(float));
+	nz->grain = heist_mem_calloc(nz->size, sizeof(float));
 	const uint32_t nbp = (nb + 7) / 8 * 8; /* vector loops run to here */
-	nz->spec_re = calloc(nbp, sizeof(float));
-	nz->spec_im = calloc(nbp, sizeof(float));
+	nz->spec_re = heist_mem_calloc(nbp, sizeof(float));
+	nz->spec_im = heist_mem_calloc(nbp, sizeof(float));
 	const double key = nz->size;
 	nz->window = heist_shared_get("grain_window", &key, 1, nz->size, fill_window, NULL);
-	nz->bin_band = calloc(nb, sizeof(uint16_t));
-	nz->bin_frac = calloc(nb, sizeof(float));
-	nz->ola = calloc(2 * nz->size, sizeof(float));
+	nz->bin_band = heist_mem_calloc(nb, sizeof(uint16_t));
+	nz->bin_frac = heist_mem_calloc(nb, sizeof(float));
+	nz->ola = heist_mem_calloc(2 * nz->size, sizeof(float));
 	if (!nz->fft || !nz->grain || !nz->spec_re || !nz->spec_im || !nz->window ||
 	    !nz->bin_band || !nz->bin_frac || !nz->ola) {
 		heist_noise_free(nz);
@@ -296,14 +297,14 @@ void heist_noise_free(heist_noise *nz)
 		return;
 	}
 	heist_rfft_free(nz->fft);
-	free(nz->grain);
-	free(nz->spec_re);
-	free(nz->spec_im);
+	heist_mem_free(nz->grain);
+	heist_mem_free(nz->spec_re);
+	heist_mem_free(nz->spec_im);
 	heist_shared_put(nz->window);
-	free(nz->bin_band);
-	free(nz->bin_frac);
-	free(nz->ola);
-	free(nz);
+	heist_mem_free(nz->bin_band);
+	heist_mem_free(nz->bin_frac);
+	heist_mem_free(nz->ola);
+	heist_mem_free(nz);
 }
 
 void heist_noise_set_bands(heist_noise *nz, uint32_t n_bands, double model_rate)
