@@ -357,18 +357,19 @@ FM_ALWAYS void matvec(float *restrict y, const packed_layer *L, const float *res
 #define HALF16(p) _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(const void *)(p)))
 
 /* Two 16-row blocks at a time as four 8-row quarters: eight multiply-add
- * chains, two broadcasts per eight. */
+ * chains, two broadcasts per eight. An odd last block is run as its own
+ * pair (the same operations per row) and stored once. */
 __attribute__((target("avx2,fma,f16c"))) static void
 matvec_half_avx2(float *restrict y, const packed_layer *L, const float *restrict v)
 {
 	const uint32_t C = L->cols;
 	const size_t stride = (size_t)C * NET_HALF_ROWS;
-	uint32_t blk = 0;
-	for (; blk + 2u <= L->hblocks; blk += 2u) {
-		const uint16_t *w = L->hw + blk * stride, *u = w + stride;
-		const float *b = L->b + blk * NET_HALF_ROWS;
+	for (uint32_t blk = 0; blk < L->hblocks; blk += 2u) {
+		const int pair = blk + 1u < L->hblocks;
+		const uint16_t *w = L->hw + blk * stride, *u = pair ? w + stride : w;
+		const float *b = L->b + blk * NET_HALF_ROWS, *bu = pair ? b + NET_HALF_ROWS : b;
 		__m256 a0 = _mm256_loadu_ps(b), a1 = _mm256_loadu_ps(b + 8);
-		__m256 a2 = _mm256_loadu_ps(b + 16), a3 = _mm256_loadu_ps(b + 24);
+		__m256 a2 = _mm256_loadu_ps(bu), a3 = _mm256_loadu_ps(bu + 8);
 		__m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0;
 		uint32_t c = 0;
 		for (; c + 2u <= C; c += 2u, w += 2u * NET_HALF_ROWS, u += 2u * NET_HALF_ROWS) {
@@ -393,30 +394,10 @@ matvec_half_avx2(float *restrict y, const packed_layer *L, const float *restrict
 		float *out = y + blk * NET_HALF_ROWS;
 		_mm256_storeu_ps(out, _mm256_add_ps(a0, o0));
 		_mm256_storeu_ps(out + 8, _mm256_add_ps(a1, o1));
-		_mm256_storeu_ps(out + 16, _mm256_add_ps(a2, o2));
-		_mm256_storeu_ps(out + 24, _mm256_add_ps(a3, o3));
-	}
-	if (blk < L->hblocks) {
-		const uint16_t *w = L->hw + blk * stride;
-		const float *b = L->b + blk * NET_HALF_ROWS;
-		__m256 a0 = _mm256_loadu_ps(b), a1 = _mm256_loadu_ps(b + 8);
-		__m256 o0 = _mm256_setzero_ps(), o1 = o0;
-		uint32_t c = 0;
-		for (; c + 2u <= C; c += 2u, w += 2u * NET_HALF_ROWS) {
-			const __m256 x0 = _mm256_broadcast_ss(v + c),
-			             x1 = _mm256_broadcast_ss(v + c + 1);
-			a0 = _mm256_fmadd_ps(HALF8(w), x0, a0);
-			a1 = _mm256_fmadd_ps(HALF8(w + 8), x0, a1);
-			o0 = _mm256_fmadd_ps(HALF8(w + 16), x1, o0);
-			o1 = _mm256_fmadd_ps(HALF8(w + 24), x1, o1);
+		if (pair) {
+			_mm256_storeu_ps(out + 16, _mm256_add_ps(a2, o2));
+			_mm256_storeu_ps(out + 24, _mm256_add_ps(a3, o3));
 		}
-		if (c < C) {
-			const __m256 x0 = _mm256_broadcast_ss(v + c);
-			a0 = _mm256_fmadd_ps(HALF8(w), x0, a0);
-			a1 = _mm256_fmadd_ps(HALF8(w + 8), x0, a1);
-		}
-		_mm256_storeu_ps(y + blk * NET_HALF_ROWS, _mm256_add_ps(a0, o0));
-		_mm256_storeu_ps(y + blk * NET_HALF_ROWS + 8, _mm256_add_ps(a1, o1));
 	}
 }
 
