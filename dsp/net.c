@@ -124,29 +124,44 @@ static float *pack_layer(packed_layer *L, float *at, uint32_t rows, pack_src a, 
  * bounds a matrix-vector product of this size (the weights stream from L2),
  * and F16C widens them back exactly, so the results are those of the same
  * weights in single precision up to the order of the additions. */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__FLT16_MAX__)
+#if defined(__x86_64__) && defined(__GNUC__)
 #define NET_HAVE_HALF 1
-__extension__ typedef _Float16 net_half;
-
-/* The binary16 bits of v into *bits when v is exactly a binary16 value. */
-static int half_bits(float v, uint16_t *bits)
-{
-	const net_half h = (net_half)v;
-	if ((float)h != v) {
-		return 0;
-	}
-	memcpy(bits, &h, sizeof *bits);
-	return 1;
-}
 #else
 #define NET_HAVE_HALF 0
+#endif
+
+/* The binary16 bits of v into *bits when v is exactly a binary16 value
+ * (integer operations on the float32 bits: the pack runs once per load, on
+ * any CPU, and software conversions would double the load time). */
 static int half_bits(float v, uint16_t *bits)
 {
-	(void)v;
-	(void)bits;
-	return 0;
+	uint32_t u;
+	memcpy(&u, &v, sizeof u);
+	const uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
+	const int e = (int)((u >> 23) & 0xffu) - 127; /* unbiased exponent */
+	const uint32_t m = u & 0x7fffffu;
+	if ((u & 0x7fffffffu) == 0) { /* +-0 */
+		*bits = sign;
+		return 1;
+	}
+	if (e >= -14 && e <= 15) { /* a binary16 normal: 10 mantissa bits kept */
+		if (m & 0x1fffu) {
+			return 0;
+		}
+		*bits = (uint16_t)(sign | (uint32_t)(e + 15) << 10 | m >> 13);
+		return 1;
+	}
+	if (e >= -24 && e < -14) { /* a binary16 subnormal: k * 2^-24, k < 1024 */
+		const uint32_t full = m | 0x800000u;
+		const int drop = 13 + (-14 - e); /* bits of full below 2^-24 */
+		if (full & ((1u << drop) - 1u)) {
+			return 0;
+		}
+		*bits = (uint16_t)(sign | full >> drop);
+		return 1;
+	}
+	return 0; /* too large, too small, Inf or NaN */
 }
-#endif
 
 /* Binary16 copy of a layer at *at: [hblocks][cols][16]. Returns the next
  * free place, or NULL when some weight is not exact in binary16. */

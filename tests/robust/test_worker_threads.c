@@ -123,7 +123,12 @@ int main(int argc, char **argv)
 	}
 	const uint32_t scheduled = lv2h_work_scheduled(h), delivered = lv2h_responses_delivered(h);
 	CHECK(nonfinite == 0, "%llu non-finite output samples", (unsigned long long)nonfinite);
-	CHECK(loads > 3 && scheduled >= loads / 2 && delivered > 0,
+	/* Loads are sent far faster than the worker completes them; a request
+	 * the host's ring refuses stays pending and a newer one replaces it
+	 * (latest wins), so how many get scheduled depends on how much CPU the
+	 * worker thread gets (under a parallel test run, half as many as
+	 * alone): what must hold is that requests keep flowing both ways. */
+	CHECK(loads > 3 && scheduled > 0 && delivered > 0,
 	      "%llu model loads sent, %u worker requests, %u responses", (unsigned long long)loads,
 	      scheduled, delivered);
 	printf("%.0f s: %llu run() cycles (%.0f s of audio), %llu model loads sent (a third of "
