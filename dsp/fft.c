@@ -18,7 +18,6 @@
 #include "shared.h"
 
 #define FFT_MAX_STAGES 40
-#define FFT_ALIGN 64u
 
 typedef struct {
 	uint32_t r, l, s, m;  /* radix, length, stride, l / r */
@@ -521,7 +520,6 @@ heist_rfft *heist_rfft_new(uint32_t n)
 		heist_mem_free(f);
 		return NULL;
 	}
-	memset(b, 0, work * sizeof(float));
 	f->block = b;
 	f->ar = b;
 	f->ai = f->ar + alignf(f->half);
