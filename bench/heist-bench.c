@@ -268,6 +268,17 @@ static void torch_compare(const char *model_path, const float *frames, uint32_t 
 #define INST_SEGMENT 187u /* blocks: 0.997 s */
 #define MAX_SEGMENTS 64
 
+/* Play [from, to) of the line with n engines, round-robin by block. */
+static void play(heist_engine *const *e, int n, const float *in, float *out, size_t from, size_t to)
+{
+	for (size_t done = from; done + INST_BLOCK <= to; done += INST_BLOCK) {
+		for (int i = 0; i < n; ++i) {
+			heist_engine_process(e[i], in + done + (size_t)i * INST_OFFSET,
+			                     out + (size_t)i * INST_BLOCK, INST_BLOCK);
+		}
+	}
+}
+
 static void instances(const heist_model *m, const float *in, size_t len, const int *counts,
                       int n_counts, int reps, double *per, double *ratio)
 {
@@ -289,22 +300,14 @@ static void instances(const heist_model *m, const float *in, size_t len, const i
 				e[c][i] = heist_engine_new(&cfg, m);
 			}
 		}
-		/* Play [from, to) with count c's engines, round-robin by block. */
-#define PLAY(c, from, to)                                                                          \
-	for (size_t done = (from); done + INST_BLOCK <= (to); done += INST_BLOCK) {                \
-		for (int i = 0; i < counts[c]; ++i) {                                              \
-			heist_engine_process(e[c][i], in + done + (size_t)i * INST_OFFSET,         \
-			                     out + (size_t)i * INST_BLOCK, INST_BLOCK);            \
-		}                                                                                  \
-	}
 		for (int c = 0; c < n_counts; ++c) {
-			PLAY(c, 0, warm)
+			play(e[c], counts[c], in, out, 0, warm);
 		}
 		for (size_t s = 0; s < n_seg; ++s, ++n_samples) {
 			const size_t from = warm + s * seg_len;
 			for (int c = 0; c < n_counts; ++c) {
 				const double t0 = cpu_now();
-				PLAY(c, from, from + seg_len)
+				play(e[c], counts[c], in, out, from, from + seg_len);
 				cost[c][n_samples] =
 				    (cpu_now() - t0) / counts[c] / ((double)seg_len / fs);
 			}
@@ -312,7 +315,6 @@ static void instances(const heist_model *m, const float *in, size_t len, const i
 				rel[c][n_samples] = cost[c][n_samples] / cost[0][n_samples];
 			}
 		}
-#undef PLAY
 		for (int c = 0; c < n_counts; ++c) {
 			for (int i = 0; i < counts[c]; ++i) {
 				heist_engine_free(e[c][i]);
