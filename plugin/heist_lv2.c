@@ -135,6 +135,10 @@ typedef struct {
 	const float *lowest_pitch;
 	const float *auto_octave;
 	const float *loudness_fit;
+	const float *input_gate;
+	float *below_range;
+	float *out_pitch;
+	float *gate_open;
 
 	/* Peak meters of the input and output (level_meter.h). */
 	heist_level_meter in_meter, out_meter;
@@ -456,6 +460,18 @@ static void connect_port(LV2_Handle instance, uint32_t port, void *data)
 	case HEIST_PORT_LOUDNESS_FIT:
 		self->loudness_fit = (const float *)data;
 		break;
+	case HEIST_PORT_INPUT_GATE:
+		self->input_gate = (const float *)data;
+		break;
+	case HEIST_PORT_BELOW_RANGE:
+		self->below_range = (float *)data;
+		break;
+	case HEIST_PORT_OUT_PITCH:
+		self->out_pitch = (float *)data;
+		break;
+	case HEIST_PORT_GATE_OPEN:
+		self->gate_open = (float *)data;
+		break;
 	case HEIST_PORT_COUNT:
 		break;
 	}
@@ -649,6 +665,7 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	const float lowest_pitch = control_value(self->lowest_pitch, HEIST_PARAM_LOWEST_PITCH);
 	const float auto_octave = toggle_value(self->auto_octave, HEIST_PARAM_AUTO_OCTAVE);
 	const float loudness_fit = control_value(self->loudness_fit, HEIST_PARAM_LOUDNESS_FIT);
+	const float input_gate = control_value(self->input_gate, HEIST_PARAM_INPUT_GATE);
 
 	handle_messages(self);
 
@@ -672,6 +689,7 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	heist_engine_set_param(e, HEIST_PARAM_MORPH, morph);
 	heist_engine_set_param(e, HEIST_PARAM_AUTO_OCTAVE, auto_octave);
 	heist_engine_set_param(e, HEIST_PARAM_LOUDNESS_FIT, loudness_fit);
+	heist_engine_set_param(e, HEIST_PARAM_INPUT_GATE, input_gate);
 	/* Restarts the engine only when the snapped floor changes. */
 	heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, lowest_pitch);
 
@@ -703,6 +721,15 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	}
 	if (self->latency) {
 		*self->latency = (float)heist_engine_latency(e);
+	}
+	if (self->below_range) {
+		*self->below_range = mon.below_range ? 1.0f : 0.0f;
+	}
+	if (self->out_pitch) {
+		*self->out_pitch = mon.out_pitch_hz;
+	}
+	if (self->gate_open) {
+		*self->gate_open = mon.gate_open ? 1.0f : 0.0f;
 	}
 	heist_idisp_update(self->idisp, n_samples, mon.pitch_hz, mon.confidence, morph,
 	                   (int)style_a, (int)style_b);

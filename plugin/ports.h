@@ -32,6 +32,10 @@ typedef enum {
 	HEIST_PORT_LOWEST_PITCH,   /* Hz: analysis floor, sets the latency */
 	HEIST_PORT_AUTO_OCTAVE,    /* toggle: fold the performance toward the style's range */
 	HEIST_PORT_LOUDNESS_FIT,   /* 0..1: move the loudness onto the style's */
+	HEIST_PORT_INPUT_GATE,     /* dBFS: input gate threshold (-90 = off) */
+	HEIST_PORT_BELOW_RANGE,    /* monitor: 1 while the input is under the lowest pitch */
+	HEIST_PORT_OUT_PITCH,      /* monitor: pitch the instrument plays, Hz */
+	HEIST_PORT_GATE_OPEN,      /* monitor: 1 while the input gate is open */
 	HEIST_PORT_COUNT
 } heist_port;
 

@@ -13,7 +13,8 @@ static void usage(FILE *to)
 {
 	fprintf(to, "usage: heist-analyze IN.wav [-o OUT.tsv] [--frame-rate FPS] "
 	            "[--lowest-pitch HZ]\n"
-	            "Writes one row per frame: time_s f0_hz f0_raw_hz confidence loudness_db\n");
+	            "Writes one row per frame: time_s f0_hz f0_raw_hz confidence loudness_db "
+	            "voiced below_range\n");
 }
 
 static int parse_float(const char *s, float lo, float hi, float *out)
@@ -74,8 +75,8 @@ int main(int argc, char **argv)
 		heist_audio_free(&audio);
 		return 1;
 	}
-	const uint32_t span = heist_analysis_span(an);
-	float *seg = malloc(span * sizeof(float));
+	const uint32_t span = heist_analysis_span(an), history = heist_analysis_history(an);
+	float *seg = malloc((history + span) * sizeof(float));
 	FILE *out = out_path ? fopen(out_path, "w") : stdout;
 	if (!seg || !out) {
 		fprintf(stderr, "error: cannot open '%s' for writing\n", out_path ? out_path : "-");
@@ -86,18 +87,21 @@ int main(int argc, char **argv)
 	}
 	fprintf(out, "# heist-analyze %s\n# sample_rate=%g frame_rate=%g lowest_pitch=%g span=%u\n",
 	        in_path, audio.sample_rate, (double)frame_rate, (double)lowest, span);
-	fprintf(out, "# time_s\tf0_hz\tf0_raw_hz\tconfidence\tloudness_db\n");
+	fprintf(out, "# time_s\tf0_hz\tf0_raw_hz\tconfidence\tloudness_db\tvoiced\tbelow_range\n");
 	const int64_t n = (int64_t)audio.frames;
 	for (uint64_t k = 0; heist_frame_centre(k, audio.sample_rate, frame_rate) < (double)n;
 	     ++k) {
-		const int64_t start = heist_frame_start(k, audio.sample_rate, frame_rate, span);
-		for (uint32_t i = 0; i < span; ++i) {
+		/* The span and the history before it, as the engine gathers them. */
+		const int64_t start =
+		    heist_frame_start(k, audio.sample_rate, frame_rate, span) - (int64_t)history;
+		for (uint32_t i = 0; i < history + span; ++i) {
 			const int64_t j = start + i;
 			seg[i] = (j >= 0 && j < n) ? audio.samples[j] : 0.0f;
 		}
-		const heist_features f = heist_analysis_frame(an, seg);
-		fprintf(out, "%.6f\t%.4f\t%.4f\t%.5f\t%.3f\n", (double)k / frame_rate, (double)f.f0,
-		        (double)f.f0_raw, (double)f.confidence, (double)f.loudness_db);
+		const heist_features f = heist_analysis_frame_ext(an, seg + history, 1);
+		fprintf(out, "%.6f\t%.4f\t%.4f\t%.5f\t%.3f\t%d\t%d\n", (double)k / frame_rate,
+		        (double)f.f0, (double)f.f0_raw, (double)f.confidence, (double)f.loudness_db,
+		        f.voiced, f.below_range);
 	}
 	const int err = ferror(out);
 	if (out != stdout) {

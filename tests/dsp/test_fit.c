@@ -45,11 +45,21 @@ static void test_rules(void)
 		heist_fit_frame(&f, 45.0f + 12.0f * (float)i / 1000.0f, -50.0f, 1, 69.0f);
 	}
 	CHECK(heist_fit_octave(&f) == 24.0f, "no refold inside a note");
-	/* Between notes it refolds once the running centre is over 8 st off. */
+	/* Between phrases it refolds once the running centre is over 8 st
+	 * off; a breath inside a phrase (a rest under HEIST_FIT_PHRASE_REST_S)
+	 * never does. */
 	feed(&f, 2000, 57.0f, -50.0f, 1, 69.0f);
 	CHECK(heist_fit_octave(&f) == 24.0f, "still held while voiced");
+	const int phrase = (int)ceil(HEIST_FIT_PHRASE_REST_S * FRAME_RATE);
+	feed(&f, phrase - 1, 0.0f, -90.0f, 0, 69.0f);
+	CHECK(heist_fit_octave(&f) == 24.0f, "a breath keeps the fold: %g",
+	      (double)heist_fit_octave(&f));
+	feed(&f, 1, 57.0f, -50.0f, 1, 69.0f);
+	feed(&f, phrase - 1, 0.0f, -90.0f, 0, 69.0f);
+	CHECK(heist_fit_octave(&f) == 24.0f, "the rest count restarts after a note: %g",
+	      (double)heist_fit_octave(&f));
 	feed(&f, 1, 0.0f, -90.0f, 0, 69.0f);
-	CHECK(heist_fit_octave(&f) == 12.0f, "refolds in the rest: %g",
+	CHECK(heist_fit_octave(&f) == 12.0f, "refolds after a phrase: %g",
 	      (double)heist_fit_octave(&f));
 	/* Hysteresis: a centre 7 st from the target (pitch 62 + 0) does not
 	 * flip back and forth. */
@@ -58,7 +68,7 @@ static void test_rules(void)
 	CHECK(heist_fit_octave(&f) == 12.0f || heist_fit_octave(&f) == 0.0f, "nearest fold");
 	const float first = heist_fit_octave(&f);
 	feed(&f, 500, 62.5f, -40.0f, 1, 69.0f);
-	feed(&f, 5, 0.0f, -90.0f, 0, 69.0f);
+	feed(&f, phrase + 5, 0.0f, -90.0f, 0, 69.0f);
 	CHECK(heist_fit_octave(&f) == first, "hysteresis keeps the fold");
 
 	/* Loudness: the running average follows over seconds, bounded offset. */

@@ -54,6 +54,10 @@ static const expected_port expected[HEIST_PORT_COUNT] = {
     [HEIST_PORT_LOWEST_PITCH] = {"lowest_pitch", false, true, HEIST_PARAM_LOWEST_PITCH},
     [HEIST_PORT_AUTO_OCTAVE] = {"auto_octave", false, true, HEIST_PARAM_AUTO_OCTAVE},
     [HEIST_PORT_LOUDNESS_FIT] = {"loudness_fit", false, true, HEIST_PARAM_LOUDNESS_FIT},
+    [HEIST_PORT_INPUT_GATE] = {"input_gate", false, true, HEIST_PARAM_INPUT_GATE},
+    [HEIST_PORT_BELOW_RANGE] = {"below_range", false, false, HEIST_PARAM_COUNT},
+    [HEIST_PORT_OUT_PITCH] = {"output_pitch", false, false, HEIST_PARAM_COUNT},
+    [HEIST_PORT_GATE_OPEN] = {"gate_open", false, false, HEIST_PARAM_COUNT},
 };
 
 static void check(bool ok, const char *what, unsigned port)
