@@ -64,6 +64,15 @@ static const char *const LOWEST_PITCH_NAMES[N_FLOORS] = {
 #define HEIST_GATE_RELEASE_DB_PER_S 1000.0
 #define HEIST_GATE_OFF_DB (-89.5f) /* the control's bottom: never closes */
 #define BELOW_RANGE_HOLD_S 0.5     /* the monitor's flag outlives the frame */
+/* Level match: a running average (in dB, over frames where the gate is open
+ * and the input is above LEVEL_MIN_DB) of input power over the power the
+ * frame's controls will render, applied as a makeup gain bounded by
+ * LEVEL_MAX_DB. Slow next to a note, so the instrument's own dynamics and
+ * attacks stay; fast enough to be right within the first phrase. */
+#define LEVEL_TIME_S 0.5
+#define LEVEL_MIN_DB (-70.0f)
+/* as far as the loudness fit moves the network (fit.h), so it can undo it */
+#define LEVEL_MAX_DB HEIST_FIT_MAX_LOUDNESS_DB
 
 /* A frame's synthesis controls live in the bound network's frame slots
  * (net.h), n_outputs floats each, sized to the model: the f0 in Hz after
@@ -107,6 +116,8 @@ struct heist_engine {
 	uint32_t in_gate_hold, in_gate_hold_frames, in_gate_open;
 	uint32_t below_range_left, below_range_frames; /* monitor flag countdown */
 	uint32_t history;                              /* samples before a span to gather */
+	float level_alpha, level_db;                   /* level match: averaging, offset */
+	int level_have;                                /* an active frame has been seen */
 	float mix_alpha, mix_wet, mix_gain, mix_enabled;
 	int snap; /* next process() starts smoothers at their targets */
 
@@ -287,6 +298,7 @@ heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model
 	e->in_gate_hold_frames = (uint32_t)ceil(HEIST_GATE_HOLD_S * e->frame_rate);
 	e->in_gate_release = (float)pow(10.0, -HEIST_GATE_RELEASE_DB_PER_S / e->frame_rate / 20.0);
 	e->below_range_frames = (uint32_t)ceil(BELOW_RANGE_HOLD_S * e->frame_rate);
+	e->level_alpha = (float)(1.0 - exp(-1.0 / (e->frame_rate * LEVEL_TIME_S)));
 	for (int p = 0; p < HEIST_PARAM_COUNT; ++p) {
 		e->target[p] = heist_param_get_info((heist_param)p)->def;
 	}
@@ -361,6 +373,8 @@ void heist_engine_reset(heist_engine *e)
 	e->in_gate_hold = 0;
 	e->in_gate_open = 0;
 	e->below_range_left = 0;
+	e->level_db = 0.0f;
+	e->level_have = 0;
 	e->monitor = (heist_monitor){0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0.0f, 0, 0};
 	e->snap = 1;
 }
@@ -470,6 +484,50 @@ static float input_gate(heist_engine *e, const heist_features *f, float threshol
 	return e->in_gate;
 }
 
+/* [audio] Mean square of the span (the input's power about the frame). */
+static float span_power(const float *span, uint32_t n)
+{
+	float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+	for (uint32_t i = 0; i < n; ++i) {
+		s += span[i] * span[i];
+	}
+	return s / (float)n;
+}
+
+/* [audio] The mean square the controls of a frame render: sinusoids of
+ * amplitude a give a^2 / 2; the filtered noise (synth.h: uniform noise of
+ * variance 1/3 shaped by the bands, interpolated over the model's band)
+ * about a third of the bands' mean square. */
+static float controls_power(const frame_ctl *fc, uint32_t nh, uint32_t nn)
+{
+	float h = 0.0f, b = 0.0f;
+	for (uint32_t i = 0; i < nh; ++i) {
+		h += fc->harm[i] * fc->harm[i];
+	}
+	for (uint32_t i = 0; i < nn; ++i) {
+		b += fc->noise[i] * fc->noise[i];
+	}
+	return 0.5f * h + (nn ? b / (3.0f * (float)nn) : 0.0f);
+}
+
+/* [audio] Level match (LEVEL_*): the makeup gain for this frame, from the
+ * input's power and the power its controls render before it. */
+static float level_match(heist_engine *e, float in_power, float wet_power, int active)
+{
+	if (e->target[HEIST_PARAM_LEVEL_MATCH] < 0.5f) {
+		return 1.0f;
+	}
+	const float in_db = 10.0f * log10f(in_power + 1e-20f);
+	const float wet_db = 10.0f * log10f(wet_power + 1e-20f);
+	if (active && in_db > LEVEL_MIN_DB && wet_db > in_db - 2.0f * LEVEL_MAX_DB) {
+		const float d = heist_clampf(in_db - wet_db, -LEVEL_MAX_DB, LEVEL_MAX_DB);
+		e->level_db = e->level_have ? e->level_db + (d - e->level_db) * e->level_alpha : d;
+		e->level_have = 1;
+	}
+	return heist_db_to_gain(e->level_db);
+}
+
 /* [audio] Features: analyse the span and update the monitors. */
 static heist_features frame_features(heist_engine *e, const float *span)
 {
@@ -522,7 +580,7 @@ static float network_input(heist_engine *e, const heist_features *f, float octav
  * silenced, the distribution normalised to sum 1 and scaled by the amplitude
  * (train/heist_synth.py), then the user's levels and both gates apply. */
 static void frame_controls(heist_engine *e, const frame_ctl *fc, float f0, float confidence,
-                           float in_gate)
+                           float in_gate, float in_power)
 {
 	const float *s = e->smooth;
 	const uint32_t nh = e->model->n_harmonics, nn = e->model->n_noise;
@@ -535,16 +593,26 @@ static void frame_controls(heist_engine *e, const frame_ctl *fc, float f0, float
 	}
 	e->gate_gain += (gate_target(confidence, s[HEIST_PARAM_CONFIDENCE_GATE]) - e->gate_gain) *
 	                e->gate_alpha;
-	const float harm_scale = sum > 0.0f ? amplitude / sum *
-	                                          heist_db_to_gain(s[HEIST_PARAM_HARMONIC_LEVEL]) *
-	                                          e->gate_gain * in_gate
-	                                    : 0.0f;
+	/* The user's levels and the confidence gate first: what level match
+	 * measures; then the makeup gain and the input gate. */
+	const float harm_scale =
+	    sum > 0.0f
+	        ? amplitude / sum * heist_db_to_gain(s[HEIST_PARAM_HARMONIC_LEVEL]) * e->gate_gain
+	        : 0.0f;
 	for (uint32_t h = 0; h < nh; ++h) {
 		fc->harm[h] *= harm_scale;
 	}
-	const float noise_gain = heist_db_to_gain(s[HEIST_PARAM_NOISE_LEVEL]) * in_gate;
+	const float noise_gain = heist_db_to_gain(s[HEIST_PARAM_NOISE_LEVEL]);
 	for (uint32_t b = 0; b < nn; ++b) {
 		fc->noise[b] *= noise_gain;
+	}
+	const float gain =
+	    level_match(e, in_power, controls_power(fc, nh, nn), e->in_gate_open) * in_gate;
+	for (uint32_t h = 0; h < nh; ++h) {
+		fc->harm[h] *= gain;
+	}
+	for (uint32_t b = 0; b < nn; ++b) {
+		fc->noise[b] *= gain;
 	}
 	fc->f0[0] = f0;
 }
@@ -555,7 +623,9 @@ static void compute_frame(heist_engine *e)
 {
 	const uint64_t t0 = prof_now(e);
 	const uint64_t k = e->next_frame;
-	const heist_features f = frame_features(e, gather_span(e, k));
+	const float *span = gather_span(e, k);
+	const heist_features f = frame_features(e, span);
+	const float in_power = span_power(span, e->span);
 	prof_add(e, HEIST_STAGE_ANALYSIS, t0);
 	const uint64_t t1 = prof_now(e);
 
@@ -574,7 +644,7 @@ static void compute_frame(heist_engine *e)
 	/* The network writes straight into the frame's slot. */
 	const frame_ctl fc = frame_at(e, k);
 	heist_net_step(e->net, e->net_in, fc.f0);
-	frame_controls(e, &fc, f0, f.confidence, in_gate);
+	frame_controls(e, &fc, f0, f.confidence, in_gate, in_power);
 	e->monitor.out_pitch_hz = in_gate > 0.0f && f.voiced ? f0 : 0.0f;
 	e->monitor.gate_open = e->in_gate_open;
 

@@ -44,6 +44,8 @@ typedef enum {
 	HEIST_PARAM_INPUT_GATE,      /* dBFS, -90..0: the input gate opens above this
 	                              * loudness, or on a voiced frame up to 30 dB below
 	                              * it; -90 = off (HEIST_GATE_* in engine.c) */
+	HEIST_PARAM_LEVEL_MATCH,     /* 0 = off, 1 = the instrument's level follows the
+	                              * input's (a running makeup gain, default on) */
 	HEIST_PARAM_COUNT
 } heist_param;
 

@@ -139,6 +139,7 @@ typedef struct {
 	float *below_range;
 	float *out_pitch;
 	float *gate_open;
+	const float *level_match;
 
 	/* Peak meters of the input and output (level_meter.h). */
 	heist_level_meter in_meter, out_meter;
@@ -472,6 +473,9 @@ static void connect_port(LV2_Handle instance, uint32_t port, void *data)
 	case HEIST_PORT_GATE_OPEN:
 		self->gate_open = (float *)data;
 		break;
+	case HEIST_PORT_LEVEL_MATCH:
+		self->level_match = (const float *)data;
+		break;
 	case HEIST_PORT_COUNT:
 		break;
 	}
@@ -666,6 +670,7 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	const float auto_octave = toggle_value(self->auto_octave, HEIST_PARAM_AUTO_OCTAVE);
 	const float loudness_fit = control_value(self->loudness_fit, HEIST_PARAM_LOUDNESS_FIT);
 	const float input_gate = control_value(self->input_gate, HEIST_PARAM_INPUT_GATE);
+	const float level_match = toggle_value(self->level_match, HEIST_PARAM_LEVEL_MATCH);
 
 	handle_messages(self);
 
@@ -690,6 +695,7 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	heist_engine_set_param(e, HEIST_PARAM_AUTO_OCTAVE, auto_octave);
 	heist_engine_set_param(e, HEIST_PARAM_LOUDNESS_FIT, loudness_fit);
 	heist_engine_set_param(e, HEIST_PARAM_INPUT_GATE, input_gate);
+	heist_engine_set_param(e, HEIST_PARAM_LEVEL_MATCH, level_match);
 	/* Restarts the engine only when the snapped floor changes. */
 	heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, lowest_pitch);
 

@@ -36,6 +36,7 @@ typedef enum {
 	HEIST_PORT_BELOW_RANGE,    /* monitor: 1 while the input is under the lowest pitch */
 	HEIST_PORT_OUT_PITCH,      /* monitor: pitch the instrument plays, Hz */
 	HEIST_PORT_GATE_OPEN,      /* monitor: 1 while the input gate is open */
+	HEIST_PORT_LEVEL_MATCH,    /* toggle: the instrument's level follows the input's */
 	HEIST_PORT_COUNT
 } heist_port;
 

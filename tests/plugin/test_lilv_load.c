@@ -58,6 +58,7 @@ static const expected_port expected[HEIST_PORT_COUNT] = {
     [HEIST_PORT_BELOW_RANGE] = {"below_range", false, false, HEIST_PARAM_COUNT},
     [HEIST_PORT_OUT_PITCH] = {"output_pitch", false, false, HEIST_PARAM_COUNT},
     [HEIST_PORT_GATE_OPEN] = {"gate_open", false, false, HEIST_PARAM_COUNT},
+    [HEIST_PORT_LEVEL_MATCH] = {"level_match", false, true, HEIST_PARAM_LEVEL_MATCH},
 };
 
 static void check(bool ok, const char *what, unsigned port)
