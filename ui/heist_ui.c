@@ -36,6 +36,7 @@
 #include <lv2/atom/util.h>
 #include <lv2/core/lv2.h>
 #include <lv2/options/options.h>
+#include <lv2/parameters/parameters.h>
 #include <lv2/patch/patch.h>
 #include <lv2/ui/ui.h>
 #include <lv2/urid/urid.h>
@@ -78,10 +79,12 @@ typedef enum {
 	K_HARMONIC,
 	K_NOISE,
 	K_GATE,
+	K_INPUT_GATE,
 	K_DRY_WET,
 	K_OUTPUT_GAIN,
 	K_ENABLED,
 	K_AUTO_OCTAVE,
+	K_LEVEL_MATCH,
 	N_CONTROLS
 } ctl_id;
 
@@ -108,7 +111,7 @@ typedef struct {
 	struct {
 		LV2_URID atom_Path, atom_URID, atom_Float, atom_eventTransfer;
 		LV2_URID patch_Set, patch_Get, patch_Put, patch_property, patch_value, patch_body;
-		LV2_URID model, ui_scaleFactor;
+		LV2_URID model, ui_scaleFactor, param_sampleRate;
 	} urid;
 	uint32_t control_port, notify_port; /* LV2UI_INVALID_PORT_INDEX if none */
 
@@ -134,6 +137,8 @@ typedef struct {
 
 	/* Monitors. */
 	float pitch_hz, confidence, loudness_db, in_db, out_db;
+	float out_pitch_hz, below_range, gate_open, latency; /* latency in samples */
+	double sample_rate;                                  /* for the latency in ms */
 
 	/* The model shown, and its style names. */
 	char bundle_path[1024];
@@ -470,12 +475,16 @@ static void init_controls(HeistUI *ui)
 	                    "HARMONIC", "%+.1f dB", 0.5f},
 	    [K_NOISE] = {C_KNOB, HEIST_PORT_NOISE_LEVEL, HEIST_PARAM_NOISE_LEVEL, "NOISE",
 	                 "%+.1f dB", 0.5f},
-	    [K_GATE] = {C_KNOB, HEIST_PORT_CONFIDENCE_GATE, HEIST_PARAM_CONFIDENCE_GATE, "GATE",
-	                "%.2f", 0.01f},
+	    [K_GATE] = {C_KNOB, HEIST_PORT_CONFIDENCE_GATE, HEIST_PARAM_CONFIDENCE_GATE,
+	                "CONF GATE", "%.2f", 0.01f},
+	    [K_INPUT_GATE] = {C_KNOB, HEIST_PORT_INPUT_GATE, HEIST_PARAM_INPUT_GATE, "INPUT GATE",
+	                      "%.0f dB", 1.0f},
 	    [K_DRY_WET] = {C_KNOB, HEIST_PORT_DRY_WET, HEIST_PARAM_DRY_WET, "DRY/WET", "", 0.01f},
 	    [K_OUTPUT_GAIN] = {C_KNOB, HEIST_PORT_OUTPUT_GAIN, HEIST_PARAM_OUTPUT_GAIN, "OUTPUT",
 	                       "%+.1f dB", 0.5f},
 	    [K_ENABLED] = {C_TOGGLE, HEIST_PORT_ENABLED, HEIST_PARAM_ENABLED, "", "", 1},
+	    [K_LEVEL_MATCH] = {C_TOGGLE, HEIST_PORT_LEVEL_MATCH, HEIST_PARAM_LEVEL_MATCH, "", "",
+	                       1},
 	};
 	for (int i = 0; i < N_CONTROLS; ++i) {
 		control *c = &ui->ctl[i];
@@ -492,7 +501,8 @@ static void init_controls(HeistUI *ui)
 	set_box(&ui->ctl[K_STYLE_B], 538, 92, 190, 38);
 	set_box(&ui->ctl[K_MORPH], 342, 176, 376, 44);
 	set_box(&ui->ctl[K_ENABLED], 632, 12, 112, 30);
-	set_box(&ui->ctl[K_AUTO_OCTAVE], 466, 254, 128, 26);
+	set_box(&ui->ctl[K_AUTO_OCTAVE], 396, 254, 128, 26);
+	set_box(&ui->ctl[K_LEVEL_MATCH], 536, 254, 128, 26);
 	const int knobs = K_OUTPUT_GAIN - K_PITCH_SHIFT + 1;
 	for (int i = 0; i < knobs; ++i) {
 		const double col = 728.0 / knobs;
@@ -511,6 +521,8 @@ static void format_value(const HeistUI *ui, const control *c, char *buf, size_t 
 {
 	if (c->param == HEIST_PARAM_DRY_WET) {
 		snprintf(buf, size, "%.0f%% wet", 100.0 * c->value);
+	} else if (c->param == HEIST_PARAM_INPUT_GATE && c->value <= -89.5f) {
+		snprintf(buf, size, "off");
 	} else if (c->param == HEIST_PARAM_MORPH || c->param == HEIST_PARAM_LOUDNESS_FIT) {
 		snprintf(buf, size, "%.0f%%", 100.0 * c->value);
 	} else if (c->kind == C_PICKER) {
@@ -542,6 +554,22 @@ static void draw_note(HeistUI *ui, cairo_t *cr)
 	hui_card(cr, 16, 60, 284, 226);
 	hui_text(cr, "INPUT NOTE", 32, 82, 11, true, HUI_LEFT, hui_text_dim, 0);
 	char buf[64];
+	/* The note the instrument plays (after shifts and auto octave), and
+	 * the warnings a musician needs: a note under the lowest pitch (played
+	 * octaves up), and the gate letting the input through. */
+	if (ui->out_pitch_hz > 0.0f && isfinite(ui->out_pitch_hz)) {
+		const long n = lrint(69.0 + 12.0 * log2(ui->out_pitch_hz / 440.0));
+		snprintf(buf, sizeof(buf), "OUT %s%ld", names[((n % 12) + 12) % 12], n / 12 - 1);
+	} else {
+		snprintf(buf, sizeof(buf), "OUT \xe2\x80\x93");
+	}
+	hui_text(cr, buf, 286, 82, 11, true, HUI_RIGHT, hui_accent, 0);
+	if (ui->below_range > 0.5f) {
+		hui_text(cr, "BELOW RANGE", 160, 82, 11, true, HUI_CENTER, hui_meter_clip, 0);
+	} else {
+		hui_text(cr, ui->gate_open > 0.5f ? "GATE OPEN" : "GATE", 160, 82, 11, true,
+		         HUI_CENTER, ui->gate_open > 0.5f ? hui_meter_ok : hui_text_dim, 0);
+	}
 	double cents = 0.0;
 	const bool voiced = ui->pitch_hz > 0.0f && isfinite(ui->pitch_hz);
 	if (voiced) {
@@ -554,6 +582,15 @@ static void draw_note(HeistUI *ui, cairo_t *cr)
 		hui_text(cr, buf, 286, 112, 22, true, HUI_RIGHT, hui_text_fg, 0);
 		snprintf(buf, sizeof(buf), "%.1f Hz", (double)ui->pitch_hz);
 		hui_text(cr, buf, 286, 136, 13, false, HUI_RIGHT, hui_text_dim, 0);
+	}
+	if (ui->latency > 0.0f) {
+		if (ui->sample_rate > 0.0) {
+			snprintf(buf, sizeof(buf), "latency %.1f ms",
+			         1e3 * ui->latency / ui->sample_rate);
+		} else {
+			snprintf(buf, sizeof(buf), "latency %.0f samples", (double)ui->latency);
+		}
+		hui_text(cr, buf, 160, 100, 10, false, HUI_CENTER, hui_text_dim, 0);
 	} else {
 		hui_text(cr, "\xe2\x80\x93", 30, 136, 40, false, HUI_LEFT, hui_text_dim, 0);
 		hui_text(cr, "no pitch", 286, 136, 13, false, HUI_RIGHT, hui_text_dim, 0);
@@ -610,6 +647,8 @@ static void draw_style(HeistUI *ui, cairo_t *cr)
 	         false, HUI_RIGHT, hui_text_dim, 126);
 	const control *oct = &ui->ctl[K_AUTO_OCTAVE];
 	hui_button(cr, oct->x, oct->y, oct->w, oct->h, "AUTO OCTAVE", oct->value > 0.5f, false);
+	const control *lm = &ui->ctl[K_LEVEL_MATCH];
+	hui_button(cr, lm->x, lm->y, lm->w, lm->h, "LEVEL MATCH", lm->value > 0.5f, false);
 	hui_text(cr, "A", 332, 272, 11, true, HUI_LEFT, hui_text_dim, 0);
 	hui_text(cr, "B", 728, 272, 11, true, HUI_RIGHT, hui_text_dim, 0);
 }
@@ -1001,6 +1040,18 @@ static void port_event(LV2UI_Handle handle, uint32_t port, uint32_t size, uint32
 	case HEIST_PORT_OUTPUT_LEVEL:
 		mon = &ui->out_db, eps = 0.05f;
 		break;
+	case HEIST_PORT_OUT_PITCH:
+		mon = &ui->out_pitch_hz, eps = 0.05f;
+		break;
+	case HEIST_PORT_BELOW_RANGE:
+		mon = &ui->below_range, eps = 0.5f;
+		break;
+	case HEIST_PORT_GATE_OPEN:
+		mon = &ui->gate_open, eps = 0.5f;
+		break;
+	case HEIST_PORT_LATENCY:
+		mon = &ui->latency, eps = 0.5f;
+		break;
 	default:
 		break;
 	}
@@ -1039,6 +1090,19 @@ static float scale_factor(const HeistUI *ui, const LV2_Options_Option *opts)
 	return 1.0f;
 }
 
+/* The host's sample rate, if it passes one (for the latency in ms); 0 if not. */
+static double sample_rate_option(const HeistUI *ui, const LV2_Options_Option *opts)
+{
+	for (const LV2_Options_Option *o = opts; o && o->key; ++o) {
+		if (o->key == ui->urid.param_sampleRate && o->type == ui->urid.atom_Float &&
+		    o->size == sizeof(float)) {
+			const float r = *(const float *)o->value;
+			return r >= 1000.0f && r <= 1e6f ? r : 0.0;
+		}
+	}
+	return 0.0;
+}
+
 static void map_urids(HeistUI *ui)
 {
 	LV2_URID_Map *m = ui->map;
@@ -1054,6 +1118,7 @@ static void map_urids(HeistUI *ui)
 	ui->urid.patch_body = m->map(m->handle, LV2_PATCH__body);
 	ui->urid.model = m->map(m->handle, HEIST_MODEL_PROPERTY);
 	ui->urid.ui_scaleFactor = m->map(m->handle, LV2_UI__scaleFactor);
+	ui->urid.param_sampleRate = m->map(m->handle, LV2_PARAMETERS__sampleRate);
 	lv2_atom_forge_init(&ui->forge, m);
 }
 
@@ -1120,6 +1185,7 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *descriptor, const char *
 		return NULL;
 	}
 	const float scale = scale_factor(ui, opts);
+	ui->sample_rate = sample_rate_option(ui, opts);
 	ui->width = (int)lrint(BASE_W * scale);
 	ui->height = (int)lrint(BASE_H * scale);
 	const int screen = DefaultScreen(ui->dpy);
