@@ -86,6 +86,11 @@ int main(int argc, char **argv)
 	}
 	fprintf(out, "# heist-analyze %s\n# sample_rate=%g frame_rate=%g lowest_pitch=%g span=%u\n",
 	        in_path, audio.sample_rate, (double)frame_rate, (double)lowest, span);
+	/* The analyser's constants, so that train/features.py reads them instead
+	 * of keeping copies. */
+	fprintf(out, "# constants pitch_hold_confidence=%g loudness_floor_db=%g pitch_max_hz=%g\n",
+	        (double)HEIST_PITCH_HOLD_CONFIDENCE, (double)HEIST_LOUDNESS_FLOOR_DB,
+	        (double)HEIST_PITCH_MAX_HZ);
 	fprintf(out, "# time_s\tf0_hz\tf0_raw_hz\tconfidence\tloudness_db\n");
 	const int64_t n = (int64_t)audio.frames;
 	for (uint64_t k = 0; heist_frame_centre(k, audio.sample_rate, frame_rate) < (double)n;
