@@ -71,10 +71,9 @@ static void seed_u32(const char *name, const uint8_t *base, size_t size, uint8_t
 static void seed_f32(const char *name, const uint8_t *base, size_t size, uint8_t *p, size_t off,
                      float v, const char *want)
 {
-	memcpy(p, base, size);
-	hsm_put_f32(p + off, v);
-	hsm_fix_crc(p, size);
-	seed(name, p, size, want);
+	uint32_t bits;
+	memcpy(&bits, &v, sizeof bits);
+	seed_u32(name, base, size, p, off, bits, want);
 }
 
 /* Truncated: inside the magic, the header, the styles, the tensors, the
