@@ -158,11 +158,14 @@ typedef struct {
 
 /* ---------------------------------------------------------------- values */
 
+/* [gui] Ranges come from dsp/params.c, the same table the plugin clamps to,
+ * so the UI never offers a value the plugin would not play. */
 static float ctl_min(const control *c)
 {
 	return heist_param_get_info(c->param)->min;
 }
 
+/* [gui] Style pickers have no fixed top: the loaded model decides it. */
 static float ctl_max(const control *c)
 {
 	if (c->kind == C_PICKER) {
@@ -171,6 +174,7 @@ static float ctl_max(const control *c)
 	return heist_param_get_info(c->param)->max;
 }
 
+/* [gui] v as 0..1 of the control's range, for drawing. */
 static float ctl_norm(const control *c, float v)
 {
 	const float lo = ctl_min(c), hi = ctl_max(c);
@@ -178,6 +182,8 @@ static float ctl_norm(const control *c, float v)
 	return n < 0.0f ? 0.0f : n > 1.0f ? 1.0f : n;
 }
 
+/* [gui] ui:touch brackets a gesture so hosts record automation as one
+ * stroke; optional, as hosts without it still take the values. */
 static void touch(HeistUI *ui, const control *c, bool grabbed)
 {
 	if (ui->touch) {
@@ -185,7 +191,7 @@ static void touch(HeistUI *ui, const control *c, bool grabbed)
 	}
 }
 
-/* A user change: clamp, quantize, store, write to the host. */
+/* [gui] A user change: clamp, quantize, store, write to the host. */
 static void set_value(HeistUI *ui, control *c, float v)
 {
 	float lo = ctl_min(c), hi = ctl_max(c);
@@ -207,7 +213,7 @@ static void set_value(HeistUI *ui, control *c, float v)
 	ui->write(ui->controller, c->port, sizeof(float), 0, &v);
 }
 
-/* A one-shot change (click, wheel, double-click) as one touch gesture. */
+/* [gui] A one-shot change (click, wheel, double-click) as one touch gesture. */
 static void set_value_gesture(HeistUI *ui, control *c, float v)
 {
 	touch(ui, c, true);
@@ -217,13 +223,14 @@ static void set_value_gesture(HeistUI *ui, control *c, float v)
 
 /* --------------------------------------------------------------- model */
 
+/* [gui] The file name of a path, shown when a model has no name. */
 static const char *base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	return slash ? slash + 1 : path;
 }
 
-/* Reads the model's name and style names for display. The plugin does the
+/* [gui] Reads the model's name and style names for display. The plugin does the
  * real loading; a file the UI cannot read still shows by its file name. */
 static void load_model_info(HeistUI *ui, const char *path)
 {
@@ -248,6 +255,8 @@ static void load_model_info(HeistUI *ui, const char *path)
 	ui->dirty = true;
 }
 
+/* [gui] A style index as its name in the shown model; a numbered fallback
+ * when the UI could not read the model the plugin plays. */
 static const char *style_name(const HeistUI *ui, float value, char *buf, size_t size)
 {
 	const uint32_t i = (uint32_t)(value < 0.0f ? 0.0f : value);
@@ -258,7 +267,7 @@ static const char *style_name(const HeistUI *ui, float value, char *buf, size_t 
 	return buf;
 }
 
-/* patch:Set <model> to the path, on the plugin's control port. */
+/* [gui] patch:Set <model> to the path, on the plugin's control port. */
 static void send_model_path(HeistUI *ui, const char *path)
 {
 	if (ui->control_port == LV2UI_INVALID_PORT_INDEX) {
@@ -284,7 +293,7 @@ static void send_model_path(HeistUI *ui, const char *path)
 	load_model_info(ui, path);
 }
 
-/* patch:Get on the control port: the plugin answers with its properties. */
+/* [gui] patch:Get on the control port: the plugin answers with its properties. */
 static void send_patch_get(HeistUI *ui)
 {
 	if (ui->control_port == LV2UI_INVALID_PORT_INDEX) {
@@ -300,7 +309,7 @@ static void send_patch_get(HeistUI *ui)
 	          ui->urid.atom_eventTransfer, msg);
 }
 
-/* Looks for the model path in a patch:Set or patch:Put from the plugin. */
+/* [gui] Looks for the model path in a patch:Set or patch:Put from the plugin. */
 static void handle_patch(HeistUI *ui, const LV2_Atom *atom)
 {
 	if (atom->type != ui->forge.Object) {
@@ -333,6 +342,8 @@ static void handle_patch(HeistUI *ui, const LV2_Atom *atom)
 
 /* -------------------------------------------------------- file dialog */
 
+/* [gui] Whether a file dialog program is installed: checked before
+ * spawning so that a missing one gives a status line, not a silent failure. */
 static bool in_path(const char *prog)
 {
 	const char *path = getenv("PATH");
@@ -352,7 +363,8 @@ static bool in_path(const char *prog)
 	return false;
 }
 
-/* Starts zenity or kdialog; the chosen path is read in poll_picker(). */
+/* [gui] Starts zenity or kdialog with its stdout on a non-blocking pipe; the
+ * chosen path is read in poll_picker(), so the host's UI thread never waits. */
 static bool start_picker(HeistUI *ui)
 {
 	char *zenity[] = {"zenity", "--file-selection", "--title=Load a Heist model",
@@ -384,6 +396,8 @@ static bool start_picker(HeistUI *ui)
 	return true;
 }
 
+/* [gui] Called from idle(): reads the dialog's answer without blocking the
+ * host's UI thread; a chosen absolute path is sent to the plugin. */
 static void poll_picker(HeistUI *ui)
 {
 	if (ui->picker_fd < 0) {
@@ -412,6 +426,9 @@ static void poll_picker(HeistUI *ui)
 	}
 }
 
+/* [gui] "Load model": the host's own file dialog (ui:requestValue) when it
+ * has one, so the choice lands in its session like any property; else a
+ * zenity/kdialog process. */
 static void load_model_clicked(HeistUI *ui)
 {
 	if (ui->picker_fd >= 0) {
@@ -431,6 +448,8 @@ static void load_model_clicked(HeistUI *ui)
 
 /* -------------------------------------------------------------- layout */
 
+/* [gui] Scale and centre the fixed 760x440 layout in the window, keeping its
+ * aspect, so every size and ui:scaleFactor lay out the same. */
 static void layout(HeistUI *ui)
 {
 	ui->scale = fmin(ui->width / BASE_W, ui->height / BASE_H);
@@ -441,6 +460,7 @@ static void layout(HeistUI *ui)
 	ui->oy = 0.5 * (ui->height - BASE_H * ui->scale);
 }
 
+/* [gui] A control's hit box, in layout units. */
 static void set_box(control *c, double x, double y, double w, double h)
 {
 	c->x = x;
@@ -449,6 +469,8 @@ static void set_box(control *c, double x, double y, double w, double h)
 	c->h = h;
 }
 
+/* [gui] Each widget's port, parameter and look; values start at the
+ * plugin's defaults until the host sends the real ones. */
 static void init_controls(HeistUI *ui)
 {
 	static const struct {
@@ -517,6 +539,7 @@ static void init_controls(HeistUI *ui)
 
 /* ---------------------------------------------------------------- draw */
 
+/* [gui] A control's value as shown under it (percentages, style names). */
 static void format_value(const HeistUI *ui, const control *c, char *buf, size_t size)
 {
 	if (c->param == HEIST_PARAM_DRY_WET) {
@@ -533,11 +556,13 @@ static void format_value(const HeistUI *ui, const control *c, char *buf, size_t 
 	}
 }
 
+/* [gui] Meter colour: above 0 dBFS clips, above -6 dBFS is hot. */
 static hui_rgb level_colour(float db)
 {
 	return db > 0.0f ? hui_meter_clip : db > -6.0f ? hui_meter_hot : hui_meter_ok;
 }
 
+/* [gui] One labelled meter bar with its value. */
 static void draw_meter_row(cairo_t *cr, double y, const char *label, double norm, hui_rgb c,
                            const char *value)
 {
@@ -546,6 +571,8 @@ static void draw_meter_row(cairo_t *cr, double y, const char *label, double norm
 	hui_text(cr, value, 286, y + 9, 11, false, HUI_RIGHT, hui_text_fg, 0);
 }
 
+/* [gui] The monitor card: detected note, pitch, confidence, loudness and
+ * levels; the only part redrawn while sound plays (see redraw()). */
 static void draw_note(HeistUI *ui, cairo_t *cr)
 {
 	static const char *names[12] = {
@@ -625,6 +652,7 @@ static void draw_note(HeistUI *ui, cairo_t *cr)
 	draw_meter_row(cr, 256, "OUT", (ui->out_db + 60.0) / 66.0, level_colour(ui->out_db), buf);
 }
 
+/* [gui] The style card: pickers A and B, morph, auto octave. */
 static void draw_style(HeistUI *ui, cairo_t *cr)
 {
 	hui_card(cr, 316, 60, 428, 226);
@@ -653,6 +681,7 @@ static void draw_style(HeistUI *ui, cairo_t *cr)
 	hui_text(cr, "B", 728, 272, 11, true, HUI_RIGHT, hui_text_dim, 0);
 }
 
+/* [gui] The row of knobs; the mark on each is its default. */
 static void draw_knobs(HeistUI *ui, cairo_t *cr)
 {
 	hui_card(cr, 16, 298, 728, 130);
@@ -670,6 +699,7 @@ static void draw_knobs(HeistUI *ui, cairo_t *cr)
 	}
 }
 
+/* [gui] Title, the model shown (or the last error), Load and bypass. */
 static void draw_header(HeistUI *ui, cairo_t *cr)
 {
 	hui_text(cr, "HEIST", 20, 36, 24, true, HUI_LEFT, hui_accent, 0);
@@ -691,6 +721,7 @@ static void draw_header(HeistUI *ui, cairo_t *cr)
 	           en->value > 0.5f, false);
 }
 
+/* [gui] An open style menu, drawn last so it lies over the cards. */
 static void draw_menu(HeistUI *ui, cairo_t *cr)
 {
 	if (ui->menu < 0) {
@@ -717,6 +748,7 @@ static void draw_menu(HeistUI *ui, cairo_t *cr)
 	}
 }
 
+/* [gui] The whole window, in layout units. */
 static void draw(HeistUI *ui, cairo_t *cr)
 {
 	hui_set(cr, hui_bg, 1.0);
@@ -730,7 +762,7 @@ static void draw(HeistUI *ui, cairo_t *cr)
 	draw_menu(ui, cr);
 }
 
-/* Monitors change up to the host's update rate (30 Hz in jalv) while sound
+/* [gui] Monitors change up to the host's update rate (30 Hz in jalv) while sound
  * plays: then only their card is redrawn, a fifth of the window. */
 static void redraw(HeistUI *ui)
 {
@@ -760,11 +792,14 @@ static void redraw(HeistUI *ui)
 
 /* -------------------------------------------------------------- events */
 
+/* [gui] Whether (x, y) lies in the box. */
 static bool inside(double x, double y, double bx, double by, double bw, double bh)
 {
 	return x >= bx && x < bx + bw && y >= by && y < by + bh;
 }
 
+/* [gui] The control under a point (layout units), with a 6-unit margin so
+ * small widgets are easy to hit; -1 for none. */
 static int hit(const HeistUI *ui, double x, double y)
 {
 	for (int i = 0; i < N_CONTROLS; ++i) {
@@ -776,13 +811,14 @@ static int hit(const HeistUI *ui, double x, double y)
 	return -1;
 }
 
+/* [gui] The slider value at x: sliders follow the pointer absolutely. */
 static float slider_value(const control *c, double x)
 {
 	const double n = (x - c->x) / c->w;
 	return ctl_min(c) + (float)(n < 0 ? 0 : n > 1 ? 1 : n) * (ctl_max(c) - ctl_min(c));
 }
 
-/* A click on an open menu: picks a row, or closes it. */
+/* [gui] A click on an open menu: picks a row, or closes it. */
 static bool menu_click(HeistUI *ui, double x, double y)
 {
 	if (ui->menu < 0) {
@@ -799,6 +835,8 @@ static bool menu_click(HeistUI *ui, double x, double y)
 	return true;
 }
 
+/* [gui] Wheel: one step (Shift: a tenth); click: toggle, picker arrows or
+ * menu, start of a drag; double-click: back to the default. */
 static void button_press(HeistUI *ui, const XButtonEvent *ev)
 {
 	const double x = (ev->x - ui->ox) / ui->scale;
@@ -872,6 +910,8 @@ static void button_press(HeistUI *ui, const XButtonEvent *ev)
 	}
 }
 
+/* [gui] A drag: knobs move relative to where the drag began, so grabbing
+ * one never makes it jump. */
 static void motion(HeistUI *ui, const XMotionEvent *ev)
 {
 	if (ui->drag < 0) {
@@ -893,6 +933,8 @@ static void motion(HeistUI *ui, const XMotionEvent *ev)
 	}
 }
 
+/* [gui] Ends a drag's touch gesture; Load acts on release inside it, as
+ * buttons do. */
 static void button_release(HeistUI *ui, const XButtonEvent *ev)
 {
 	if (ev->button != Button1) {
@@ -914,6 +956,7 @@ static void button_release(HeistUI *ui, const XButtonEvent *ev)
 	}
 }
 
+/* [gui] A new window size from X or the host: new surface size and layout. */
 static void resized(HeistUI *ui, int w, int h)
 {
 	if (w == ui->width && h == ui->height) {
@@ -926,6 +969,8 @@ static void resized(HeistUI *ui, int w, int h)
 	ui->dirty = true;
 }
 
+/* [gui] One X event; the UI has its own window but no event loop, so
+ * idle() feeds it the pending ones. */
 static void handle_event(HeistUI *ui, XEvent *ev)
 {
 	switch (ev->type) {
@@ -956,6 +1001,8 @@ static void handle_event(HeistUI *ui, XEvent *ev)
 
 /* ----------------------------------------------------------------- LV2 */
 
+/* [gui] ui:idleInterface: the host calls it regularly; it is the UI's event
+ * loop (X events, the file dialog) and redraws only what changed. */
 static int idle(LV2UI_Handle handle)
 {
 	HeistUI *ui = (HeistUI *)handle;
@@ -971,7 +1018,7 @@ static int idle(LV2UI_Handle handle)
 	return 0;
 }
 
-/* The host resizes the UI (ui:resize as extension data). */
+/* [gui] The host resizes the UI (ui:resize as extension data). */
 static int host_resize(LV2UI_Feature_Handle handle, int w, int h)
 {
 	HeistUI *ui = (HeistUI *)handle;
@@ -983,6 +1030,8 @@ static int host_resize(LV2UI_Feature_Handle handle, int w, int h)
 	return 0;
 }
 
+/* [gui] Closes a file dialog still open (its answer is no longer wanted),
+ * then the window and display. */
 static void cleanup(LV2UI_Handle handle)
 {
 	HeistUI *ui = (HeistUI *)handle;
@@ -1003,7 +1052,7 @@ static void cleanup(LV2UI_Handle handle)
 	free(ui);
 }
 
-/* Changes that hosts send: monitors, automation, presets. Stored and shown,
+/* [gui] Changes that hosts send: monitors, automation, presets. Stored and shown,
  * never written back (no echo). */
 static void port_event(LV2UI_Handle handle, uint32_t port, uint32_t size, uint32_t format,
                        const void *buffer)
@@ -1074,6 +1123,8 @@ static void port_event(LV2UI_Handle handle, uint32_t port, uint32_t size, uint32
 	}
 }
 
+/* [gui] The initial size factor: HEIST_UI_SCALE (tests, odd setups), else the
+ * host's ui:scaleFactor, else 1. */
 static float scale_factor(const HeistUI *ui, const LV2_Options_Option *opts)
 {
 	const char *env = getenv("HEIST_UI_SCALE");
@@ -1090,7 +1141,7 @@ static float scale_factor(const HeistUI *ui, const LV2_Options_Option *opts)
 	return 1.0f;
 }
 
-/* The host's sample rate, if it passes one (for the latency in ms); 0 if not. */
+/* [gui] The host's sample rate, if it passes one (for the latency in ms); 0 if not. */
 static double sample_rate_option(const HeistUI *ui, const LV2_Options_Option *opts)
 {
 	for (const LV2_Options_Option *o = opts; o && o->key; ++o) {
@@ -1103,6 +1154,7 @@ static double sample_rate_option(const HeistUI *ui, const LV2_Options_Option *op
 	return 0.0;
 }
 
+/* [gui] URIDs mapped once, so messages compare integers. */
 static void map_urids(HeistUI *ui)
 {
 	LV2_URID_Map *m = ui->map;
@@ -1122,6 +1174,9 @@ static void map_urids(HeistUI *ui)
 	lv2_atom_forge_init(&ui->forge, m);
 }
 
+/* [gui] Needs ui:parent and urid:map; everything else (resize, touch,
+ * requestValue, portMap, options) is optional. Shows the shipped model until
+ * the plugin answers the patch:Get with the one it plays. */
 static LV2UI_Handle instantiate(const LV2UI_Descriptor *descriptor, const char *plugin_uri,
                                 const char *bundle_path, LV2UI_Write_Function write_function,
                                 LV2UI_Controller controller, LV2UI_Widget *widget,
@@ -1226,6 +1281,8 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *descriptor, const char *
 	return (LV2UI_Handle)ui;
 }
 
+/* [any] The idle interface (required: the UI has no thread of its own) and
+ * ui:resize for hosts that resize the UI. */
 static const void *extension_data(const char *uri)
 {
 	static const LV2UI_Idle_Interface idle_iface = {idle};
@@ -1243,6 +1300,7 @@ static const LV2UI_Descriptor descriptor = {
     HEIST_UI_URI, instantiate, cleanup, port_event, extension_data,
 };
 
+/* [any] */
 LV2_SYMBOL_EXPORT const LV2UI_Descriptor *lv2ui_descriptor(uint32_t index)
 {
 	return index == 0 ? &descriptor : NULL;
