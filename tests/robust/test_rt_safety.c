@@ -4,7 +4,8 @@
  * the interposer in rt_guard.c, and the count must be 0.
  *
  * Covered: the engine's [audio] API over a sweep of every parameter (styles,
- * morph and bypass included) on a 3-style model, network swaps between
+ * morph and bypass included) on a 3-style model, on input that takes every
+ * path of the pitch front end and the input gate, network swaps between
  * models and resets; the LV2 plugin through lilv at every supported rate in
  * varied blocks (0..8192 frames) over a sweep of every control input the TTL
  * describes, bypass toggles, a custom model swap through the worker (when
@@ -95,7 +96,17 @@ static heist_model *random_model(uint32_t seed, uint32_t styles)
 static void engine_block(heist_engine *e, float *buf, uint32_t *rng, uint64_t *pos, double rate)
 {
 	const uint32_t n = robust_block(rng, LV2H_MAX_BLOCK);
-	robust_tone(buf, n, *pos, rate, 196.0 * (1.0 + 0.3 * robust_uniform(rng)), 0.4);
+	/* Every front-end path: a voiced line, leaps the jump confirmation
+	 * holds, notes under the floor (the sub-floor detector), and quiet
+	 * noise that closes the input gate. */
+	const uint32_t kind = robust_rand(rng) % 4;
+	const double f0 = kind == 1 ? 45.0 : kind == 2 ? 600.0 : 196.0;
+	robust_tone(buf, n, *pos, rate, f0 * (1.0 + 0.3 * robust_uniform(rng)), 0.4);
+	if (kind == 3) {
+		for (uint32_t i = 0; i < n; ++i) {
+			buf[i] = (float)(0.003 * (robust_uniform(rng) - 0.5));
+		}
+	}
 	rt_guard_begin();
 	heist_engine_process(e, buf, buf, n);
 	(void)heist_engine_monitor(e);
