@@ -35,22 +35,27 @@ void heist_pitch_track_reset(heist_pitch_track *t)
 	t->cand = 0.0f;
 	t->cand_n = 0;
 	t->unvoiced = HEIST_VOICED_GAP_FRAMES + 1u;
-	t->sub_f = 0.0f;
-	t->sub_run = 0;
+	heist_pitch_track_subfloor_skip(t);
 }
 
 void heist_pitch_track_subfloor_skip(heist_pitch_track *t)
 {
+	t->sub_f = 0.0f;
 	t->sub_run = 0;
+	t->sub_tick = 0; /* the next frame that may hide a low note runs it */
+	t->sub_out = 0.0f;
+	t->sub_conf = 0.0f;
 }
 
-/* Count the detector's agreeing frames; its estimate once confirmed. */
-static float subfloor_confirm(heist_pitch_track *t, float f)
+/* Count the detector's agreeing runs; its verdict, kept until the next run. */
+static float subfloor_confirm(heist_pitch_track *t, float f, float conf)
 {
 	const int agrees = f > 0.0f && t->sub_run > 0 && fabsf(12.0f * log2f(f / t->sub_f)) <= 1.0f;
 	t->sub_run = f > 0.0f ? (agrees ? t->sub_run + 1u : 1u) : 0u;
 	t->sub_f = f;
-	return t->sub_run >= HEIST_SUBFLOOR_CONFIRM ? f : 0.0f;
+	t->sub_out = t->sub_run >= HEIST_SUBFLOOR_CONFIRM ? f : 0.0f;
+	t->sub_conf = conf;
+	return t->sub_out;
 }
 
 /* Box-decimate the history into x: each detector sample is the mean of
@@ -82,17 +87,26 @@ static int subfloor_difference(heist_pitch_track *t)
 	if (!(energy > 1e-9f * (float)w)) {
 		return 0;
 	}
-	float running = 0.0f;
-	t->d[0] = 1.0f;
-	for (uint32_t tau = 1; tau <= t->tau_hi; ++tau) {
-		float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-		for (uint32_t j = 0; j < w; ++j) {
-			const float v = x[j] - x[j + tau];
-			s += v * v;
+	/* d(tau) for all lags at once, one input sample at a time: the lag
+	 * loop is contiguous and vectorises without a reduction. */
+	float *d = t->d;
+	for (uint32_t tau = 0; tau <= t->tau_hi; ++tau) {
+		d[tau] = 0.0f;
+	}
+	for (uint32_t j = 0; j < w; ++j) {
+		const float xj = x[j];
+		const float *xs = x + j;
+#pragma omp simd
+		for (uint32_t tau = 1; tau <= t->tau_hi; ++tau) {
+			const float v = xj - xs[tau];
+			d[tau] += v * v;
 		}
-		running += s;
-		t->d[tau] = running > 0.0f ? s * (float)tau / running : 1.0f;
+	}
+	float running = 0.0f;
+	d[0] = 1.0f;
+	for (uint32_t tau = 1; tau <= t->tau_hi; ++tau) {
+		running += d[tau];
+		d[tau] = running > 0.0f ? d[tau] * (float)tau / running : 1.0f;
 	}
 	return 1;
 }
@@ -125,10 +139,14 @@ static uint32_t min_lag(const float *d, uint32_t lo, uint32_t hi)
 
 float heist_pitch_track_subfloor(heist_pitch_track *t, const float *end, float *conf)
 {
+	if (t->sub_tick++ % HEIST_SUBFLOOR_EVERY != 0) {
+		*conf = t->sub_conf;
+		return t->sub_out;
+	}
 	*conf = 0.0f;
 	subfloor_decimate(t, end);
 	if (!subfloor_difference(t)) {
-		return subfloor_confirm(t, 0.0f);
+		return subfloor_confirm(t, 0.0f, 0.0f);
 	}
 	const float *d = t->d;
 	uint32_t best = 0;
@@ -142,7 +160,7 @@ float heist_pitch_track_subfloor(heist_pitch_track *t, const float *end, float *
 		}
 	}
 	if (!best) {
-		return subfloor_confirm(t, 0.0f);
+		return subfloor_confirm(t, 0.0f, 0.0f);
 	}
 	/* A far deeper dip at twice or three times the lag is the true period
 	 * (a weak fundamental), as in the main YIN. */
@@ -169,7 +187,7 @@ float heist_pitch_track_subfloor(heist_pitch_track *t, const float *end, float *
 	const float c = 1.0f - d[best];
 	const float f = (float)(t->low_rate / period);
 	*conf = c < 0.0f ? 0.0f : c > 1.0f ? 1.0f : c;
-	return subfloor_confirm(t, f < SUBFLOOR_BELOW * t->floor_hz ? f : 0.0f);
+	return subfloor_confirm(t, f < SUBFLOOR_BELOW * t->floor_hz ? f : 0.0f, *conf);
 }
 
 static float semitones(float a, float b)

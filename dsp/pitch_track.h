@@ -22,11 +22,14 @@
 
 #define HEIST_SUBFLOOR_RATE 6000.0 /* Hz: the detector's rate (approximately) */
 #define HEIST_SUBFLOOR_MIN_HZ 40.0 /* lowest period the detector looks for */
-/* Consecutive frames the detector must agree (within a semitone) before a
- * note counts as below the floor: about its window (2 / HEIST_SUBFLOOR_MIN_HZ
- * = 50 ms at 250 frames/s), so a window that still holds the previous note
- * (whose period a new note an octave below shares) cannot flag it. */
-#define HEIST_SUBFLOOR_CONFIRM 12u
+/* The detector runs on every HEIST_SUBFLOOR_EVERY-th frame (its window
+ * moves 16 ms between runs at 250 frames/s; its verdict holds in between),
+ * and HEIST_SUBFLOOR_CONFIRM consecutive runs must agree (within a semitone)
+ * before a note counts as below the floor: about its window (2 /
+ * HEIST_SUBFLOOR_MIN_HZ = 50 ms), so a window that still holds the previous
+ * note (whose period a new note an octave below shares) cannot flag it. */
+#define HEIST_SUBFLOOR_EVERY 4u
+#define HEIST_SUBFLOOR_CONFIRM 3u
 #define HEIST_JUMP_SEMITONES 6.0f  /* a larger step inside a voiced stretch waits */
 #define HEIST_JUMP_CONFIRM 3u      /* frames that must agree on a jump */
 #define HEIST_ONSET_CONFIRM 2u     /* frames that must agree on a note after a rest */
@@ -46,12 +49,14 @@ typedef struct {
 	float x[HEIST_SUBFLOOR_MAX_N]; /* decimated input */
 	float d[HEIST_SUBFLOOR_MAX_N]; /* difference function, then d' */
 	/* tracker state */
-	float held;        /* the pitch being played, Hz (0 before any) */
-	float cand;        /* an estimate waiting to be confirmed, Hz */
-	uint32_t cand_n;   /* consecutive frames agreeing with cand */
-	uint32_t unvoiced; /* frames since the last voiced one */
-	float sub_f;       /* the detector's last period below the floor, Hz */
-	uint32_t sub_run;  /* consecutive frames it agreed */
+	float held;              /* the pitch being played, Hz (0 before any) */
+	float cand;              /* an estimate waiting to be confirmed, Hz */
+	uint32_t cand_n;         /* consecutive frames agreeing with cand */
+	uint32_t unvoiced;       /* frames since the last voiced one */
+	float sub_f;             /* the detector's last period below the floor, Hz */
+	uint32_t sub_run;        /* consecutive runs it agreed */
+	uint32_t sub_tick;       /* frames since the detector last ran */
+	float sub_out, sub_conf; /* its verdict (0 = none) and confidence */
 } heist_pitch_track;
 
 /* [main] Geometry for a host rate and floor, then reset. */
@@ -68,9 +73,10 @@ void heist_pitch_track_reset(heist_pitch_track *t);
 
 /* The sub-floor detector on the `history` host samples ending at `end`
  * (exclusive). Returns the period's frequency in Hz when it is confident,
- * below the floor, and has been for HEIST_SUBFLOOR_CONFIRM frames, else 0;
- * *conf gets its confidence. A frame that does not run it calls
- * heist_pitch_track_subfloor_skip(). */
+ * below the floor, and has been for HEIST_SUBFLOOR_CONFIRM runs, else 0;
+ * *conf gets its confidence. Called once a frame where a note under the
+ * floor may hide (it computes on every HEIST_SUBFLOOR_EVERY-th call); a frame
+ * where none can calls heist_pitch_track_subfloor_skip(). */
 float heist_pitch_track_subfloor(heist_pitch_track *t, const float *end, float *conf);
 void heist_pitch_track_subfloor_skip(heist_pitch_track *t);
 
