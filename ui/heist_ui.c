@@ -932,18 +932,6 @@ static int idle(LV2UI_Handle handle)
 	return 0;
 }
 
-/* The host resizes the UI (ui:resize as extension data). */
-static int host_resize(LV2UI_Feature_Handle handle, int w, int h)
-{
-	HeistUI *ui = (HeistUI *)handle;
-	if (w < 1 || h < 1) {
-		return 1;
-	}
-	XResizeWindow(ui->dpy, ui->win, (unsigned)w, (unsigned)h);
-	resized(ui, w, h);
-	return 0;
-}
-
 static void cleanup(LV2UI_Handle handle)
 {
 	HeistUI *ui = (HeistUI *)handle;
@@ -1153,6 +1141,8 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *descriptor, const char *
 	load_model_info(ui, path);
 	send_patch_get(ui);
 
+	/* A host that passes ui:resize anyway (undeclared: deprecated) is told
+	 * the size; the others read it from the window. */
 	if (ui->resize) {
 		ui->resize->ui_resize(ui->resize->handle, ui->width, ui->height);
 	}
@@ -1163,12 +1153,8 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *descriptor, const char *
 static const void *extension_data(const char *uri)
 {
 	static const LV2UI_Idle_Interface idle_iface = {idle};
-	static const LV2UI_Resize resize_iface = {NULL, host_resize};
 	if (!strcmp(uri, LV2_UI__idleInterface)) {
 		return &idle_iface;
-	}
-	if (!strcmp(uri, LV2_UI__resize)) {
-		return &resize_iface;
 	}
 	return NULL;
 }
