@@ -11,7 +11,7 @@
 #define HEIST_WET_CEILING 2.0f
 
 /* [audio] x[n] in place: unchanged up to half the ceiling, then bent
- * smoothly (tanh, slope 1 at the knee) so that |x| < ceiling; non-finite
+ * smoothly (tanh, slope 1 at the knee) so that |x| <= ceiling; non-finite
  * samples become 0. Memoryless, so block splits give the same samples.
  * ceiling > 0. */
 void heist_soft_ceiling(float *x, uint32_t n, float ceiling);

@@ -17,7 +17,11 @@
  *  - save through lilv, restore into a new instance: equal states
  *    (lilv_state_equals), control values restored, the same output;
  *  - restoring a state whose model file is gone logs a warning and plays the
- *    shipped model: the output equals a fresh instance's.
+ *    shipped model: the output equals a fresh instance's;
+ *  - Carla's restore: the stored path handed back with a size that leaves
+ *    out the terminating NUL loads the model; every stored value that cannot
+ *    be used (wrong type, size 0, a NUL inside, mapPath failing) logs a
+ *    warning and plays the shipped model.
  * Run with LV2_PATH restricted to the build tree.
  */
 #include <math.h>
@@ -281,6 +285,106 @@ static LilvState *save_state(LilvWorld *world, host *h, const char *dir)
 	return st;
 }
 
+/* A host's retrieve(): one stored value, handed back as given (Carla
+ * counts a path's size without its NUL), and a mapPath that maps nothing
+ * (fail) or passes the path through. */
+typedef struct {
+	const void *value;
+	size_t size;
+	uint32_t type;
+	bool map_fails;
+} stored_value;
+
+static const void *retrieve_one(LV2_State_Handle handle, uint32_t key, size_t *size, uint32_t *type,
+                                uint32_t *flags)
+{
+	const stored_value *v = handle;
+	if (key != uris.heist_model) {
+		return NULL;
+	}
+	*size = v->size;
+	*type = v->type;
+	*flags = LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE;
+	return v->value;
+}
+
+static char *absolute_path(LV2_State_Map_Path_Handle handle, const char *abstract_path)
+{
+	const stored_value *v = handle;
+	return v->map_fails ? NULL : strdup(abstract_path);
+}
+
+static char *abstract_path(LV2_State_Map_Path_Handle handle, const char *absolute)
+{
+	(void)handle;
+	return strdup(absolute);
+}
+
+/* Restore v into a fresh instance through its state interface, as Carla
+ * does; returns the path it then plays and whether it logged a warning. */
+static void restore_one(LilvWorld *world, const LilvPlugin *plugin, stored_value *v, char *playing,
+                        size_t playing_size, bool *warned)
+{
+	host h;
+	host_init(&h, world, plugin);
+	lv2h_log_quiet(h.h, true);
+	const lv2h_log *log = lv2h_get_log(h.h);
+	const unsigned warnings = atomic_load(&log->warnings);
+	const LV2_State_Interface *state =
+	    lilv_instance_get_extension_data(lv2h_instance(h.h), LV2_STATE__interface);
+	LV2_State_Map_Path map_path = {v, abstract_path, absolute_path};
+	const LV2_Feature map_path_feature = {LV2_STATE__mapPath, &map_path};
+	const LV2_Feature *features[] = {&map_path_feature, NULL};
+	CHECK(state && state->restore, "no state interface");
+	if (state && state->restore) {
+		state->restore(lilv_instance_get_handle(lv2h_instance(h.h)), retrieve_one, v, 0,
+		               features);
+	}
+	*warned = atomic_load(&log->warnings) > warnings;
+	send_patch(&h, NULL);
+	settle(&h, 1);
+	snprintf(playing, playing_size, "%s", h.notified);
+	host_free(&h);
+}
+
+static void test_carla_restore(LilvWorld *world, const LilvPlugin *plugin, const char *custom)
+{
+	char playing[2048];
+	bool warned = false;
+	LV2_URID_Map *map = lv2h_urid_map();
+	const uint32_t atom_String = map->map(map->handle, LV2_ATOM__String);
+
+	/* Carla: the size leaves out the NUL; lilv: it counts it. */
+	const size_t len = strlen(custom);
+	stored_value carla = {custom, len, uris.atom_Path, false};
+	restore_one(world, plugin, &carla, playing, sizeof playing, &warned);
+	CHECK(!strcmp(playing, custom) && !warned,
+	      "a path without its NUL (Carla) plays \"%s\" (warning: %d)", playing, warned);
+	stored_value lilv = {custom, len + 1, uris.atom_Path, false};
+	restore_one(world, plugin, &lilv, playing, sizeof playing, &warned);
+	CHECK(!strcmp(playing, custom) && !warned, "a path with its NUL plays \"%s\"", playing);
+
+	/* Unusable values: a warning each, and the shipped model. */
+	char inner[600];
+	snprintf(inner, sizeof inner, "%s%cjunk", custom, 0);
+	const struct {
+		const char *what;
+		stored_value v;
+	} bad[] = {
+	    {"wrong type", {custom, len + 1, atom_String, false}},
+	    {"size 0", {custom, 0, uris.atom_Path, false}},
+	    {"a NUL inside", {inner, len + 6, uris.atom_Path, false}},
+	    {"mapPath failing", {custom, len + 1, uris.atom_Path, true}},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+		stored_value v = bad[i].v;
+		restore_one(world, plugin, &v, playing, sizeof playing, &warned);
+		CHECK(warned, "%s: no warning", bad[i].what);
+		CHECK(strstr(playing, "heist-default.hsm"), "%s: plays \"%s\"", bad[i].what,
+		      playing);
+	}
+}
+
 int main(void)
 {
 	LilvWorld *world = lv2h_world_new();
@@ -379,6 +483,8 @@ int main(void)
 	CHECK(n_refused == 5 && n_small_requests == frees + 1 && !strcmp(a.notified, custom),
 	      "retries: %d refused, %d frees, notify %s", n_refused, n_small_requests - frees,
 	      a.notified);
+
+	test_carla_restore(world, plugin, custom);
 
 	/* Save with a non-default control, restore into a new instance. */
 	a.controls[HEIST_PORT_PITCH_SHIFT] = 7.0f;
