@@ -96,10 +96,14 @@ typedef struct {
 	heist_slot *list;    /* HEIST_WORK_FREE: the slots, linked by next */
 } heist_work_free;
 
+/* The longest status line (bytes, with the NUL) the notify port carries. */
+#define HEIST_STATUS_MAX 240u
+
 typedef struct {
 	uint32_t type; /* HEIST_WORK_READY or HEIST_WORK_FAILED */
 	uint32_t generation;
-	heist_slot *slot; /* HEIST_WORK_READY */
+	heist_slot *slot;              /* HEIST_WORK_READY */
+	char status[HEIST_STATUS_MAX]; /* why it failed ("" when loaded), sanitised */
 } heist_work_response;
 
 typedef struct {
@@ -111,6 +115,8 @@ typedef struct {
 	LV2_URID patch_property;
 	LV2_URID patch_value;
 	LV2_URID heist_model;
+	LV2_URID heist_status;
+	LV2_URID atom_String;
 } heist_uris;
 
 typedef struct {
@@ -165,12 +171,14 @@ typedef struct {
 	_Atomic(heist_slot *) current;
 
 	/* [audio] state. */
-	heist_slot *garbage;     /* old slots not yet handed to the worker */
-	heist_work_load pending; /* a load request the host's ring refused */
-	bool load_pending;       /* pending is to be retried */
-	bool report_too_long;    /* a too long path is to be reported */
-	bool notify_model;       /* announce the model path on the notify port */
-	uint32_t generation;     /* bumped by restore(): older responses are stale */
+	heist_slot *garbage;           /* old slots not yet handed to the worker */
+	heist_work_load pending;       /* a load request the host's ring refused */
+	bool load_pending;             /* pending is to be retried */
+	bool report_too_long;          /* a too long path is to be reported */
+	bool notify_model;             /* announce the model path on the notify port */
+	bool notify_status;            /* announce status on the notify port */
+	char status[HEIST_STATUS_MAX]; /* the last load's outcome: "" or why it failed */
+	uint32_t generation;           /* bumped by restore(): older responses are stale */
 
 	/* Held by the worker while it frees slots and by save() while it reads
 	 * current's path: a slot save() sees cannot be freed under it. Never
@@ -357,6 +365,8 @@ static void map_uris(LV2_URID_Map *map, heist_uris *uris)
 	uris->patch_property = map->map(map->handle, LV2_PATCH__property);
 	uris->patch_value = map->map(map->handle, LV2_PATCH__value);
 	uris->heist_model = map->map(map->handle, HEIST_MODEL_URI);
+	uris->heist_status = map->map(map->handle, HEIST_STATUS_URI);
+	uris->atom_String = map->map(map->handle, LV2_ATOM__String);
 }
 
 /* [main] */
@@ -656,6 +666,7 @@ static void handle_event(Heist *self, const LV2_Atom *atom)
 		request_load(self, value);
 	} else if (obj->body.otype == u->patch_Get && (!property || about_model)) {
 		self->notify_model = true;
+		self->notify_status = true;
 	}
 }
 
@@ -674,6 +685,25 @@ static void notify_model_path(Heist *self)
 	lv2_atom_forge_urid(forge, u->heist_model);
 	lv2_atom_forge_key(forge, u->patch_value);
 	lv2_atom_forge_path(forge, slot->path, (uint32_t)strlen(slot->path));
+	lv2_atom_forge_pop(forge, &frame);
+}
+
+/* [audio] patch:Set heist:status <the last load's outcome> on the notify
+ * port: a UI shows why a model was refused (the host's log is often out of
+ * sight). */
+static void notify_status(Heist *self)
+{
+	const heist_uris *u = &self->uris;
+	LV2_Atom_Forge *forge = &self->forge;
+	LV2_Atom_Forge_Frame frame;
+	if (!lv2_atom_forge_frame_time(forge, 0) ||
+	    !lv2_atom_forge_object(forge, &frame, 0, u->patch_Set)) {
+		return; /* the notify buffer is full */
+	}
+	lv2_atom_forge_key(forge, u->patch_property);
+	lv2_atom_forge_urid(forge, u->heist_status);
+	lv2_atom_forge_key(forge, u->patch_value);
+	lv2_atom_forge_string(forge, self->status, (uint32_t)strlen(self->status));
 	lv2_atom_forge_pop(forge, &frame);
 }
 
@@ -712,9 +742,13 @@ static void handle_messages(Heist *self)
 		if (self->notify_model) {
 			notify_model_path(self);
 		}
+		if (self->notify_status) {
+			notify_status(self);
+		}
 		lv2_atom_forge_pop(&self->forge, &notify_frame);
 	}
 	self->notify_model = false;
+	self->notify_status = false;
 }
 
 /* [audio] */
@@ -849,9 +883,12 @@ static LV2_Worker_Status work(LV2_Handle instance, LV2_Worker_Respond_Function r
 	char shown[256]; /* for the log: no control characters */
 	heist_text_sanitize(shown, sizeof(shown), path);
 	char err[512] = "";
-	heist_work_response res = {HEIST_WORK_READY, req.generation, NULL};
+	heist_work_response res = {HEIST_WORK_READY, req.generation, NULL, ""};
 	res.slot = slot_load(self, path, err, sizeof(err));
 	if (!res.slot) {
+		char reason[sizeof(err) + 64]; /* cut to the status size below */
+		snprintf(reason, sizeof(reason), "cannot load the model: %s", err[0] ? err : shown);
+		heist_text_sanitize(res.status, sizeof(res.status), reason);
 		lv2_log_error(&self->logger,
 		              "heist: cannot load the model: %s; keeping the current one\n",
 		              err[0] ? err : shown);
@@ -879,6 +916,11 @@ static LV2_Worker_Status work_response(LV2_Handle instance, uint32_t size, const
 	}
 	heist_work_response res;
 	memcpy(&res, data, sizeof(res));
+	res.status[sizeof(res.status) - 1] = '\0';
+	if (res.generation == self->generation) {
+		memcpy(self->status, res.status, sizeof(self->status));
+		self->notify_status = true;
+	}
 	if (res.type == HEIST_WORK_READY && res.slot) {
 		if (res.generation == self->generation) {
 			install_slot(self, res.slot);
@@ -981,6 +1023,8 @@ static heist_slot *restored_slot(Heist *self, LV2_State_Retrieve_Function retrie
 		                "heist: cannot restore the model: %s (%zu bytes); playing the "
 		                "shipped model instead\n",
 		                why, size);
+		snprintf(self->status, sizeof(self->status),
+		         "cannot restore the model: %s; playing the shipped model", why);
 		return slot_new(self, NULL, self->shipped_path);
 	}
 
@@ -1002,6 +1046,12 @@ static heist_slot *restored_slot(Heist *self, LV2_State_Retrieve_Function retrie
 		                "heist: cannot restore the model (%s); playing the shipped "
 		                "model instead\n",
 		                err[0] ? err : "unknown error");
+		char reason[sizeof(self->status)];
+		snprintf(reason, sizeof(reason),
+		         "cannot restore the model (%s); playing the shipped "
+		         "model",
+		         err[0] ? err : "unknown error");
+		heist_text_sanitize(self->status, sizeof(self->status), reason);
 	}
 	if (path) {
 		if (free_path) {
@@ -1026,6 +1076,8 @@ static LV2_State_Status restore(LV2_Handle instance, LV2_State_Retrieve_Function
 	++self->generation;
 	self->load_pending = false;
 	self->notify_model = true;
+	self->notify_status = true;
+	self->status[0] = '\0'; /* restored_slot() says why, if it falls back */
 	size_t size = 0;
 	uint32_t type = 0;
 	uint32_t vflags = 0;

@@ -90,11 +90,13 @@ typedef struct {
 	lv2_host *h;
 	float *controls;     /* one cell per port */
 	char notified[2048]; /* last path announced on the notify port */
+	char status[512];    /* last status announced (heist:status) */
+	bool got_status;     /* a status came since the flag was cleared */
 } host;
 
 static struct {
-	LV2_URID atom_Path, atom_URID, atom_Float, patch_Set, patch_property, patch_value,
-	    heist_model;
+	LV2_URID atom_Path, atom_URID, atom_Float, atom_String, patch_Set, patch_property,
+	    patch_value, heist_model, heist_status;
 } uris;
 
 static bool is_control_port(uint32_t i)
@@ -151,6 +153,13 @@ static void read_notify(host *h)
 		const LV2_Atom *value = NULL;
 		lv2_atom_object_get(obj, uris.patch_property, &property, uris.patch_value, &value,
 		                    0);
+		if (property && property->type == uris.atom_URID &&
+		    ((const LV2_Atom_URID *)property)->body == uris.heist_status && value &&
+		    value->type == uris.atom_String) {
+			snprintf(h->status, sizeof(h->status), "%s",
+			         (const char *)LV2_ATOM_BODY_CONST(value));
+			h->got_status = true;
+		}
 		if (property && property->type == uris.atom_URID &&
 		    ((const LV2_Atom_URID *)property)->body == uris.heist_model && value &&
 		    value->type == uris.atom_Path) {
@@ -285,6 +294,8 @@ static LilvState *save_state(LilvWorld *world, host *h, const char *dir)
 	return st;
 }
 
+static char restored_status[512]; /* the status after restore_one() */
+
 /* A host's retrieve(): one stored value, handed back as given (Carla
  * counts a path's size without its NUL), and a mapPath that maps nothing
  * (fail) or passes the path through. */
@@ -344,6 +355,7 @@ static void restore_one(LilvWorld *world, const LilvPlugin *plugin, stored_value
 	send_patch(&h, NULL);
 	settle(&h, 1);
 	snprintf(playing, playing_size, "%s", h.notified);
+	snprintf(restored_status, sizeof(restored_status), "%s", h.status);
 	host_free(&h);
 }
 
@@ -380,6 +392,8 @@ static void test_carla_restore(LilvWorld *world, const LilvPlugin *plugin, const
 		stored_value v = bad[i].v;
 		restore_one(world, plugin, &v, playing, sizeof playing, &warned);
 		CHECK(warned, "%s: no warning", bad[i].what);
+		CHECK(strstr(restored_status, "cannot restore"), "%s: status \"%s\"", bad[i].what,
+		      restored_status);
 		CHECK(strstr(playing, "heist-default.hsm"), "%s: plays \"%s\"", bad[i].what,
 		      playing);
 	}
@@ -401,6 +415,8 @@ int main(void)
 	uris.patch_property = map->map(map->handle, LV2_PATCH__property);
 	uris.patch_value = map->map(map->handle, LV2_PATCH__value);
 	uris.heist_model = map->map(map->handle, HEIST_MODEL_URI);
+	uris.heist_status = map->map(map->handle, HEIST_STATUS_URI);
+	uris.atom_String = map->map(map->handle, LV2_ATOM__String);
 
 	char dir[] = "/tmp/heist-state-XXXXXX";
 	CHECK(mkdtemp(dir), "mkdtemp");
@@ -449,15 +465,20 @@ int main(void)
 	 * keeps playing. */
 	const lv2h_log *log_a = lv2h_get_log(a.h);
 	const unsigned errors = atomic_load(&log_a->errors);
+	a.got_status = false;
 	send_patch(&a, bad);
 	settle(&a, 3);
 	CHECK(atomic_load(&log_a->errors) == errors + 1 && strstr(log_a->last_error, bad),
 	      "no error naming %s (\"%s\")", bad, log_a->last_error);
+	/* The failure reaches the notify port too, for the plugin's window. */
+	CHECK(a.got_status && strstr(a.status, "cannot load") && strstr(a.status, bad),
+	      "no status naming %s on the notify port (\"%s\")", bad, a.status);
 	send_patch(&a, wrong_rate);
 	settle(&a, 3);
 	CHECK(atomic_load(&log_a->errors) == errors + 2 && strstr(log_a->last_error, "frame rate"),
 	      "no frame-rate error (\"%s\")", log_a->last_error);
 	CHECK(!strcmp(a.notified, custom), "after failed loads, notify says \"%s\"", a.notified);
+	CHECK(strstr(a.status, "frame rate"), "status after the wrong rate: \"%s\"", a.status);
 	render(&a, x, y, N_SAMPLES);
 	CHECK(check_max_diff(y, ref, N_SAMPLES) <= SAME_OUTPUT_TOLERANCE,
 	      "after failed loads the output changed by %g",
@@ -473,6 +494,7 @@ int main(void)
 	settle(&a, 4);
 	CHECK(!strcmp(a.notified, custom2), "refused request not retried (notify \"%s\")",
 	      a.notified);
+	CHECK(a.got_status && a.status[0] == '\0', "after a load, the status is \"%s\"", a.status);
 	send_patch(&a, custom);
 	settle(&a, 1); /* loaded and swapped in; the old model awaits its free */
 	const int frees = n_small_requests;
