@@ -12,7 +12,12 @@ input, and jalv.gtk3 with the build-tree bundle. Then checks that:
 3. a synthetic drag with xdotool on the Morph slider changes the value in
    the plugin's morph port: jalv's own "Save State" (Ctrl+S) writes the port
    values it feeds the plugin, before (default 0) and after the drag;
-4. at ui:scaleFactor 2 (HEIST_UI_SCALE=2) the window is twice the size and
+4. the Style A menu reaches every one of the shipped model's 14 styles: it
+   shows 10 rows and the mouse wheel scrolls it (OUT_DIR/heist-ui-menu.png);
+   the wheel over the open menu never turns the control under it (the Morph
+   slider there keeps its value); a click on the last row after scrolling
+   picks the style shown there;
+5. at ui:scaleFactor 2 (HEIST_UI_SCALE=2) the window is twice the size and
    its screenshot (OUT_DIR/heist-ui-2x.png) is not blank either.
 
 Every process started here is stopped by its pid at the end.
@@ -29,6 +34,8 @@ import time
 URI = "http://heist.audio/plugins/heist"
 BASE_W, BASE_H = 760, 440  # layout units of ui/heist_ui.c
 MORPH_X0, MORPH_W, MORPH_CY = 342, 376, 198  # the Morph slider track, layout units
+STYLE_A_X, STYLE_A_Y, STYLE_A_W, STYLE_A_H = 332, 92, 190, 38  # the Style A picker
+MENU_ROW_H, MENU_ROWS = 26, 10  # the style menu's rows (ui/heist_ui.c)
 TOOLS = ["Xvfb", "jackd", "jack_lsp", "jack_connect", "jack_metro", "jalv.gtk3", "xdotool",
          "xwininfo", "import", "identify"]
 
@@ -196,9 +203,10 @@ def connect_tone(s, client):
     s.run(["jack_connect", src, dst])
 
 
-def save_state(s, toplevel, path):
+def save_state(s, toplevel, path, symbol="morph"):
     """jalv.gtk3's File > Save (Ctrl+S): a folder with state.ttl, holding the
-    values of the plugin's control ports. Returns the morph value."""
+    values of the plugin's control ports. Returns the value of the port
+    symbol (morph), or a dict of them when symbol is a list."""
     s.run(["xdotool", "windowfocus", "--sync", str(toplevel), "key", "ctrl+s"])
 
     def dialog():
@@ -220,10 +228,13 @@ def save_state(s, toplevel, path):
     time.sleep(0.3)  # written in one go, but let jalv finish the file
     with open(ttl) as f:
         text = f.read()
-    m = re.search(r'lv2:symbol "morph" ;\s*pset:value ([-+0-9.eE]+)', text)
-    if not m:
-        raise Fail(f"no morph port value in {ttl}:\n{text}")
-    return float(m.group(1))
+    values = {}
+    for sym in symbol if isinstance(symbol, list) else [symbol]:
+        m = re.search(r'lv2:symbol "' + sym + r'" ;\s*pset:value ([-+0-9.eE]+)', text)
+        if not m:
+            raise Fail(f"no {sym} port value in {ttl}:\n{text}")
+        values[sym] = float(m.group(1))
+    return values if isinstance(symbol, list) else values[symbol]
 
 
 def start_jalv(s, lv2_path, client, scale=None):
@@ -283,6 +294,29 @@ def run_1x(s, lv2_path, out_dir):
     # 0.75 +- the rounding of the pointer position to whole pixels.
     if abs(after - 0.75) > 0.02:
         raise Fail(f"after dragging the Morph thumb to 75 %, the plugin's morph is {after}")
+
+    # The Style A menu over the Morph slider: 5 wheel steps down, 2 up
+    # (the list scrolls to start at style 2; before, the slider turned),
+    # then a click on the last row: style 2 + 9 = 11.
+    def at(lx, ly):
+        return [str(round(ox + lx * scale)), str(round(oy + ly * scale))]
+    s.run(["xdotool", "mousemove"] + at(STYLE_A_X + STYLE_A_W / 2, STYLE_A_Y + STYLE_A_H / 2) +
+          ["click", "1"])
+    time.sleep(0.3)
+    s.run(["xdotool", "mousemove"] + at(STYLE_A_X + STYLE_A_W / 2, MORPH_CY) +
+          ["click", "--repeat", "5", "--delay", "60", "5",
+           "click", "--repeat", "2", "--delay", "60", "4"])
+    time.sleep(0.3)
+    s.run(["import", "-window", hex(win), os.path.join(out_dir, "heist-ui-menu.png")])
+    last_row_y = STYLE_A_Y + STYLE_A_H + 8 + (MENU_ROWS - 1) * MENU_ROW_H + MENU_ROW_H / 2
+    s.run(["xdotool", "mousemove"] + at(STYLE_A_X + STYLE_A_W / 2, last_row_y) + ["click", "1"])
+    time.sleep(0.5)
+    menu = save_state(s, toplevel, os.path.join(s.tmp, "state-menu"), ["morph", "style_a"])
+    print(f"after the menu: style_a {menu['style_a']:g}, morph {menu['morph']:.4f}")
+    if abs(menu["morph"] - after) > 1e-6:
+        raise Fail(f"the wheel over the open style menu moved Morph: {after} -> {menu['morph']}")
+    if menu["style_a"] != 11:
+        raise Fail(f"scrolled style menu: the last row picked style {menu['style_a']}, not 11")
     s.stop(jalv)
 
 
