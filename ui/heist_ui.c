@@ -300,6 +300,31 @@ static void send_patch_get(HeistUI *ui)
 	          ui->urid.atom_eventTransfer, msg);
 }
 
+/* The status line has one short line: every absolute path in text is shown
+ * by its file name alone (the window has room for the reason, not for the
+ * folders). */
+static void shorten_paths(char *out, size_t size, const char *text)
+{
+	size_t o = 0;
+	for (const char *p = text; *p && o + 1 < size;) {
+		const bool starts = *p == '/' && (p == text || p[-1] == ' ' || p[-1] == '(');
+		if (starts) {
+			const char *end = p + strcspn(p, " :;)");
+			const char *name = p;
+			for (const char *q = p; q < end; ++q) {
+				name = *q == '/' ? q + 1 : name;
+			}
+			while (name < end && o + 1 < size) {
+				out[o++] = *name++;
+			}
+			p = end;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = '\0';
+}
+
 /* Looks for the model path in a patch:Set or patch:Put from the plugin. */
 static void handle_patch(HeistUI *ui, const LV2_Atom *atom)
 {
@@ -320,7 +345,8 @@ static void handle_patch(HeistUI *ui, const LV2_Atom *atom)
 			    value->size < sizeof(text) ? value->size : sizeof(text) - 1;
 			memcpy(text, LV2_ATOM_BODY_CONST(value), n);
 			text[n] = '\0';
-			heist_text_sanitize(ui->plugin_status, sizeof(ui->plugin_status), text);
+			heist_text_sanitize(text, sizeof(text), text);
+			shorten_paths(ui->plugin_status, sizeof(ui->plugin_status), text);
 			ui->dirty = true;
 			return;
 		}
