@@ -14,7 +14,9 @@
  *    freed) are freed by cleanup(): LeakSanitizer in the sanitizer build,
  *    the allocator's own count (mallinfo2) in the others;
  *  - with the input unconnected and the output connected, run() writes
- *    silence over whatever the buffer held.
+ *    silence over whatever the buffer held;
+ *  - a model path with an escape sequence and a newline (loaded, and
+ *    refused) gives log lines without either: one line, no control bytes.
  *
  * Usage: test_hostile with LV2_PATH restricted to the build tree. */
 #include <malloc.h>
@@ -311,6 +313,41 @@ static void test_unconnected_input(LilvWorld *world, const LilvPlugin *plugin)
 	lv2h_free(h);
 }
 
+/* One log line: a single newline, at its end, and no other control byte. */
+static bool one_clean_line(const char *msg)
+{
+	const size_t len = strlen(msg);
+	for (size_t i = 0; i < len; ++i) {
+		const unsigned char c = (unsigned char)msg[i];
+		if ((c < 0x20 && !(c == '\n' && i + 1 == len)) || c == 0x7F) {
+			return false;
+		}
+	}
+	return len > 0 && msg[len - 1] == '\n';
+}
+
+static void test_log_injection(LilvWorld *world, const LilvPlugin *plugin)
+{
+	char good[512], missing[512];
+	snprintf(good, sizeof good, "%s/a\x1b[31m\nb.hsm", dir);
+	snprintf(missing, sizeof missing, "%s/c\x1b]0;t\x07\nd.hsm", dir);
+	const hsm_dims d = {1, 8, 32, 32, 40, 33, 25};
+	write_model(good, &d, 0.0f);
+	lv2_host *h = new_host(world, plugin);
+	if (!h) {
+		return;
+	}
+	CHECK(lv2h_patch_set_path(h, HEIST_MODEL_URI, good), "no control port");
+	settle(h, 3);
+	CHECK(strstr(lv2h_log_last(h), "loaded model") && one_clean_line(lv2h_log_last(h)),
+	      "load log line: \"%s\"", lv2h_log_last(h));
+	CHECK(lv2h_patch_set_path(h, HEIST_MODEL_URI, missing), "no control port");
+	settle(h, 3);
+	CHECK(strstr(lv2h_log_last(h), "cannot load") && one_clean_line(lv2h_log_last(h)),
+	      "refusal log line: \"%s\"", lv2h_log_last(h));
+	lv2h_free(h);
+}
+
 int main(void)
 {
 	LilvWorld *world = lv2h_world_new();
@@ -323,6 +360,7 @@ int main(void)
 		test_fifo(world, plugin);
 		test_leaks_in_transit(world, plugin);
 		test_unconnected_input(world, plugin);
+		test_log_injection(world, plugin);
 	}
 	lilv_world_free(world);
 	char cmd[600];
