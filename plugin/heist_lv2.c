@@ -1046,7 +1046,7 @@ static heist_slot *restored_slot(Heist *self, LV2_State_Retrieve_Function retrie
 		                "heist: cannot restore the model (%s); playing the shipped "
 		                "model instead\n",
 		                err[0] ? err : "unknown error");
-		char reason[sizeof(self->status)];
+		char reason[sizeof(err) + 64]; /* cut to the status size below */
 		snprintf(reason, sizeof(reason),
 		         "cannot restore the model (%s); playing the shipped "
 		         "model",
