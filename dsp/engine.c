@@ -30,6 +30,7 @@
 
 #include "analysis.h"
 #include "fit.h"
+#include "limiter.h"
 #include "mem.h"
 #include "model.h"
 #include "net.h"
@@ -805,6 +806,13 @@ void heist_engine_process(heist_engine *e, const float *in, float *out, uint32_t
 		if (j < nr) {
 			render_run(e, m + j - e->latency, e->wet + j, nr - j);
 		}
+		/* The safety stage (limiter.h): bounded after the output gain,
+		 * which only moves towards its target within the run. The 1e-5
+		 * margin absorbs the rounding of this division and of the mix
+		 * (a few ulps of the gain and of the dry signal). */
+		const float g_max =
+		    fmaxf(e->mix_gain, heist_db_to_gain(e->target[HEIST_PARAM_OUTPUT_GAIN]));
+		heist_soft_ceiling(e->wet, nr, HEIST_WET_CEILING * 0.99999f / g_max);
 		mix_run(e, m, e->wet, out + i, nr);
 		i += nr;
 	}

@@ -7,14 +7,18 @@
  */
 #include "model.h"
 #include "net.h"
+#include "text.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define HSM_ALIGN 64u
 #define HSM_CRC_SIZE 4u
@@ -398,6 +402,9 @@ static void read_styles(heist_model *m, const uint8_t *p, uint32_t S)
 		const uint8_t *sp = p + OFF_STYLES + (size_t)s * HSM_STYLE_SIZE;
 		heist_style *st = &m->styles[s];
 		memcpy(st->name, sp, HSM_STYLE_NAME_SIZE);
+		/* Names are only ever shown: no control byte may reach a terminal,
+		 * a log line or a UI label. */
+		heist_text_sanitize(st->name, sizeof st->name, st->name);
 		const uint8_t *fp = sp + HSM_STYLE_NAME_SIZE;
 		st->pitch_lo = rd_f32(fp + 0);
 		st->pitch_hi = rd_f32(fp + 4);
@@ -413,6 +420,7 @@ static void fill_model(heist_model *m, const uint8_t *p, const hsm_header *h,
                        float *const tensor[T_COUNT])
 {
 	memcpy(m->name, p + OFF_NAME, HSM_NAME_SIZE);
+	heist_text_sanitize(m->name, sizeof m->name, m->name);
 	m->frame_rate = h->frame_rate;
 	m->sample_rate = h->sample_rate;
 	m->n_styles = h->S;
@@ -516,34 +524,63 @@ static uint8_t *read_stream(FILE *f, size_t *size, char *err, size_t err_size)
 	return buf;
 }
 
-/* [main] See model.h. Parser messages lose their "model: " prefix and gain
- * the path instead. */
-heist_model *heist_model_load(const char *path, char *err, size_t err_size)
+/* [main] Open path for reading without ever blocking: a FIFO, a device or a
+ * directory is refused before a read could wait forever (a FIFO with no
+ * writer) or report nonsense (a directory's "size"). NULL with err set. */
+static FILE *open_regular(const char *path, const char *shown, char *err, size_t err_size)
 {
-	char msg[256];
-	const char *shown = path ? path : "(null)";
-	if (!path) {
-		set_err(err, err_size, "%s: no path given", shown);
-		return NULL;
-	}
 	errno = 0;
-	FILE *f = fopen(path, "rb");
-	if (!f) {
+	const int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
 		set_err(err, err_size, "%s: cannot open: %s", shown,
 		        errno ? strerror(errno) : "unknown error");
 		return NULL;
 	}
-	/* Cheap early refusal of huge regular files before reading anything. */
-	if (fseek(f, 0, SEEK_END) == 0) {
-		const long end = ftell(f);
-		if (end > 0 && (unsigned long)end > HSM_MAX_FILE_SIZE) {
-			fclose(f);
-			set_err(err, err_size, "%s: file too large: %ld bytes (limit %u)", shown,
-			        end, HSM_MAX_FILE_SIZE);
-			return NULL;
-		}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		const char *kind = S_ISDIR(st.st_mode)                          ? "a directory"
+		                   : S_ISFIFO(st.st_mode)                       ? "a FIFO"
+		                   : S_ISSOCK(st.st_mode)                       ? "a socket"
+		                   : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+		                                                                : "not a file";
+		set_err(err, err_size, "%s: not a regular file (%s)", shown, kind);
+		close(fd);
+		return NULL;
 	}
-	rewind(f);
+	if ((uintmax_t)st.st_size > HSM_MAX_FILE_SIZE) {
+		set_err(err, err_size, "%s: file too large: %jd bytes (limit %u)", shown,
+		        (intmax_t)st.st_size, HSM_MAX_FILE_SIZE);
+		close(fd);
+		return NULL;
+	}
+	/* A regular file never blocks; back to blocking reads all the same. */
+	const int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0) {
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	}
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		set_err(err, err_size, "%s: cannot open: out of memory", shown);
+		close(fd);
+	}
+	return f;
+}
+
+/* [main] See model.h. Parser messages lose their "model: " prefix and gain
+ * the path instead, with its control characters shown as '?'. */
+heist_model *heist_model_load(const char *path, char *err, size_t err_size)
+{
+	char msg[256];
+	char shown[256];
+	heist_text_sanitize(shown, sizeof shown, path ? path : "(null)");
+	if (!path) {
+		set_err(err, err_size, "%s: no path given", shown);
+		return NULL;
+	}
+	FILE *f = open_regular(path, shown, err, err_size);
+	if (!f) {
+		return NULL;
+	}
 	errno = 0;
 	size_t size = 0;
 	uint8_t *buf = read_stream(f, &size, msg, sizeof msg);

@@ -6,6 +6,9 @@
 #define HEIST_URI "http://heist.audio/plugins/heist"
 /* The custom style model: a patch:writable property of type atom:Path. */
 #define HEIST_MODEL_URI HEIST_URI "#model"
+/* The outcome of the last model load or restore: a patch:readable property
+ * of type atom:String ("" when it loaded), sent on the notify port. */
+#define HEIST_STATUS_URI HEIST_URI "#status"
 
 typedef enum {
 	HEIST_PORT_IN = 0,

@@ -49,6 +49,7 @@
 #include "heist.h"
 #include "model.h"
 #include "ports.h"
+#include "text.h"
 #include "widgets.h"
 
 #define HEIST_UI_URI HEIST_URI "#ui"
@@ -111,7 +112,7 @@ typedef struct {
 	struct {
 		LV2_URID atom_Path, atom_URID, atom_Float, atom_eventTransfer;
 		LV2_URID patch_Set, patch_Get, patch_Put, patch_property, patch_value, patch_body;
-		LV2_URID model, ui_scaleFactor, param_sampleRate;
+		LV2_URID model, status, atom_String, ui_scaleFactor, param_sampleRate;
 	} urid;
 	uint32_t control_port, notify_port; /* LV2UI_INVALID_PORT_INDEX if none */
 
@@ -132,7 +133,8 @@ typedef struct {
 	bool drag_fine;
 	int last_click;
 	Time last_click_time;
-	int menu; /* picker whose menu is open, or -1 */
+	int menu;     /* picker whose menu is open, or -1 */
+	int menu_top; /* the style in the open menu's first row (it scrolls) */
 	bool load_pressed;
 
 	/* Monitors. */
@@ -144,7 +146,8 @@ typedef struct {
 	char bundle_path[1024];
 	char model_path[1024];
 	char model_name[HSM_NAME_SIZE];
-	char status[256];
+	char status[256];        /* the UI's own trouble reading the model file */
+	char plugin_status[256]; /* the plugin's last load outcome ("" if it loaded) */
 	uint32_t n_styles;
 	char style_names[MAX_STYLES][HSM_STYLE_NAME_SIZE];
 
@@ -255,13 +258,13 @@ static void load_model_info(HeistUI *ui, const char *path)
 	ui->dirty = true;
 }
 
-/* [gui] A style index as its name in the shown model; a numbered fallback
- * when the UI could not read the model the plugin plays. */
+/* [gui] The name of the style that plays at this value: the engine clamps an
+ * index beyond the model's styles to its last one. */
 static const char *style_name(const HeistUI *ui, float value, char *buf, size_t size)
 {
 	const uint32_t i = (uint32_t)(value < 0.0f ? 0.0f : value);
-	if (i < ui->n_styles) {
-		return ui->style_names[i];
+	if (ui->n_styles > 0) {
+		return ui->style_names[i < ui->n_styles ? i : ui->n_styles - 1];
 	}
 	snprintf(buf, size, "style %u", i + 1u);
 	return buf;
@@ -309,6 +312,31 @@ static void send_patch_get(HeistUI *ui)
 	          ui->urid.atom_eventTransfer, msg);
 }
 
+/* [gui] The status line has one short line: every absolute path in text is shown
+ * by its file name alone (the window has room for the reason, not for the
+ * folders). */
+static void shorten_paths(char *out, size_t size, const char *text)
+{
+	size_t o = 0;
+	for (const char *p = text; *p && o + 1 < size;) {
+		const bool starts = *p == '/' && (p == text || p[-1] == ' ' || p[-1] == '(');
+		if (starts) {
+			const char *end = p + strcspn(p, " :;)");
+			const char *name = p;
+			for (const char *q = p; q < end; ++q) {
+				name = *q == '/' ? q + 1 : name;
+			}
+			while (name < end && o + 1 < size) {
+				out[o++] = *name++;
+			}
+			p = end;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = '\0';
+}
+
 /* [gui] Looks for the model path in a patch:Set or patch:Put from the plugin. */
 static void handle_patch(HeistUI *ui, const LV2_Atom *atom)
 {
@@ -320,6 +348,20 @@ static void handle_patch(HeistUI *ui, const LV2_Atom *atom)
 	if (obj->body.otype == ui->urid.patch_Set) {
 		lv2_atom_object_get(obj, ui->urid.patch_property, &property, ui->urid.patch_value,
 		                    &value, 0);
+		if (property && property->type == ui->urid.atom_URID &&
+		    ((const LV2_Atom_URID *)property)->body == ui->urid.status && value &&
+		    value->type == ui->urid.atom_String) {
+			/* Bounded by the atom, shown without control characters. */
+			char text[256];
+			const size_t n =
+			    value->size < sizeof(text) ? value->size : sizeof(text) - 1;
+			memcpy(text, LV2_ATOM_BODY_CONST(value), n);
+			text[n] = '\0';
+			heist_text_sanitize(text, sizeof(text), text);
+			shorten_paths(ui->plugin_status, sizeof(ui->plugin_status), text);
+			ui->dirty = true;
+			return;
+		}
 		if (!property || property->type != ui->urid.atom_URID ||
 		    ((const LV2_Atom_URID *)property)->body != ui->urid.model) {
 			return;
@@ -705,8 +747,9 @@ static void draw_header(HeistUI *ui, cairo_t *cr)
 	hui_text(cr, "HEIST", 20, 36, 24, true, HUI_LEFT, hui_accent, 0);
 	hui_text(cr, "MODEL", 120, 24, 10, true, HUI_LEFT, hui_text_dim, 0);
 	char buf[sizeof(ui->model_path) + sizeof(ui->model_name) + 8];
-	if (ui->status[0]) {
-		snprintf(buf, sizeof(buf), "%s", ui->status);
+	if (ui->plugin_status[0] || ui->status[0]) {
+		snprintf(buf, sizeof(buf), "%s",
+		         ui->plugin_status[0] ? ui->plugin_status : ui->status);
 		hui_text(cr, buf, 120, 41, 12, false, HUI_LEFT, hui_meter_clip, 366);
 	} else {
 		snprintf(buf, sizeof(buf), "%s  \xc2\xb7  %s",
@@ -721,6 +764,35 @@ static void draw_header(HeistUI *ui, cairo_t *cr)
 	           en->value > 0.5f, false);
 }
 
+/* [gui] Rows the style menu shows at once; it scrolls through the rest. */
+static uint32_t menu_rows(const HeistUI *ui)
+{
+	return ui->n_styles < MENU_MAX_ROWS ? ui->n_styles : MENU_MAX_ROWS;
+}
+
+/* [gui] Scroll the open menu by delta rows, within the styles. */
+static void menu_scroll(HeistUI *ui, int delta)
+{
+	const int last_top = (int)(ui->n_styles - menu_rows(ui));
+	int top = ui->menu_top + delta;
+	top = top < 0 ? 0 : top > last_top ? last_top : top;
+	if (top != ui->menu_top) {
+		ui->menu_top = top;
+		ui->dirty = true;
+	}
+}
+
+/* [gui] Open picker i's menu with its current style in view. */
+static void menu_open(HeistUI *ui, int i)
+{
+	const int rows = (int)menu_rows(ui);
+	const int value = (int)ui->ctl[i].value;
+	ui->menu = i;
+	ui->menu_top = 0;
+	menu_scroll(ui, value >= rows ? value - rows / 2 : 0);
+	ui->dirty = true;
+}
+
 /* [gui] An open style menu, drawn last so it lies over the cards. */
 static void draw_menu(HeistUI *ui, cairo_t *cr)
 {
@@ -728,7 +800,8 @@ static void draw_menu(HeistUI *ui, cairo_t *cr)
 		return;
 	}
 	const control *c = &ui->ctl[ui->menu];
-	const uint32_t rows = ui->n_styles < MENU_MAX_ROWS ? ui->n_styles : MENU_MAX_ROWS;
+	const uint32_t rows = menu_rows(ui);
+	const uint32_t top = (uint32_t)ui->menu_top;
 	const double y0 = c->y + c->h + 4;
 	hui_round_rect(cr, c->x, y0, c->w, rows * MENU_ROW_H + 8, 6);
 	hui_set(cr, hui_bg, 0.97);
@@ -738,13 +811,22 @@ static void draw_menu(HeistUI *ui, cairo_t *cr)
 	cairo_stroke(cr);
 	for (uint32_t i = 0; i < rows; ++i) {
 		const double y = y0 + 4 + i * MENU_ROW_H;
-		if ((uint32_t)c->value == i) {
+		if ((uint32_t)c->value == top + i) {
 			hui_round_rect(cr, c->x + 4, y, c->w - 8, MENU_ROW_H, 4);
 			hui_set(cr, hui_track, 1.0);
 			cairo_fill(cr);
 		}
-		hui_text(cr, ui->style_names[i], c->x + 14, y + 18, 14, false, HUI_LEFT,
-		         hui_text_fg, c->w - 28);
+		hui_text(cr, ui->style_names[top + i], c->x + 14, y + 18, 14, false, HUI_LEFT,
+		         hui_text_fg, c->w - 44);
+	}
+	/* More styles above or below: arrows at the right, the wheel scrolls. */
+	if (top > 0) {
+		hui_text(cr, "\xe2\x96\xb2", c->x + c->w - 12, y0 + 22, 11, false, HUI_RIGHT,
+		         hui_accent, 0);
+	}
+	if (top + rows < ui->n_styles) {
+		hui_text(cr, "\xe2\x96\xbc", c->x + c->w - 12, y0 + rows * MENU_ROW_H, 11, false,
+		         HUI_RIGHT, hui_accent, 0);
 	}
 }
 
@@ -825,10 +907,12 @@ static bool menu_click(HeistUI *ui, double x, double y)
 		return false;
 	}
 	control *c = &ui->ctl[ui->menu];
-	const uint32_t rows = ui->n_styles < MENU_MAX_ROWS ? ui->n_styles : MENU_MAX_ROWS;
+	const uint32_t rows = menu_rows(ui);
 	const double y0 = c->y + c->h + 8;
 	if (inside(x, y, c->x, y0, c->w, rows * MENU_ROW_H)) {
-		set_value_gesture(ui, c, (float)(uint32_t)((y - y0) / MENU_ROW_H));
+		const uint32_t row = (uint32_t)((y - y0) / MENU_ROW_H);
+		set_value_gesture(ui, c,
+		                  (float)((uint32_t)ui->menu_top + (row < rows ? row : rows - 1)));
 	}
 	ui->menu = -1;
 	ui->dirty = true;
@@ -841,6 +925,12 @@ static void button_press(HeistUI *ui, const XButtonEvent *ev)
 {
 	const double x = (ev->x - ui->ox) / ui->scale;
 	const double y = (ev->y - ui->oy) / ui->scale;
+	if ((ev->button == Button4 || ev->button == Button5) && ui->menu >= 0) {
+		/* An open menu takes the wheel: it scrolls the list, and never
+		 * turns the control under it. */
+		menu_scroll(ui, ev->button == Button4 ? -1 : 1);
+		return;
+	}
 	if (ev->button == Button4 || ev->button == Button5) {
 		const int i = hit(ui, x, y);
 		if (i >= 0 && ui->drag < 0) {
@@ -889,8 +979,7 @@ static void button_press(HeistUI *ui, const XButtonEvent *ev)
 		} else if (x > c->x + c->w - c->h) {
 			set_value_gesture(ui, c, c->value + 1.0f);
 		} else if (ui->n_styles > 0) {
-			ui->menu = i;
-			ui->dirty = true;
+			menu_open(ui, i);
 		}
 		break;
 	case C_SLIDER: /* jumps to the click, then follows the pointer */
@@ -1015,18 +1104,6 @@ static int idle(LV2UI_Handle handle)
 	if (ui->dirty || ui->dirty_monitors) {
 		redraw(ui);
 	}
-	return 0;
-}
-
-/* [gui] The host resizes the UI (ui:resize as extension data). */
-static int host_resize(LV2UI_Feature_Handle handle, int w, int h)
-{
-	HeistUI *ui = (HeistUI *)handle;
-	if (w < 1 || h < 1) {
-		return 1;
-	}
-	XResizeWindow(ui->dpy, ui->win, (unsigned)w, (unsigned)h);
-	resized(ui, w, h);
 	return 0;
 }
 
@@ -1169,6 +1246,8 @@ static void map_urids(HeistUI *ui)
 	ui->urid.patch_value = m->map(m->handle, LV2_PATCH__value);
 	ui->urid.patch_body = m->map(m->handle, LV2_PATCH__body);
 	ui->urid.model = m->map(m->handle, HEIST_MODEL_PROPERTY);
+	ui->urid.status = m->map(m->handle, HEIST_STATUS_URI);
+	ui->urid.atom_String = m->map(m->handle, LV2_ATOM__String);
 	ui->urid.ui_scaleFactor = m->map(m->handle, LV2_UI__scaleFactor);
 	ui->urid.param_sampleRate = m->map(m->handle, LV2_PARAMETERS__sampleRate);
 	lv2_atom_forge_init(&ui->forge, m);
@@ -1274,6 +1353,8 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *descriptor, const char *
 	load_model_info(ui, path);
 	send_patch_get(ui);
 
+	/* A host that passes ui:resize anyway (undeclared: deprecated) is told
+	 * the size; the others read it from the window. */
 	if (ui->resize) {
 		ui->resize->ui_resize(ui->resize->handle, ui->width, ui->height);
 	}
@@ -1286,12 +1367,8 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *descriptor, const char *
 static const void *extension_data(const char *uri)
 {
 	static const LV2UI_Idle_Interface idle_iface = {idle};
-	static const LV2UI_Resize resize_iface = {NULL, host_resize};
 	if (!strcmp(uri, LV2_UI__idleInterface)) {
 		return &idle_iface;
-	}
-	if (!strcmp(uri, LV2_UI__resize)) {
-		return &resize_iface;
 	}
 	return NULL;
 }

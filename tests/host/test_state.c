@@ -17,7 +17,11 @@
  *  - save through lilv, restore into a new instance: equal states
  *    (lilv_state_equals), control values restored, the same output;
  *  - restoring a state whose model file is gone logs a warning and plays the
- *    shipped model: the output equals a fresh instance's.
+ *    shipped model: the output equals a fresh instance's;
+ *  - Carla's restore: the stored path handed back with a size that leaves
+ *    out the terminating NUL loads the model; every stored value that cannot
+ *    be used (wrong type, size 0, a NUL inside, mapPath failing) logs a
+ *    warning and plays the shipped model.
  * Run with LV2_PATH restricted to the build tree.
  */
 #include <math.h>
@@ -86,11 +90,13 @@ typedef struct {
 	lv2_host *h;
 	float *controls;     /* one cell per port */
 	char notified[2048]; /* last path announced on the notify port */
+	char status[512];    /* last status announced (heist:status) */
+	bool got_status;     /* a status came since the flag was cleared */
 } host;
 
 static struct {
-	LV2_URID atom_Path, atom_URID, atom_Float, patch_Set, patch_property, patch_value,
-	    heist_model;
+	LV2_URID atom_Path, atom_URID, atom_Float, atom_String, patch_Set, patch_property,
+	    patch_value, heist_model, heist_status;
 } uris;
 
 static bool is_control_port(uint32_t i)
@@ -147,6 +153,13 @@ static void read_notify(host *h)
 		const LV2_Atom *value = NULL;
 		lv2_atom_object_get(obj, uris.patch_property, &property, uris.patch_value, &value,
 		                    0);
+		if (property && property->type == uris.atom_URID &&
+		    ((const LV2_Atom_URID *)property)->body == uris.heist_status && value &&
+		    value->type == uris.atom_String) {
+			snprintf(h->status, sizeof(h->status), "%s",
+			         (const char *)LV2_ATOM_BODY_CONST(value));
+			h->got_status = true;
+		}
 		if (property && property->type == uris.atom_URID &&
 		    ((const LV2_Atom_URID *)property)->body == uris.heist_model && value &&
 		    value->type == uris.atom_Path) {
@@ -281,6 +294,111 @@ static LilvState *save_state(LilvWorld *world, host *h, const char *dir)
 	return st;
 }
 
+static char restored_status[512]; /* the status after restore_one() */
+
+/* A host's retrieve(): one stored value, handed back as given (Carla
+ * counts a path's size without its NUL), and a mapPath that maps nothing
+ * (fail) or passes the path through. */
+typedef struct {
+	const void *value;
+	size_t size;
+	uint32_t type;
+	bool map_fails;
+} stored_value;
+
+static const void *retrieve_one(LV2_State_Handle handle, uint32_t key, size_t *size, uint32_t *type,
+                                uint32_t *flags)
+{
+	const stored_value *v = handle;
+	if (key != uris.heist_model) {
+		return NULL;
+	}
+	*size = v->size;
+	*type = v->type;
+	*flags = LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE;
+	return v->value;
+}
+
+static char *absolute_path(LV2_State_Map_Path_Handle handle, const char *abstract_path)
+{
+	const stored_value *v = handle;
+	return v->map_fails ? NULL : strdup(abstract_path);
+}
+
+static char *abstract_path(LV2_State_Map_Path_Handle handle, const char *absolute)
+{
+	(void)handle;
+	return strdup(absolute);
+}
+
+/* Restore v into a fresh instance through its state interface, as Carla
+ * does; returns the path it then plays and whether it logged a warning. */
+static void restore_one(LilvWorld *world, const LilvPlugin *plugin, stored_value *v, char *playing,
+                        size_t playing_size, bool *warned)
+{
+	host h;
+	host_init(&h, world, plugin);
+	lv2h_log_quiet(h.h, true);
+	const lv2h_log *log = lv2h_get_log(h.h);
+	const unsigned warnings = atomic_load(&log->warnings);
+	const LV2_State_Interface *state =
+	    lilv_instance_get_extension_data(lv2h_instance(h.h), LV2_STATE__interface);
+	LV2_State_Map_Path map_path = {v, abstract_path, absolute_path};
+	const LV2_Feature map_path_feature = {LV2_STATE__mapPath, &map_path};
+	const LV2_Feature *features[] = {&map_path_feature, NULL};
+	CHECK(state && state->restore, "no state interface");
+	if (state && state->restore) {
+		state->restore(lilv_instance_get_handle(lv2h_instance(h.h)), retrieve_one, v, 0,
+		               features);
+	}
+	*warned = atomic_load(&log->warnings) > warnings;
+	send_patch(&h, NULL);
+	settle(&h, 1);
+	snprintf(playing, playing_size, "%s", h.notified);
+	snprintf(restored_status, sizeof(restored_status), "%s", h.status);
+	host_free(&h);
+}
+
+static void test_carla_restore(LilvWorld *world, const LilvPlugin *plugin, const char *custom)
+{
+	char playing[2048];
+	bool warned = false;
+	LV2_URID_Map *map = lv2h_urid_map();
+	const uint32_t atom_String = map->map(map->handle, LV2_ATOM__String);
+
+	/* Carla: the size leaves out the NUL; lilv: it counts it. */
+	const size_t len = strlen(custom);
+	stored_value carla = {custom, len, uris.atom_Path, false};
+	restore_one(world, plugin, &carla, playing, sizeof playing, &warned);
+	CHECK(!strcmp(playing, custom) && !warned,
+	      "a path without its NUL (Carla) plays \"%s\" (warning: %d)", playing, warned);
+	stored_value lilv = {custom, len + 1, uris.atom_Path, false};
+	restore_one(world, plugin, &lilv, playing, sizeof playing, &warned);
+	CHECK(!strcmp(playing, custom) && !warned, "a path with its NUL plays \"%s\"", playing);
+
+	/* Unusable values: a warning each, and the shipped model. */
+	char inner[600];
+	snprintf(inner, sizeof inner, "%s%cjunk", custom, 0);
+	const struct {
+		const char *what;
+		stored_value v;
+	} bad[] = {
+	    {"wrong type", {custom, len + 1, atom_String, false}},
+	    {"size 0", {custom, 0, uris.atom_Path, false}},
+	    {"a NUL inside", {inner, len + 6, uris.atom_Path, false}},
+	    {"mapPath failing", {custom, len + 1, uris.atom_Path, true}},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+		stored_value v = bad[i].v;
+		restore_one(world, plugin, &v, playing, sizeof playing, &warned);
+		CHECK(warned, "%s: no warning", bad[i].what);
+		CHECK(strstr(restored_status, "cannot restore"), "%s: status \"%s\"", bad[i].what,
+		      restored_status);
+		CHECK(strstr(playing, "heist-default.hsm"), "%s: plays \"%s\"", bad[i].what,
+		      playing);
+	}
+}
+
 /* What the steps share: the plugin, the input and reference renders, and the
  * model files in a temporary directory. */
 typedef struct {
@@ -302,6 +420,8 @@ static void map_test_uris(void)
 	uris.patch_property = map->map(map->handle, LV2_PATCH__property);
 	uris.patch_value = map->map(map->handle, LV2_PATCH__value);
 	uris.heist_model = map->map(map->handle, HEIST_MODEL_URI);
+	uris.heist_status = map->map(map->handle, HEIST_STATUS_URI);
+	uris.atom_String = map->map(map->handle, LV2_ATOM__String);
 }
 
 /* Two custom models, one at another frame rate, and a damaged file. */
@@ -349,16 +469,21 @@ static void check_refused_files(scenario *s, host *a)
 {
 	const lv2h_log *log_a = lv2h_get_log(a->h);
 	const unsigned errors = atomic_load(&log_a->errors);
+	a->got_status = false;
 	send_patch(a, s->bad);
 	settle(a, 3);
 	CHECK(atomic_load(&log_a->errors) == errors + 1 && strstr(log_a->last_error, s->bad),
 	      "no error naming %s (\"%s\")", s->bad, log_a->last_error);
+	/* The failure reaches the notify port too, for the plugin's window. */
+	CHECK(a->got_status && strstr(a->status, "cannot load") && strstr(a->status, s->bad),
+	      "no status naming %s on the notify port (\"%s\")", s->bad, a->status);
 	send_patch(a, s->wrong_rate);
 	settle(a, 3);
 	CHECK(atomic_load(&log_a->errors) == errors + 2 && strstr(log_a->last_error, "frame rate"),
 	      "no frame-rate error (\"%s\")", log_a->last_error);
 	CHECK(!strcmp(a->notified, s->custom), "after failed loads, notify says \"%s\"",
 	      a->notified);
+	CHECK(strstr(a->status, "frame rate"), "status after the wrong rate: \"%s\"", a->status);
 	render(a, s->x, s->y, N_SAMPLES);
 	CHECK(check_max_diff(s->y, s->ref, N_SAMPLES) <= SAME_OUTPUT_TOLERANCE,
 	      "after failed loads the output changed by %g",
@@ -377,6 +502,8 @@ static void check_ring_retries(scenario *s, host *a)
 	settle(a, 4);
 	CHECK(!strcmp(a->notified, s->custom2), "refused request not retried (notify \"%s\")",
 	      a->notified);
+	CHECK(a->got_status && a->status[0] == '\0', "after a load, the status is \"%s\"",
+	      a->status);
 	send_patch(a, s->custom);
 	settle(a, 1); /* loaded and swapped in; the old model awaits its free */
 	const int frees = n_small_requests;
@@ -462,6 +589,7 @@ int main(void)
 	check_custom_load(&s, &a);
 	check_refused_files(&s, &a);
 	check_ring_retries(&s, &a);
+	test_carla_restore(s.world, s.plugin, s.custom);
 	LilvState *saved = check_state_round_trip(&s, &a, &b);
 	check_missing_model(&s, &c, saved);
 

@@ -131,7 +131,11 @@ static void check_port(LilvWorld *world, const LilvPlugin *plugin, unsigned inde
 		lilv_port_get_range(plugin, port, &def, &min, &max);
 		check_value(def, info->def, "lv2:default", index);
 		check_value(min, info->min, "lv2:minimum", index);
-		check_value(max, info->max, "lv2:maximum", index);
+		/* Style ports: the engine takes any index and clamps; the TTL's
+		 * range is the shipped model's styles (test_lilv_lint checks). */
+		if (want->param != HEIST_PARAM_STYLE_A && want->param != HEIST_PARAM_STYLE_B) {
+			check_value(max, info->max, "lv2:maximum", index);
+		}
 		lilv_node_free(def);
 		lilv_node_free(min);
 		lilv_node_free(max);
@@ -159,9 +163,9 @@ static void check_plugin(LilvWorld *world, const LilvPlugin *plugin)
 	/* The lv2core spec is not on the restricted LV2_PATH, so ask the data
 	 * directly instead of going through lilv_plugin_get_class(). */
 	LilvNode *type = lilv_new_uri(world, RDF_TYPE);
-	LilvNode *spectral = lilv_new_uri(world, LV2_CORE__SpectralPlugin);
+	LilvNode *spectral = lilv_new_uri(world, LV2_CORE__PitchPlugin);
 	check(lilv_world_ask(world, lilv_plugin_get_uri(plugin), type, spectral),
-	      "not an lv2:SpectralPlugin", 0);
+	      "not an lv2:PitchPlugin", 0);
 	lilv_node_free(spectral);
 	lilv_node_free(type);
 
