@@ -43,6 +43,7 @@
 #endif
 
 #include "heist.h"
+#include "heist_synth_lv2.h"
 #include "inline_display.h"
 #include "level_meter.h"
 #include "model.h"
@@ -939,5 +940,6 @@ static const LV2_Descriptor descriptor = {
 /* [any] */
 LV2_SYMBOL_EXPORT const LV2_Descriptor *lv2_descriptor(uint32_t index)
 {
-	return index == 0 ? &descriptor : NULL;
+	/* 1: Heist Synth, the bundle's instrument (heist_synth_lv2.c) */
+	return index == 0 ? &descriptor : index == 1 ? heist_synth_descriptor() : NULL;
 }
