@@ -15,12 +15,17 @@
 #include "automation.h"
 #include "heist.h"
 #include "model.h"
+#include "render_midi.h"
 
 static void usage(FILE *to)
 {
 	fprintf(
 	    to,
 	    "usage: heist-render IN.wav OUT.wav [options]\n"
+	    "       heist-render --midi FILE.mid OUT.wav [--rate HZ] [options]\n"
+	    "  --midi FILE.mid      play a Standard MIDI File (format 0 or 1) with Heist\n"
+	    "                       Synth instead of transforming audio; --rate sets the\n"
+	    "                       output rate (default 48000)\n"
 	    "  --param NAME=VALUE   set a control (repeatable), e.g. --param pitch_shift=12;\n"
 	    "                       style_a and style_b also take a style name of the\n"
 	    "                       model, e.g. --param style_a=flute (heist-inspect lists them)\n"
@@ -112,6 +117,8 @@ static void progress(double done, double total, int on_tty)
 int main(int argc, char **argv)
 {
 	const char *in_path = NULL, *out_path = NULL, *model_path = NULL, *auto_path = NULL;
+	const char *midi_path = NULL; /* --midi: Heist Synth (render_midi.c) */
+	double midi_rate = 48000.0;
 	heist_param params[64];
 	float values[64];
 	const char *style_names[64];
@@ -132,6 +139,14 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			++n_params;
+		} else if (!strcmp(a, "--midi") && i + 1 < argc) {
+			midi_path = argv[++i];
+		} else if (!strcmp(a, "--rate") && i + 1 < argc) {
+			midi_rate = strtod(argv[++i], NULL);
+			if (!(midi_rate >= 8000.0 && midi_rate <= 384000.0)) {
+				fprintf(stderr, "error: --rate wants 8000..384000\n");
+				return 2;
+			}
 		} else if (!strcmp(a, "--automation") && i + 1 < argc) {
 			auto_path = argv[++i];
 		} else if (!strcmp(a, "--model") && i + 1 < argc) {
@@ -155,7 +170,11 @@ int main(int argc, char **argv)
 			out_path = a;
 		}
 	}
-	if (!in_path || !out_path) {
+	if (midi_path && in_path && !out_path) {
+		out_path = in_path; /* --midi FILE.mid OUT.wav: no audio input */
+		in_path = NULL;
+	}
+	if ((!in_path && !midi_path) || !out_path || (midi_path && (in_path || auto_path))) {
 		usage(stderr);
 		return 2;
 	}
@@ -188,6 +207,12 @@ int main(int argc, char **argv)
 			}
 			values[i] = (float)s;
 		}
+	}
+	if (midi_path) {
+		const int rc = heist_render_midi(midi_path, out_path, model, params, values,
+		                                 n_params, midi_rate, block, keep_latency, quiet);
+		heist_model_free(model);
+		return rc;
 	}
 	heist_audio audio;
 	if (heist_audio_read(in_path, &audio, quiet)) {
