@@ -96,6 +96,8 @@ struct heist_engine {
 	heist_monitor monitor;
 
 	heist_voice_source *vsrc; /* synth: the MIDI features source; NULL in the effect */
+	heist_frame_hook hook;    /* MIDI out: told of each frame (NULL: none) */
+	void *hook_user;
 };
 
 heist_config heist_config_default(double sample_rate)
@@ -437,6 +439,9 @@ static void compute_frame(heist_engine *e)
 	e->monitor.pitch_hz = f.confidence >= HEIST_PITCH_HOLD_CONFIDENCE ? f.f0_raw : 0.0f;
 	e->monitor.confidence = f.confidence;
 	e->monitor.loudness_db = f.loudness_db;
+	if (e->hook) { /* MIDI out */
+		e->hook(e->hook_user, frame_centre(e, k), &e->monitor);
+	}
 	prof_add(e, HEIST_STAGE_ANALYSIS, t0);
 	const uint64_t t1 = prof_now(e);
 
@@ -687,6 +692,12 @@ int heist_engine_midi(heist_engine *e, uint32_t frame, const uint8_t *msg, uint3
 	ev->size = (uint8_t)size;
 	memcpy(ev->msg, msg, size);
 	return 0;
+}
+
+void heist_engine_set_frame_hook(heist_engine *e, heist_frame_hook hook, void *user)
+{
+	e->hook = hook;
+	e->hook_user = user;
 }
 
 void heist_engine_set_voice_param(heist_engine *e, heist_voice_param p, float value)

@@ -101,6 +101,12 @@ uint32_t heist_engine_latency(const heist_engine *e);
 /* [audio] Latest analysis values. */
 heist_monitor heist_engine_monitor(const heist_engine *e);
 
+/* [audio] Called by heist_engine_process() with each analysis frame: its
+ * centre in input-time samples and the monitor values it gives. The
+ * effect's MIDI out feeds its note tracker (dsp/notes.h) from here. */
+typedef void (*heist_frame_hook)(void *user, double centre, const heist_monitor *m);
+void heist_engine_set_frame_hook(heist_engine *e, heist_frame_hook hook, void *user);
+
 /* [any] The supported lowest pitch that HEIST_PARAM_LOWEST_PITCH = hz snaps
  * to (dir 0), or the next one above (dir > 0) or below (dir < 0) it, for
  * controls that step through them. */

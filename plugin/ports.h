@@ -32,6 +32,12 @@ typedef enum {
 	HEIST_PORT_LOWEST_PITCH,   /* Hz: analysis floor, sets the latency */
 	HEIST_PORT_AUTO_OCTAVE,    /* toggle: fold the performance toward the style's range */
 	HEIST_PORT_LOUDNESS_FIT,   /* 0..1: move the loudness onto the style's */
+	/* MIDI out (h14): asked for at 28..31; 24..27 here until the lead's
+	 * ports 24..27 are merged before them. */
+	HEIST_PORT_MIDI_OUT,        /* atom:Sequence out: midi:MidiEvent notes and bends */
+	HEIST_PORT_MIDI_BEND_RANGE, /* semitones that a full pitch bend means */
+	HEIST_PORT_MIDI_MIN_NOTE,   /* ms: minimum note length */
+	HEIST_PORT_MIDI_HYSTERESIS, /* cents beyond half a semitone before a note changes */
 	HEIST_PORT_COUNT
 } heist_port;
 

@@ -54,6 +54,10 @@ static const expected_port expected[HEIST_PORT_COUNT] = {
     [HEIST_PORT_LOWEST_PITCH] = {"lowest_pitch", false, true, HEIST_PARAM_LOWEST_PITCH},
     [HEIST_PORT_AUTO_OCTAVE] = {"auto_octave", false, true, HEIST_PARAM_AUTO_OCTAVE},
     [HEIST_PORT_LOUDNESS_FIT] = {"loudness_fit", false, true, HEIST_PARAM_LOUDNESS_FIT},
+    [HEIST_PORT_MIDI_OUT] = {"midi_out", false, false, HEIST_PARAM_COUNT, true},
+    [HEIST_PORT_MIDI_BEND_RANGE] = {"midi_bend_range", false, true, HEIST_PARAM_COUNT},
+    [HEIST_PORT_MIDI_MIN_NOTE] = {"midi_min_note", false, true, HEIST_PARAM_COUNT},
+    [HEIST_PORT_MIDI_HYSTERESIS] = {"midi_hysteresis", false, true, HEIST_PARAM_COUNT},
 };
 
 static void check(bool ok, const char *what, unsigned port)
