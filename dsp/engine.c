@@ -37,6 +37,7 @@
 #include "profile.h"
 #include "synth.h"
 #include "util.h"
+#include "voice.h"
 
 #define FRAME_RING HEIST_NET_FRAME_SLOTS /* frames in flight: at most ~4 at any rate */
 #define RUN_MAX 256u                     /* samples per internal run (wet scratch) */
@@ -125,6 +126,10 @@ struct heist_engine {
 	float wet[RUN_MAX];
 	float net_in[MAX_INPUTS];
 	heist_monitor monitor;
+
+	heist_voice_source *vsrc; /* synth: the MIDI features source; NULL in the effect */
+	heist_frame_hook hook;    /* MIDI out: told of each frame (NULL: none) */
+	void *hook_user;
 };
 
 heist_config heist_config_default(double sample_rate)
@@ -189,11 +194,15 @@ static void apply_floor(heist_engine *e, uint32_t f)
 	e->analysis = e->floors[f];
 	e->span = heist_analysis_span(e->analysis);
 	e->half = e->span / 2;
-	e->latency = (uint32_t)ceil(e->hop) + e->noise_hop + e->half;
+	/* synth: no analysis span to wait for. */
+	e->latency = (uint32_t)ceil(e->hop) + e->noise_hop + (e->vsrc ? 0 : e->half);
 }
 
 static int64_t frame_trigger(const heist_engine *e, uint64_t k)
 {
+	if (e->vsrc) { /* synth: once the events up to the frame's centre are in */
+		return (int64_t)floor(heist_frame_centre(k, e->fs, e->frame_rate));
+	}
 	return heist_frame_start(k, e->fs, e->frame_rate, e->span) + (int64_t)e->span - 1;
 }
 
@@ -321,6 +330,7 @@ void heist_engine_free(heist_engine *e)
 	heist_noise_free(e->noise);
 	heist_mem_free(e->ring);
 	heist_mem_free(e->seg);
+	heist_mem_free(e->vsrc);
 	heist_mem_free(e);
 }
 
@@ -341,7 +351,7 @@ void heist_engine_set_param(heist_engine *e, heist_param p, float value)
 		return;
 	}
 	e->target[p] = heist_clampf(value, info->min, info->max);
-	if (p == HEIST_PARAM_LOWEST_PITCH) {
+	if (p == HEIST_PARAM_LOWEST_PITCH && !e->vsrc) {
 		const uint32_t f = floor_index(e->target[p]);
 		e->target[p] = LOWEST_PITCHES[f];
 		if (f != e->floor) {
@@ -378,6 +388,13 @@ void heist_engine_reset(heist_engine *e)
 	e->level_have = 0;
 	e->monitor = (heist_monitor){0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0.0f, 0, 0};
 	e->snap = 1;
+	if (e->vsrc) { /* synth */
+		heist_voice_reset(&e->vsrc->voice);
+		e->vsrc->n_queued = e->vsrc->next = 0;
+		for (uint32_t k = 0; k < HEIST_VOICE_ONSET_SLOTS; ++k) {
+			e->vsrc->onset[k] = -1.0;
+		}
+	}
 }
 
 uint32_t heist_engine_latency(const heist_engine *e)
@@ -516,7 +533,7 @@ static float controls_power(const frame_ctl *fc, uint32_t nh, uint32_t nn)
  * input's power and the power its controls render before it. */
 static float level_match(heist_engine *e, float in_power, float wet_power, int active)
 {
-	if (e->target[HEIST_PARAM_LEVEL_MATCH] < 0.5f) {
+	if (e->vsrc || e->target[HEIST_PARAM_LEVEL_MATCH] < 0.5f) { /* synth: no input */
 		return 1.0f;
 	}
 	const float in_db = 10.0f * log10f(in_power + 1e-20f);
@@ -529,17 +546,32 @@ static float level_match(heist_engine *e, float in_power, float wet_power, int a
 	return heist_db_to_gain(e->level_db);
 }
 
-/* [audio] Features: analyse the span and update the monitors. */
-static heist_features frame_features(heist_engine *e, const float *span)
+/* [audio] The monitors of a frame's features; the MIDI-out hook sees them. */
+static void frame_monitor(heist_engine *e, uint64_t k, const heist_features *f)
 {
-	const heist_features f = heist_analysis_frame_ext(e->analysis, span, 1);
-	e->monitor.pitch_hz = f.voiced ? f.f0 : 0.0f;
-	e->monitor.confidence = f.confidence;
-	e->monitor.loudness_db = f.loudness_db;
-	e->below_range_left = f.below_range         ? e->below_range_frames
+	e->monitor.pitch_hz = f->voiced ? f->f0 : 0.0f;
+	e->monitor.confidence = f->confidence;
+	e->monitor.loudness_db = f->loudness_db;
+	e->below_range_left = f->below_range        ? e->below_range_frames
 	                      : e->below_range_left ? e->below_range_left - 1u
 	                                            : 0u;
 	e->monitor.below_range = e->below_range_left > 0;
+	if (e->hook) { /* MIDI out */
+		e->hook(e->hook_user, frame_centre(e, k), &e->monitor);
+	}
+}
+
+/* [audio] synth: the voice's features at frame k's centre, played with the
+ * expression of styles A/B at the current morph; the onset is kept for
+ * render_run(). */
+static heist_features synth_features(heist_engine *e, uint64_t k)
+{
+	const heist_voice_style st = heist_voice_style_of(
+	    e->model, (uint32_t)lrintf(e->target[HEIST_PARAM_STYLE_A]),
+	    (uint32_t)lrintf(e->target[HEIST_PARAM_STYLE_B]), e->smooth[HEIST_PARAM_MORPH]);
+	const heist_voice_features v = heist_voice_frame(&e->vsrc->voice, frame_centre(e, k), &st);
+	e->vsrc->onset[k % HEIST_VOICE_ONSET_SLOTS] = v.onset;
+	const heist_features f = {v.f0, v.f0, v.confidence, v.loudness, v.confidence > 0.0f, 0};
 	return f;
 }
 
@@ -594,6 +626,9 @@ static void frame_controls(heist_engine *e, const frame_ctl *fc, float f0, float
 	}
 	e->gate_gain += (gate_target(confidence, s[HEIST_PARAM_CONFIDENCE_GATE]) - e->gate_gain) *
 	                e->gate_alpha;
+	if (e->vsrc) { /* synth: sounding or silent, at the frame (the voice shapes it) */
+		e->gate_gain = confidence;
+	}
 	/* The user's levels and the confidence gate first: what level match
 	 * measures; then the makeup gain and the input gate. */
 	const float harm_scale =
@@ -603,7 +638,8 @@ static void frame_controls(heist_engine *e, const frame_ctl *fc, float f0, float
 	for (uint32_t h = 0; h < nh; ++h) {
 		fc->harm[h] *= harm_scale;
 	}
-	const float noise_gain = heist_db_to_gain(s[HEIST_PARAM_NOISE_LEVEL]);
+	const float noise_gain =
+	    heist_db_to_gain(s[HEIST_PARAM_NOISE_LEVEL]) * (e->vsrc ? confidence : 1.0f);
 	for (uint32_t b = 0; b < nn; ++b) {
 		fc->noise[b] *= noise_gain;
 	}
@@ -618,15 +654,24 @@ static void frame_controls(heist_engine *e, const frame_ctl *fc, float f0, float
 	fc->f0[0] = f0;
 }
 
-/* [audio] Frame k: gather -> features -> fit -> network input -> network ->
- * controls, stored in the frame's slot for synthesis. */
+/* [audio] Frame k: gather -> features (or the MIDI voice's) -> fit -> input
+ * gate -> network input -> network -> controls, stored in the frame's slot
+ * for synthesis. */
 static void compute_frame(heist_engine *e)
 {
 	const uint64_t t0 = prof_now(e);
 	const uint64_t k = e->next_frame;
-	const float *span = gather_span(e, k);
-	const heist_features f = frame_features(e, span);
-	const float in_power = span_power(span, e->span);
+	/* synth: features from the MIDI voice instead of the analyser */
+	float in_power = 0.0f;
+	heist_features f;
+	if (e->vsrc) {
+		f = synth_features(e, k);
+	} else {
+		const float *span = gather_span(e, k);
+		f = heist_analysis_frame_ext(e->analysis, span, 1);
+		in_power = span_power(span, e->span);
+	}
+	frame_monitor(e, k, &f);
 	prof_add(e, HEIST_STAGE_ANALYSIS, t0);
 	const uint64_t t1 = prof_now(e);
 
@@ -640,7 +685,7 @@ static void compute_frame(heist_engine *e)
 	style_target(e->model, style_a, style_b, s[HEIST_PARAM_MORPH], &target);
 	float octave = 0.0f, loud_fit = 0.0f;
 	frame_fit(e, &f, &target, &octave, &loud_fit);
-	const float in_gate = input_gate(e, &f, e->target[HEIST_PARAM_INPUT_GATE]);
+	const float in_gate = e->vsrc ? 1.0f : input_gate(e, &f, e->target[HEIST_PARAM_INPUT_GATE]);
 	const float f0 = network_input(e, &f, octave, loud_fit, style_a, style_b);
 	/* The network writes straight into the frame's slot. */
 	const frame_ctl fc = frame_at(e, k);
@@ -665,9 +710,16 @@ static void noise_grain(heist_engine *e, uint64_t u)
 	const double ca = frame_centre(e, k), cb = frame_centre(e, k + 1);
 	const float t = (float)((centre - ca) / (cb - ca));
 	const frame_ctl a = frame_at(e, k), b = frame_at(e, k + 1);
+	/* synth: a grain starting before a note's onset stays silent (nothing
+	 * may sound before it); the next grain carries the noise. */
+	const double *on = e->vsrc ? e->vsrc->onset : NULL;
+	const float mute = on && (on[k % HEIST_VOICE_ONSET_SLOTS] > (double)u ||
+	                          on[(k + 1) % HEIST_VOICE_ONSET_SLOTS] > (double)u)
+	                       ? 0.0f
+	                       : 1.0f;
 	float mags[MAX_NOISE];
 	for (uint32_t i = 0; i < e->model->n_noise; ++i) {
-		mags[i] = a.noise[i] + (b.noise[i] - a.noise[i]) * t;
+		mags[i] = (a.noise[i] + (b.noise[i] - a.noise[i]) * t) * mute;
 	}
 	heist_noise_grain(e->noise, u, mags);
 }
@@ -693,11 +745,26 @@ static void render_run(heist_engine *e, uint64_t u, float *wet, uint32_t n)
 		uint64_t end = (uint64_t)ceil(cb);
 		const uint64_t grain = (v / e->noise_hop + 1) * e->noise_hop;
 		end = grain < end ? grain : end;
+		/* synth: a note from silence sounds from its onset exactly, its
+		 * controls rising from there (not from the silent frame before). */
+		const double onset =
+		    e->vsrc ? e->vsrc->onset[(k + 1) % HEIST_VOICE_ONSET_SLOTS] : -1.0;
+		const int before_onset = onset > ca && (double)v < onset;
+		if (before_onset) {
+			end = (uint64_t)onset < end ? (uint64_t)onset : end;
+		}
 		const uint32_t len = end - v < n - i ? (uint32_t)(end - v) : n - i;
 		const frame_ctl a = frame_at(e, k), b = frame_at(e, k + 1);
-		heist_synth_harmonic_run(&e->phase, a.f0[0], b.f0[0], a.harm, b.harm,
-		                         e->model->n_harmonics, (double)v, ca, 1.0 / (cb - ca),
-		                         e->fs, e->band_limit, wet + i, len);
+		if (before_onset) {
+			heist_noise_take_add(e->noise, v, wet + i, len); /* consumed, not heard */
+			memset(wet + i, 0, len * sizeof(float));
+			i += len;
+			continue;
+		}
+		const double ca_h = onset > ca ? onset : ca;
+		heist_synth_harmonic_run(&e->phase, onset > ca ? b.f0[0] : a.f0[0], b.f0[0], a.harm,
+		                         b.harm, e->model->n_harmonics, (double)v, ca_h,
+		                         1.0 / (cb - ca_h), e->fs, e->band_limit, wet + i, len);
 		heist_noise_take_add(e->noise, v, wet + i, len);
 		i += len;
 	}
@@ -714,6 +781,11 @@ static void store_input(heist_engine *e, uint64_t m, const float *in, uint32_t n
 		uint32_t len = e->ring_mask + 1 - at;
 		len = len < n - i ? len : n - i;
 		float *dst = e->ring + at;
+		if (!in) { /* synth without input: silence */
+			memset(dst, 0, len * sizeof(float));
+			i += len;
+			continue;
+		}
 		const float *src = in + i;
 #pragma omp simd
 		for (uint32_t j = 0; j < len; ++j) {
@@ -777,6 +849,69 @@ static void mix_run(heist_engine *e, uint64_t m, const float *wet, float *out, u
 	}
 }
 
+/* [audio] synth: apply the queued events due at block sample i (all of them
+ * when last), and return how many samples the run from i may take before
+ * the next one is due. */
+static uint64_t synth_events(heist_engine *e, uint32_t i, uint32_t n, int last, uint64_t len)
+{
+	heist_voice_source *vs = e->vsrc;
+	while (vs->next < vs->n_queued) {
+		const heist_midi_event *ev = &vs->queue[vs->next];
+		const uint32_t at = ev->frame < n ? ev->frame : (n > 0 ? n - 1 : 0);
+		if (at > i && !last) {
+			return at - i < len ? at - i : len;
+		}
+		heist_voice_midi(&vs->voice, (double)e->pos, ev->msg, ev->size);
+		++vs->next;
+	}
+	vs->n_queued = vs->next = 0;
+	return len;
+}
+
+int heist_engine_midi(heist_engine *e, uint32_t frame, const uint8_t *msg, uint32_t size)
+{
+	heist_voice_source *vs = e->vsrc;
+	if (!vs || !msg || size == 0 || size > 3 || vs->n_queued >= HEIST_MIDI_QUEUE) {
+		return -1;
+	}
+	if (vs->n_queued > 0 && frame < vs->queue[vs->n_queued - 1].frame) {
+		frame = vs->queue[vs->n_queued - 1].frame; /* out of order: at the previous one */
+	}
+	heist_midi_event *ev = &vs->queue[vs->n_queued++];
+	ev->frame = frame;
+	ev->size = (uint8_t)size;
+	memcpy(ev->msg, msg, size);
+	return 0;
+}
+
+void heist_engine_set_frame_hook(heist_engine *e, heist_frame_hook hook, void *user)
+{
+	e->hook = hook;
+	e->hook_user = user;
+}
+
+void heist_engine_set_voice_param(heist_engine *e, heist_voice_param p, float value)
+{
+	if (e->vsrc) {
+		heist_voice_set(&e->vsrc->voice, p, value);
+	}
+}
+
+heist_engine *heist_engine_new_synth(const heist_config *cfg, const heist_model *model)
+{
+	heist_engine *e = heist_engine_new(cfg, model);
+	heist_voice_source *vs = e ? heist_mem_calloc(1, sizeof(*vs)) : NULL;
+	if (!vs) {
+		heist_engine_free(e);
+		return NULL;
+	}
+	heist_voice_init(&vs->voice, e->fs);
+	e->vsrc = vs;
+	apply_floor(e, e->floor);
+	heist_engine_reset(e);
+	return e;
+}
+
 void heist_engine_process(heist_engine *e, const float *in, float *out, uint32_t n)
 {
 	if (e->snap) {
@@ -790,9 +925,12 @@ void heist_engine_process(heist_engine *e, const float *in, float *out, uint32_t
 		uint64_t len = (uint64_t)(e->next_trigger - (int64_t)m) + 1u;
 		len = len < n - i ? len : n - i;
 		len = len < RUN_MAX ? len : RUN_MAX;
+		if (e->vsrc) { /* synth: the events due now; the run stops at the next */
+			len = synth_events(e, i, n, 0, len);
+		}
 		const uint32_t nr = (uint32_t)len;
 		/* in and out may alias: read the whole run before writing. */
-		store_input(e, m, in + i, nr);
+		store_input(e, m, in ? in + i : NULL, nr);
 		e->pos = m + nr;
 		while (e->next_trigger == (int64_t)(m + nr - 1)) {
 			compute_frame(e);
@@ -815,5 +953,8 @@ void heist_engine_process(heist_engine *e, const float *in, float *out, uint32_t
 		heist_soft_ceiling(e->wet, nr, HEIST_WET_CEILING * 0.99999f / g_max);
 		mix_run(e, m, e->wet, out + i, nr);
 		i += nr;
+	}
+	if (e->vsrc) { /* synth: events left (n = 0) */
+		synth_events(e, n, n, 1, 0);
 	}
 }

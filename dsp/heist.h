@@ -114,6 +114,12 @@ uint32_t heist_engine_latency(const heist_engine *e);
 /* [audio] Latest analysis values. */
 heist_monitor heist_engine_monitor(const heist_engine *e);
 
+/* [audio] Called by heist_engine_process() with each analysis frame: its
+ * centre in input-time samples and the monitor values it gives. The
+ * effect's MIDI out feeds its note tracker (dsp/notes.h) from here. */
+typedef void (*heist_frame_hook)(void *user, double centre, const heist_monitor *m);
+void heist_engine_set_frame_hook(heist_engine *e, heist_frame_hook hook, void *user);
+
 /* [any] The supported lowest pitch that HEIST_PARAM_LOWEST_PITCH = hz snaps
  * to (dir 0), or the next one above (dir > 0) or below (dir < 0) it, for
  * controls that step through them. */
@@ -133,6 +139,44 @@ typedef struct {
 const heist_param_info *heist_param_get_info(heist_param p);
 /* Returns the parameter with this symbol, or HEIST_PARAM_COUNT. */
 heist_param heist_param_from_symbol(const char *symbol);
+
+/* ---- Heist Synth: an engine whose features come from MIDI -----------------
+ * heist_engine_new_synth() makes one: the voice (dsp/voice.h) replaces the analyser: monophonic,
+ * last-note priority, legato, velocity/pressure/CC11 -> loudness within the style's range, pitch
+ * bend (RPN 0 or HEIST_VOICE_BEND_RANGE), mod wheel -> vibrato, CC64 sustain,
+ * all-notes-off/all-sound-off. HEIST_PARAM_PITCH_SHIFT is the transpose; dry/wet, the confidence
+ * gate, the lowest pitch, auto octave and loudness fit do nothing (the input audio is ignored).
+ * Latency is ceil(hop) + noise hop (6.7 ms at 48 kHz): a note at sample k of a block sounds from
+ * output sample k + latency exactly, for any block split. */
+
+/* [main] As heist_engine_new(), with the MIDI voice as the features source
+ * instead of the analyser. */
+heist_engine *heist_engine_new_synth(const heist_config *cfg, const heist_model *model);
+
+/* Settings of the voice. */
+typedef enum {
+	HEIST_VOICE_BEND_RANGE, /* semitones, 0..24, default 2 (RPN 0 overrides) */
+	HEIST_VOICE_PORTAMENTO, /* glide time constant, s, 0..2, default 0 */
+	HEIST_VOICE_TUNING,     /* A4, Hz, 400..480, default 440 */
+	HEIST_VOICE_VIBRATO,    /* scale of the style's vibrato depth, 0..4, default 1 */
+	HEIST_VOICE_PARAM_COUNT
+} heist_voice_param;
+
+/* [any] Metadata of a voice setting (symbol = LV2 port symbol). */
+typedef heist_param_info heist_voice_param_info;
+const heist_voice_param_info *heist_voice_param_get_info(heist_voice_param p);
+
+/* [audio] Set a voice setting (no effect on an audio-source engine). */
+void heist_engine_set_voice_param(heist_engine *e, heist_voice_param p, float value);
+
+/* [audio] Queue one MIDI message (a complete channel message, 2 or 3 bytes,
+ * no running status) for sample `frame` of the next heist_engine_process()
+ * call. Events must come in time order: one earlier than the previous is
+ * taken at the previous one's time; one at or past the block's end at its
+ * last sample. Returns 0 if queued, -1 if the queue (HEIST_MIDI_QUEUE) is
+ * full, the message malformed or the engine is not a synth. */
+#define HEIST_MIDI_QUEUE 1024u
+int heist_engine_midi(heist_engine *e, uint32_t frame, const uint8_t *msg, uint32_t size);
 
 #ifdef __cplusplus
 }

@@ -33,6 +33,7 @@
 #include <lv2/core/lv2.h>
 #include <lv2/log/log.h>
 #include <lv2/log/logger.h>
+#include <lv2/midi/midi.h>
 #include <lv2/patch/patch.h>
 #include <lv2/state/state.h>
 #include <lv2/urid/urid.h>
@@ -43,9 +44,11 @@
 #endif
 
 #include "heist.h"
+#include "heist_synth_lv2.h"
 #include "inline_display.h"
 #include "level_meter.h"
 #include "model.h"
+#include "notes.h"
 #include "ports.h"
 #include "text.h"
 
@@ -117,6 +120,7 @@ typedef struct {
 	LV2_URID heist_model;
 	LV2_URID heist_status;
 	LV2_URID atom_String;
+	LV2_URID midi_MidiEvent;
 } heist_uris;
 
 typedef struct {
@@ -150,6 +154,19 @@ typedef struct {
 	float *out_pitch;
 	float *gate_open;
 	const float *level_match;
+	LV2_Atom_Sequence *midi_out;
+	const float *midi_bend_range;
+	const float *midi_min_note;
+	const float *midi_hysteresis;
+
+	/* MIDI out: the note tracker fed by the engine's frames, and the
+	 * engine's input position at the start of the block ([audio]). */
+	heist_notes notes;
+	uint64_t midi_pos;
+	LV2_Atom_Forge midi_forge;
+	LV2_Atom_Forge_Frame midi_frame;
+	bool midi_open;    /* the output sequence is being written */
+	int64_t midi_last; /* frame of the last event written */
 
 	/* Peak meters of the input and output (level_meter.h). */
 	heist_level_meter in_meter, out_meter;
@@ -372,6 +389,66 @@ static void map_uris(LV2_URID_Map *map, heist_uris *uris)
 	uris->heist_model = map->map(map->handle, HEIST_MODEL_URI);
 	uris->heist_status = map->map(map->handle, HEIST_STATUS_URI);
 	uris->atom_String = map->map(map->handle, LV2_ATOM__String);
+	uris->midi_MidiEvent = map->map(map->handle, LV2_MIDI__MidiEvent);
+}
+
+/* [audio] The engine's frame hook: each analysis frame into the note
+ * tracker (MIDI out). */
+static void midi_frame(void *user, double centre, const heist_monitor *m)
+{
+	Heist *self = (Heist *)user;
+	heist_notes_frame(&self->notes, centre, m->pitch_hz, m->confidence, m->loudness_db);
+}
+
+/* [audio] MIDI out of a block: midi_begin() opens the output sequence,
+ * midi_emit() writes the tracker's events due before `before` (input time),
+ * midi_end() closes it. An event stamped at input time t goes out at output
+ * time t + latency, where a host that compensates the latency records it at
+ * t; those due after the block wait for the next. */
+static void midi_begin(Heist *self)
+{
+	self->midi_open = false;
+	if (self->midi_out) {
+		const uint32_t capacity = self->midi_out->atom.size;
+		lv2_atom_forge_set_buffer(&self->midi_forge, (uint8_t *)self->midi_out, capacity);
+		self->midi_open =
+		    lv2_atom_forge_sequence_head(&self->midi_forge, &self->midi_frame, 0) != 0;
+		self->midi_last = 0;
+	}
+}
+
+static void midi_emit(Heist *self, double before, uint32_t n)
+{
+	if (n == 0) {
+		return; /* nowhere to place them: they wait */
+	}
+	const double lat = (double)heist_engine_latency(self->engine);
+	heist_note_event ev;
+	while (heist_notes_pop(&self->notes, before, &ev)) {
+		int64_t at = (int64_t)llround(ev.time + lat - (double)self->midi_pos);
+		at = at < self->midi_last  ? self->midi_last
+		     : at > (int64_t)n - 1 ? (int64_t)n - 1
+		                           : at;
+		self->midi_last = at;
+		LV2_Atom_Forge *forge = &self->midi_forge;
+		if (self->midi_open &&
+		    (!lv2_atom_forge_frame_time(forge, at) ||
+		     !lv2_atom_forge_atom(forge, ev.size, self->uris.midi_MidiEvent) ||
+		     !lv2_atom_forge_write(forge, ev.msg, ev.size))) {
+			self->midi_open = false; /* the host's buffer is full: the rest is lost */
+		}
+	}
+}
+
+static void midi_end(Heist *self)
+{
+	if (self->midi_out && self->midi_open) {
+		lv2_atom_forge_pop(&self->midi_forge, &self->midi_frame);
+	} else if (self->midi_out) {
+		/* an empty sequence rather than whatever the buffer held */
+		self->midi_out->atom.type = self->uris.atom_Sequence;
+		self->midi_out->atom.size = sizeof(LV2_Atom_Sequence_Body);
+	}
 }
 
 /* [main] */
@@ -437,6 +514,9 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
 	atomic_store(&self->current, first);
 	heist_level_meter_init(&self->in_meter, rate);
 	heist_level_meter_init(&self->out_meter, rate);
+	lv2_atom_forge_init(&self->midi_forge, self->map);
+	heist_notes_init(&self->notes, rate, self->shipped->frame_rate);
+	heist_engine_set_frame_hook(self->engine, midi_frame, self);
 	self->idisp = heist_idisp_new(rate, features); /* optional */
 	return (LV2_Handle)self;
 }
@@ -533,6 +613,18 @@ static void connect_port(LV2_Handle instance, uint32_t port, void *data)
 	case HEIST_PORT_LEVEL_MATCH:
 		self->level_match = (const float *)data;
 		break;
+	case HEIST_PORT_MIDI_OUT:
+		self->midi_out = (LV2_Atom_Sequence *)data;
+		break;
+	case HEIST_PORT_MIDI_BEND_RANGE:
+		self->midi_bend_range = (const float *)data;
+		break;
+	case HEIST_PORT_MIDI_MIN_NOTE:
+		self->midi_min_note = (const float *)data;
+		break;
+	case HEIST_PORT_MIDI_HYSTERESIS:
+		self->midi_hysteresis = (const float *)data;
+		break;
 	case HEIST_PORT_COUNT:
 		break;
 	}
@@ -543,6 +635,8 @@ static void activate(LV2_Handle instance)
 {
 	Heist *self = (Heist *)instance;
 	heist_engine_reset(self->engine);
+	heist_notes_reset(&self->notes);
+	self->midi_pos = 0;
 }
 
 /* [audio] A control value clamped to the parameter's range. An unconnected
@@ -821,8 +915,21 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	heist_engine_set_param(e, HEIST_PARAM_LOUDNESS_FIT, loudness_fit);
 	heist_engine_set_param(e, HEIST_PARAM_INPUT_GATE, input_gate);
 	heist_engine_set_param(e, HEIST_PARAM_LEVEL_MATCH, level_match);
-	/* Restarts the engine only when the snapped floor changes. */
+	/* Restarts the engine only when the snapped floor changes (and so the
+	 * latency): MIDI out then ends its note and restarts its clock. */
+	const uint32_t latency_before = heist_engine_latency(e);
 	heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, lowest_pitch);
+	midi_begin(self);
+	if (heist_engine_latency(e) != latency_before) {
+		/* everything pending, and the off, at the block's start */
+		heist_notes_all_off(&self->notes, (double)self->midi_pos - latency_before);
+		midi_emit(self, INFINITY, n_samples);
+		heist_notes_reset(&self->notes);
+		self->midi_pos = 0;
+	}
+	heist_notes_set(&self->notes, self->midi_min_note ? *self->midi_min_note * 0.001f : NAN,
+	                self->midi_hysteresis ? *self->midi_hysteresis : NAN,
+	                self->midi_bend_range ? *self->midi_bend_range : NAN);
 
 	/* Metered before processing: out may alias in. */
 	const float in_db = heist_level_meter_run(&self->in_meter, self->in, n_samples);
@@ -835,6 +942,12 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 		/* No input: silence, never what the buffer held before. */
 		memset(self->out, 0, sizeof(float) * n_samples);
 	}
+	if (self->in && self->out) {
+		midi_emit(self, (double)(self->midi_pos + n_samples) - heist_engine_latency(e),
+		          n_samples);
+		self->midi_pos += n_samples;
+	}
+	midi_end(self);
 	const float out_db = heist_level_meter_run(&self->out_meter, self->out, n_samples);
 	if (self->input_level) {
 		*self->input_level = in_db;
@@ -1165,5 +1278,6 @@ static const LV2_Descriptor descriptor = {
 /* [any] */
 LV2_SYMBOL_EXPORT const LV2_Descriptor *lv2_descriptor(uint32_t index)
 {
-	return index == 0 ? &descriptor : NULL;
+	/* 1: Heist Synth, the bundle's instrument (heist_synth_lv2.c) */
+	return index == 0 ? &descriptor : index == 1 ? heist_synth_descriptor() : NULL;
 }

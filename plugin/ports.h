@@ -40,6 +40,11 @@ typedef enum {
 	HEIST_PORT_OUT_PITCH,      /* monitor: pitch the instrument plays, Hz */
 	HEIST_PORT_GATE_OPEN,      /* monitor: 1 while the input gate is open */
 	HEIST_PORT_LEVEL_MATCH,    /* toggle: the instrument's level follows the input's */
+	/* MIDI out of the note tracker (dsp/notes.h) */
+	HEIST_PORT_MIDI_OUT,        /* atom:Sequence out: midi:MidiEvent notes and bends */
+	HEIST_PORT_MIDI_BEND_RANGE, /* semitones that a full pitch bend means */
+	HEIST_PORT_MIDI_MIN_NOTE,   /* ms: minimum note length */
+	HEIST_PORT_MIDI_HYSTERESIS, /* cents beyond half a semitone before a note changes */
 	HEIST_PORT_COUNT
 } heist_port;
 

@@ -16,6 +16,7 @@
 
 #include "model.h"
 #include "text.h"
+#include "voice.h"
 
 /* The stored CRC (the file's last 4 bytes); the parser has already checked
  * it against the contents. Returns 0 when it cannot be read back. */
@@ -176,6 +177,18 @@ int main(int argc, char **argv)
 		printf("%3" PRIu32 "  %-24s %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f\n", s, st->name,
 		       (double)st->pitch_lo, (double)st->pitch_hi, (double)st->pitch_median,
 		       (double)st->loud_lo, (double)st->loud_hi, (double)st->loud_median);
+	}
+	/* What Heist Synth plays each style with (dsp/voice.c): the velocity
+	 * range comes from the style's statistics; the envelope and vibrato are
+	 * the same for all styles (not in the model yet). */
+	printf("\nHeist Synth expression (velocity 1..127 at full expression; envelope and "
+	       "vibrato not per style yet)\n  #  %-24s %8s %8s %8s %9s %8s %8s\n",
+	       "style", "vel 1 dB", "127 dB", "attack s", "rel. dB/s", "vib. Hz", "cents");
+	for (uint32_t s = 0; s < m->n_styles; ++s) {
+		const heist_voice_style v = heist_voice_style_of(m, s, s, 0.0f);
+		printf("%3" PRIu32 "  %-24s %8.2f %8.2f %8.3f %9.1f %8.2f %8.1f\n", s,
+		       m->styles[s].name, (double)v.loud_lo, (double)v.loud_hi, (double)v.attack_s,
+		       (double)v.release_db_s, (double)v.vibrato_hz, (double)v.vibrato_cents);
 	}
 	heist_model_free(m);
 	return 0;

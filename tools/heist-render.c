@@ -16,12 +16,17 @@
 #include "automation.h"
 #include "heist.h"
 #include "model.h"
+#include "render_midi.h"
 #include "text.h"
 
 static void usage(FILE *to)
 {
 	fprintf(to,
 	        "usage: heist-render IN.wav OUT.wav [options]\n"
+	        "       heist-render --midi FILE.mid OUT.wav [--rate HZ] [options]\n"
+	        "  --midi FILE.mid      play a Standard MIDI File (format 0 or 1) with Heist\n"
+	        "                       Synth instead of transforming audio; --rate sets the\n"
+	        "                       output rate (default 48000)\n"
 	        "  --param NAME=VALUE   set a control (repeatable), e.g. --param pitch_shift=12;\n"
 	        "                       style_a and style_b also take a style name of the\n"
 	        "                       model or a unique prefix of one, e.g. --param\n"
@@ -68,6 +73,8 @@ static heist_model *load_default_model(char *err, size_t err_size)
 /* What the command line asks for. */
 typedef struct {
 	const char *in_path, *out_path, *model_path, *auto_path;
+	const char *midi_path; /* --midi: Heist Synth (render_midi.c) */
+	double midi_rate;
 	heist_param params[MAX_PARAMS];
 	float values[MAX_PARAMS];
 	const char *style_names[MAX_PARAMS]; /* resolved once the model is loaded */
@@ -134,6 +141,7 @@ static int parse_args(int argc, char **argv, render_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->block = 256;
+	o->midi_rate = 48000.0;
 	for (int i = 1; i < argc; ++i) {
 		const char *a = argv[i];
 		const char *v = NULL;
@@ -155,6 +163,22 @@ static int parse_args(int argc, char **argv, render_opts *o)
 				return 2;
 			}
 			++o->n_params;
+		} else if (!strcmp(a, "--midi")) {
+			if (!(o->midi_path = option_value(argc, argv, &i))) {
+				return 2;
+			}
+		} else if (!strcmp(a, "--rate")) {
+			if (!(v = option_value(argc, argv, &i))) {
+				return 2;
+			}
+			char *end = NULL;
+			o->midi_rate = strtod(v, &end);
+			if (end == v || *end ||
+			    !(o->midi_rate >= 8000.0 && o->midi_rate <= 384000.0)) {
+				fprintf(stderr, "error: --rate '%s': want 8000..384000\n",
+				        heist_text_sanitize(shown, sizeof shown, v));
+				return 2;
+			}
 		} else if (!strcmp(a, "--automation")) {
 			if (!(o->auto_path = option_value(argc, argv, &i))) {
 				return 2;
@@ -193,7 +217,15 @@ static int parse_args(int argc, char **argv, render_opts *o)
 			o->out_path = a;
 		}
 	}
-	if (!o->in_path || !o->out_path) {
+	if (o->midi_path && o->in_path && !o->out_path) {
+		o->out_path = o->in_path; /* --midi FILE.mid OUT.wav: no audio input */
+		o->in_path = NULL;
+	}
+	if (o->midi_path && (o->in_path || o->auto_path)) {
+		fprintf(stderr, "error: --midi takes no audio input and no --automation\n");
+		return 2;
+	}
+	if ((!o->in_path && !o->midi_path) || !o->out_path) {
 		fprintf(stderr, "error: %s\n", o->in_path ? "no output file" : "no input file");
 		usage(stderr);
 		return 2;
@@ -299,6 +331,12 @@ static int run_render(render_opts *o)
 	int format = 0;
 	if (resolve_params(o, model) ||
 	    (o->auto_path && heist_automation_read(o->auto_path, model, &automation, stderr))) {
+		goto done;
+	}
+	if (o->midi_path) {
+		rc = heist_render_midi(o->midi_path, o->out_path, model, o->params, o->values,
+		                       o->n_params, o->midi_rate, o->block, o->keep_latency,
+		                       o->quiet);
 		goto done;
 	}
 	rc = 1;

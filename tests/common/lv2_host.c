@@ -694,6 +694,29 @@ bool lv2h_patch_get(lv2_host *h, const char *property)
 	return patch_message(h, property, NULL);
 }
 
+bool lv2h_append_event(lv2_host *h, int64_t frames, const char *type, const void *body,
+                       uint32_t size)
+{
+	if (h->atom_in == UINT32_MAX) {
+		return false;
+	}
+	LV2_Atom_Sequence *seq = (LV2_Atom_Sequence *)h->atoms[h->atom_in];
+	const uint32_t used = (uint32_t)sizeof(LV2_Atom) + seq->atom.size;
+	uint8_t *ev_at = (uint8_t *)seq + lv2_atom_pad_size(used);
+	const uint32_t room = ATOM_CAPACITY - (uint32_t)(ev_at - (uint8_t *)seq);
+	if (room < sizeof(LV2_Atom_Event) + lv2_atom_pad_size(size)) {
+		return false;
+	}
+	LV2_Atom_Event *ev = (LV2_Atom_Event *)ev_at;
+	ev->time.frames = frames;
+	ev->body.type = map_uri(NULL, type);
+	ev->body.size = size;
+	memcpy(ev + 1, body, size);
+	seq->atom.size = (uint32_t)(ev_at - (uint8_t *)&seq->body) + (uint32_t)sizeof(ev->time) +
+	                 lv2_atom_pad_size((uint32_t)sizeof(LV2_Atom) + size);
+	return true;
+}
+
 uint32_t lv2h_log_count(const lv2_host *h)
 {
 	return atomic_load(&h->log.count);

@@ -160,6 +160,13 @@ bool lv2h_patch_set_path(lv2_host *h, const char *property, const char *path);
 /* [main] The same with a patch:Get of property. */
 bool lv2h_patch_get(lv2_host *h, const char *property);
 
+/* [main] Append an event (an atom of type URI `type`, size bytes of body)
+ * at `frames` to the first atom input; sent with the next lv2h_run(). False
+ * if there is no atom input or no room. Events are appended as given, in or
+ * out of order, so tests can send what a careless host would. */
+bool lv2h_append_event(lv2_host *h, int64_t frames, const char *type, const void *body,
+                       uint32_t size);
+
 /* [main] The plugin's writable atom:Path parameter (its patch:writable), as
  * a malloc'ed URI, or NULL if it declares none. */
 char *lv2h_path_parameter(LilvWorld *world, const LilvPlugin *plugin);

@@ -59,6 +59,10 @@ static const expected_port expected[HEIST_PORT_COUNT] = {
     [HEIST_PORT_OUT_PITCH] = {"output_pitch", false, false, HEIST_PARAM_COUNT},
     [HEIST_PORT_GATE_OPEN] = {"gate_open", false, false, HEIST_PARAM_COUNT},
     [HEIST_PORT_LEVEL_MATCH] = {"level_match", false, true, HEIST_PARAM_LEVEL_MATCH},
+    [HEIST_PORT_MIDI_OUT] = {"midi_out", false, false, HEIST_PARAM_COUNT, true},
+    [HEIST_PORT_MIDI_BEND_RANGE] = {"midi_bend_range", false, true, HEIST_PARAM_COUNT},
+    [HEIST_PORT_MIDI_MIN_NOTE] = {"midi_min_note", false, true, HEIST_PARAM_COUNT},
+    [HEIST_PORT_MIDI_HYSTERESIS] = {"midi_hysteresis", false, true, HEIST_PARAM_COUNT},
 };
 
 static void check(bool ok, const char *what, unsigned port)

@@ -37,6 +37,7 @@
 #include "ports.h"
 #include "robust.h"
 #include "rt_guard.h"
+#include "synth_ports.h"
 
 static const double rates[] = {22050, 32000, 44100, 48000, 88200, 96000, 192000};
 #define N_RATES (sizeof(rates) / sizeof(rates[0]))
@@ -496,6 +497,67 @@ static void test_plugin(LilvWorld *world, const LilvPlugin *plugin, const char *
 	CHECK(system(cmd) == 0, "cleanup of %s", dir);
 }
 
+/* ---- Heist Synth ---------------------------------------------------------- */
+
+/* Random MIDI for one cycle: notes, bends, pressure, controllers (sustain,
+ * all-notes-off, all-sound-off, RPN) and garbage, at random frames. */
+static void random_midi(session *s)
+{
+	const int n = (int)(robust_uniform(&s->rng) * 8.0);
+	for (int i = 0; i < n; ++i) {
+		uint8_t m[3];
+		const uint32_t kind = (uint32_t)(robust_uniform(&s->rng) * 8.0);
+		static const uint8_t status[8] = {0x90, 0x80, 0xE0, 0xD0, 0xB0, 0xA0, 0x90, 0xF0};
+		m[0] = (uint8_t)(status[kind] | (uint8_t)(robust_uniform(&s->rng) * 16.0));
+		m[1] = (uint8_t)(robust_uniform(&s->rng) * 128.0);
+		m[2] = (uint8_t)(robust_uniform(&s->rng) * 128.0);
+		if (m[0] >= 0xB0 && m[0] < 0xC0) {
+			static const uint8_t ccs[8] = {1, 11, 64, 120, 123, 101, 100, 6};
+			m[1] = ccs[m[1] % 8];
+		}
+		const uint32_t size = kind == 3 ? 2u : 3u;
+		const int64_t at = (int64_t)(robust_uniform(&s->rng) * 600.0) - 40;
+		lv2h_append_event(s->h, at, "http://lv2plug.in/ns/ext/midi#MidiEvent", m, size);
+	}
+}
+
+static void test_synth_plugin(LilvWorld *world, const LilvPlugin *plugin)
+{
+	for (size_t r = 0; r < N_RATES; ++r) {
+		session s = {lv2h_new(world, plugin, rates[r]),
+		             malloc(LV2H_MAX_BLOCK * sizeof(float)),
+		             malloc(LV2H_MAX_BLOCK * sizeof(float)),
+		             rates[r],
+		             0,
+		             (uint32_t)(r + 11)};
+		CHECK(s.h, "synth: instantiate at %.0f Hz", rates[r]);
+		if (!s.h || !s.in || !s.out) {
+			lv2h_free(s.h);
+			free(s.in);
+			free(s.out);
+			continue;
+		}
+		for (int k = 0; k < 200; ++k) {
+			random_midi(&s);
+			cycle(&s);
+		}
+		if (rates[r] == 48000.0) {
+			/* a held, sustained note through the whole control sweep */
+			const uint8_t on[3] = {0x90, 64, 100}, ped[3] = {0xB0, 64, 127};
+			lv2h_append_event(s.h, 0, "http://lv2plug.in/ns/ext/midi#MidiEvent", ped,
+			                  3);
+			lv2h_append_event(s.h, 1, "http://lv2plug.in/ns/ext/midi#MidiEvent", on, 3);
+			sweep_controls(&s);
+		}
+		char phase[64];
+		snprintf(phase, sizeof phase, "synth at %.0f Hz", rates[r]);
+		expect_clean(phase);
+		lv2h_free(s.h);
+		free(s.in);
+		free(s.out);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (!RT_GUARD_AVAILABLE) {
@@ -521,6 +583,16 @@ int main(int argc, char **argv)
 		printf("plugin: %llu run() cycles at %zu rates in blocks of 0..%u frames: %llu "
 		       "forbidden calls\n",
 		       (unsigned long long)(guarded_calls - before), N_RATES, LV2H_MAX_BLOCK,
+		       (unsigned long long)(forbidden - forbidden0));
+	}
+	const LilvPlugin *synth = lv2h_find_plugin(world, HEIST_SYNTH_URI);
+	CHECK(synth, "<%s> not found on LV2_PATH", HEIST_SYNTH_URI);
+	if (synth) {
+		const uint64_t before = guarded_calls, forbidden0 = forbidden;
+		test_synth_plugin(world, synth);
+		printf("synth: %llu run() cycles with random MIDI at %zu rates: %llu forbidden "
+		       "calls\n",
+		       (unsigned long long)(guarded_calls - before), N_RATES,
 		       (unsigned long long)(forbidden - forbidden0));
 	}
 	lilv_world_free(world);

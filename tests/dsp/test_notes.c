@@ -1,0 +1,137 @@
+/* The effect's note tracker (dsp/notes.h) on synthetic frames: vibrato stays
+ * one note with bends (and becomes a trill without hysteresis), a step to
+ * another note changes note at its first frame, an unvoiced stretch ends the
+ * note at its first frame, a scoop is bent for the minimum note length,
+ * velocity follows loudness, non-finite frames and a full queue are safe. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "notes.h"
+
+#define FS 48000.0
+#define FR 250.0
+#define HOP (FS / FR)
+
+typedef struct {
+	int ons, offs, bends, last_on, last_vel;
+	double first_on_t, last_off_t;
+	float min_bend, max_bend; /* cents */
+} tally;
+
+static void drain(heist_notes *t, tally *y)
+{
+	heist_note_event ev;
+	while (heist_notes_pop(t, INFINITY, &ev)) {
+		if (ev.msg[0] == 0x90) {
+			y->first_on_t = y->ons ? y->first_on_t : ev.time;
+			++y->ons;
+			y->last_on = ev.msg[1];
+			y->last_vel = ev.msg[2];
+		} else if (ev.msg[0] == 0x80) {
+			++y->offs;
+			y->last_off_t = ev.time;
+		} else if (ev.msg[0] == 0xE0) {
+			++y->bends;
+			const float c =
+			    (float)((ev.msg[2] << 7 | ev.msg[1]) - 8192) / 8192.0f * 200.0f;
+			y->min_bend = c < y->min_bend ? c : y->min_bend;
+			y->max_bend = c > y->max_bend ? c : y->max_bend;
+		}
+	}
+}
+
+/* frames [k0, k1) of a tone at midi + cents(k) */
+static void tone(heist_notes *t, int k0, int k1, double midi, double vib_cents, float loud)
+{
+	for (int k = k0; k < k1; ++k) {
+		const double c = vib_cents * sin(6.28318530717958647692 * 5.5 * k / FR);
+		const double f = 440.0 * pow(2.0, (midi + c / 100.0 - 69.0) / 12.0);
+		heist_notes_frame(t, k * HOP, (float)f, 0.95f, loud);
+	}
+}
+
+static void silence(heist_notes *t, int k0, int k1)
+{
+	for (int k = k0; k < k1; ++k) {
+		heist_notes_frame(t, k * HOP, 0.0f, 0.1f, -90.0f);
+	}
+}
+
+int main(void)
+{
+	static heist_notes t;
+	tally y;
+
+	/* vibrato of +-40 cents: one note, bent */
+	heist_notes_init(&t, FS, FR);
+	memset(&y, 0, sizeof y);
+	silence(&t, 0, 10);
+	tone(&t, 10, 260, 69, 40.0, -20.0f);
+	silence(&t, 260, 270);
+	drain(&t, &y);
+	CHECK(y.ons == 1 && y.offs == 1 && y.last_on == 69, "vibrato: %d ons, %d offs, note %d",
+	      y.ons, y.offs, y.last_on);
+	CHECK(fabs(y.first_on_t - 10 * HOP) < 1e-9, "note on at %g, first frame %g", y.first_on_t,
+	      10 * HOP);
+	CHECK(fabs(y.last_off_t - 260 * HOP) < 1e-9, "note off at %g, first silent frame %g",
+	      y.last_off_t, 260 * HOP);
+	/* 2 cents: the bend step */
+	CHECK(y.bends > 20 && y.max_bend > 37.0f && y.max_bend < 42.0f && y.min_bend < -37.0f,
+	      "vibrato bends %d, %.1f..%.1f cents", y.bends, (double)y.min_bend,
+	      (double)y.max_bend);
+	CHECK(y.last_vel == 87, "velocity %d at -20 dBFS, expected 87", y.last_vel);
+
+	/* the same vibrato at +-70 cents without hysteresis: a trill */
+	heist_notes_init(&t, FS, FR);
+	heist_notes_set(&t, 0.0f, 0.0f, 2.0f);
+	memset(&y, 0, sizeof y);
+	tone(&t, 0, 250, 69, 70.0, -20.0f);
+	drain(&t, &y);
+	CHECK(y.ons > 5, "no hysteresis: only %d notes from a 70-cent vibrato", y.ons);
+	heist_notes_set(&t, 0.04f, 30.0f, 2.0f);
+	heist_notes_reset(&t);
+	memset(&y, 0, sizeof y);
+	tone(&t, 0, 250, 69, 70.0, -20.0f);
+	drain(&t, &y);
+	CHECK(y.ons == 1, "hysteresis 30: %d notes from a 70-cent vibrato", y.ons);
+
+	/* a step up a tone: the new note at its first frame */
+	heist_notes_init(&t, FS, FR);
+	memset(&y, 0, sizeof y);
+	tone(&t, 0, 100, 69, 0.0, -10.0f);
+	tone(&t, 100, 200, 71, 0.0, -10.0f);
+	drain(&t, &y);
+	CHECK(y.ons == 2 && y.offs == 1 && y.last_on == 71, "step: %d ons, %d offs, last %d", y.ons,
+	      y.offs, y.last_on);
+	CHECK(fabs(y.last_off_t - 100 * HOP) < 1e-9, "step: the change at %g, expected %g",
+	      y.last_off_t, 100 * HOP);
+
+	/* a scoop from a semitone below: within the minimum note length (40 ms)
+	 * the first note is bent; after it, the note changes */
+	heist_notes_init(&t, FS, FR);
+	memset(&y, 0, sizeof y);
+	tone(&t, 0, 5, 68, 0.0, -10.0f); /* 20 ms */
+	tone(&t, 5, 100, 69, 0.0, -10.0f);
+	drain(&t, &y);
+	CHECK(y.ons == 2 && y.last_on == 69 && y.max_bend > 99.0f,
+	      "scoop: %d ons, note %d, bend up to %.1f", y.ons, y.last_on, (double)y.max_bend);
+	CHECK(fabs(y.last_off_t - 10 * HOP) < 1e-9, "scoop: the change at %g, expected %g",
+	      y.last_off_t, 10 * HOP);
+
+	/* non-finite frames, and a queue nobody empties */
+	heist_notes_init(&t, FS, FR);
+	heist_notes_set(&t, NAN, INFINITY, -INFINITY);
+	for (int k = 0; k < 20000; ++k) {
+		const float f = k % 7 == 0    ? NAN
+		                : k % 11 == 0 ? INFINITY
+		                              : 200.0f + (float)(k % 50) * 20;
+		heist_notes_frame(&t, k * HOP, f, k % 13 ? 0.95f : NAN, k % 5 ? -20.0f : NAN);
+	}
+	CHECK(t.count == HEIST_NOTES_QUEUE && t.dropped > 0, "queue %u, dropped %u", t.count,
+	      t.dropped);
+	CHECK(t.min_note_s == 0.04f && t.hysteresis_cents == 30.0f && t.bend_range == 2.0f,
+	      "non-finite settings taken");
+	return check_exit("notes");
+}
