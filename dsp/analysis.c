@@ -902,9 +902,7 @@ heist_features heist_analysis_frame_ext(heist_analysis *a, const float *seg, int
 	} else {
 		heist_pitch_track_subfloor_skip(&a->track);
 	}
-	int accepted = 0;
-	f.f0 = heist_pitch_track_step(&a->track, f.f0_raw, f.confidence, &accepted);
-	f.voiced = accepted;
+	f.f0 = heist_pitch_track_step(&a->track, f.f0_raw, f.confidence, &f.voiced);
 	return f;
 }
 

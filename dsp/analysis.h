@@ -37,7 +37,8 @@ typedef struct {
 	float f0;          /* f0 to play (pitch_track.h): the last accepted estimate */
 	float confidence;  /* 0..1: 1 - min of the cumulative mean normalised difference */
 	float loudness_db; /* A-weighted power in dBFS, floor HEIST_LOUDNESS_FLOOR_DB */
-	int voiced;        /* this frame's estimate was accepted (confident, confirmed) */
+	int voiced;        /* this frame's estimate was accepted (confident and
+	                    * confirmed: pitch_track.h) */
 	int below_range;   /* the input's pitch lies under the analysis floor */
 } heist_features;
 

@@ -195,9 +195,9 @@ static float semitones(float a, float b)
 	return fabsf(12.0f * log2f(a / b));
 }
 
-float heist_pitch_track_step(heist_pitch_track *t, float f0, float confidence, int *accepted)
+float heist_pitch_track_step(heist_pitch_track *t, float f0, float confidence, int *voiced)
 {
-	*accepted = 0;
+	*voiced = 0;
 	/* unvoiced counts the frames since one was accepted (saturating). */
 	const int in_stretch = t->unvoiced < HEIST_VOICED_GAP_FRAMES && t->held > 0.0f;
 	t->unvoiced += t->unvoiced <= HEIST_VOICED_GAP_FRAMES ? 1u : 0u;
@@ -220,6 +220,6 @@ float heist_pitch_track_step(heist_pitch_track *t, float f0, float confidence, i
 	}
 	t->held = f0;
 	t->unvoiced = 0;
-	*accepted = 1;
+	*voiced = 1;
 	return f0;
 }

@@ -82,7 +82,9 @@ void heist_pitch_track_subfloor_skip(heist_pitch_track *t);
 
 /* Jump confirmation: raw estimate f0 (Hz, 0 = none) with its confidence.
  * Returns the pitch to play (held when the frame is unvoiced or pending);
- * *accepted is 1 when this frame's estimate was taken. */
-float heist_pitch_track_step(heist_pitch_track *t, float f0, float confidence, int *accepted);
+ * *voiced is 1 when this frame's estimate was taken (a frame whose jump or
+ * onset waits reads unvoiced: the MIDI-out tracker measured more false notes
+ * when held pitches read voiced). */
+float heist_pitch_track_step(heist_pitch_track *t, float f0, float confidence, int *voiced);
 
 #endif
