@@ -16,6 +16,8 @@ Sources (48 kHz mono):
 - oohs, cello, contrabass, bassoon, tuba: FluidR3 ("Voice Oohs" and the
   instruments; fluid-soundfont-gm only, never MuseScore_General) played by
   fluidsynth from MIDI written here. Truth: the MIDI notes.
+- demo-hummed: the shipped demo/hummed-line.flac as it is (clean only), truth
+  from the reference trackers, phrases split at rests >= 400 ms.
 
 Variants of each: clean; room (room noise at -45 dBFS RMS and breaths: noise
 bursts between notes and before phrases); hum (50 or 60 Hz mains hum at
@@ -72,6 +74,8 @@ MATERIALS: Dict[str, Tuple[str, Dict]] = {
     "contrabass": ("gm", {"program": 43, "lo": 36, "hi": 52}),
     "bassoon": ("gm", {"program": 70, "lo": 36, "hi": 60}),
     "tuba": ("gm", {"program": 58, "lo": 36, "hi": 55}),
+    # the shipped demo's hummed line (issue 12: its auto octave jumps)
+    "demo-hummed": ("file", {"path": "demo/hummed-line.flac"}),
 }
 VARIANTS = ["clean", "room", "hum", "reverb", "quiet"]
 VOICE_KINDS = ("speech", "sung")
@@ -85,6 +89,8 @@ SENTENCES = [
 
 def variants_of(name: str) -> List[str]:
     kind = MATERIALS[name][0]
+    if kind == "file":
+        return ["clean"]
     return [v for v in VARIANTS if v != "quiet" or kind in VOICE_KINDS]
 
 
@@ -310,6 +316,53 @@ def measure_truth_from_contour(f0: np.ndarray, amp: np.ndarray, n: int) -> np.nd
     return np.where(amp[idx] >= 0.1, f0[idx], 0.0)
 
 
+def truth_from_trackers(y: np.ndarray) -> np.ndarray:
+    """f0 where both reference trackers agree within 30 cents; voiced runs
+    shorter than 40 ms are dropped (a tracker's flicker, not a syllable)."""
+    a, _ = measure.track_nsdf(y, RATE)
+    b = measure.track_aubio(y, RATE)
+    c = measure.cents(a, b)
+    f0 = np.where(np.abs(np.nan_to_num(c, nan=1e9)) <= 30.0, np.sqrt(a * b), 0.0)
+    v = f0 > 0
+    k = 0
+    while k < len(v):
+        if v[k]:
+            j = k
+            while j < len(v) and v[j]:
+                j += 1
+            if j - k < 10:
+                f0[k:j] = 0.0
+            k = j
+        else:
+            k += 1
+    return f0
+
+
+def make_file(cfg: Dict, rng: np.random.Generator, work: str) -> Tuple[np.ndarray, np.ndarray, Dict]:
+    """A recording of the project's (the demo), as it is: truth from the
+    reference trackers, phrases split at unvoiced stretches >= 400 ms."""
+    root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+    x, r = read(os.path.join(root, cfg["path"]))
+    y = resample(x, r)
+    f0 = truth_from_trackers(y)
+    # rests: 400 ms or more at least 30 dB under the voiced level (a breath
+    # or an unvoiced consonant is no rest)
+    lvl = 20 * np.log10(measure.frame_rms(y, RATE) + 1e-12)
+    quiet = lvl < np.median(lvl[f0 > 0]) - 30.0
+    need = int(measure.PHRASE_REST_S * measure.FRAME_RATE)
+    rests, k = [], 0
+    while k < len(quiet):
+        j = k
+        while j < len(quiet) and quiet[j]:
+            j += 1
+        if j - k >= need or (k == 0 and j > 0) or (j == len(quiet) and j > k):
+            rests.append((k / measure.FRAME_RATE, j / measure.FRAME_RATE))
+        k = j + 1
+    end = len(y) / RATE
+    phrases = [(rests[i][1], rests[i + 1][0]) for i in range(len(rests) - 1)]
+    return y, f0, {"phrases": phrases, "gaps": [], "rests": rests, "end": end}
+
+
 def make_speech(cfg: Dict, rng: np.random.Generator, work: str) -> Tuple[np.ndarray, np.ndarray, Dict]:
     parts = []
     for s in SENTENCES:
@@ -343,24 +396,7 @@ def make_speech(cfg: Dict, rng: np.random.Generator, work: str) -> Tuple[np.ndar
         y.append(np.zeros(int(rest * RATE)))
         t += rest
     y = np.concatenate(y)
-    # truth: both reference trackers agree within 30 cents; voiced runs
-    # shorter than 40 ms are dropped (a tracker's flicker, not a syllable)
-    a, _ = measure.track_nsdf(y, RATE)
-    b = measure.track_aubio(y, RATE)
-    c = measure.cents(a, b)
-    f0 = np.where(np.abs(np.nan_to_num(c, nan=1e9)) <= 30.0, np.sqrt(a * b), 0.0)
-    v = f0 > 0
-    k = 0
-    while k < len(v):
-        if v[k]:
-            j = k
-            while j < len(v) and v[j]:
-                j += 1
-            if j - k < 10:
-                f0[k:j] = 0.0
-            k = j
-        else:
-            k += 1
+    f0 = truth_from_trackers(y)
     plan = {"phrases": phrases, "gaps": [], "rests": rests, "end": t,
             "shift_cents": shift, "espeak_median_hz": med}
     return y, f0, plan
@@ -435,7 +471,8 @@ def breaths(rng: np.random.Generator, n: int, plan: Dict) -> Tuple[np.ndarray, L
         d = min(0.2, b - a - 0.02)
         spans.append((a + 0.01, a + 0.01 + d))
     for a, b in plan["rests"][:-1]:
-        spans.append((b - 0.3, b - 0.05))
+        if b - a >= 0.4:
+            spans.append((b - 0.3, b - 0.05))
     for a, b in spans:
         i, j = int(a * RATE), int(b * RATE)
         burst = shaped_noise(rng, j - i, 400.0, 6000.0, -3.0)
@@ -473,15 +510,16 @@ def make(name: str, out_dir: str) -> List[str]:
     seed = int(hashlib.sha1(name.encode()).hexdigest()[:8], 16)
     rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory() as work:
-        maker = {"speech": make_speech, "sung": make_sung, "gm": make_gm}[kind]
+        maker = {"speech": make_speech, "sung": make_sung, "gm": make_gm, "file": make_file}[kind]
         src, f0, plan = maker(cfg, rng, work)
         n = len(src)
-        src = src * voiced_gain(src, f0, VOICED_DB)
+        if kind != "file":  # a recording keeps its own level
+            src = src * voiced_gain(src, f0, VOICED_DB)
         made = []
         # frames not scored after a voiced run starts: a note's attack (and
         # the analysis latency); speech truth starts where both trackers
         # already agree, so its runs are scored sooner
-        settle = 0.02 if kind == "speech" else 0.08
+        settle = 0.02 if kind in ("speech", "file") else 0.08
         info = {"name": name, "kind": kind, "config": cfg, "settle_s": settle,
                 **{k: v for k, v in plan.items() if k in ("shift_cents", "espeak_median_hz")}}
         noise = shaped_noise(rng, n, 20.0, 16000.0, -3.0) * 10 ** (NOISE_DB / 20)

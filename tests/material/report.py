@@ -10,6 +10,7 @@ which the octave offset changed.
     python3 tests/material/report.py --render build/tools/heist-render
     python3 tests/material/report.py --render build/tools/heist-render \\
         --presets none --material sung-low --variant clean room
+    python3 tests/material/report.py --render build/tools/heist-render --no-pitch
 
 Columns: ref = the reference trackers on the input itself (gross %: how
 far the measure can be trusted on that file); med/gross/oct = the output;
@@ -174,6 +175,8 @@ def main() -> int:
     p.add_argument("--presets", nargs="*", default=None,
                    help="preset names, or 'none' (default: all in presets/)")
     p.add_argument("--full", action="store_true", help="a per-file table for every preset")
+    p.add_argument("--no-pitch", action="store_true",
+                   help="levels and gate only: no tracking (fast; the per-preset levels)")
     p.add_argument("--jobs", type=int, default=2)
     a = p.parse_args()
     work = a.work or os.path.join(a.material_dir, "renders")
@@ -188,7 +191,7 @@ def main() -> int:
     presets = preset_names() if a.presets is None else [x for x in a.presets if x != "none"]
     settings += [(n, preset_params(n)) for n in presets]
     analyze_bin = a.analyze or os.path.join(os.path.dirname(a.render), "heist-analyze")
-    jobs = [(a.render, a.model, f, s, prm, work, cache, True, analyze_bin)
+    jobs = [(a.render, a.model, f, s, prm, work, cache, not a.no_pitch, analyze_bin)
             for s, prm in settings for f in files]
     with ProcessPoolExecutor(max_workers=a.jobs) as ex:
         results = list(ex.map(_job, jobs))
