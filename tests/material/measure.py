@@ -438,7 +438,8 @@ def octave_changes(truth: Truth, out_tracks: Dict[str, np.ndarray],
     changes. Per scored frame, the offset is the whole number of octaves
     (after shift_cents) that a tracker's output pitch is within 50 cents of;
     an offset must hold OCTAVE_RUN_S in a row to count (shorter slips are
-    excursions). Returns phrases changed, phrases scored."""
+    excursions). Returns phrases changed, phrases scored, and per changed
+    phrase its offsets as (second where each began, octaves)."""
     n = len(truth.f0)
     sc = truth.scored()
     off = np.full(n, np.nan)
@@ -463,11 +464,12 @@ def octave_changes(truth: Truth, out_tracks: Dict[str, np.ndarray],
                 run_n += 1
             else:
                 run_v, run_n = v, 1
-            if run_n == need and (not seen or seen[-1] != v):
-                seen.append(float(v) + 0.0)  # no "-0.0" in messages
+            if run_n == need and (not seen or seen[-1][1] != v):
+                # (seconds where the offset began, octaves); no "-0.0"
+                seen.append((round((k - need + 1) / FRAME_RATE, 2), float(v) + 0.0))
         if seen:
             scored += 1
-            if len(set(seen)) > 1:
+            if len({v for _, v in seen}) > 1:
                 changed += 1
-                detail.append((round(t0, 2), seen))
+                detail.append(seen)
     return {"changed": changed, "phrases": scored, "detail": detail}
