@@ -417,7 +417,6 @@ def gate(truth: Truth, y: np.ndarray, rate: float) -> Dict[str, float]:
 def levels(truth: Truth, x: np.ndarray, y: np.ndarray, rate: float) -> Dict[str, float]:
     """Input and output RMS (dBFS) over the material's voiced frames."""
     v = truth.f0 > 0
-    n = len(v)
     hop = rate / FRAME_RATE
     mask = np.zeros(len(x), dtype=bool)
     for k in np.nonzero(v)[0]:
@@ -429,7 +428,7 @@ def levels(truth: Truth, x: np.ndarray, y: np.ndarray, rate: float) -> Dict[str,
     mask = mask[:m]
     xi = x[:m][mask] - np.mean(x)  # DC (the hum-dc variant) is no level
     return {"in_db": db(float(np.sqrt(np.mean(xi ** 2)))),
-            "out_db": db(float(np.sqrt(np.mean(y[:m][mask] ** 2)))), "frames": n}
+            "out_db": db(float(np.sqrt(np.mean(y[:m][mask] ** 2))))}
 
 
 def octave_changes(truth: Truth, out_tracks: Dict[str, np.ndarray],

@@ -131,13 +131,17 @@ def summarize(rows: List[Dict]) -> Dict:
     diffs = [r["out_db"] - r["in_db"] for r in rows
              if math.isfinite(r["out_db"]) and math.isfinite(r["in_db"])]
     meds = [r["median"] for r in rows if math.isfinite(r.get("median", math.nan))]
+
+    def per_min(key: str) -> float:
+        have = [r for r in rows if key in r]
+        return sum(r[key] for r in have) / minutes if have else math.nan
     return {
         "median": float(np.median(meds)) if meds else math.nan,
         "gross": w("gross") / frames if frames else math.nan,
         "octave": w("octave") / frames if frames else math.nan,
-        "exc": sum(r.get("excursions", 0) for r in rows) / minutes,
-        "burst": sum(r.get("bursts", 0) for r in rows) / minutes,
-        "fejmp": sum(r.get("fe_jumps", 0) for r in rows) / minutes,
+        "exc": per_min("excursions"),
+        "burst": per_min("bursts"),
+        "fejmp": per_min("fe_jumps"),
         "gate": max(gates) if gates else math.nan,
         "diff_med": float(np.median(diffs)) if diffs else math.nan,
         "diff_lo": min(diffs) if diffs else math.nan,
