@@ -24,6 +24,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cpu.h"
 #include "fastmath.h"
@@ -71,6 +72,7 @@ struct heist_net_weights {
 	packed_layer d2; /* O rows over y1 */
 	void *block;
 	uint16_t *half; /* the binary16 copies (NULL: some weight is not exact in binary16) */
+	int tuned;      /* 1 + the kernel heist_net_tune() chose; 0 = not tuned */
 };
 
 /* One source of columns for a packed layer: rows of `cols` values. */
@@ -637,13 +639,80 @@ static int isa_available(const heist_model *m, heist_net_isa isa)
 	return 0;
 }
 
-heist_net_isa heist_net_best_isa(const heist_model *m)
+/* The best kernel by the order of preference alone. */
+static heist_net_isa preferred_isa(const heist_model *m)
 {
 	heist_net_isa isa = HEIST_NET_ISA_AVX512_HALF;
 	while (!isa_available(m, isa)) {
 		--isa;
 	}
 	return isa;
+}
+
+heist_net_isa heist_net_best_isa(const heist_model *m)
+{
+	if (m && m->packed && m->packed->tuned > 0 &&
+	    isa_available(m, (heist_net_isa)(m->packed->tuned - 1))) {
+		return (heist_net_isa)(m->packed->tuned - 1);
+	}
+	return preferred_isa(m);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+#define TUNE_ROUNDS 7  /* rounds, kernels interleaved; each kernel's best round counts */
+#define TUNE_FRAMES 16 /* frames per round: a few microseconds each */
+/* A kernel replaces the preferred one only when this much faster: kernels of
+ * equal speed then never trade places from run to run on timing noise (the
+ * float32 and binary16 kernels differ in the last bits). */
+#define TUNE_MARGIN 0.90
+
+void heist_net_tune(heist_model *m)
+{
+	if (!m || !m->packed) {
+		return;
+	}
+	m->packed->tuned = 0;
+	heist_net *net = heist_net_new(m);
+	if (!net) {
+		return;
+	}
+	float in[NET_MAX_INPUTS], out[NET_MAX_OUTPUTS];
+	for (uint32_t i = 0; i < m->n_inputs; ++i) { /* features of a plausible size */
+		in[i] = 0.5f - (float)((i * 37u) % 17u) / 16.0f;
+	}
+	double best[HEIST_NET_ISA_AVX512_HALF + 1];
+	for (int k = 0; k <= HEIST_NET_ISA_AVX512_HALF; ++k) {
+		best[k] = 1e30;
+	}
+	for (int r = 0; r < TUNE_ROUNDS; ++r) {
+		for (int k = 0; k <= HEIST_NET_ISA_AVX512_HALF; ++k) {
+			if (!isa_available(m, (heist_net_isa)k)) {
+				continue;
+			}
+			heist_net_set_isa(net, (heist_net_isa)k);
+			heist_net_step(net, in, out); /* the kernel's code and weights into cache */
+			const double t0 = now_s();
+			for (int f = 0; f < TUNE_FRAMES; ++f) {
+				heist_net_step(net, in, out);
+			}
+			const double t = now_s() - t0;
+			best[k] = t < best[k] ? t : best[k];
+		}
+	}
+	heist_net_free(net);
+	const heist_net_isa preferred = preferred_isa(m);
+	heist_net_isa fastest = preferred;
+	for (int k = 0; k <= HEIST_NET_ISA_AVX512_HALF; ++k) {
+		fastest = best[k] < best[fastest] ? (heist_net_isa)k : fastest;
+	}
+	const int faster = best[fastest] < TUNE_MARGIN * best[preferred];
+	m->packed->tuned = 1 + (int)(faster ? fastest : preferred);
 }
 
 const char *heist_net_isa_name(heist_net_isa isa)
