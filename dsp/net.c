@@ -1,20 +1,18 @@
 /* Heist network runtime: the GRU + dense network of model.h, one frame per
  * call (PyTorch GRU semantics, gate order r, z, n).
  *
- * Speed (see /work/shared/PERF.md). At load time the parser calls
- * heist_net_pack(), which lays every layer out in blocks of 8 output rows,
- * column-major inside a block: y[8] += W[block][c][0..7] * v[c] is one
- * broadcast and one vector multiply-add per column, with no horizontal sums.
- * The r and z gates read concat(h, x) in one pass (their two biases summed).
- * The kernel runs four blocks at a time with two accumulators each: eight
- * independent FMA chains, enough to cover the FMA latency. Gates and outputs
- * use the vectorised approximations of fastmath.h (error bounds there and in
- * tests/dsp/test_fastmath.c) instead of libm's expf/tanhf/powf.
+ * Layout. heist_net_pack() (called by the parser) lays every layer out in
+ * blocks of 8 output rows, column-major inside a block, so a product is one
+ * broadcast and one vector multiply-add per column, with no horizontal sums;
+ * the r and z gates read concat(h, x) in one pass. Models whose weights are
+ * all exact binary16 values also get a 16-row binary16 copy (half the bytes
+ * per frame). Gates and outputs use fastmath.h's approximations.
  *
- * The same source is compiled twice: for the x86-64 baseline, and with
- * target("avx2,fma"); heist_net_new() picks the best one the CPU runs.
- * The packed weights belong to the model, so every engine running one model
- * shares one copy (32 instances keep one weight set warm in L2).
+ * Kernels: generic (4-float vectors: SSE2, NEON), AVX2+FMA, AVX2+F16C and
+ * AVX-512 binary16; the same step source compiled once per target.
+ * heist_net_tune() times them on the loaded model and the fastest runs.
+ * The packed weights belong to the model, which the plugin shares between
+ * instances (model.h heist_model_acquire).
  *
  * All per-network buffers live in one 64-byte aligned block allocated by
  * heist_net_new(); step, reset and embed never allocate.
