@@ -328,20 +328,26 @@ static void instances(const heist_model *m, const float *in, size_t len, const i
 	}
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for. */
+typedef struct {
+	const char *model_path;
+	double seconds;
+	int reps, torch;
+} options;
+
+/* 0 = go on, else the exit status. */
+static int parse_args(int argc, char **argv, options *o)
 {
-	const char *model_path = HEIST_MODEL_SOURCE;
-	double seconds = 60.0;
-	int reps = 3, torch = 1;
+	*o = (options){HEIST_MODEL_SOURCE, 60.0, 3, 1};
 	for (int i = 1; i < argc; ++i) {
 		if (!strcmp(argv[i], "--model") && i + 1 < argc) {
-			model_path = argv[++i];
+			o->model_path = argv[++i];
 		} else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
-			seconds = atof(argv[++i]);
+			o->seconds = atof(argv[++i]);
 		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
-			reps = atoi(argv[++i]);
+			o->reps = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--no-torch")) {
-			torch = 0;
+			o->torch = 0;
 		} else {
 			fprintf(stderr,
 			        "usage: heist-bench [--model FILE.hsm] [--seconds S] [--reps R] "
@@ -349,70 +355,84 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	reps = reps < 1 ? 1 : reps > MAX_REPS ? MAX_REPS : reps;
-	if (!(seconds >= 1.0 && seconds <= 3600.0)) {
+	o->reps = o->reps < 1 ? 1 : o->reps > MAX_REPS ? MAX_REPS : o->reps;
+	if (!(o->seconds >= 1.0 && o->seconds <= 3600.0)) {
 		fprintf(stderr, "error: --seconds wants 1..3600\n");
 		return 2;
 	}
+	return 0;
+}
 
-	/* Model load: read, parse, validate, pack; then one network. */
+/* Model load timings and size, filled by load_model(). */
+typedef struct {
+	double load_ms, net_ms;
+	size_t model_bytes;
+} load_cost;
+
+/* Model load: read, parse, validate, pack (and time the kernels); then one
+ * network. NULL (reported) when the model does not load. */
+static heist_model *load_model(const options *o, load_cost *lc)
+{
 	char err[512];
 	double load_ms[MAX_REPS], net_ms[MAX_REPS];
-	size_t model_bytes = 0;
 	heist_model *m = NULL;
-	for (int r = 0; r < reps; ++r) {
+	for (int r = 0; r < o->reps; ++r) {
 		heist_model_free(m);
 		const size_t h0 = heap_used();
 		const double t0 = cpu_now();
-		m = heist_model_load(model_path, err, sizeof err);
+		m = heist_model_load(o->model_path, err, sizeof err);
 		const double t1 = cpu_now();
 		if (!m) {
 			fprintf(stderr, "error: %s\n", err);
-			return 1;
+			return NULL;
 		}
-		model_bytes = heap_used() - h0;
+		lc->model_bytes = heap_used() - h0;
 		heist_net *net = heist_net_new(m);
 		const double t2 = cpu_now();
 		heist_net_free(net);
 		load_ms[r] = 1e3 * (t1 - t0);
 		net_ms[r] = 1e3 * (t2 - t1);
 	}
-	printf("heist-bench: model '%s' (%s): GRU %u, dense %u, %u harmonics, %u noise bands, "
-	       "E=%u, %u styles, %.0f frames/s\n",
-	       m->name, model_path, m->gru_hidden, m->dense_hidden, m->n_harmonics, m->n_noise,
-	       m->embed_dim, m->n_styles, (double)m->frame_rate);
-	printf("%.0f s of audio per run, median of %d runs, one thread, this thread's CPU time\n\n",
-	       seconds, reps);
+	lc->load_ms = median(load_ms, o->reps);
+	lc->net_ms = median(net_ms, o->reps);
+	return m;
+}
 
-	const double rates[3] = {44100.0, 48000.0, 96000.0};
+static const double bench_rates[3] = {44100.0, 48000.0, 96000.0};
+
+/* Real-time factors per rate and host block size. */
+static void report_realtime(const heist_model *m, const options *o, float *const *line,
+                            const size_t *len)
+{
 	const uint32_t blocks[3] = {32, 256, 1024};
-	float *line[3];
-	size_t len[3];
 	printf(
 	    "real-time factor (audio s per CPU s)\n  rate      block 32   block 256  block 1024  "
 	    "latency\n");
 	for (int r = 0; r < 3; ++r) {
-		len[r] = (size_t)(seconds * rates[r]);
-		line[r] = make_line(rates[r], len[r]);
 		float *out = malloc(len[r] * sizeof(float));
-		printf("  %5.1f kHz", rates[r] / 1000.0);
+		printf("  %5.1f kHz", bench_rates[r] / 1000.0);
 		for (int b = 0; b < 3; ++b) {
 			double t[MAX_REPS];
-			for (int k = 0; k < reps; ++k) {
-				t[k] = seconds /
-				       run_once(m, rates[r], line[r], out, len[r], blocks[b], NULL);
+			for (int k = 0; k < o->reps; ++k) {
+				t[k] = o->seconds / run_once(m, bench_rates[r], line[r], out,
+				                             len[r], blocks[b], NULL);
 			}
-			printf(" %9.0fx", median(t, reps));
+			printf(" %9.0fx", median(t, o->reps));
 			fflush(stdout);
 		}
-		const heist_config cfg = heist_config_default(rates[r]);
+		const heist_config cfg = heist_config_default(bench_rates[r]);
 		heist_engine *e = heist_engine_new(&cfg, m);
 		printf("  %u = %.2f ms\n", heist_engine_latency(e),
-		       1e3 * heist_engine_latency(e) / rates[r]);
+		       1e3 * heist_engine_latency(e) / bench_rates[r]);
 		heist_engine_free(e);
 		free(out);
 	}
+}
 
+/* Where the time goes, per rate, at 256-frame blocks. */
+static void report_stages(const heist_model *m, const options *o, float *const *line,
+                          const size_t *len)
+{
 	printf("\nstage costs, 256-frame blocks (us per second of audio, share)\n"
 	       "  rate      analysis         network          synthesis        mix+rest       "
 	       "  total\n");
@@ -420,25 +440,26 @@ int main(int argc, char **argv)
 	for (int r = 0; r < 3; ++r) {
 		float *out = malloc(len[r] * sizeof(float));
 		double st[HEIST_STAGE_COUNT + 1][MAX_REPS];
-		for (int k = 0; k < reps; ++k) {
+		for (int k = 0; k < o->reps; ++k) {
 			heist_profile prof = {ns_now, {0}, {0}};
-			double total = run_once(m, rates[r], line[r], out, len[r], 256, &prof);
+			double total =
+			    run_once(m, bench_rates[r], line[r], out, len[r], 256, &prof);
 			double sum = 0.0;
 			for (int s = 0; s < HEIST_STAGE_COUNT; ++s) {
 				/* An interval holds about one read; each visit made two. */
 				const double ns = (double)prof.ns[s] - cc * (double)prof.visits[s];
 				total -= 2e-9 * cc * (double)prof.visits[s];
-				st[s][k] = 1e-3 * ns / seconds;
+				st[s][k] = 1e-3 * ns / o->seconds;
 				sum += st[s][k];
 			}
-			st[HEIST_STAGE_COUNT][k] = 1e6 * total / seconds - sum;
+			st[HEIST_STAGE_COUNT][k] = 1e6 * total / o->seconds - sum;
 		}
 		double med[HEIST_STAGE_COUNT + 1], total = 0.0;
 		for (int s = 0; s <= HEIST_STAGE_COUNT; ++s) {
-			med[s] = median(st[s], reps);
+			med[s] = median(st[s], o->reps);
 			total += med[s];
 		}
-		printf("  %5.1f kHz", rates[r] / 1000.0);
+		printf("  %5.1f kHz", bench_rates[r] / 1000.0);
 		for (int s = 0; s <= HEIST_STAGE_COUNT; ++s) {
 			printf(" %7.0f (%4.1f%%)", med[s], 100.0 * med[s] / total);
 		}
@@ -448,33 +469,38 @@ int main(int argc, char **argv)
 	printf("  (thread CPU time around each stage visit, less the measured cost of the clock\n"
 	       "   reads: %.0f ns each)\n",
 	       cc);
+}
 
-	/* Memory: what one engine allocates, the model shared by all. */
-	{
-		/* The engines' memory comes from dsp/mem.h (huge-page chunks): its
-		 * count of bytes handed out, not the chunks' size. */
-		const heist_config cfg = heist_config_default(48000.0);
-		const size_t h0 = heist_mem_in_use();
-		heist_engine *e = heist_engine_new(&cfg, m);
-		const size_t eb = heist_mem_in_use() - h0;
-		const heist_config cfg96 = heist_config_default(96000.0);
-		const size_t h1 = heist_mem_in_use();
-		heist_engine *e96 = heist_engine_new(&cfg96, m);
-		const size_t eb96 = heist_mem_in_use() - h1;
-		printf("\nmemory: %.2f MiB per instance at 48 kHz (%.2f MiB at 96 kHz), plus the "
-		       "model "
-		       "shared by all instances: %.2f MiB\n",
-		       eb / 1048576.0, eb96 / 1048576.0, model_bytes / 1048576.0);
-		heist_engine_free(e);
-		heist_engine_free(e96);
-	}
-	printf("model load (read, check, parse, pack weights): %.2f ms; network setup (allocate, "
-	       "pre-warm): %.3f ms\n",
-	       median(load_ms, reps), median(net_ms, reps));
+/* Memory: what one engine allocates, the model shared by all. */
+static void report_memory(const heist_model *m, const load_cost *lc)
+{
+	/* The engines' memory comes from dsp/mem.h (huge-page chunks): its
+	 * count of bytes handed out, not the chunks' size. */
+	const heist_config cfg = heist_config_default(48000.0);
+	const size_t h0 = heist_mem_in_use();
+	heist_engine *e = heist_engine_new(&cfg, m);
+	const size_t eb = heist_mem_in_use() - h0;
+	const heist_config cfg96 = heist_config_default(96000.0);
+	const size_t h1 = heist_mem_in_use();
+	heist_engine *e96 = heist_engine_new(&cfg96, m);
+	const size_t eb96 = heist_mem_in_use() - h1;
+	printf("\nmemory: %.2f MiB per instance at 48 kHz (%.2f MiB at 96 kHz), plus the "
+	       "model "
+	       "shared by all instances: %.2f MiB\n",
+	       eb / 1048576.0, eb96 / 1048576.0, lc->model_bytes / 1048576.0);
+	heist_engine_free(e);
+	heist_engine_free(e96);
+	printf("model load (read, check, parse, pack weights, time the kernels): %.2f ms; "
+	       "network setup (allocate, pre-warm): %.3f ms\n",
+	       lc->load_ms, lc->net_ms);
+}
 
-	/* The network alone on the 48 kHz run's frames. */
+/* The network alone on the 48 kHz run's frames, every kernel. */
+static void report_network(const heist_model *m, const options *o, const float *line48,
+                           size_t len48)
+{
 	uint32_t T = 0;
-	float *frames = record_frames(m, line[1], len[1], 48000.0, &T);
+	float *frames = record_frames(m, line48, len48, 48000.0, &T);
 	const double flops = heist_net_flops(m);
 	printf("\nnetwork: %u frames of the 48 kHz run, %.0f FLOPs per frame (2 per multiply-add, "
 	       "from the layer sizes)\n",
@@ -487,7 +513,7 @@ int main(int argc, char **argv)
 	for (heist_net_isa want = HEIST_NET_ISA_GENERIC; want <= HEIST_NET_ISA_AVX512_HALF;
 	     ++want) {
 		heist_net_isa used;
-		const double us = time_net(m, want, frames, T, reps, &used);
+		const double us = time_net(m, want, frames, T, o->reps, &used);
 		if (used != want) {
 			printf("  %-44s  n/a (not this CPU or model)\n", heist_net_isa_name(want));
 			continue;
@@ -498,15 +524,18 @@ int main(int argc, char **argv)
 			best_us = us;
 		}
 	}
-	if (torch) {
-		torch_compare(model_path, frames, T, m->n_inputs, best_us);
+	if (o->torch) {
+		torch_compare(o->model_path, frames, T, m->n_inputs, best_us);
 	} else {
 		printf("  PyTorch reference: n/a (--no-torch)\n");
 	}
 	free(frames);
+}
 
-	/* Instances sharing one model in one process. */
-	const double inst_s = seconds < 20.0 ? seconds : 20.0;
+/* Instances sharing one model in one process. */
+static void report_instances(const heist_model *m, const options *o, const float *line48)
+{
+	const double inst_s = o->seconds < 20.0 ? o->seconds : 20.0;
 	const size_t inst_len = (size_t)(inst_s * 48000.0);
 	printf("\ninstances in one process (48 kHz, 256-frame blocks round-robin, the same line "
 	       "%u samples apart, shared model; %.0f s with the first second a warm-up, played "
@@ -514,13 +543,44 @@ int main(int argc, char **argv)
 	       INST_OFFSET, inst_s);
 	const int counts[3] = {1, 8, 32};
 	double per[3], ratio[3];
-	instances(m, line[1], inst_len, counts, 3, reps, per, ratio);
+	instances(m, line48, inst_len, counts, 3, o->reps, per, ratio);
 	for (int i = 0; i < 3; ++i) {
 		printf("  %2d: %7.0fx real time each, total cost %.2fx one instance (%.3f per "
 		       "instance)\n",
 		       counts[i], 1.0 / per[i], ratio[i] * counts[i], ratio[i]);
 	}
+}
 
+int main(int argc, char **argv)
+{
+	options o;
+	const int status = parse_args(argc, argv, &o);
+	if (status) {
+		return status;
+	}
+	load_cost lc = {0};
+	heist_model *m = load_model(&o, &lc);
+	if (!m) {
+		return 1;
+	}
+	printf("heist-bench: model '%s' (%s): GRU %u, dense %u, %u harmonics, %u noise bands, "
+	       "E=%u, %u styles, %.0f frames/s\n",
+	       m->name, o.model_path, m->gru_hidden, m->dense_hidden, m->n_harmonics, m->n_noise,
+	       m->embed_dim, m->n_styles, (double)m->frame_rate);
+	printf("%.0f s of audio per run, median of %d runs, one thread, this thread's CPU time\n\n",
+	       o.seconds, o.reps);
+
+	float *line[3];
+	size_t len[3];
+	for (int r = 0; r < 3; ++r) {
+		len[r] = (size_t)(o.seconds * bench_rates[r]);
+		line[r] = make_line(bench_rates[r], len[r]);
+	}
+	report_realtime(m, &o, line, len);
+	report_stages(m, &o, line, len);
+	report_memory(m, &lc);
+	report_network(m, &o, line[1], len[1]);
+	report_instances(m, &o, line[1]);
 	for (int r = 0; r < 3; ++r) {
 		free(line[r]);
 	}

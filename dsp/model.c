@@ -8,6 +8,7 @@
 #include "model.h"
 #include "net.h"
 #include "text.h"
+#include "shared.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -568,7 +569,9 @@ static FILE *open_regular(const char *path, const char *shown, char *err, size_t
 
 /* [main] See model.h. Parser messages lose their "model: " prefix and gain
  * the path instead, with its control characters shown as '?'. */
-heist_model *heist_model_load(const char *path, char *err, size_t err_size)
+typedef heist_model *(*parse_fn)(const void *data, size_t size, char *err, size_t err_size);
+
+static heist_model *load_file(const char *path, parse_fn parse, char *err, size_t err_size)
 {
 	char msg[256];
 	char shown[256];
@@ -589,7 +592,7 @@ heist_model *heist_model_load(const char *path, char *err, size_t err_size)
 		set_err(err, err_size, "%s: %s", shown, msg);
 		return NULL;
 	}
-	heist_model *m = heist_model_parse(buf, size, msg, sizeof msg);
+	heist_model *m = parse(buf, size, msg, sizeof msg);
 	free(buf);
 	if (!m) {
 		const char *reason = strncmp(msg, "model: ", 7) ? msg : msg + 7;
@@ -598,12 +601,68 @@ heist_model *heist_model_load(const char *path, char *err, size_t err_size)
 	return m;
 }
 
+/* [main] A parsed model whose kernel has been chosen by timing (net.h). */
+static heist_model *parse_tuned(const void *data, size_t size, char *err, size_t err_size)
+{
+	heist_model *m = heist_model_parse(data, size, err, err_size);
+	if (m) {
+		heist_net_tune(m);
+	}
+	return m;
+}
+
 /* [main] See model.h. */
+heist_model *heist_model_load(const char *path, char *err, size_t err_size)
+{
+	return load_file(path, parse_tuned, err, err_size);
+}
+
+/* Where the shared registry's make() leaves the parser's message. */
+typedef struct {
+	char *err;
+	size_t err_size;
+} parse_msg;
+
+static void *make_model(const void *key, size_t size, void *ctx)
+{
+	parse_msg *pm = ctx;
+	return parse_tuned(key, size, pm->err, pm->err_size);
+}
+
+static void destroy_model(void *obj)
+{
+	heist_model *m = obj;
+	heist_net_unpack(m->packed);
+	free(m->block);
+	free(m);
+}
+
+/* The file's bytes are the key: the first instance to load a file parses it,
+ * the others (and any instance loading a copy of it) get the same model. */
+static heist_model *parse_shared(const void *data, size_t size, char *err, size_t err_size)
+{
+	parse_msg pm = {err, err_size};
+	if (err && err_size) {
+		err[0] = '\0';
+	}
+	heist_model *m = heist_shared_object(HEIST_MODEL_SHARED_KIND, data, size, make_model,
+	                                     destroy_model, &pm);
+	if (!m && err && err_size && !err[0]) {
+		set_err(err, err_size, "model: out of memory");
+	}
+	return m;
+}
+
+/* [main] See model.h. */
+heist_model *heist_model_acquire(const char *path, char *err, size_t err_size)
+{
+	return load_file(path, parse_shared, err, err_size);
+}
+
+/* [main] See model.h: a shared model loses one reference, any other is freed. */
 void heist_model_free(heist_model *m)
 {
-	if (m) {
-		heist_net_unpack(m->packed);
-		free(m->block);
-		free(m);
+	if (m && !heist_shared_release(m)) {
+		destroy_model(m);
 	}
 }

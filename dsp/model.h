@@ -102,7 +102,18 @@ heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t 
 /* [main] Read a file and parse it; errors name the file. */
 heist_model *heist_model_load(const char *path, char *err, size_t err_size);
 
-/* [main] NULL is fine. */
+/* [main] The model in a file, shared read-only with every other caller in
+ * the process that acquired a file of the same contents (compared byte for
+ * byte, whatever the path): one copy of the weights however many instances
+ * play it. Release it with heist_model_free(); the last release frees it.
+ * Never modify a shared model. Errors as heist_model_load(). */
+heist_model *heist_model_acquire(const char *path, char *err, size_t err_size);
+
+/* The shared registry's kind for models (heist_shared_count() in tests). */
+#define HEIST_MODEL_SHARED_KIND "model"
+
+/* [main] Free a model, or release one from heist_model_acquire(). NULL is
+ * fine. */
 void heist_model_free(heist_model *m);
 
 /* [any] CRC-32 (IEEE, reflected, as zlib). */

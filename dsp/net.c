@@ -1,11 +1,13 @@
 /* Heist network runtime: the GRU + dense network of model.h, one frame per
  * call (PyTorch GRU semantics, gate order r, z, n). Weight packing, the four
- * kernels and why they are fast: ARCHITECTURE.md, "The network". */
+ * kernels and why they are fast: ARCHITECTURE.md, "The network"; at load
+ * heist_net_tune() times them on the model and the fastest runs. */
 #include "net.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cpu.h"
 #include "fastmath.h"
@@ -53,6 +55,7 @@ struct heist_net_weights {
 	packed_layer d2; /* O rows over y1 */
 	void *block;
 	uint16_t *half; /* the binary16 copies (NULL: some weight is not exact in binary16) */
+	int tuned;      /* 1 + the kernel heist_net_tune() chose; 0 = not tuned */
 };
 
 /* One source of columns for a packed layer: rows of `cols` values. */
@@ -266,79 +269,140 @@ double heist_net_flops(const heist_model *m)
 	return 2.0 * (3.0 * H * I + 3.0 * H * H + D * (H + I) + O * D);
 }
 
-/* y[rows padded to 8] = b + W v. Four blocks at a time, even and odd columns
- * in separate accumulators: eight independent multiply-add chains. V(c) is
- * the column value as a vector: a broadcast from memory with AVX, a load
- * from a pre-broadcast copy in the baseline build (gcc lowers a scalar
- * broadcast into 256-bit generic vectors through the stack). */
-#define MATVEC_BODY(V)                                                                             \
-	do {                                                                                       \
-		const uint32_t C = L->cols;                                                        \
-		const size_t stride = (size_t)C * NET_ROWS;                                        \
-		uint32_t blk = 0;                                                                  \
-		for (; blk + 4u <= L->blocks; blk += 4u) {                                         \
-			const float *w0 = L->w + blk * stride, *w1 = w0 + stride,                  \
-			            *w2 = w1 + stride, *w3 = w2 + stride;                          \
-			const float *b = L->b + blk * NET_ROWS;                                    \
-			fm_v8f a0 = fm_load(b), a1 = fm_load(b + 8), a2 = fm_load(b + 16),         \
-			       a3 = fm_load(b + 24);                                               \
-			fm_v8f c0 = {0}, c1 = c0, c2 = c0, c3 = c0;                                \
-			uint32_t c = 0;                                                            \
-			for (; c + 2u <= C; c += 2u) {                                             \
-				const size_t o = (size_t)c * NET_ROWS;                             \
-				const __typeof__(V(c)) x0 = V(c), x1 = V(c + 1);                   \
-				a0 += fm_load(w0 + o) * x0;                                        \
-				a1 += fm_load(w1 + o) * x0;                                        \
-				a2 += fm_load(w2 + o) * x0;                                        \
-				a3 += fm_load(w3 + o) * x0;                                        \
-				c0 += fm_load(w0 + o + 8) * x1;                                    \
-				c1 += fm_load(w1 + o + 8) * x1;                                    \
-				c2 += fm_load(w2 + o + 8) * x1;                                    \
-				c3 += fm_load(w3 + o + 8) * x1;                                    \
-			}                                                                          \
-			if (c < C) {                                                               \
-				const size_t o = (size_t)c * NET_ROWS;                             \
-				const __typeof__(V(c)) x0 = V(c);                                  \
-				a0 += fm_load(w0 + o) * x0;                                        \
-				a1 += fm_load(w1 + o) * x0;                                        \
-				a2 += fm_load(w2 + o) * x0;                                        \
-				a3 += fm_load(w3 + o) * x0;                                        \
-			}                                                                          \
-			fm_store(y + blk * NET_ROWS, a0 + c0);                                     \
-			fm_store(y + blk * NET_ROWS + 8, a1 + c1);                                 \
-			fm_store(y + blk * NET_ROWS + 16, a2 + c2);                                \
-			fm_store(y + blk * NET_ROWS + 24, a3 + c3);                                \
-		}                                                                                  \
-		for (; blk < L->blocks; ++blk) {                                                   \
-			const float *w0 = L->w + blk * stride;                                     \
-			fm_v8f a0 = fm_load(L->b + blk * NET_ROWS), c0 = {0};                      \
-			uint32_t c = 0;                                                            \
-			for (; c + 2u <= C; c += 2u) {                                             \
-				a0 += fm_load(w0 + (size_t)c * NET_ROWS) * V(c);                   \
-				c0 += fm_load(w0 + (size_t)c * NET_ROWS + 8) * V(c + 1);           \
-			}                                                                          \
-			if (c < C) {                                                               \
-				a0 += fm_load(w0 + (size_t)c * NET_ROWS) * V(c);                   \
-			}                                                                          \
-			fm_store(y + blk * NET_ROWS, a0 + c0);                                     \
-		}                                                                                  \
-	} while (0)
-
-#define V_SCALAR(c) (v[c])
-#define V_EXPANDED(c) fm_load(vb + (size_t)(c)*NET_ROWS)
-
-FM_ALWAYS void matvec(float *restrict y, const packed_layer *L, const float *restrict v,
-                      float *restrict vb)
+/* y[NB blocks of 8 rows from blk] = b + W v. Each row is two chains, over
+ * the even columns (from the bias) and the odd ones, added at the end: the
+ * same operations per row in every kernel here (so the generic one gives
+ * today's bits). NB (1 or 4) is a constant after inlining. */
+FM_ALWAYS void matvec_blocks(float *restrict y, const packed_layer *L, uint32_t blk, int NB,
+                             const float *restrict v)
 {
-	if (vb) {
-		for (uint32_t c = 0; c < L->cols; ++c) {
-			for (uint32_t l = 0; l < NET_ROWS; ++l) {
-				vb[(size_t)c * NET_ROWS + l] = v[c];
-			}
+	const uint32_t C = L->cols;
+	const size_t stride = (size_t)C * NET_ROWS;
+	const float *w0 = L->w + blk * stride, *w1 = w0 + stride, *w2 = w1 + stride,
+	            *w3 = w2 + stride;
+	const float *b = L->b + blk * NET_ROWS;
+	const fm_v8f zero = fm_splat(0.0f);
+	/* Blocks past NB are never loaded or stored. */
+	fm_v8f a0 = fm_load(b), a1 = NB > 1 ? fm_load(b + 8) : zero,
+	       a2 = NB > 1 ? fm_load(b + 16) : zero, a3 = NB > 1 ? fm_load(b + 24) : zero;
+	fm_v8f o0 = zero, o1 = zero, o2 = zero, o3 = zero;
+	uint32_t c = 0;
+	for (; c + 2u <= C; c += 2u) {
+		const size_t at = (size_t)c * NET_ROWS, at1 = at + NET_ROWS;
+		const float x0 = v[c], x1 = v[c + 1u];
+		a0 += fm_load(w0 + at) * x0;
+		o0 += fm_load(w0 + at1) * x1;
+		if (NB > 1) {
+			a1 += fm_load(w1 + at) * x0;
+			a2 += fm_load(w2 + at) * x0;
+			a3 += fm_load(w3 + at) * x0;
+			o1 += fm_load(w1 + at1) * x1;
+			o2 += fm_load(w2 + at1) * x1;
+			o3 += fm_load(w3 + at1) * x1;
 		}
-		MATVEC_BODY(V_EXPANDED);
-	} else {
-		MATVEC_BODY(V_SCALAR);
+	}
+	if (c < C) {
+		const size_t at = (size_t)c * NET_ROWS;
+		a0 += fm_load(w0 + at) * v[c];
+		if (NB > 1) {
+			a1 += fm_load(w1 + at) * v[c];
+			a2 += fm_load(w2 + at) * v[c];
+			a3 += fm_load(w3 + at) * v[c];
+		}
+	}
+	float *out = y + blk * NET_ROWS;
+	fm_store(out, a0 + o0);
+	if (NB > 1) {
+		fm_store(out + 8, a1 + o1);
+		fm_store(out + 16, a2 + o2);
+		fm_store(out + 24, a3 + o3);
+	}
+}
+
+/* y[rows padded to 8] = b + W v (AVX builds), four blocks at a time: eight
+ * independent multiply-add chains. */
+FM_ALWAYS void matvec(float *restrict y, const packed_layer *L, const float *restrict v)
+{
+	uint32_t blk = 0;
+	for (; blk + 4u <= L->blocks; blk += 4u) {
+		matvec_blocks(y, L, blk, 4, v);
+	}
+	for (; blk < L->blocks; ++blk) {
+		matvec_blocks(y, L, blk, 1, v);
+	}
+}
+
+/* The portable kernel in vectors of 4 floats, which every target holds in
+ * one register (SSE2, NEON): 256-bit generic vectors would live on the stack
+ * there. One 8-row block is two halves; two blocks at a time make the same
+ * eight chains in eight registers. Per row the same operations as above. */
+typedef float net_v4f __attribute__((vector_size(16)));
+
+FM_ALWAYS net_v4f load4(const float *p)
+{
+	net_v4f v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+FM_ALWAYS void store4(float *p, net_v4f v)
+{
+	memcpy(p, &v, sizeof v);
+}
+
+/* Rows [8 blk, 8 blk + 8 NB), NB = 1 or 2. */
+FM_ALWAYS void matvec4_blocks(float *restrict y, const packed_layer *L, uint32_t blk, int NB,
+                              const float *restrict v)
+{
+	const uint32_t C = L->cols;
+	const size_t stride = (size_t)C * NET_ROWS;
+	const float *w0 = L->w + blk * stride, *w1 = w0 + stride;
+	const float *b = L->b + blk * NET_ROWS;
+	const net_v4f zero = {0.0f, 0.0f, 0.0f, 0.0f};
+	net_v4f a0 = load4(b), a1 = load4(b + 4), a2 = NB > 1 ? load4(b + 8) : zero,
+	        a3 = NB > 1 ? load4(b + 12) : zero;
+	net_v4f o0 = zero, o1 = zero, o2 = zero, o3 = zero;
+	uint32_t c = 0;
+	for (; c + 2u <= C; c += 2u) {
+		const size_t at = (size_t)c * NET_ROWS, at1 = at + NET_ROWS;
+		const float x0 = v[c], x1 = v[c + 1u];
+		a0 += load4(w0 + at) * x0;
+		a1 += load4(w0 + at + 4) * x0;
+		o0 += load4(w0 + at1) * x1;
+		o1 += load4(w0 + at1 + 4) * x1;
+		if (NB > 1) {
+			a2 += load4(w1 + at) * x0;
+			a3 += load4(w1 + at + 4) * x0;
+			o2 += load4(w1 + at1) * x1;
+			o3 += load4(w1 + at1 + 4) * x1;
+		}
+	}
+	if (c < C) {
+		const size_t at = (size_t)c * NET_ROWS;
+		a0 += load4(w0 + at) * v[c];
+		a1 += load4(w0 + at + 4) * v[c];
+		if (NB > 1) {
+			a2 += load4(w1 + at) * v[c];
+			a3 += load4(w1 + at + 4) * v[c];
+		}
+	}
+	float *out = y + blk * NET_ROWS;
+	store4(out, a0 + o0);
+	store4(out + 4, a1 + o1);
+	if (NB > 1) {
+		store4(out + 8, a2 + o2);
+		store4(out + 12, a3 + o3);
+	}
+}
+
+FM_ALWAYS void matvec4(float *restrict y, const packed_layer *L, const float *restrict v)
+{
+	uint32_t blk = 0;
+	for (; blk + 2u <= L->blocks; blk += 2u) {
+		matvec4_blocks(y, L, blk, 2, v);
+	}
+	if (blk < L->blocks) {
+		matvec4_blocks(y, L, blk, 1, v);
 	}
 }
 
@@ -456,10 +520,9 @@ matvec_half_avx512(float *restrict y, const packed_layer *L, const float *restri
 #endif
 
 /* Which matrix-vector product a step body uses (a constant in each clone). */
-enum { MV_EXPANDED, MV_SINGLE, MV_HALF_AVX2, MV_HALF_AVX512 };
+enum { MV_GENERIC, MV_SINGLE, MV_HALF_AVX2, MV_HALF_AVX512 };
 
-FM_ALWAYS void layer(int kind, float *restrict y, const packed_layer *L, const float *restrict v,
-                     float *restrict vb)
+FM_ALWAYS void layer(int kind, float *restrict y, const packed_layer *L, const float *restrict v)
 {
 #if NET_HAVE_HALF
 	if (kind == MV_HALF_AVX2) {
@@ -471,20 +534,23 @@ FM_ALWAYS void layer(int kind, float *restrict y, const packed_layer *L, const f
 		return;
 	}
 #endif
-	matvec(y, L, v, kind == MV_EXPANDED ? vb : NULL);
+	if (kind == MV_GENERIC) {
+		matvec4(y, L, v);
+	} else {
+		matvec(y, L, v);
+	}
 }
 
 /* Scratch inside the per-network block (each 64-byte aligned, lengths padded
  * so that 8-wide loads and stores past the logical end stay inside). */
 typedef struct {
 	float *rz, *nh, *nx, *hnew, *out;
-	float *vb; /* [max cols][8] pre-broadcast input (baseline build only) */
 } net_scratch;
 
 static net_scratch scratch_of(const heist_net *net)
 {
 	const heist_model *m = net->model;
-	const size_t H = m->gru_hidden, O = m->n_outputs;
+	const size_t H = m->gru_hidden;
 	float *p = net->gates;
 	net_scratch s;
 	s.rz = p;
@@ -496,16 +562,13 @@ static net_scratch scratch_of(const heist_net *net)
 	s.hnew = p;
 	p += align_floats(round8(H));
 	s.out = p;
-	p += align_floats(round8(O));
-	s.vb = p;
 	return s;
 }
 
-static size_t scratch_floats(size_t H, size_t O, size_t max_cols)
+static size_t scratch_floats(size_t H, size_t O)
 {
 	return align_floats(round16(2u * H) + NET_HALF_ROWS) + 2u * align_floats(round16(H)) +
-	       align_floats(round8(H)) + align_floats(round8(O)) +
-	       align_floats(max_cols * NET_ROWS);
+	       align_floats(round8(H)) + align_floats(round8(O));
 }
 
 /* The step, compiled once per target below. */
@@ -520,16 +583,15 @@ FM_ALWAYS void step_body(heist_net *net, const float *in, float *out, int kind)
 	float *h = net->h;
 	float *xin = net->x + H;
 	const net_scratch s = scratch_of(net);
-	float *vb = s.vb;
 
 	for (uint32_t i = 0; i < I; ++i) {
 		xin[i] = isfinite(in[i]) ? in[i] : 0.0f;
 	}
 
 	/* GRU: r|z = W_h{r,z} h + W_i{r,z} x + b; n parts kept apart for r. */
-	layer(kind, s.rz, &pw->rz, net->x, vb);
-	layer(kind, s.nh, &pw->nh, h, vb);
-	layer(kind, s.nx, &pw->nx, xin, vb);
+	layer(kind, s.rz, &pw->rz, net->x);
+	layer(kind, s.nh, &pw->nh, h);
+	layer(kind, s.nx, &pw->nx, xin);
 	for (uint32_t j = 0; j < H; j += NET_ROWS) {
 		const fm_v8f r = fm_sigmoid(fm_load(s.rz + j));
 		const fm_v8f z = fm_sigmoid(fm_load(s.rz + H + j));
@@ -547,12 +609,12 @@ FM_ALWAYS void step_body(heist_net *net, const float *in, float *out, int kind)
 	}
 
 	/* Dense layers: x already holds concat(h, input) since h aliases it. */
-	layer(kind, net->y1, &pw->d1, net->x, vb);
+	layer(kind, net->y1, &pw->d1, net->x);
 	for (uint32_t k = 0; k < D; k += NET_ROWS) {
 		const fm_v8f v = fm_load(net->y1 + k);
 		fm_store(net->y1 + k, fm_select(v > fm_splat(0.0f), v, fm_splat(0.0f)));
 	}
-	layer(kind, net->y, &pw->d2, net->y1, vb);
+	layer(kind, net->y, &pw->d2, net->y1);
 
 	/* Outputs lie in [1e-7, 2 + 1e-7] when finite, so again the sum tells. */
 	for (uint32_t k = 0; k < O; k += NET_ROWS) {
@@ -572,7 +634,7 @@ FM_ALWAYS void step_body(heist_net *net, const float *in, float *out, int kind)
 
 static void step_generic(heist_net *net, const float *in, float *out)
 {
-	step_body(net, in, out, MV_EXPANDED);
+	step_body(net, in, out, MV_GENERIC);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -619,13 +681,80 @@ static int isa_available(const heist_model *m, heist_net_isa isa)
 	return 0;
 }
 
-heist_net_isa heist_net_best_isa(const heist_model *m)
+/* The best kernel by the order of preference alone. */
+static heist_net_isa preferred_isa(const heist_model *m)
 {
 	heist_net_isa isa = HEIST_NET_ISA_AVX512_HALF;
 	while (!isa_available(m, isa)) {
 		--isa;
 	}
 	return isa;
+}
+
+heist_net_isa heist_net_best_isa(const heist_model *m)
+{
+	if (m && m->packed && m->packed->tuned > 0 &&
+	    isa_available(m, (heist_net_isa)(m->packed->tuned - 1))) {
+		return (heist_net_isa)(m->packed->tuned - 1);
+	}
+	return preferred_isa(m);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+#define TUNE_ROUNDS 7  /* rounds, kernels interleaved; each kernel's best round counts */
+#define TUNE_FRAMES 16 /* frames per round: a few microseconds each */
+/* A kernel replaces the preferred one only when this much faster: kernels of
+ * equal speed then never trade places from run to run on timing noise (the
+ * float32 and binary16 kernels differ in the last bits). */
+#define TUNE_MARGIN 0.90
+
+void heist_net_tune(heist_model *m)
+{
+	if (!m || !m->packed) {
+		return;
+	}
+	m->packed->tuned = 0;
+	heist_net *net = heist_net_new(m);
+	if (!net) {
+		return;
+	}
+	float in[NET_MAX_INPUTS], out[NET_MAX_OUTPUTS];
+	for (uint32_t i = 0; i < m->n_inputs; ++i) { /* features of a plausible size */
+		in[i] = 0.5f - (float)((i * 37u) % 17u) / 16.0f;
+	}
+	double best[HEIST_NET_ISA_AVX512_HALF + 1];
+	for (int k = 0; k <= HEIST_NET_ISA_AVX512_HALF; ++k) {
+		best[k] = 1e30;
+	}
+	for (int r = 0; r < TUNE_ROUNDS; ++r) {
+		for (int k = 0; k <= HEIST_NET_ISA_AVX512_HALF; ++k) {
+			if (!isa_available(m, (heist_net_isa)k)) {
+				continue;
+			}
+			heist_net_set_isa(net, (heist_net_isa)k);
+			heist_net_step(net, in, out); /* the kernel's code and weights into cache */
+			const double t0 = now_s();
+			for (int f = 0; f < TUNE_FRAMES; ++f) {
+				heist_net_step(net, in, out);
+			}
+			const double t = now_s() - t0;
+			best[k] = t < best[k] ? t : best[k];
+		}
+	}
+	heist_net_free(net);
+	const heist_net_isa preferred = preferred_isa(m);
+	heist_net_isa fastest = preferred;
+	for (int k = 0; k <= HEIST_NET_ISA_AVX512_HALF; ++k) {
+		fastest = best[k] < best[fastest] ? (heist_net_isa)k : fastest;
+	}
+	const int faster = best[fastest] < TUNE_MARGIN * best[preferred];
+	m->packed->tuned = 1 + (int)(faster ? fastest : preferred);
 }
 
 const char *heist_net_isa_name(heist_net_isa isa)
@@ -685,7 +814,7 @@ heist_net *heist_net_new(const heist_model *model)
 
 	const size_t x_off = 0;
 	const size_t gates_off = x_off + align_floats(H + I + NET_ROWS);
-	const size_t y1_off = gates_off + scratch_floats(H, O, H + I > D ? H + I : D);
+	const size_t y1_off = gates_off + scratch_floats(H, O);
 	const size_t y_off = y1_off + align_floats(round16(D));
 	const size_t frames_off = y_off + align_floats(round16(O));
 	const size_t n_floats = frames_off + align_floats(HEIST_NET_FRAME_SLOTS * O);

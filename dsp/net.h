@@ -48,8 +48,16 @@ void heist_net_unpack(struct heist_net_weights *w);
 /* [any] Whether the model's weights are packed in binary16 too (all exact). */
 int heist_net_half(const heist_model *m);
 
-/* [any] The best kernel this CPU runs for this model. */
+/* [any] The best kernel this CPU runs for this model: the one
+ * heist_net_tune() measured fastest, else the first in order of preference. */
 heist_net_isa heist_net_best_isa(const heist_model *m);
+
+/* [main] Time every kernel this CPU (at cpu.h's level) and the model allow
+ * on the model, a few hundred microseconds in all, and make the fastest the
+ * model's best (heist_net_best_isa). The model loaders call it once per load
+ * (the shared loader once per process); it writes the packed weights, so it
+ * runs before any net plays the model. */
+void heist_net_tune(heist_model *m);
 
 /* [any] A kernel's description, for reports. */
 const char *heist_net_isa_name(heist_net_isa isa);

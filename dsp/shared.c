@@ -1,5 +1,6 @@
-/* Shared read-only tables (shared.h): a mutex-guarded list with reference
- * counts. A process holds a handful of entries (a few per sample rate). */
+/* Shared read-only tables and objects (shared.h): a mutex-guarded list with
+ * reference counts. A process holds a handful of entries (a few per sample
+ * rate, one per distinct model). */
 #include "shared.h"
 
 #include <pthread.h>
@@ -9,11 +10,16 @@
 typedef struct entry {
 	struct entry *next;
 	const char *kind;
+	/* Tables: the numbers and size that name them. */
 	double params[HEIST_SHARED_MAX_PARAMS];
 	uint32_t n_params;
 	size_t floats;
+	/* Objects: a private copy of the key bytes (NULL for tables). */
+	void *key;
+	size_t key_size;
 	unsigned refs;
-	float *block;
+	void *obj; /* the table's block, or the object */
+	heist_shared_destroy destroy;
 } entry;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -22,7 +28,7 @@ static entry *head;
 static int same_key(const entry *e, const char *kind, const double *params, uint32_t n_params,
                     size_t floats)
 {
-	if (strcmp(e->kind, kind) || e->n_params != n_params || e->floats != floats) {
+	if (e->key || strcmp(e->kind, kind) || e->n_params != n_params || e->floats != floats) {
 		return 0;
 	}
 	for (uint32_t i = 0; i < n_params; ++i) {
@@ -31,6 +37,11 @@ static int same_key(const entry *e, const char *kind, const double *params, uint
 		}
 	}
 	return 1;
+}
+
+static void free_table(void *block)
+{
+	free(block);
 }
 
 float *heist_shared_get(const char *kind, const double *params, uint32_t n_params, size_t floats,
@@ -44,7 +55,7 @@ float *heist_shared_get(const char *kind, const double *params, uint32_t n_param
 	for (entry *e = head; e; e = e->next) {
 		if (same_key(e, kind, params, n_params, floats)) {
 			e->refs++;
-			out = e->block;
+			out = e->obj;
 			break;
 		}
 	}
@@ -61,7 +72,8 @@ float *heist_shared_get(const char *kind, const double *params, uint32_t n_param
 			e->n_params = n_params;
 			e->floats = floats;
 			e->refs = 1;
-			e->block = b;
+			e->obj = b;
+			e->destroy = free_table;
 			e->next = head;
 			head = e;
 			out = b;
@@ -74,22 +86,95 @@ float *heist_shared_get(const char *kind, const double *params, uint32_t n_param
 	return out;
 }
 
-void heist_shared_put(const float *table)
+void *heist_shared_object(const char *kind, const void *key, size_t key_size,
+                          heist_shared_make make, heist_shared_destroy destroy, void *ctx)
 {
-	if (!table) {
-		return;
+	if (!kind || !key || key_size == 0 || !make || !destroy) {
+		return NULL;
 	}
+	void *out = NULL;
+	pthread_mutex_lock(&lock);
+	for (entry *e = head; e; e = e->next) {
+		/* The whole key is compared: equal contents, never only equal hashes. */
+		if (e->key && e->key_size == key_size && !strcmp(e->kind, kind) &&
+		    !memcmp(e->key, key, key_size)) {
+			e->refs++;
+			out = e->obj;
+			break;
+		}
+	}
+	if (!out) {
+		entry *e = calloc(1, sizeof *e);
+		void *k = malloc(key_size);
+		void *obj = e && k ? make(key, key_size, ctx) : NULL;
+		if (obj) {
+			memcpy(k, key, key_size);
+			e->kind = kind;
+			e->key = k;
+			e->key_size = key_size;
+			e->refs = 1;
+			e->obj = obj;
+			e->destroy = destroy;
+			e->next = head;
+			head = e;
+			out = obj;
+		} else {
+			free(e);
+			free(k);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return out;
+}
+
+int heist_shared_release(const void *obj)
+{
+	if (!obj) {
+		return 0;
+	}
+	int found = 0;
+	entry *dead = NULL;
 	pthread_mutex_lock(&lock);
 	for (entry **p = &head; *p; p = &(*p)->next) {
 		entry *e = *p;
-		if (e->block == table) {
+		if (e->obj == obj) {
+			found = 1;
 			if (--e->refs == 0) {
 				*p = e->next;
-				free(e->block);
-				free(e);
+				dead = e;
 			}
 			break;
 		}
 	}
 	pthread_mutex_unlock(&lock);
+	/* Destroyed outside the lock: a destructor may take other locks. */
+	if (dead) {
+		dead->destroy(dead->obj);
+		free(dead->key);
+		free(dead);
+	}
+	return found;
+}
+
+void heist_shared_put(const float *table)
+{
+	(void)heist_shared_release(table);
+}
+
+size_t heist_shared_count(const char *kind, unsigned *refs)
+{
+	size_t n = 0;
+	unsigned r = 0;
+	pthread_mutex_lock(&lock);
+	for (const entry *e = head; e; e = e->next) {
+		if (kind && !strcmp(e->kind, kind)) {
+			n++;
+			r += e->refs;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	if (refs) {
+		*refs = r;
+	}
+	return n;
 }

@@ -23,7 +23,9 @@
  * MAXV vectors, its last samples in groups of 2 or 1. Both loops are
  * latency-bound chains (the phase: one addition a sample; the recursion:
  * one FMA a harmonic), so the more vectors side by side the better, as far
- * as the registers go: 2 with AVX2's 16, 4 with AVX-512's 32. */
+ * as the registers go: 2 with AVX2's 16, 4 with AVX-512's 32, 1 in the
+ * baseline build (a vector of 8 is two SSE registers there; with 2 the
+ * chains spilled to the stack and the bank ran at half the speed). */
 #define HARM_MAX_VECS 4u
 
 /* Harmonics sounding at f0: h (1-based) while h * f0 < band_limit. */
@@ -154,7 +156,7 @@ static void harmonic_run_generic(double *phase, float f0a, float f0b, const floa
                                  uint32_t n)
 {
 	harmonic_run_body(phase, f0a, f0b, ha, hb, n_harm, pos0, ca, inv_len, sample_rate,
-	                  band_limit, out, n, 2);
+	                  band_limit, out, n, 1);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)

@@ -317,7 +317,7 @@ static void slot_free_list(Heist *self, heist_slot *list)
  * failure returns NULL with the reason in err. */
 static heist_slot *slot_load(Heist *self, const char *path, char *err, size_t err_size)
 {
-	heist_model *model = heist_model_load(path, err, err_size);
+	heist_model *model = heist_model_acquire(path, err, err_size);
 	if (!model) {
 		return NULL;
 	}
@@ -494,7 +494,7 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
 		return NULL;
 	}
 	char err[256] = "";
-	self->shipped = heist_model_load(self->shipped_path, err, sizeof(err));
+	self->shipped = heist_model_acquire(self->shipped_path, err, sizeof(err));
 	if (!self->shipped) {
 		lv2_log_error(&self->logger, "heist: %s\n", err[0] ? err : "cannot load the model");
 		cleanup(self);

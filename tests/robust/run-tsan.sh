@@ -7,7 +7,9 @@
 #   test_worker_threads: the same through the plugin: model loads through
 #     its LV2 worker on a thread of the test host's while run() processes
 #     audio on another and a third saves the state (skips if the plugin has
-#     no worker).
+#     no worker);
+#   test_model_cache_threads: four threads acquire and release shared
+#     models (dsp/model.h) and build networks on them.
 # Each runs for SECONDS.
 #
 # Usage: tests/robust/run-tsan.sh [SECONDS]   (default 60; HEIST_TSAN_SECONDS
@@ -25,6 +27,7 @@ fi
 # The bundle's heist.ttl is generated (its style scale points come from the
 # shipped model), so it is a target of its own.
 ninja -C "$dir" tests/robust/test_swap_threads tests/robust/test_worker_threads \
+	tests/robust/test_model_cache_threads \
 	plugin/heist.lv2/heist.so plugin/heist.lv2/heist.ttl
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
 "$dir/tests/robust/test_swap_threads" models/heist-default.hsm "$seconds"
@@ -38,5 +41,6 @@ LV2_PATH="$abs/plugin" "$dir/tests/robust/test_worker_threads" \
 if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
 	exit "$rc"
 fi
-echo "run-tsan: ThreadSanitizer clean over 2 x $seconds s"
+"$dir/tests/robust/test_model_cache_threads" models/heist-default.hsm "$seconds"
+echo "run-tsan: ThreadSanitizer clean over 3 x $seconds s"
 
