@@ -32,6 +32,7 @@
 #include "fit.h"
 #include "mem.h"
 #include "model.h"
+#include "morph.h"
 #include "net.h"
 #include "profile.h"
 #include "synth.h"
@@ -67,6 +68,11 @@ struct heist_engine {
 
 	const heist_model *model;
 	heist_net *net;
+	/* Style b's network for morph (morph.h), built for the creation model;
+	 * in use only while that model plays and none other played since (a
+	 * model swapped out may be freed, so its address proves nothing). */
+	heist_net *morph_own, *morph_net;
+	int morph_lost;
 	heist_analysis *analysis; /* the current floor's, one of floors[] */
 	heist_analysis *floors[N_FLOORS];
 	uint32_t floor; /* index into LOWEST_PITCHES */
@@ -92,6 +98,7 @@ struct heist_engine {
 
 	float wet[RUN_MAX];
 	float net_in[MAX_INPUTS];
+	float morph_out[1u + MAX_HARMONICS + MAX_NOISE];
 	heist_monitor monitor;
 };
 
@@ -191,6 +198,11 @@ static void bind_net(heist_engine *e, heist_net *net, const heist_net *old)
 	}
 	e->net = net;
 	e->model = net->model;
+	e->morph_lost = e->morph_lost || !e->morph_own || e->morph_own->model != net->model;
+	e->morph_net = e->morph_lost ? NULL : e->morph_own;
+	if (e->morph_net && old) {
+		heist_net_reset(e->morph_net); /* a swap starts both networks fresh */
+	}
 	const double model_nyq = 0.5 * e->model->sample_rate;
 	e->band_limit = 0.5 * e->fs < model_nyq ? 0.5 * e->fs : model_nyq;
 	heist_noise_set_bands(e->noise, e->model->n_noise, e->model->sample_rate);
@@ -219,7 +231,8 @@ heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model
 	}
 	e->noise = heist_noise_new(e->fs, MAX_NOISE);
 	heist_net *net = heist_net_new(model);
-	if (!ok || !e->noise || !net || !(cfg->lowest_pitch > 0.0f)) {
+	e->morph_own = heist_net_new(model);
+	if (!ok || !e->noise || !net || !e->morph_own || !(cfg->lowest_pitch > 0.0f)) {
 		heist_net_free(net);
 		heist_engine_free(e);
 		return NULL;
@@ -261,6 +274,7 @@ void heist_engine_free(heist_engine *e)
 		return;
 	}
 	heist_net_free(e->net);
+	heist_net_free(e->morph_own);
 	for (uint32_t f = 0; f < N_FLOORS; ++f) {
 		heist_analysis_free(e->floors[f]);
 	}
@@ -309,6 +323,9 @@ void heist_engine_reset(heist_engine *e)
 	heist_analysis_reset(e->analysis);
 	heist_noise_reset(e->noise);
 	heist_net_reset(e->net);
+	if (e->morph_net) {
+		heist_net_reset(e->morph_net);
+	}
 	heist_fit_reset(&e->fit);
 	e->pos = 0;
 	e->next_frame = 0;
@@ -428,11 +445,11 @@ static void compute_frame(heist_engine *e)
 	e->net_in[1] = (f.loudness_db + s[HEIST_PARAM_LOUDNESS_SHIFT] + loud_fit - m->loud_center) /
 	               m->loud_scale;
 	e->net_in[2] = f.confidence;
-	heist_net_embed(m, style_a, style_b, s[HEIST_PARAM_MORPH], e->net_in + 3);
 	/* The network writes straight into the frame's slot (amplitude,
 	 * distribution, noise), which is then turned into controls in place. */
 	const frame_ctl fc = frame_at(e, k);
-	heist_net_step(e->net, e->net_in, fc.f0);
+	heist_morph_step(e->net, e->morph_net, style_a, style_b, s[HEIST_PARAM_MORPH], e->net_in,
+	                 fc.f0, e->morph_out);
 	const float amplitude = fc.f0[0];
 
 	/* Harmonic distribution: silence harmonics at or above the band limit,
