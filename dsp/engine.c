@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "bandext.h"
 #include "fit.h"
 #include "mem.h"
 #include "model.h"
@@ -64,7 +65,9 @@ struct heist_engine {
 	heist_config cfg;
 	double fs, frame_rate, hop;
 	uint32_t span, half, noise_hop, latency;
-	double band_limit; /* min(host, model) Nyquist */
+	double model_limit; /* min(host, model) Nyquist: the network's band */
+	double band_limit;  /* rendered band (bandext.h): up to 20 kHz */
+	uint32_t n_noise;   /* noise bands, the model's and the extension's */
 
 	const heist_model *model;
 	heist_net *net;
@@ -204,8 +207,10 @@ static void bind_net(heist_engine *e, heist_net *net, const heist_net *old)
 		heist_net_reset(e->morph_net); /* a swap starts both networks fresh */
 	}
 	const double model_nyq = 0.5 * e->model->sample_rate;
-	e->band_limit = 0.5 * e->fs < model_nyq ? 0.5 * e->fs : model_nyq;
-	heist_noise_set_bands(e->noise, e->model->n_noise, e->model->sample_rate);
+	e->model_limit = 0.5 * e->fs < model_nyq ? 0.5 * e->fs : model_nyq;
+	e->band_limit = heist_bandext_limit(e->fs, model_nyq);
+	e->n_noise = heist_noise_set_bands_ext(e->noise, e->model->n_noise, e->model->sample_rate,
+	                                       e->band_limit);
 }
 
 heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model)
@@ -457,7 +462,7 @@ static void compute_frame(heist_engine *e)
 	const uint32_t nh = m->n_harmonics, nn = m->n_noise;
 	float sum = 0.0f;
 	for (uint32_t h = 0; h < nh; ++h) {
-		const int audible = f0 > 0.0f && (double)(h + 1) * f0 < e->band_limit;
+		const int audible = f0 > 0.0f && (double)(h + 1) * f0 < e->model_limit;
 		fc.harm[h] = audible ? fc.harm[h] : 0.0f;
 		sum += fc.harm[h];
 	}
@@ -470,6 +475,7 @@ static void compute_frame(heist_engine *e)
 	for (uint32_t h = 0; h < nh; ++h) {
 		fc.harm[h] *= harm_scale;
 	}
+	heist_bandext_harmonics(fc.harm, nh, f0, e->model_limit, e->band_limit);
 	const float noise_gain = heist_db_to_gain(s[HEIST_PARAM_NOISE_LEVEL]);
 	for (uint32_t b = 0; b < nn; ++b) {
 		fc.noise[b] *= noise_gain;
@@ -496,6 +502,8 @@ static void noise_grain(heist_engine *e, uint64_t u)
 	for (uint32_t i = 0; i < e->model->n_noise; ++i) {
 		mags[i] = a.noise[i] + (b.noise[i] - a.noise[i]) * t;
 	}
+	heist_bandext_noise(mags, e->model->n_noise, e->n_noise, 0.5 * e->model->sample_rate,
+	                    e->band_limit);
 	heist_noise_grain(e->noise, u, mags);
 }
 
