@@ -68,6 +68,7 @@ struct heist_engine {
 	double model_limit; /* min(host, model) Nyquist: the network's band */
 	double band_limit;  /* rendered band (bandext.h): up to 20 kHz */
 	uint32_t n_noise;   /* noise bands, the model's and the extension's */
+	heist_bandext bandext;
 
 	const heist_model *model;
 	heist_net *net;
@@ -211,6 +212,7 @@ static void bind_net(heist_engine *e, heist_net *net, const heist_net *old)
 	e->band_limit = heist_bandext_limit(e->fs, model_nyq);
 	e->n_noise = heist_noise_set_bands_ext(e->noise, e->model->n_noise, e->model->sample_rate,
 	                                       e->band_limit);
+	heist_bandext_init(&e->bandext, e->fs, model_nyq, e->model->n_noise, e->n_noise);
 }
 
 heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model)
@@ -475,7 +477,7 @@ static void compute_frame(heist_engine *e)
 	for (uint32_t h = 0; h < nh; ++h) {
 		fc.harm[h] *= harm_scale;
 	}
-	heist_bandext_harmonics(fc.harm, nh, f0, e->model_limit, e->band_limit);
+	heist_bandext_harmonics(&e->bandext, fc.harm, nh, f0);
 	const float noise_gain = heist_db_to_gain(s[HEIST_PARAM_NOISE_LEVEL]);
 	for (uint32_t b = 0; b < nn; ++b) {
 		fc.noise[b] *= noise_gain;
@@ -502,8 +504,7 @@ static void noise_grain(heist_engine *e, uint64_t u)
 	for (uint32_t i = 0; i < e->model->n_noise; ++i) {
 		mags[i] = a.noise[i] + (b.noise[i] - a.noise[i]) * t;
 	}
-	heist_bandext_noise(mags, e->model->n_noise, e->n_noise, 0.5 * e->model->sample_rate,
-	                    e->band_limit);
+	heist_bandext_noise(&e->bandext, mags);
 	heist_noise_grain(e->noise, u, mags);
 }
 
