@@ -384,6 +384,7 @@ def run(model: str, out: str, short: bool, held_out_sf: str, seed: int = 13,
                 res["morph"].append({"a": a, "b": b, "input": k, "nearest": near_s,
                                      "dist_a": ds_s[a], "dist_b": ds_s[b],
                                      "dist_nearest": ds_s[near_s], "pass": near_s in (a, b),
+                                     "dist_ab": distance(pure[a], pure[b], mask),
                                      "ref_nearest": near, "ref_pass": near in (a, b)})
         if b is None:
             res["styles"][a] = row
@@ -406,6 +407,10 @@ def run(model: str, out: str, short: bool, held_out_sf: str, seed: int = 13,
         "morph_pass": sum(1 for m in res["morph"] if m["pass"]),
         "morph_ref_pass": sum(1 for m in res["morph"] if m["ref_pass"]),
         "morph_renders": len(res["morph"]),
+        # (dist to a + dist to b) / (a to b): 1 on the straight path, more
+        # for a detour (mean over the renders)
+        "morph_detour": float(np.mean([(m["dist_a"] + m["dist_b"]) / max(m["dist_ab"], 1e-6)
+                                       for m in res["morph"]])) if res["morph"] else float("nan"),
         "morph_pairs_pass": sum(1 for a, b in MORPH_PAIRS
                                 if all(m["pass"] for m in res["morph"]
                                        if m["a"] == a and m["b"] == b)),
@@ -430,7 +435,8 @@ def markdown(res: dict) -> str:
              f"{s['median_ceiling_dist']:.2f} dB. Morph 0.5 nearer one of its ends than any other "
              f"style the model plays: {s['morph_pass']}/{s['morph_renders']} renders, "
              f"{s['morph_pairs_pass']}/{len(MORPH_PAIRS)} pairs with every input; its nearest "
-             f"held-out reference one of the pair: {s['morph_ref_pass']}/{s['morph_renders']}.",
+             f"held-out reference one of the pair: {s['morph_ref_pass']}/{s['morph_renders']}; "
+             f"detour (dB to a + dB to b) / (a to b): {s['morph_detour']:.2f}.",
              "",
              "| style | " + " | ".join(f"{k}: nearest (dB to target)" for k in inputs) +
              " | ceiling: nearest (dB) | >12 kHz vs FluidR3 (dB, " + "/".join(inputs) + ") |",
@@ -445,12 +451,14 @@ def markdown(res: dict) -> str:
         cm = "" if row["ceiling_nearest"] == name else " ✗"
         lines.append(f"| {name} | " + " | ".join(cells) +
                      f" | {row['ceiling_nearest']}{cm} ({row['ceiling_dist']:.2f}) | {hf} |")
-    lines += ["", "| morph 0.5 | input | nearest style | dB to a | dB to b | dB to nearest | "
-              "nearest held-out reference |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines += ["", "| morph 0.5 | input | nearest style | dB to a | dB to b | a to b | "
+              "dB to nearest | nearest held-out reference |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for m in res["morph"]:
         mark = "" if m["pass"] else " ✗"
         lines.append(f"| {m['a']}–{m['b']} | {m['input']} | {m['nearest']}{mark} | "
-                     f"{m['dist_a']:.2f} | {m['dist_b']:.2f} | {m['dist_nearest']:.2f} | "
+                     f"{m['dist_a']:.2f} | {m['dist_b']:.2f} | {m['dist_ab']:.2f} | "
+                     f"{m['dist_nearest']:.2f} | "
                      f"{m['ref_nearest']}{'' if m['ref_pass'] else ' ✗'} |")
     return "\n".join(lines) + "\n"
 
