@@ -13,6 +13,7 @@
 #include "fastmath.h"
 #include "fft.h"
 #include "mem.h"
+#include "pitch_track.h"
 #include "shared.h"
 #include "util.h"
 
@@ -67,7 +68,8 @@ struct heist_analysis {
 	const float
 	    *a_weight2;    /* [span/2+1] squared A-weighting per bin, Parseval factors (shared) */
 	double hann_power; /* sum of the periodic Hann window squared */
-	float held_f0;
+	float lowest_pitch;
+	heist_pitch_track track; /* sub-floor detector and jump confirmation */
 	/* Decimating front end (decim > 1): see heist_analysis_new(). */
 	uint32_t decim, host_span, n_stages;
 	hb_stage stage[DEC_MAX_STAGES];
@@ -414,6 +416,8 @@ heist_analysis *heist_analysis_new(double sample_rate, float lowest_pitch)
 		heist_analysis_free(a);
 		return NULL;
 	}
+	a->lowest_pitch = lowest_pitch;
+	heist_pitch_track_init(&a->track, sample_rate, lowest_pitch);
 	return a;
 }
 
@@ -436,9 +440,15 @@ uint32_t heist_analysis_span(const heist_analysis *a)
 	return a->host_span;
 }
 
+uint32_t heist_analysis_history(const heist_analysis *a)
+{
+	const uint32_t h = heist_pitch_track_history(&a->track);
+	return h > a->host_span ? h - a->host_span : 0u;
+}
+
 void heist_analysis_reset(heist_analysis *a)
 {
-	a->held_f0 = 0.0f;
+	heist_pitch_track_reset(&a->track);
 }
 
 /* Hann-windowed bin k of the spectrum (xr, xi) of nb bins: a periodic Hann
@@ -632,7 +642,7 @@ FM_ALWAYS float spectral_body(heist_analysis *a, const float *seg)
 FM_ALWAYS heist_features frame_body(heist_analysis *a, const float *seg)
 {
 	const uint32_t n = a->span, w = a->width, tmax = a->tau_max, o = a->offset;
-	heist_features out = {0.0f, a->held_f0, 0.0f, HEIST_LOUDNESS_FLOOR_DB};
+	heist_features out = {0.0f, 0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0, 0};
 	const float loud = spectral_body(a, seg);
 
 	double *cum = a->cum_energy;
@@ -707,10 +717,6 @@ FM_ALWAYS heist_features frame_body(heist_analysis *a, const float *seg)
 	conf = conf < 0.0 ? 0.0 : conf > 1.0 ? 1.0 : conf;
 	out.confidence = (float)conf;
 	out.f0_raw = (float)(a->sample_rate / period);
-	if (out.confidence >= HEIST_PITCH_HOLD_CONFIDENCE) {
-		a->held_f0 = out.f0_raw;
-	}
-	out.f0 = a->held_f0;
 	return out;
 }
 
@@ -843,7 +849,8 @@ __attribute__((target("avx2,fma"))) static heist_features frame_avx2(heist_analy
 }
 #endif
 
-heist_features heist_analysis_frame(heist_analysis *a, const float *seg)
+/* YIN on the span, at the processor's level. */
+static heist_features frame_yin(heist_analysis *a, const float *seg)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
 	if (heist_cpu_level() >= HEIST_CPU_AVX2) {
@@ -851,4 +858,57 @@ heist_features heist_analysis_frame(heist_analysis *a, const float *seg)
 	}
 #endif
 	return frame_generic(a, seg);
+}
+
+/* Run the sub-floor detector only where a note under the floor can hide: an
+ * audible frame whose estimate is unsure or lies within the few harmonics
+ * above the floor that a lower note would show. */
+#define SUBFLOOR_MIN_DB (-70.0f)
+#define SUBFLOOR_HARMONICS 3.5f
+#define SUBFLOOR_SURE 0.95f
+
+/* A note under the floor shows in YIN's range as one of its harmonics: the
+ * detector is believed when YIN found a clear harmonic of its period, or
+ * when its own period is near perfect. A chord's common period (a sub-floor
+ * "root" its tones share) mostly has neither. */
+static int subfloor_agrees(const heist_features *f, float low, float conf)
+{
+	if (conf >= SUBFLOOR_SURE) {
+		return 1;
+	}
+	const float k = f->f0_raw / low;
+	return f->confidence >= HEIST_PITCH_HOLD_CONFIDENCE && k > 1.5f && k < 8.5f &&
+	       fabsf(k - roundf(k)) < 0.03f * roundf(k);
+}
+
+heist_features heist_analysis_frame_ext(heist_analysis *a, const float *seg, int with_history)
+{
+	heist_features f = frame_yin(a, seg);
+	if (with_history && f.loudness_db > SUBFLOOR_MIN_DB &&
+	    (f.confidence < HEIST_PITCH_HOLD_CONFIDENCE ||
+	     f.f0_raw < SUBFLOOR_HARMONICS * a->lowest_pitch)) {
+		float conf = 0.0f;
+		const float low = heist_pitch_track_subfloor(&a->track, seg + a->host_span, &conf);
+		if (low > 0.0f && subfloor_agrees(&f, low, conf)) {
+			/* Whole octaves up into the range: steady, never wandering. */
+			float up = low;
+			while (up < a->lowest_pitch) {
+				up *= 2.0f;
+			}
+			f.f0_raw = up;
+			f.confidence = conf;
+			f.below_range = 1;
+		}
+	} else {
+		heist_pitch_track_subfloor_skip(&a->track);
+	}
+	int accepted = 0;
+	f.f0 = heist_pitch_track_step(&a->track, f.f0_raw, f.confidence, &accepted);
+	f.voiced = accepted;
+	return f;
+}
+
+heist_features heist_analysis_frame(heist_analysis *a, const float *seg)
+{
+	return heist_analysis_frame_ext(a, seg, 0);
 }

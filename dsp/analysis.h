@@ -32,10 +32,13 @@
 typedef struct heist_analysis heist_analysis;
 
 typedef struct {
-	float f0_raw;      /* YIN estimate in Hz for this frame (0 if none) */
-	float f0;          /* f0 for the network: f0_raw when confident, else held */
+	float f0_raw;      /* YIN estimate in Hz for this frame (0 if none); below the
+	                    * floor, the detector's period whole octaves up */
+	float f0;          /* f0 to play (pitch_track.h): the last accepted estimate */
 	float confidence;  /* 0..1: 1 - min of the cumulative mean normalised difference */
 	float loudness_db; /* A-weighted power in dBFS, floor HEIST_LOUDNESS_FLOOR_DB */
+	int voiced;        /* this frame's estimate was accepted (confident, confirmed) */
+	int below_range;   /* the input's pitch lies under the analysis floor */
 } heist_features;
 
 #define HEIST_LOUDNESS_FLOOR_DB (-120.0f)
@@ -56,11 +59,19 @@ uint32_t heist_analysis_span(const heist_analysis *a);
 double heist_frame_centre(uint64_t k, double sample_rate, double frame_rate);
 int64_t heist_frame_start(uint64_t k, double sample_rate, double frame_rate, uint32_t span);
 
+/* [any] Samples of history the sub-floor detector reads before the span
+ * (heist_analysis_frame_ext with with_history). */
+uint32_t heist_analysis_history(const heist_analysis *a);
+
 /* [audio] Forget the held pitch. */
 void heist_analysis_reset(heist_analysis *a);
 
-/* [audio] Analyse one frame: seg holds the span's samples, oldest first.
+/* [audio] Analyse one frame: seg holds the span's samples, oldest first; with
+ * with_history, the heist_analysis_history() samples before seg are valid too
+ * (zeros before the stream) and notes under the floor are detected.
  * Updates the held pitch. Non-finite input must be sanitised by the caller. */
+heist_features heist_analysis_frame_ext(heist_analysis *a, const float *seg, int with_history);
+/* [audio] The same without history: no sub-floor detection. */
 heist_features heist_analysis_frame(heist_analysis *a, const float *seg);
 
 /* [main] A-weighting gain (linear amplitude, 1 at 1 kHz) at frequency f Hz

@@ -1,6 +1,7 @@
 /* Which instruction-set level the dsp code runs: one dispatch point for every
  * kernel that has a generic (x86-64 baseline), an AVX2+FMA and an AVX-512VL
- * version (analysis frame, FFT, network step, harmonic bank, noise grain).
+ * version (analysis frame, FFT, network step, harmonic bank, noise grain; the
+ * pattern: ARCHITECTURE.md, "Instruction sets").
  *
  * The level is the best the processor supports, capped by the environment
  * variable HEIST_CPU (read once, when the library is loaded, on the thread

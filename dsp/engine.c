@@ -31,6 +31,7 @@
 #include "analysis.h"
 #include "bandext.h"
 #include "fit.h"
+#include "limiter.h"
 #include "mem.h"
 #include "model.h"
 #include "morph.h"
@@ -41,9 +42,14 @@
 
 #define FRAME_RING HEIST_NET_FRAME_SLOTS /* frames in flight: at most ~4 at any rate */
 #define RUN_MAX 256u                     /* samples per internal run (wet scratch) */
-#define N_FLOORS 5u
-/* Supported lowest pitches (Hz); the control snaps down to one of them. */
-static const float LOWEST_PITCHES[N_FLOORS] = {50.0f, 75.0f, 100.0f, 150.0f, 300.0f};
+#define N_FLOORS ((uint32_t)HEIST_LOWEST_PITCH_CHOICES)
+/* Supported lowest pitches (Hz); the control snaps down to one of them. Each
+ * keeps the exact 2:1 decimation at 48, 96 and 192 kHz (analysis.h); at
+ * 48 kHz the latencies are 26.7, 22.3, 18.7, 16.0, 12.9 and 10.0 ms. */
+static const float LOWEST_PITCHES[N_FLOORS] = {50.0f, 65.0f, 85.0f, 110.0f, 165.0f, 300.0f};
+static const char *const LOWEST_PITCH_NAMES[N_FLOORS] = {
+    "Contrabass, tuba", "Bass voice, cello",           "Baritone", "Tenor",
+    "Alto, violin",     "Soprano, flute (low latency)"};
 #define MAX_HARMONICS 256u
 #define MAX_NOISE 256u
 #define MAX_INPUTS (3u + 64u)
@@ -51,6 +57,25 @@ static const float LOWEST_PITCHES[N_FLOORS] = {50.0f, 75.0f, 100.0f, 150.0f, 300
 #define MIX_SMOOTH_S 0.01   /* per-sample mix/gain/bypass smoothing */
 #define GATE_SMOOTH_S 0.01  /* confidence gate gain smoothing */
 #define INPUT_LIMIT 64.0f   /* +36 dBFS: beyond this the input is clipped */
+/* Input gate (frame clock): open above the threshold, or on a voiced frame
+ * up to HEIST_GATE_VOICED_DB below it; closes HEIST_GATE_HYST_DB lower (small,
+ * so noise just under the threshold cannot hold it open), holds, then
+ * releases at a fixed rate in dB to silence: -80 dB within 100 ms. */
+#define HEIST_GATE_VOICED_DB 30.0f
+#define HEIST_GATE_HYST_DB 3.0f
+#define HEIST_GATE_HOLD_S 0.02
+#define HEIST_GATE_RELEASE_DB_PER_S 1000.0
+#define HEIST_GATE_OFF_DB (-89.5f) /* the control's bottom: never closes */
+#define BELOW_RANGE_HOLD_S 0.5     /* the monitor's flag outlives the frame */
+/* Level match: a running average (in dB, over frames where the gate is open
+ * and the input is above LEVEL_MIN_DB) of input power over the power the
+ * frame's controls will render, applied as a makeup gain bounded by
+ * LEVEL_MAX_DB. Slow next to a note, so the instrument's own dynamics and
+ * attacks stay; fast enough to be right within the first phrase. */
+#define LEVEL_TIME_S 0.5
+#define LEVEL_MIN_DB (-70.0f)
+/* as far as the loudness fit moves the network (fit.h), so it can undo it */
+#define LEVEL_MAX_DB HEIST_FIT_MAX_LOUDNESS_DB
 
 /* A frame's synthesis controls live in the bound network's frame slots
  * (net.h), n_outputs floats each, sized to the model: the f0 in Hz after
@@ -97,6 +122,13 @@ struct heist_engine {
 	float smooth[HEIST_PARAM_COUNT]; /* frame-clock smoothed values */
 	heist_fit fit;                   /* auto octave and loudness fitting */
 	float param_alpha, gate_alpha, gate_gain;
+	/* input gate: gain on the frame's controls, hold countdown (frames) */
+	float in_gate, in_gate_release;
+	uint32_t in_gate_hold, in_gate_hold_frames, in_gate_open;
+	uint32_t below_range_left, below_range_frames; /* monitor flag countdown */
+	uint32_t history;                              /* samples before a span to gather */
+	float level_alpha, level_db;                   /* level match: averaging, offset */
+	int level_have;                                /* an active frame has been seen */
 	float mix_alpha, mix_wet, mix_gain, mix_enabled;
 	int snap; /* next process() starts smoothers at their targets */
 
@@ -122,6 +154,17 @@ static uint32_t floor_index(float hz)
 		}
 	}
 	return f;
+}
+
+const char *heist_lowest_pitch_choice(int i, float *hz)
+{
+	if (i < 0 || i >= (int)N_FLOORS) {
+		return NULL;
+	}
+	if (hz) {
+		*hz = LOWEST_PITCHES[i];
+	}
+	return LOWEST_PITCH_NAMES[i];
 }
 
 float heist_lowest_pitch_step(float hz, int dir)
@@ -245,16 +288,23 @@ heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model
 		return NULL;
 	}
 	e->noise_hop = heist_synth_noise_hop(e->fs);
-	/* Floor 0 has the longest span and latency: size the buffers for it. */
+	/* Floor 0 has the longest span and latency: size the buffers for it,
+	 * with the history the sub-floor detector reads before a span. */
 	apply_floor(e, 0);
+	uint32_t history = 0;
+	for (uint32_t f = 0; f < N_FLOORS; ++f) {
+		const uint32_t h = heist_analysis_history(e->floors[f]);
+		history = h > history ? h : history;
+	}
+	e->history = history;
 	const uint32_t max_span = e->span;
 	uint32_t ring = 1;
-	while (ring < e->span + e->latency + RUN_MAX + 1) {
+	while (ring < history + e->span + e->latency + RUN_MAX + 1) {
 		ring <<= 1;
 	}
 	apply_floor(e, floor_index(cfg->lowest_pitch));
 	e->ring = heist_mem_calloc(ring, sizeof(float));
-	e->seg = heist_mem_calloc(max_span, sizeof(float));
+	e->seg = heist_mem_calloc(history + max_span, sizeof(float));
 	if (!e->ring || !e->seg) {
 		heist_net_free(net);
 		heist_engine_free(e);
@@ -266,6 +316,10 @@ heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model
 	e->param_alpha = (float)(1.0 - exp(-1.0 / (e->frame_rate * PARAM_SMOOTH_S)));
 	e->gate_alpha = (float)(1.0 - exp(-1.0 / (e->frame_rate * GATE_SMOOTH_S)));
 	e->mix_alpha = (float)(1.0 - exp(-1.0 / (e->fs * MIX_SMOOTH_S)));
+	e->in_gate_hold_frames = (uint32_t)ceil(HEIST_GATE_HOLD_S * e->frame_rate);
+	e->in_gate_release = (float)pow(10.0, -HEIST_GATE_RELEASE_DB_PER_S / e->frame_rate / 20.0);
+	e->below_range_frames = (uint32_t)ceil(BELOW_RANGE_HOLD_S * e->frame_rate);
+	e->level_alpha = (float)(1.0 - exp(-1.0 / (e->frame_rate * LEVEL_TIME_S)));
 	for (int p = 0; p < HEIST_PARAM_COUNT; ++p) {
 		e->target[p] = heist_param_get_info((heist_param)p)->def;
 	}
@@ -340,7 +394,13 @@ void heist_engine_reset(heist_engine *e)
 	e->synth_frame = 0;
 	e->phase = 0.0;
 	e->gate_gain = 0.0f;
-	e->monitor = (heist_monitor){0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB};
+	e->in_gate = 0.0f;
+	e->in_gate_hold = 0;
+	e->in_gate_open = 0;
+	e->below_range_left = 0;
+	e->level_db = 0.0f;
+	e->level_have = 0;
+	e->monitor = (heist_monitor){0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0.0f, 0, 0};
 	e->snap = 1;
 }
 
@@ -395,36 +455,202 @@ static void style_target(const heist_model *m, uint32_t a, uint32_t b, float mor
 	}
 }
 
-/* [audio] Analyse frame k, run the network and store its synthesis controls. */
+/* [audio] Gather: frame k's span, with the history the sub-floor detector
+ * reads before it, straight from the ring when it lies there in one piece;
+ * otherwise copied (zeros before the stream, then at most two contiguous
+ * pieces). Returns the span's first sample; the history precedes it. */
+static const float *gather_span(heist_engine *e, uint64_t k)
+{
+	const uint32_t len = e->history + e->span;
+	const int64_t start = heist_frame_start(k, e->fs, e->frame_rate, e->span) - e->history;
+	const uint32_t first = (uint32_t)((uint64_t)start & e->ring_mask);
+	if (start >= 0 && first + len <= e->ring_mask + 1) {
+		return e->ring + first + e->history;
+	}
+	uint32_t i = 0;
+	if (start < 0) {
+		i = (uint64_t)-start < len ? (uint32_t)-start : len;
+		memset(e->seg, 0, i * sizeof(float));
+	}
+	while (i < len) {
+		const uint32_t at = (uint32_t)((uint64_t)(start + i) & e->ring_mask);
+		uint32_t n = e->ring_mask + 1 - at;
+		n = n < len - i ? n : len - i;
+		memcpy(e->seg + i, e->ring + at, n * sizeof(float));
+		i += n;
+	}
+	return e->seg + e->history;
+}
+
+/* [audio] Input gate on the frame clock (see HEIST_GATE_*): returns the gain
+ * for this frame's controls. */
+static float input_gate(heist_engine *e, const heist_features *f, float threshold_db)
+{
+	if (threshold_db <= HEIST_GATE_OFF_DB) {
+		e->in_gate_open = 1;
+		return e->in_gate = 1.0f;
+	}
+	const float below = e->in_gate_open ? HEIST_GATE_HYST_DB : 0.0f;
+	const float level = f->loudness_db + below;
+	const int open =
+	    level > threshold_db || (f->voiced && level > threshold_db - HEIST_GATE_VOICED_DB);
+	if (open) {
+		e->in_gate_hold = e->in_gate_hold_frames;
+		e->in_gate_open = 1;
+		return e->in_gate = 1.0f;
+	}
+	e->in_gate_open = 0;
+	if (e->in_gate_hold > 0) {
+		e->in_gate_hold--;
+		return e->in_gate;
+	}
+	e->in_gate *= e->in_gate_release;
+	e->in_gate = e->in_gate < 1e-4f ? 0.0f : e->in_gate; /* -80 dB: silence */
+	return e->in_gate;
+}
+
+/* [audio] Mean square of the span (the input's power about the frame). */
+static float span_power(const float *span, uint32_t n)
+{
+	float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+	for (uint32_t i = 0; i < n; ++i) {
+		s += span[i] * span[i];
+	}
+	return s / (float)n;
+}
+
+/* [audio] The mean square the controls of a frame render: sinusoids of
+ * amplitude a give a^2 / 2; the filtered noise (synth.h: uniform noise of
+ * variance 1/3 shaped by the bands, interpolated over the model's band)
+ * about a third of the bands' mean square. */
+static float controls_power(const frame_ctl *fc, uint32_t nh, uint32_t nn)
+{
+	float h = 0.0f, b = 0.0f;
+	for (uint32_t i = 0; i < nh; ++i) {
+		h += fc->harm[i] * fc->harm[i];
+	}
+	for (uint32_t i = 0; i < nn; ++i) {
+		b += fc->noise[i] * fc->noise[i];
+	}
+	return 0.5f * h + (nn ? b / (3.0f * (float)nn) : 0.0f);
+}
+
+/* [audio] Level match (LEVEL_*): the makeup gain for this frame, from the
+ * input's power and the power its controls render before it. */
+static float level_match(heist_engine *e, float in_power, float wet_power, int active)
+{
+	if (e->target[HEIST_PARAM_LEVEL_MATCH] < 0.5f) {
+		return 1.0f;
+	}
+	const float in_db = 10.0f * log10f(in_power + 1e-20f);
+	const float wet_db = 10.0f * log10f(wet_power + 1e-20f);
+	if (active && in_db > LEVEL_MIN_DB && wet_db > in_db - 2.0f * LEVEL_MAX_DB) {
+		const float d = heist_clampf(in_db - wet_db, -LEVEL_MAX_DB, LEVEL_MAX_DB);
+		e->level_db = e->level_have ? e->level_db + (d - e->level_db) * e->level_alpha : d;
+		e->level_have = 1;
+	}
+	return heist_db_to_gain(e->level_db);
+}
+
+/* [audio] Features: analyse the span and update the monitors. */
+static heist_features frame_features(heist_engine *e, const float *span)
+{
+	const heist_features f = heist_analysis_frame_ext(e->analysis, span, 1);
+	e->monitor.pitch_hz = f.voiced ? f.f0 : 0.0f;
+	e->monitor.confidence = f.confidence;
+	e->monitor.loudness_db = f.loudness_db;
+	e->below_range_left = f.below_range         ? e->below_range_frames
+	                      : e->below_range_left ? e->below_range_left - 1u
+	                                            : 0u;
+	e->monitor.below_range = e->below_range_left > 0;
+	return f;
+}
+
+/* [audio] Fit: follow the performance's range and loudness (fit.h); the
+ * octave fold (semitones) and the loudness offset (dB) for this frame. */
+static void frame_fit(heist_engine *e, const heist_features *f, const heist_style *target,
+                      float *octave, float *loud_fit)
+{
+	const float *s = e->smooth;
+	const float shift = s[HEIST_PARAM_PITCH_SHIFT];
+	const int voiced = f->voiced && f->f0 > 0.0f;
+	heist_fit_frame(&e->fit, voiced ? 69.0f + 12.0f * log2f(f->f0 / 440.0f) + shift : 0.0f,
+	                f->loudness_db, voiced, target->pitch_median);
+	*octave = e->target[HEIST_PARAM_AUTO_OCTAVE] >= 0.5f ? heist_fit_octave(&e->fit) : 0.0f;
+	*loud_fit =
+	    s[HEIST_PARAM_LOUDNESS_FIT] * heist_fit_loudness_offset(&e->fit, target->loud_median);
+}
+
+/* [audio] Network input: scaled pitch, loudness and confidence (the style
+ * embedding follows in heist_morph_step). Returns the f0 to play (Hz, 0
+ * before any pitch). */
+static float network_input(heist_engine *e, const heist_features *f, float octave, float loud_fit)
+{
+	const heist_model *m = e->model;
+	const float *s = e->smooth;
+	const float f0 = f->f0 * exp2f((s[HEIST_PARAM_PITCH_SHIFT] + octave) / 12.0f);
+	const float midi = f0 > 0.0f ? 69.0f + 12.0f * log2f(f0 / 440.0f) : m->pitch_center;
+	e->net_in[0] = (midi - m->pitch_center) / m->pitch_scale;
+	e->net_in[1] =
+	    (f->loudness_db + s[HEIST_PARAM_LOUDNESS_SHIFT] + loud_fit - m->loud_center) /
+	    m->loud_scale;
+	e->net_in[2] = f->confidence;
+	return f0;
+}
+
+/* [audio] Controls: the network's output in the frame slot becomes the
+ * synthesis controls in place. Harmonics at or above the band limit are
+ * silenced, the distribution normalised to sum 1 and scaled by the amplitude
+ * (train/heist_synth.py), then the user's levels and both gates apply. */
+static void frame_controls(heist_engine *e, const frame_ctl *fc, float f0, float confidence,
+                           float in_gate, float in_power)
+{
+	const float *s = e->smooth;
+	const uint32_t nh = e->model->n_harmonics, nn = e->model->n_noise;
+	const float amplitude = fc->f0[0];
+	float sum = 0.0f;
+	for (uint32_t h = 0; h < nh; ++h) {
+		const int audible = f0 > 0.0f && (double)(h + 1) * f0 < e->model_limit;
+		fc->harm[h] = audible ? fc->harm[h] : 0.0f;
+		sum += fc->harm[h];
+	}
+	e->gate_gain += (gate_target(confidence, s[HEIST_PARAM_CONFIDENCE_GATE]) - e->gate_gain) *
+	                e->gate_alpha;
+	/* The user's levels and the confidence gate first: what level match
+	 * measures; then the makeup gain and the input gate. */
+	const float harm_scale =
+	    sum > 0.0f
+	        ? amplitude / sum * heist_db_to_gain(s[HEIST_PARAM_HARMONIC_LEVEL]) * e->gate_gain
+	        : 0.0f;
+	for (uint32_t h = 0; h < nh; ++h) {
+		fc->harm[h] *= harm_scale;
+	}
+	heist_bandext_harmonics(&e->bandext, fc->harm, nh, f0);
+	const float noise_gain = heist_db_to_gain(s[HEIST_PARAM_NOISE_LEVEL]);
+	for (uint32_t b = 0; b < nn; ++b) {
+		fc->noise[b] *= noise_gain;
+	}
+	const float gain =
+	    level_match(e, in_power, controls_power(fc, nh, nn), e->in_gate_open) * in_gate;
+	for (uint32_t h = 0; h < nh; ++h) {
+		fc->harm[h] *= gain;
+	}
+	for (uint32_t b = 0; b < nn; ++b) {
+		fc->noise[b] *= gain;
+	}
+	fc->f0[0] = f0;
+}
+
+/* [audio] Frame k: gather -> features -> fit -> network input -> network ->
+ * controls, stored in the frame's slot for synthesis. */
 static void compute_frame(heist_engine *e)
 {
 	const uint64_t t0 = prof_now(e);
 	const uint64_t k = e->next_frame;
-	const int64_t start = heist_frame_start(k, e->fs, e->frame_rate, e->span);
-	/* The span straight from the ring when it lies there in one piece;
-	 * otherwise copied: zeros before the stream, then at most two
-	 * contiguous pieces. */
-	const uint32_t first = (uint32_t)((uint64_t)start & e->ring_mask);
-	const float *seg = e->seg;
-	if (start >= 0 && first + e->span <= e->ring_mask + 1) {
-		seg = e->ring + first;
-	}
-	uint32_t i = seg == e->seg ? 0 : e->span;
-	if (start < 0) {
-		i = (uint64_t)-start < e->span ? (uint32_t)-start : e->span;
-		memset(e->seg, 0, i * sizeof(float));
-	}
-	while (i < e->span) {
-		const uint32_t at = (uint32_t)((uint64_t)(start + i) & e->ring_mask);
-		uint32_t len = e->ring_mask + 1 - at;
-		len = len < e->span - i ? len : e->span - i;
-		memcpy(e->seg + i, e->ring + at, len * sizeof(float));
-		i += len;
-	}
-	const heist_features f = heist_analysis_frame(e->analysis, seg);
-	e->monitor.pitch_hz = f.confidence >= HEIST_PITCH_HOLD_CONFIDENCE ? f.f0_raw : 0.0f;
-	e->monitor.confidence = f.confidence;
-	e->monitor.loudness_db = f.loudness_db;
+	const float *span = gather_span(e, k);
+	const heist_features f = frame_features(e, span);
+	const float in_power = span_power(span, e->span);
 	prof_add(e, HEIST_STAGE_ANALYSIS, t0);
 	const uint64_t t1 = prof_now(e);
 
@@ -432,57 +658,21 @@ static void compute_frame(heist_engine *e)
 	for (int p = 0; p < HEIST_PARAM_COUNT; ++p) {
 		s[p] += (e->target[p] - s[p]) * e->param_alpha;
 	}
-	const heist_model *m = e->model;
 	const uint32_t style_a = (uint32_t)lrintf(e->target[HEIST_PARAM_STYLE_A]);
 	const uint32_t style_b = (uint32_t)lrintf(e->target[HEIST_PARAM_STYLE_B]);
 	heist_style target;
-	style_target(m, style_a, style_b, s[HEIST_PARAM_MORPH], &target);
-	const int confident = f.confidence >= HEIST_PITCH_HOLD_CONFIDENCE && f.f0_raw > 0.0f;
-	const float shift = s[HEIST_PARAM_PITCH_SHIFT];
-	heist_fit_frame(&e->fit,
-	                confident ? 69.0f + 12.0f * log2f(f.f0_raw / 440.0f) + shift : 0.0f,
-	                f.loudness_db, confident, target.pitch_median);
-	const float octave =
-	    e->target[HEIST_PARAM_AUTO_OCTAVE] >= 0.5f ? heist_fit_octave(&e->fit) : 0.0f;
-	const float loud_fit =
-	    s[HEIST_PARAM_LOUDNESS_FIT] * heist_fit_loudness_offset(&e->fit, target.loud_median);
-	const float f0 = f.f0 * exp2f((shift + octave) / 12.0f);
-	const float midi = f0 > 0.0f ? 69.0f + 12.0f * log2f(f0 / 440.0f) : m->pitch_center;
-	e->net_in[0] = (midi - m->pitch_center) / m->pitch_scale;
-	e->net_in[1] = (f.loudness_db + s[HEIST_PARAM_LOUDNESS_SHIFT] + loud_fit - m->loud_center) /
-	               m->loud_scale;
-	e->net_in[2] = f.confidence;
-	/* The network writes straight into the frame's slot (amplitude,
-	 * distribution, noise), which is then turned into controls in place. */
+	style_target(e->model, style_a, style_b, s[HEIST_PARAM_MORPH], &target);
+	float octave = 0.0f, loud_fit = 0.0f;
+	frame_fit(e, &f, &target, &octave, &loud_fit);
+	const float in_gate = input_gate(e, &f, e->target[HEIST_PARAM_INPUT_GATE]);
+	const float f0 = network_input(e, &f, octave, loud_fit);
+	/* The network writes straight into the frame's slot. */
 	const frame_ctl fc = frame_at(e, k);
 	heist_morph_step(e->net, e->morph_net, style_a, style_b, s[HEIST_PARAM_MORPH], e->net_in,
 	                 fc.f0, e->morph_out);
-	const float amplitude = fc.f0[0];
-
-	/* Harmonic distribution: silence harmonics at or above the band limit,
-	 * normalise to sum 1, scale by the amplitude (train/heist_synth.py). */
-	const uint32_t nh = m->n_harmonics, nn = m->n_noise;
-	float sum = 0.0f;
-	for (uint32_t h = 0; h < nh; ++h) {
-		const int audible = f0 > 0.0f && (double)(h + 1) * f0 < e->model_limit;
-		fc.harm[h] = audible ? fc.harm[h] : 0.0f;
-		sum += fc.harm[h];
-	}
-	e->gate_gain += (gate_target(f.confidence, s[HEIST_PARAM_CONFIDENCE_GATE]) - e->gate_gain) *
-	                e->gate_alpha;
-	const float harm_scale =
-	    sum > 0.0f
-	        ? amplitude / sum * heist_db_to_gain(s[HEIST_PARAM_HARMONIC_LEVEL]) * e->gate_gain
-	        : 0.0f;
-	for (uint32_t h = 0; h < nh; ++h) {
-		fc.harm[h] *= harm_scale;
-	}
-	heist_bandext_harmonics(&e->bandext, fc.harm, nh, f0);
-	const float noise_gain = heist_db_to_gain(s[HEIST_PARAM_NOISE_LEVEL]);
-	for (uint32_t b = 0; b < nn; ++b) {
-		fc.noise[b] *= noise_gain;
-	}
-	fc.f0[0] = f0;
+	frame_controls(e, &fc, f0, f.confidence, in_gate, in_power);
+	e->monitor.out_pitch_hz = in_gate > 0.0f && f.voiced ? f0 : 0.0f;
+	e->monitor.gate_open = e->in_gate_open;
 
 	e->next_frame = k + 1;
 	e->next_trigger = frame_trigger(e, k + 1);
@@ -642,6 +832,13 @@ void heist_engine_process(heist_engine *e, const float *in, float *out, uint32_t
 		if (j < nr) {
 			render_run(e, m + j - e->latency, e->wet + j, nr - j);
 		}
+		/* The safety stage (limiter.h): bounded after the output gain,
+		 * which only moves towards its target within the run. The 1e-5
+		 * margin absorbs the rounding of this division and of the mix
+		 * (a few ulps of the gain and of the dry signal). */
+		const float g_max =
+		    fmaxf(e->mix_gain, heist_db_to_gain(e->target[HEIST_PARAM_OUTPUT_GAIN]));
+		heist_soft_ceiling(e->wet, nr, HEIST_WET_CEILING * 0.99999f / g_max);
 		mix_run(e, m, e->wet, out + i, nr);
 		i += nr;
 	}

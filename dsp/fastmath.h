@@ -1,7 +1,6 @@
 /* Vectorised exp, log, sigmoid, tanh and exp_sigmoid on 8-float vectors
- * (GCC/clang vector extensions: two SSE registers on the x86-64 baseline,
- * one AVX register inside a target("avx2,fma") function, where
- * -ffp-contract=fast turns a * b + c into FMA).
+ * (GCC/clang vector extensions), compiled once per instruction set by the
+ * kernels that inline them (ARCHITECTURE.md, "Instruction sets").
  *
  * Error bounds (measured by tests/dsp/test_fastmath.c against double, for
  * both the baseline and the AVX2+FMA compilation):

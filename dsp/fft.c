@@ -162,73 +162,82 @@ FM_ALWAYS void butterfly(uint32_t r, fm_v8f *xr, fm_v8f *xi)
 	}
 }
 
-/* One pass, eight q at a time where the stride allows. */
-FM_ALWAYS void run_stage_r(const fft_stage *S, const uint32_t r, const float *xr, const float *xi,
-                           float *yr, float *yi)
+/* Strides of 8 and more: eight consecutive q per vector, the twiddles of
+ * each p broadcast. */
+FM_ALWAYS void stage_wide(const fft_stage *S, const uint32_t r, const float *xr, const float *xi,
+                          float *yr, float *yi)
 {
 	const uint32_t m = S->m, s = S->s;
 	fm_v8f vr[8], vi[8];
-	if (s >= 8) {
-		for (uint32_t p = 0; p < m; ++p) {
-			float twr[7], twi[7];
-			for (uint32_t k = 1; k < r; ++k) {
-				twr[k - 1] = S->tw_re[(size_t)(k - 1) * m + p];
-				twi[k - 1] = S->tw_im[(size_t)(k - 1) * m + p];
-			}
-			for (uint32_t q = 0; q + 8 <= s; q += 8) {
-				for (uint32_t j = 0; j < r; ++j) {
-					const size_t at = q + (size_t)s * (p + j * m);
-					vr[j] = fm_load(xr + at);
-					vi[j] = fm_load(xi + at);
-				}
-				butterfly(r, vr, vi);
-				const size_t out = q + (size_t)s * r * p;
-				fm_store(yr + out, vr[0]);
-				fm_store(yi + out, vi[0]);
-				for (uint32_t k = 1; k < r; ++k) {
-					const float wr = twr[k - 1], wi = twi[k - 1];
-					fm_store(yr + out + (size_t)s * k,
-					         C_MUL_RE(vr[k], vi[k], wr, wi));
-					fm_store(yi + out + (size_t)s * k,
-					         C_MUL_IM(vr[k], vi[k], wr, wi));
-				}
-			}
+	for (uint32_t p = 0; p < m; ++p) {
+		float twr[7], twi[7];
+		for (uint32_t k = 1; k < r; ++k) {
+			twr[k - 1] = S->tw_re[(size_t)(k - 1) * m + p];
+			twi[k - 1] = S->tw_im[(size_t)(k - 1) * m + p];
 		}
-		if (s % 8 == 0) {
-			return;
-		}
-	}
-	float gr[8][8], gi[8][8], wr[8][8], wi[8][8];
-	uint32_t p_done = 0;
-	if (s == 1) {
-		/* First pass: eight consecutive p per vector (contiguous loads and
-		 * twiddles); outputs y[r p + k] are interleaved, so they go out
-		 * through a small transpose. */
-		for (; p_done + 8 <= m; p_done += 8) {
-			const uint32_t p = p_done;
+		for (uint32_t q = 0; q + 8 <= s; q += 8) {
 			for (uint32_t j = 0; j < r; ++j) {
-				vr[j] = fm_load(xr + p + (size_t)j * m);
-				vi[j] = fm_load(xi + p + (size_t)j * m);
+				const size_t at = q + (size_t)s * (p + j * m);
+				vr[j] = fm_load(xr + at);
+				vi[j] = fm_load(xi + at);
 			}
 			butterfly(r, vr, vi);
-			fm_store(gr[0], vr[0]);
-			fm_store(gi[0], vi[0]);
+			const size_t out = q + (size_t)s * r * p;
+			fm_store(yr + out, vr[0]);
+			fm_store(yi + out, vi[0]);
 			for (uint32_t k = 1; k < r; ++k) {
-				const fm_v8f twr = fm_load(S->tw_re + (size_t)(k - 1) * m + p);
-				const fm_v8f twi = fm_load(S->tw_im + (size_t)(k - 1) * m + p);
-				fm_store(gr[k], C_MUL_RE(vr[k], vi[k], twr, twi));
-				fm_store(gi[k], C_MUL_IM(vr[k], vi[k], twr, twi));
-			}
-			for (uint32_t l = 0; l < 8; ++l) {
-				for (uint32_t k = 0; k < r; ++k) {
-					yr[(size_t)r * (p + l) + k] = gr[k][l];
-					yi[(size_t)r * (p + l) + k] = gi[k][l];
-				}
+				const float wr = twr[k - 1], wi = twi[k - 1];
+				fm_store(yr + out + (size_t)s * k, C_MUL_RE(vr[k], vi[k], wr, wi));
+				fm_store(yi + out + (size_t)s * k, C_MUL_IM(vr[k], vi[k], wr, wi));
 			}
 		}
 	}
-	/* Lanes are (p, q) pairs not covered above: every q below 8-aligned
-	 * coverage, all p; gathered and scattered through small arrays. */
+}
+
+/* First pass (s == 1): eight consecutive p per vector (contiguous loads and
+ * twiddles); outputs y[r p + k] are interleaved, so they go out through a
+ * small transpose. Returns how many p it did (a multiple of 8). */
+FM_ALWAYS uint32_t stage_first(const fft_stage *S, const uint32_t r, const float *xr,
+                               const float *xi, float *yr, float *yi)
+{
+	const uint32_t m = S->m;
+	fm_v8f vr[8], vi[8];
+	float gr[8][8], gi[8][8];
+	uint32_t p_done = 0;
+	for (; p_done + 8 <= m; p_done += 8) {
+		const uint32_t p = p_done;
+		for (uint32_t j = 0; j < r; ++j) {
+			vr[j] = fm_load(xr + p + (size_t)j * m);
+			vi[j] = fm_load(xi + p + (size_t)j * m);
+		}
+		butterfly(r, vr, vi);
+		fm_store(gr[0], vr[0]);
+		fm_store(gi[0], vi[0]);
+		for (uint32_t k = 1; k < r; ++k) {
+			const fm_v8f twr = fm_load(S->tw_re + (size_t)(k - 1) * m + p);
+			const fm_v8f twi = fm_load(S->tw_im + (size_t)(k - 1) * m + p);
+			fm_store(gr[k], C_MUL_RE(vr[k], vi[k], twr, twi));
+			fm_store(gi[k], C_MUL_IM(vr[k], vi[k], twr, twi));
+		}
+		for (uint32_t l = 0; l < 8; ++l) {
+			for (uint32_t k = 0; k < r; ++k) {
+				yr[(size_t)r * (p + l) + k] = gr[k][l];
+				yi[(size_t)r * (p + l) + k] = gi[k][l];
+			}
+		}
+	}
+	return p_done;
+}
+
+/* Lanes are (p, q) pairs not covered by the two above: every q below
+ * 8-aligned coverage, every p from p_done; gathered and scattered through
+ * small arrays. */
+FM_ALWAYS void stage_lanes(const fft_stage *S, const uint32_t r, const float *xr, const float *xi,
+                           float *yr, float *yi, uint32_t p_done)
+{
+	const uint32_t m = S->m, s = S->s;
+	fm_v8f vr[8], vi[8];
+	float gr[8][8], gi[8][8], wr[8][8], wi[8][8];
 	const uint32_t q0 = s >= 8 ? s / 8 * 8 : 0;
 	uint32_t lp[8], lq[8], lanes = 0;
 	const uint32_t pm = m - p_done; /* p_done > 0 only when s == 1 */
@@ -273,6 +282,22 @@ FM_ALWAYS void run_stage_r(const fft_stage *S, const uint32_t r, const float *xr
 		}
 		lanes = 0;
 	}
+}
+
+/* One pass of radix r: whole vectors of q where the stride allows, whole
+ * vectors of p in the first pass, and the rest lane by lane. */
+FM_ALWAYS void run_stage_r(const fft_stage *S, const uint32_t r, const float *xr, const float *xi,
+                           float *yr, float *yi)
+{
+	const uint32_t s = S->s;
+	if (s >= 8) {
+		stage_wide(S, r, xr, xi, yr, yi);
+		if (s % 8 == 0) {
+			return;
+		}
+	}
+	const uint32_t p_done = s == 1 ? stage_first(S, r, xr, xi, yr, yi) : 0;
+	stage_lanes(S, r, xr, xi, yr, yi, p_done);
 }
 
 /* One pass with the radix a constant in each copy, so the butterfly's

@@ -4,8 +4,8 @@
  * (forward e^{-2 pi i k t / n}, unscaled inverse: n times the signal).
  *
  * Stockham autosort passes of radix 8, 5, 4, 3 and 2 over split-complex
- * arrays, eight butterflies per vector (fastmath.h vectors); compiled for the
- * x86-64 baseline and for AVX2+FMA, chosen at run time. */
+ * arrays, eight butterflies per vector (fastmath.h vectors); baseline and
+ * AVX2+FMA builds chosen at run time (ARCHITECTURE.md, "Instruction sets"). */
 #ifndef HEIST_FFT_H
 #define HEIST_FFT_H
 

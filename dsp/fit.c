@@ -8,6 +8,7 @@ void heist_fit_init(heist_fit *f, double frame_rate)
 {
 	f->pitch_alpha = (float)(1.0 - exp(-1.0 / (frame_rate * HEIST_FIT_PITCH_TIME_S)));
 	f->loud_alpha = (float)(1.0 - exp(-1.0 / (frame_rate * HEIST_FIT_LOUDNESS_TIME_S)));
+	f->phrase_rest = (uint32_t)ceil(HEIST_FIT_PHRASE_REST_S * frame_rate);
 	heist_fit_reset(f);
 }
 
@@ -17,6 +18,7 @@ void heist_fit_reset(heist_fit *f)
 	f->loud = 0.0f;
 	f->octave = 0.0f;
 	f->have = 0;
+	f->rest = 0;
 }
 
 /* The whole octaves that bring pitch nearest target. */
@@ -31,6 +33,7 @@ void heist_fit_frame(heist_fit *f, float midi, float loud_db, int confident, flo
 	 * followed, the fold stays where it is. */
 	const int target = isfinite(target_midi);
 	if (confident && isfinite(midi) && isfinite(loud_db)) {
+		f->rest = 0;
 		if (!f->have) {
 			f->pitch = midi;
 			f->loud = loud_db;
@@ -42,9 +45,10 @@ void heist_fit_frame(heist_fit *f, float midi, float loud_db, int confident, flo
 		f->loud += (loud_db - f->loud) * f->loud_alpha;
 		return;
 	}
-	/* Between notes: refold if the running centre has drifted (or the
+	/* Between phrases: refold if the running centre has drifted (or the
 	 * target changed) by more than half an octave plus the hysteresis. */
-	if (f->have && target &&
+	f->rest += f->rest < f->phrase_rest ? 1u : 0u;
+	if (f->have && target && f->rest >= f->phrase_rest &&
 	    fabsf(f->pitch + f->octave - target_midi) > 6.0f + HEIST_FIT_HYSTERESIS) {
 		f->octave = nearest_fold(f->pitch, target_midi);
 	}

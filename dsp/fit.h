@@ -7,9 +7,11 @@
  * running centre lands nearest the target style's median pitch. It moves the
  * performance, not each note: intervals are kept, and a line that crosses the
  * style's range edge is not broken into octave jumps. The fold is decided on
- * the first confident frame, and after that only between notes (on frames
- * that are not confident), with a hysteresis of HEIST_FIT_HYSTERESIS semitones
- * beyond the half octave, so it never changes inside a note.
+ * the first confident frame, and after that only between phrases: once a
+ * rest has lasted HEIST_FIT_PHRASE_REST_S (longer than a breath or a
+ * detached note's gap, shorter than a rest between phrases), with a
+ * hysteresis of HEIST_FIT_HYSTERESIS semitones beyond the half octave. It
+ * never changes inside a phrase, so every interval of a phrase is exact.
  *
  * Loudness fitting moves the running loudness onto the style's median
  * loudness: the offset (style median - running loudness) in dB, scaled by the
@@ -24,6 +26,7 @@
 #define HEIST_FIT_PITCH_TIME_S 2.0      /* averaging time of the running pitch */
 #define HEIST_FIT_LOUDNESS_TIME_S 3.0   /* and of the running loudness */
 #define HEIST_FIT_HYSTERESIS 2.0f       /* semitones beyond 6 before refolding */
+#define HEIST_FIT_PHRASE_REST_S 0.4     /* a rest this long ends a phrase */
 #define HEIST_FIT_MAX_LOUDNESS_DB 36.0f /* bound of the loudness offset */
 
 typedef struct {
@@ -32,6 +35,8 @@ typedef struct {
 	float loud;                    /* running loudness, dB */
 	float octave;                  /* current fold, semitones (multiple of 12) */
 	int have;                      /* a confident frame has been seen */
+	uint32_t rest, phrase_rest;    /* frames since the last confident one, and a
+	                                * phrase's end in frames */
 } heist_fit;
 
 /* [main] Set up for a frame rate, then reset. */

@@ -33,20 +33,29 @@ typedef enum {
 	HEIST_PARAM_STYLE_A,         /* style index, 0..n_styles-1 */
 	HEIST_PARAM_STYLE_B,         /* style index, 0..n_styles-1 */
 	HEIST_PARAM_MORPH,           /* 0 (style A) .. 1 (style B) */
-	HEIST_PARAM_LOWEST_PITCH,    /* Hz, 50..300, default 75: snaps down to 50, 75, 100,
-	                              * 150 or 300; sets the analysis window and so the
-	                              * latency; a change restarts the stream */
+	HEIST_PARAM_LOWEST_PITCH,    /* Hz, 50..300, default 65: snaps down to one of
+	                              * heist_lowest_pitch_choice(); sets the analysis
+	                              * window and so the latency; a change restarts the
+	                              * stream */
 	HEIST_PARAM_AUTO_OCTAVE,     /* 0 = off, 1 = fold the performance by whole octaves
 	                              * toward the style's median pitch (dsp/fit.h) */
 	HEIST_PARAM_LOUDNESS_FIT,    /* 0..1: how far the running loudness is moved onto
 	                              * the style's median loudness, default 0 */
+	HEIST_PARAM_INPUT_GATE,      /* dBFS, -90..0: the input gate opens above this
+	                              * loudness, or on a voiced frame up to 30 dB below
+	                              * it; -90 = off (HEIST_GATE_* in engine.c) */
+	HEIST_PARAM_LEVEL_MATCH,     /* 0 = off, 1 = the instrument's level follows the
+	                              * input's (a running makeup gain, default on) */
 	HEIST_PARAM_COUNT
 } heist_param;
 
-/* Default lowest pitch: 20 ms latency at 48 kHz (analysis span 1280). The
- * 50 Hz floor (26.7 ms) and the 300 Hz low-latency floor (10 ms) are a
- * control away (HEIST_PARAM_LOWEST_PITCH). */
-#define HEIST_DEFAULT_LOWEST_PITCH 75.0f
+/* Default lowest pitch: C2, a bass voice or a cello's open C, at 22.3 ms
+ * latency at 48 kHz (analysis span 1500). The other floors are a control
+ * away (HEIST_PARAM_LOWEST_PITCH, heist_lowest_pitch_choice()). */
+#define HEIST_DEFAULT_LOWEST_PITCH 65.0f
+/* Default input gate: room noise at -45 dBFS stays silent; a voiced note
+ * opens the gate down to 30 dB below. */
+#define HEIST_DEFAULT_INPUT_GATE_DB (-40.0f)
 
 /* Fixed at creation. */
 typedef struct {
@@ -56,9 +65,13 @@ typedef struct {
 
 /* What the engine measured on the most recent analysis frame. */
 typedef struct {
-	float pitch_hz;    /* detected f0 of the input, 0 when unvoiced */
-	float confidence;  /* 0..1 */
-	float loudness_db; /* A-weighted, dBFS (full-scale 1 kHz sine = -3.01) */
+	float pitch_hz;     /* detected f0 of the input, 0 when unvoiced */
+	float confidence;   /* 0..1 */
+	float loudness_db;  /* A-weighted, dBFS (full-scale 1 kHz sine = -3.01) */
+	float out_pitch_hz; /* pitch the instrument plays (after shifts), 0 when silent */
+	int below_range;    /* the input's pitch is under the lowest pitch: it is played
+	                     * whole octaves up (held 0.5 s after the last such frame) */
+	int gate_open;      /* the input gate lets the performance through */
 } heist_monitor;
 
 /* [main] Default configuration for a host rate. */
@@ -105,6 +118,12 @@ heist_monitor heist_engine_monitor(const heist_engine *e);
  * to (dir 0), or the next one above (dir > 0) or below (dir < 0) it, for
  * controls that step through them. */
 float heist_lowest_pitch_step(float hz, int dir);
+
+/* [any] The supported lowest pitches, lowest first, named for who plays
+ * there: choice i of n (0 <= i < HEIST_LOWEST_PITCH_CHOICES) gives its
+ * frequency and a label; NULL past the end. */
+#define HEIST_LOWEST_PITCH_CHOICES 6
+const char *heist_lowest_pitch_choice(int i, float *hz);
 
 /* [any] Parameter metadata (defaults and ranges), shared with tools. */
 typedef struct {

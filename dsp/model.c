@@ -7,14 +7,18 @@
  */
 #include "model.h"
 #include "net.h"
+#include "text.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define HSM_ALIGN 64u
 #define HSM_CRC_SIZE 4u
@@ -141,23 +145,51 @@ static void printable_name(char out[HSM_STYLE_NAME_SIZE], const uint8_t *name)
 	out[i] = '\0';
 }
 
-/* [main] See model.h. */
-heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t err_size)
-{
-	const uint8_t *p = data;
+/* What a checked header says: dimensions, feature scaling, and the element
+ * count of each tensor. */
+typedef struct {
+	uint32_t S, E, H, D, NH, NN;
+	float frame_rate, sample_rate;
+	float pitch_center, pitch_scale, loud_center, loud_scale;
+	size_t count[T_COUNT];
+} hsm_header;
 
+/* Written so that NaN fails every test. */
+static bool check_rate(float v, float lo, float hi, const char *what, char *err, size_t err_size)
+{
+	if (!(v >= lo && v <= hi)) {
+		set_err(err, err_size, "model: %s %g out of range [%g, %g]", what, (double)v,
+		        (double)lo, (double)hi);
+		return false;
+	}
+	return true;
+}
+
+static bool check_scale(float v, const char *what, char *err, size_t err_size)
+{
+	if (!(v > 0.0f) || !isfinite(v)) {
+		set_err(err, err_size, "model: %s %g must be finite and > 0", what, (double)v);
+		return false;
+	}
+	return true;
+}
+
+/* The envelope: size limits, magic, version, flags, and the size the header
+ * claims against the bytes given. */
+static bool check_envelope(const uint8_t *p, size_t size, char *err, size_t err_size)
+{
 	if (!p && size != 0) {
 		set_err(err, err_size, "model: no data");
-		return NULL;
+		return false;
 	}
 	if (size == 0) {
 		set_err(err, err_size, "model: empty file (0 bytes)");
-		return NULL;
+		return false;
 	}
 	if (size > HSM_MAX_FILE_SIZE) {
 		set_err(err, err_size, "model: file too large: %zu bytes (limit %u)", size,
 		        HSM_MAX_FILE_SIZE);
-		return NULL;
+		return false;
 	}
 	if (size < HSM_HEADER_SIZE) {
 		if (size >= sizeof HSM_MAGIC - 1 && memcmp(p, HSM_MAGIC, sizeof HSM_MAGIC - 1)) {
@@ -167,107 +199,102 @@ heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t 
 			        "model: truncated: file has %zu bytes, the header alone needs %u",
 			        size, HSM_HEADER_SIZE);
 		}
-		return NULL;
+		return false;
 	}
 	if (memcmp(p + OFF_MAGIC, HSM_MAGIC, sizeof HSM_MAGIC - 1)) {
 		set_err(err, err_size, "model: not a Heist model (bad magic)");
-		return NULL;
+		return false;
 	}
 	const uint32_t version = rd_u32(p + OFF_VERSION);
 	if (version != HSM_VERSION) {
 		set_err(err, err_size, "model: unsupported version %u (this build reads %u)",
 		        version, HSM_VERSION);
-		return NULL;
+		return false;
 	}
 	const uint32_t flags = rd_u32(p + OFF_FLAGS);
 	if (flags != 0) {
 		set_err(err, err_size, "model: unsupported flags 0x%08x (must be 0)", flags);
-		return NULL;
+		return false;
 	}
 	const uint32_t total = rd_u32(p + OFF_TOTAL_SIZE);
 	if (total > size) {
 		set_err(err, err_size, "model: truncated: header says %u bytes, file has %zu",
 		        total, size);
-		return NULL;
+		return false;
 	}
 	if (total < size) {
 		set_err(err, err_size, "model: trailing data: header says %u bytes, file has %zu",
 		        total, size);
-		return NULL;
+		return false;
+	}
+	return true;
+}
+
+/* The header's dimensions, scaling and name, each against its bounds. */
+static bool read_header(const uint8_t *p, hsm_header *h, char *err, size_t err_size)
+{
+	h->S = rd_u32(p + OFF_N_STYLES);
+	h->E = rd_u32(p + OFF_EMBED_DIM);
+	h->H = rd_u32(p + OFF_GRU_HIDDEN);
+	h->D = rd_u32(p + OFF_DENSE_HIDDEN);
+	h->NH = rd_u32(p + OFF_N_HARMONICS);
+	h->NN = rd_u32(p + OFF_N_NOISE);
+	if (!check_dim(h->S, 1, 256, "n_styles", err, err_size) ||
+	    !check_dim(h->E, 1, 64, "embed_dim", err, err_size) ||
+	    !check_dim(h->H, 1, 1024, "gru_hidden", err, err_size) ||
+	    !check_dim(h->D, 1, 1024, "dense_hidden", err, err_size) ||
+	    !check_dim(h->NH, 1, 256, "n_harmonics", err, err_size) ||
+	    !check_dim(h->NN, 2, 256, "n_noise", err, err_size)) {
+		return false;
 	}
 
-	const uint32_t S = rd_u32(p + OFF_N_STYLES);
-	const uint32_t E = rd_u32(p + OFF_EMBED_DIM);
-	const uint32_t H = rd_u32(p + OFF_GRU_HIDDEN);
-	const uint32_t D = rd_u32(p + OFF_DENSE_HIDDEN);
-	const uint32_t NH = rd_u32(p + OFF_N_HARMONICS);
-	const uint32_t NN = rd_u32(p + OFF_N_NOISE);
-	if (!check_dim(S, 1, 256, "n_styles", err, err_size) ||
-	    !check_dim(E, 1, 64, "embed_dim", err, err_size) ||
-	    !check_dim(H, 1, 1024, "gru_hidden", err, err_size) ||
-	    !check_dim(D, 1, 1024, "dense_hidden", err, err_size) ||
-	    !check_dim(NH, 1, 256, "n_harmonics", err, err_size) ||
-	    !check_dim(NN, 2, 256, "n_noise", err, err_size)) {
-		return NULL;
+	h->frame_rate = rd_f32(p + OFF_FRAME_RATE);
+	h->sample_rate = rd_f32(p + OFF_SAMPLE_RATE);
+	h->pitch_center = rd_f32(p + OFF_PITCH_CENTER);
+	h->pitch_scale = rd_f32(p + OFF_PITCH_SCALE);
+	h->loud_center = rd_f32(p + OFF_LOUD_CENTER);
+	h->loud_scale = rd_f32(p + OFF_LOUD_SCALE);
+	if (!check_rate(h->frame_rate, 50.0f, 1000.0f, "frame_rate", err, err_size) ||
+	    !check_rate(h->sample_rate, 8000.0f, 192000.0f, "sample_rate", err, err_size)) {
+		return false;
 	}
-
-	const float frame_rate = rd_f32(p + OFF_FRAME_RATE);
-	const float sample_rate = rd_f32(p + OFF_SAMPLE_RATE);
-	const float pitch_center = rd_f32(p + OFF_PITCH_CENTER);
-	const float pitch_scale = rd_f32(p + OFF_PITCH_SCALE);
-	const float loud_center = rd_f32(p + OFF_LOUD_CENTER);
-	const float loud_scale = rd_f32(p + OFF_LOUD_SCALE);
-	/* Written so that NaN fails every test. */
-	if (!(frame_rate >= 50.0f && frame_rate <= 1000.0f)) {
-		set_err(err, err_size, "model: frame_rate %g out of range [50, 1000]",
-		        (double)frame_rate);
-		return NULL;
-	}
-	if (!(sample_rate >= 8000.0f && sample_rate <= 192000.0f)) {
-		set_err(err, err_size, "model: sample_rate %g out of range [8000, 192000]",
-		        (double)sample_rate);
-		return NULL;
-	}
-	if (!isfinite(pitch_center) || !isfinite(loud_center)) {
+	if (!isfinite(h->pitch_center) || !isfinite(h->loud_center)) {
 		set_err(err, err_size, "model: pitch_center or loud_center is not finite");
-		return NULL;
+		return false;
 	}
-	if (!(pitch_scale > 0.0f) || !isfinite(pitch_scale)) {
-		set_err(err, err_size, "model: pitch_scale %g must be finite and > 0",
-		        (double)pitch_scale);
-		return NULL;
-	}
-	if (!(loud_scale > 0.0f) || !isfinite(loud_scale)) {
-		set_err(err, err_size, "model: loud_scale %g must be finite and > 0",
-		        (double)loud_scale);
-		return NULL;
+	if (!check_scale(h->pitch_scale, "pitch_scale", err, err_size) ||
+	    !check_scale(h->loud_scale, "loud_scale", err, err_size)) {
+		return false;
 	}
 	if (!memchr(p + OFF_NAME, 0, HSM_NAME_SIZE)) {
 		set_err(err, err_size, "model: model name is not NUL-terminated within %u bytes",
 		        HSM_NAME_SIZE);
-		return NULL;
+		return false;
 	}
+	return true;
+}
 
-	/* Tensor element counts, then the size the header implies. */
-	const size_t I = 3u + (size_t)E;
-	const size_t O = 1u + (size_t)NH + (size_t)NN;
-	const size_t count[T_COUNT] = {
-	    [T_EMBEDDING] = mul_sz(S, E),
-	    [T_GRU_W_IH] = mul_sz(mul_sz(3, H), I),
-	    [T_GRU_W_HH] = mul_sz(mul_sz(3, H), H),
-	    [T_GRU_B_IH] = mul_sz(3, H),
-	    [T_GRU_B_HH] = mul_sz(3, H),
-	    [T_DENSE1_W] = mul_sz(D, add_sz(H, I)),
-	    [T_DENSE1_B] = D,
-	    [T_DENSE2_W] = mul_sz(O, D),
-	    [T_DENSE2_B] = O,
-	};
+/* Tensor element counts, then the size the header implies against the file's. */
+static bool check_layout(hsm_header *h, size_t size, char *err, size_t err_size)
+{
+	const size_t S = h->S, E = h->E, H = h->H, D = h->D;
+	const size_t I = 3u + E;
+	const size_t O = 1u + (size_t)h->NH + (size_t)h->NN;
+	size_t *count = h->count;
+	count[T_EMBEDDING] = mul_sz(S, E);
+	count[T_GRU_W_IH] = mul_sz(mul_sz(3, H), I);
+	count[T_GRU_W_HH] = mul_sz(mul_sz(3, H), H);
+	count[T_GRU_B_IH] = mul_sz(3, H);
+	count[T_GRU_B_HH] = mul_sz(3, H);
+	count[T_DENSE1_W] = mul_sz(D, add_sz(H, I));
+	count[T_DENSE1_B] = D;
+	count[T_DENSE2_W] = mul_sz(O, D);
+	count[T_DENSE2_B] = O;
 	size_t n_floats = 0;
 	for (int t = 0; t < T_COUNT; ++t) {
 		n_floats = add_sz(n_floats, count[t]);
 	}
-	const size_t styles_bytes = mul_sz(S, HSM_STYLE_SIZE);
-	const size_t tensor_off = add_sz(OFF_STYLES, styles_bytes);
+	const size_t tensor_off = add_sz(OFF_STYLES, mul_sz(S, HSM_STYLE_SIZE));
 	const size_t expected = add_sz(add_sz(tensor_off, mul_sz(n_floats, 4)), HSM_CRC_SIZE);
 	if (expected != size) {
 		if (expected == SIZE_MAX) {
@@ -277,9 +304,13 @@ heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t 
 			        "model: size mismatch: dimensions imply %zu bytes, file has %zu",
 			        expected, size);
 		}
-		return NULL;
+		return false;
 	}
+	return true;
+}
 
+static bool check_crc(const uint8_t *p, size_t size, char *err, size_t err_size)
+{
 	const uint32_t stored_crc = rd_u32(p + size - HSM_CRC_SIZE);
 	const uint32_t crc = heist_crc32(p, size - HSM_CRC_SIZE);
 	if (crc != stored_crc) {
@@ -287,17 +318,21 @@ heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t 
 		    err, err_size,
 		    "model: CRC mismatch: file says 0x%08x, contents give 0x%08x (corrupt file)",
 		    stored_crc, crc);
-		return NULL;
+		return false;
 	}
+	return true;
+}
 
-	/* Styles: names and playing-range statistics (reserved[4] is ignored). */
+/* Style names and playing-range statistics (reserved[4] is ignored). */
+static bool check_styles(const uint8_t *p, uint32_t S, char *err, size_t err_size)
+{
 	for (uint32_t s = 0; s < S; ++s) {
 		const uint8_t *sp = p + OFF_STYLES + (size_t)s * HSM_STYLE_SIZE;
 		if (!memchr(sp, 0, HSM_STYLE_NAME_SIZE)) {
 			set_err(err, err_size,
 			        "model: style %u name is not NUL-terminated within %u bytes", s,
 			        HSM_STYLE_NAME_SIZE);
-			return NULL;
+			return false;
 		}
 		for (unsigned k = 0; k < 6; ++k) {
 			if (!isfinite(rd_f32(sp + HSM_STYLE_NAME_SIZE + 4u * k))) {
@@ -306,17 +341,22 @@ heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t 
 				set_err(err, err_size,
 				        "model: style %u (\"%s\") has a non-finite range statistic",
 				        s, shown);
-				return NULL;
+				return false;
 			}
 		}
 	}
+	return true;
+}
 
-	/* One aligned block: styles, then each tensor on a 64-byte boundary. */
+/* One aligned block: styles, then each tensor on a 64-byte boundary. */
+static heist_model *alloc_model(const hsm_header *h, float *tensor[T_COUNT], char *err,
+                                size_t err_size)
+{
 	size_t off[T_COUNT];
-	size_t block_size = align_up(sizeof(heist_style) * S);
+	size_t block_size = align_up(sizeof(heist_style) * h->S);
 	for (int t = 0; t < T_COUNT; ++t) {
 		off[t] = block_size;
-		block_size += align_up(count[t] * sizeof(float));
+		block_size += align_up(h->count[t] * sizeof(float));
 	}
 	heist_model *m = calloc(1, sizeof *m);
 	void *block = aligned_alloc(HSM_ALIGN, block_size);
@@ -327,33 +367,44 @@ heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t 
 		return NULL;
 	}
 	m->block = block;
-	float *tensor[T_COUNT];
+	m->styles = block;
 	for (int t = 0; t < T_COUNT; ++t) {
 		tensor[t] = (float *)((char *)block + off[t]);
 	}
+	return m;
+}
 
-	const uint8_t *tp = p + tensor_off;
+/* The tensors, in file order; refuses any NaN or Inf. */
+static bool read_tensors(const uint8_t *p, const hsm_header *h, float *const tensor[T_COUNT],
+                         char *err, size_t err_size)
+{
+	const uint8_t *tp = p + OFF_STYLES + (size_t)h->S * HSM_STYLE_SIZE;
 	for (int t = 0; t < T_COUNT; ++t) {
 		float *dst = tensor[t];
-		for (size_t i = 0; i < count[t]; ++i, tp += 4) {
+		for (size_t i = 0; i < h->count[t]; ++i, tp += 4) {
 			const float v = rd_f32(tp);
 			if (!isfinite(v)) {
 				set_err(err, err_size,
 				        "model: tensor %s has a non-finite value (%s) at index %zu",
 				        tensor_names[t], isnan(v) ? "NaN" : "Inf", i);
-				free(block);
-				free(m);
-				return NULL;
+				return false;
 			}
 			dst[i] = v;
 		}
 	}
+	return true;
+}
 
-	m->styles = block;
+/* The style table (already checked by check_styles). */
+static void read_styles(heist_model *m, const uint8_t *p, uint32_t S)
+{
 	for (uint32_t s = 0; s < S; ++s) {
 		const uint8_t *sp = p + OFF_STYLES + (size_t)s * HSM_STYLE_SIZE;
 		heist_style *st = &m->styles[s];
 		memcpy(st->name, sp, HSM_STYLE_NAME_SIZE);
+		/* Names are only ever shown: no control byte may reach a terminal,
+		 * a log line or a UI label. */
+		heist_text_sanitize(st->name, sizeof st->name, st->name);
 		const uint8_t *fp = sp + HSM_STYLE_NAME_SIZE;
 		st->pitch_lo = rd_f32(fp + 0);
 		st->pitch_hi = rd_f32(fp + 4);
@@ -361,34 +412,29 @@ heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t 
 		st->loud_lo = rd_f32(fp + 12);
 		st->loud_hi = rd_f32(fp + 16);
 		st->loud_median = rd_f32(fp + 20);
-		const float stats[] = {st->pitch_lo, st->pitch_hi, st->pitch_median,
-		                       st->loud_lo,  st->loud_hi,  st->loud_median};
-		for (size_t i = 0; i < sizeof stats / sizeof stats[0]; ++i) {
-			if (!isfinite(stats[i])) {
-				set_err(err, err_size, "model: style %u has a non-finite statistic",
-				        (unsigned)s);
-				free(block);
-				free(m);
-				return NULL;
-			}
-		}
 	}
+}
 
+/* The header's fields and the tensor pointers into the model. */
+static void fill_model(heist_model *m, const uint8_t *p, const hsm_header *h,
+                       float *const tensor[T_COUNT])
+{
 	memcpy(m->name, p + OFF_NAME, HSM_NAME_SIZE);
-	m->frame_rate = frame_rate;
-	m->sample_rate = sample_rate;
-	m->n_styles = S;
-	m->embed_dim = E;
-	m->gru_hidden = H;
-	m->dense_hidden = D;
-	m->n_harmonics = NH;
-	m->n_noise = NN;
-	m->n_inputs = (uint32_t)I;
-	m->n_outputs = (uint32_t)O;
-	m->pitch_center = pitch_center;
-	m->pitch_scale = pitch_scale;
-	m->loud_center = loud_center;
-	m->loud_scale = loud_scale;
+	heist_text_sanitize(m->name, sizeof m->name, m->name);
+	m->frame_rate = h->frame_rate;
+	m->sample_rate = h->sample_rate;
+	m->n_styles = h->S;
+	m->embed_dim = h->E;
+	m->gru_hidden = h->H;
+	m->dense_hidden = h->D;
+	m->n_harmonics = h->NH;
+	m->n_noise = h->NN;
+	m->n_inputs = 3u + h->E;
+	m->n_outputs = 1u + h->NH + h->NN;
+	m->pitch_center = h->pitch_center;
+	m->pitch_scale = h->pitch_scale;
+	m->loud_center = h->loud_center;
+	m->loud_scale = h->loud_scale;
 	m->embedding = tensor[T_EMBEDDING];
 	m->gru_w_ih = tensor[T_GRU_W_IH];
 	m->gru_w_hh = tensor[T_GRU_W_HH];
@@ -398,6 +444,30 @@ heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t 
 	m->dense1_b = tensor[T_DENSE1_B];
 	m->dense2_w = tensor[T_DENSE2_W];
 	m->dense2_b = tensor[T_DENSE2_B];
+}
+
+/* [main] See model.h. Every check runs before anything is allocated, except
+ * the tensors' finiteness, which is checked while they are copied. */
+heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t err_size)
+{
+	const uint8_t *p = data;
+	hsm_header h;
+	if (!check_envelope(p, size, err, err_size) || !read_header(p, &h, err, err_size) ||
+	    !check_layout(&h, size, err, err_size) || !check_crc(p, size, err, err_size) ||
+	    !check_styles(p, h.S, err, err_size)) {
+		return NULL;
+	}
+	float *tensor[T_COUNT];
+	heist_model *m = alloc_model(&h, tensor, err, err_size);
+	if (!m) {
+		return NULL;
+	}
+	if (!read_tensors(p, &h, tensor, err, err_size)) {
+		heist_model_free(m);
+		return NULL;
+	}
+	read_styles(m, p, h.S);
+	fill_model(m, p, &h, tensor);
 	m->packed = heist_net_pack(m);
 	if (!m->packed) {
 		set_err(err, err_size, "model: out of memory (packed weights)");
@@ -454,34 +524,63 @@ static uint8_t *read_stream(FILE *f, size_t *size, char *err, size_t err_size)
 	return buf;
 }
 
-/* [main] See model.h. Parser messages lose their "model: " prefix and gain
- * the path instead. */
-heist_model *heist_model_load(const char *path, char *err, size_t err_size)
+/* [main] Open path for reading without ever blocking: a FIFO, a device or a
+ * directory is refused before a read could wait forever (a FIFO with no
+ * writer) or report nonsense (a directory's "size"). NULL with err set. */
+static FILE *open_regular(const char *path, const char *shown, char *err, size_t err_size)
 {
-	char msg[256];
-	const char *shown = path ? path : "(null)";
-	if (!path) {
-		set_err(err, err_size, "%s: no path given", shown);
-		return NULL;
-	}
 	errno = 0;
-	FILE *f = fopen(path, "rb");
-	if (!f) {
+	const int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
 		set_err(err, err_size, "%s: cannot open: %s", shown,
 		        errno ? strerror(errno) : "unknown error");
 		return NULL;
 	}
-	/* Cheap early refusal of huge regular files before reading anything. */
-	if (fseek(f, 0, SEEK_END) == 0) {
-		const long end = ftell(f);
-		if (end > 0 && (unsigned long)end > HSM_MAX_FILE_SIZE) {
-			fclose(f);
-			set_err(err, err_size, "%s: file too large: %ld bytes (limit %u)", shown,
-			        end, HSM_MAX_FILE_SIZE);
-			return NULL;
-		}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		const char *kind = S_ISDIR(st.st_mode)                          ? "a directory"
+		                   : S_ISFIFO(st.st_mode)                       ? "a FIFO"
+		                   : S_ISSOCK(st.st_mode)                       ? "a socket"
+		                   : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+		                                                                : "not a file";
+		set_err(err, err_size, "%s: not a regular file (%s)", shown, kind);
+		close(fd);
+		return NULL;
 	}
-	rewind(f);
+	if ((uintmax_t)st.st_size > HSM_MAX_FILE_SIZE) {
+		set_err(err, err_size, "%s: file too large: %jd bytes (limit %u)", shown,
+		        (intmax_t)st.st_size, HSM_MAX_FILE_SIZE);
+		close(fd);
+		return NULL;
+	}
+	/* A regular file never blocks; back to blocking reads all the same. */
+	const int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0) {
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	}
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		set_err(err, err_size, "%s: cannot open: out of memory", shown);
+		close(fd);
+	}
+	return f;
+}
+
+/* [main] See model.h. Parser messages lose their "model: " prefix and gain
+ * the path instead, with its control characters shown as '?'. */
+heist_model *heist_model_load(const char *path, char *err, size_t err_size)
+{
+	char msg[256];
+	char shown[256];
+	heist_text_sanitize(shown, sizeof shown, path ? path : "(null)");
+	if (!path) {
+		set_err(err, err_size, "%s: no path given", shown);
+		return NULL;
+	}
+	FILE *f = open_regular(path, shown, err, err_size);
+	if (!f) {
+		return NULL;
+	}
 	errno = 0;
 	size_t size = 0;
 	uint8_t *buf = read_stream(f, &size, msg, sizeof msg);

@@ -1,24 +1,6 @@
 /* Heist network runtime: the GRU + dense network of model.h, one frame per
- * call (PyTorch GRU semantics, gate order r, z, n).
- *
- * Speed (see /work/shared/PERF.md). At load time the parser calls
- * heist_net_pack(), which lays every layer out in blocks of 8 output rows,
- * column-major inside a block: y[8] += W[block][c][0..7] * v[c] is one
- * broadcast and one vector multiply-add per column, with no horizontal sums.
- * The r and z gates read concat(h, x) in one pass (their two biases summed).
- * The kernel runs four blocks at a time with two accumulators each: eight
- * independent FMA chains, enough to cover the FMA latency. Gates and outputs
- * use the vectorised approximations of fastmath.h (error bounds there and in
- * tests/dsp/test_fastmath.c) instead of libm's expf/tanhf/powf.
- *
- * The same source is compiled twice: for the x86-64 baseline, and with
- * target("avx2,fma"); heist_net_new() picks the best one the CPU runs.
- * The packed weights belong to the model, so every engine running one model
- * shares one copy (32 instances keep one weight set warm in L2).
- *
- * All per-network buffers live in one 64-byte aligned block allocated by
- * heist_net_new(); step, reset and embed never allocate.
- */
+ * call (PyTorch GRU semantics, gate order r, z, n). Weight packing, the four
+ * kernels and why they are fast: ARCHITECTURE.md, "The network". */
 #include "net.h"
 
 #include <math.h>

@@ -18,6 +18,8 @@ static const heist_param_info param_info[HEIST_PARAM_COUNT] = {
     [HEIST_PARAM_LOWEST_PITCH] = {"lowest_pitch", 50.0f, 300.0f, HEIST_DEFAULT_LOWEST_PITCH},
     [HEIST_PARAM_AUTO_OCTAVE] = {"auto_octave", 0.0f, 1.0f, 0.0f},
     [HEIST_PARAM_LOUDNESS_FIT] = {"loudness_fit", 0.0f, 1.0f, 0.0f},
+    [HEIST_PARAM_INPUT_GATE] = {"input_gate", -90.0f, 0.0f, HEIST_DEFAULT_INPUT_GATE_DB},
+    [HEIST_PARAM_LEVEL_MATCH] = {"level_match", 0.0f, 1.0f, 1.0f},
 };
 
 const heist_param_info *heist_param_get_info(heist_param p)

@@ -19,16 +19,9 @@ uint32_t heist_synth_harmonic_render(const float *f0, const float *amps, uint32_
                                      uint32_t n_harm, double sample_rate, double frame_rate,
                                      double band_limit, float *out);
 
-/* Filtered noise (the engine's definition; train/ implements the same):
- *   hop_n = 2^round(log2(sample_rate / 375)) samples (64 at 24 kHz, 128 at 48 kHz), grain length N
- * = 2 hop_n; grain j is centred at sample j * hop_n and covers [(j-1) hop_n, (j+1) hop_n); its band
- * magnitudes are the frame-clock noise magnitudes linearly interpolated at time j * hop_n; the
- * response at bin i (f = i fs / N) is the linear interpolation of the NN bands placed at b *
- * (model_rate / 2) / (NN - 1), zero above model_rate / 2; grain = w * irfft(rfft(u) * H) (unscaled
- * inverse divided by N), u uniform in [-1, 1) (the engine draws rfft(u)'s bins directly with the
- * same variances: see heist_noise_grain), w[n] = sin(pi (n + 0.5) / N) (power-complementary at
- * 50 %); the sum of grains is scaled by sqrt(sample_rate / model_rate) so the noise density does
- * not depend on the host rate. */
+/* [any] Filtered noise is overlap-added grains of 2 hops; this is the hop:
+ * 2^round(log2(sample_rate / 375)) samples. The whole definition, which
+ * train/heist_synth.py shares: ARCHITECTURE.md, "Synthesis". */
 uint32_t heist_synth_noise_hop(double sample_rate);
 
 /* Rendering pieces the engine drives. */

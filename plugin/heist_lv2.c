@@ -47,6 +47,7 @@
 #include "level_meter.h"
 #include "model.h"
 #include "ports.h"
+#include "text.h"
 
 #define HEIST_MODEL_FILE "heist-default.hsm"
 
@@ -65,9 +66,12 @@
  * the audio thread only moves pointers to it. */
 typedef struct heist_slot {
 	struct heist_slot *next; /* link in the garbage list ([audio]) */
-	heist_model *model;      /* owned; NULL for the shipped model, owned by Heist */
-	heist_net *net;          /* owned; while current, the engine holds it */
-	char path[];             /* absolute path, NUL-terminated */
+	/* Link in the instance's list of every live slot (slots_lock), so that
+	 * cleanup() frees the ones in transit in messages the host dropped. */
+	struct heist_slot *live_prev, *live_next;
+	heist_model *model; /* owned; NULL for the shipped model, owned by Heist */
+	heist_net *net;     /* owned; while current, the engine holds it */
+	char path[];        /* absolute path, NUL-terminated */
 } heist_slot;
 
 /* Worker requests (run() -> work()) and responses (work() -> work_response()),
@@ -92,10 +96,14 @@ typedef struct {
 	heist_slot *list;    /* HEIST_WORK_FREE: the slots, linked by next */
 } heist_work_free;
 
+/* The longest status line (bytes, with the NUL) the notify port carries. */
+#define HEIST_STATUS_MAX 240u
+
 typedef struct {
 	uint32_t type; /* HEIST_WORK_READY or HEIST_WORK_FAILED */
 	uint32_t generation;
-	heist_slot *slot; /* HEIST_WORK_READY */
+	heist_slot *slot;              /* HEIST_WORK_READY */
+	char status[HEIST_STATUS_MAX]; /* why it failed ("" when loaded), sanitised */
 } heist_work_response;
 
 typedef struct {
@@ -107,6 +115,8 @@ typedef struct {
 	LV2_URID patch_property;
 	LV2_URID patch_value;
 	LV2_URID heist_model;
+	LV2_URID heist_status;
+	LV2_URID atom_String;
 } heist_uris;
 
 typedef struct {
@@ -135,6 +145,11 @@ typedef struct {
 	const float *lowest_pitch;
 	const float *auto_octave;
 	const float *loudness_fit;
+	const float *input_gate;
+	float *below_range;
+	float *out_pitch;
+	float *gate_open;
+	const float *level_match;
 
 	/* Peak meters of the input and output (level_meter.h). */
 	heist_level_meter in_meter, out_meter;
@@ -161,18 +176,26 @@ typedef struct {
 	_Atomic(heist_slot *) current;
 
 	/* [audio] state. */
-	heist_slot *garbage;     /* old slots not yet handed to the worker */
-	heist_work_load pending; /* a load request the host's ring refused */
-	bool load_pending;       /* pending is to be retried */
-	bool report_too_long;    /* a too long path is to be reported */
-	bool notify_model;       /* announce the model path on the notify port */
-	uint32_t generation;     /* bumped by restore(): older responses are stale */
+	heist_slot *garbage;           /* old slots not yet handed to the worker */
+	heist_work_load pending;       /* a load request the host's ring refused */
+	bool load_pending;             /* pending is to be retried */
+	bool report_too_long;          /* a too long path is to be reported */
+	bool notify_model;             /* announce the model path on the notify port */
+	bool notify_status;            /* announce status on the notify port */
+	char status[HEIST_STATUS_MAX]; /* the last load's outcome: "" or why it failed */
+	uint32_t generation;           /* bumped by restore(): older responses are stale */
 
 	/* Held by the worker while it frees slots and by save() while it reads
 	 * current's path: a slot save() sees cannot be freed under it. Never
 	 * taken on the audio thread. */
 	pthread_mutex_t free_lock;
 	bool free_lock_ready;
+
+	/* Every slot not yet freed, current and garbage and in transit alike;
+	 * slots_lock guards the list ([main] and [worker] only). */
+	heist_slot *live;
+	pthread_mutex_t slots_lock;
+	bool slots_lock_ready;
 } Heist;
 
 /* [main] Join a bundle path and a file name. bundle_path normally ends with a
@@ -202,9 +225,8 @@ static void *feature_data(const LV2_Feature *const *features, const char *uri)
 	return NULL;
 }
 
-/* [main] or [worker] A slot holding a model (NULL for the shipped one) and a
- * fresh, pre-warmed net for it. On failure frees nothing of the caller's. */
-static heist_slot *slot_new(Heist *self, heist_model *model, const char *path)
+/* [main] or [worker] A slot (net NULL) entered into the live list. */
+static heist_slot *slot_alloc(Heist *self, heist_model *model, const char *path)
 {
 	const size_t len = strlen(path) + 1;
 	heist_slot *slot = malloc(sizeof(heist_slot) + len);
@@ -213,31 +235,61 @@ static heist_slot *slot_new(Heist *self, heist_model *model, const char *path)
 	}
 	slot->next = NULL;
 	slot->model = model;
-	slot->net = heist_net_new(model ? model : self->shipped);
-	if (!slot->net) {
-		free(slot);
-		return NULL;
-	}
+	slot->net = NULL;
 	memcpy(slot->path, path, len);
+	pthread_mutex_lock(&self->slots_lock);
+	slot->live_prev = NULL;
+	slot->live_next = self->live;
+	if (self->live) {
+		self->live->live_prev = slot;
+	}
+	self->live = slot;
+	pthread_mutex_unlock(&self->slots_lock);
 	return slot;
 }
 
 /* [main] or [worker] Free a slot: the net before the model it borrows. */
-static void slot_free(heist_slot *slot)
+static void slot_free(Heist *self, heist_slot *slot)
 {
-	if (slot) {
-		heist_net_free(slot->net);
-		heist_model_free(slot->model);
-		free(slot);
+	if (!slot) {
+		return;
 	}
+	pthread_mutex_lock(&self->slots_lock);
+	if (slot->live_prev) {
+		slot->live_prev->live_next = slot->live_next;
+	} else {
+		self->live = slot->live_next;
+	}
+	if (slot->live_next) {
+		slot->live_next->live_prev = slot->live_prev;
+	}
+	pthread_mutex_unlock(&self->slots_lock);
+	heist_net_free(slot->net);
+	heist_model_free(slot->model);
+	free(slot);
+}
+
+/* [main] or [worker] A slot holding a model (NULL for the shipped one) and a
+ * fresh, pre-warmed net for it. On failure frees nothing of the caller's. */
+static heist_slot *slot_new(Heist *self, heist_model *model, const char *path)
+{
+	heist_net *net = heist_net_new(model ? model : self->shipped);
+	heist_slot *slot = net ? slot_alloc(self, NULL, path) : NULL;
+	if (!slot) {
+		heist_net_free(net);
+		return NULL;
+	}
+	slot->model = model;
+	slot->net = net;
+	return slot;
 }
 
 /* [main] or [worker] Free a garbage list. */
-static void slot_free_list(heist_slot *list)
+static void slot_free_list(Heist *self, heist_slot *list)
 {
 	while (list) {
 		heist_slot *next = list->next;
-		slot_free(list);
+		slot_free(self, list);
 		list = next;
 	}
 }
@@ -252,16 +304,18 @@ static heist_slot *slot_load(Heist *self, const char *path, char *err, size_t er
 	if (!model) {
 		return NULL;
 	}
+	char shown[256]; /* the path as messages show it */
+	heist_text_sanitize(shown, sizeof(shown), path);
 	if (model->frame_rate != self->shipped->frame_rate) {
 		snprintf(err, err_size,
-		         "%s: frame rate %g Hz differs from the running engine's %g Hz", path,
+		         "%s: frame rate %g Hz differs from the running engine's %g Hz", shown,
 		         (double)model->frame_rate, (double)self->shipped->frame_rate);
 		heist_model_free(model);
 		return NULL;
 	}
 	heist_engine *probe = heist_engine_new(&self->cfg, model);
 	if (!probe) {
-		snprintf(err, err_size, "%s: the engine cannot run this model at %g Hz", path,
+		snprintf(err, err_size, "%s: the engine cannot run this model at %g Hz", shown,
 		         self->cfg.sample_rate);
 		heist_model_free(model);
 		return NULL;
@@ -269,7 +323,7 @@ static heist_slot *slot_load(Heist *self, const char *path, char *err, size_t er
 	heist_engine_free(probe);
 	heist_slot *slot = slot_new(self, model, path);
 	if (!slot) {
-		snprintf(err, err_size, "%s: out of memory", path);
+		snprintf(err, err_size, "%s: out of memory", shown);
 		heist_model_free(model);
 	}
 	return slot;
@@ -282,14 +336,20 @@ static void cleanup(LV2_Handle instance)
 	if (!self) {
 		return;
 	}
-	/* The engine frees the current slot's net; the rest of it goes here. */
+	/* The engine frees the current slot's net; the rest of it goes here.
+	 * The live list holds the current slot, the garbage and the slots in
+	 * transit (a response or a free the host never delivered). */
 	heist_engine_free(self->engine);
 	heist_slot *current = atomic_load(&self->current);
 	if (current) {
-		heist_model_free(current->model);
-		free(current);
+		current->net = NULL;
 	}
-	slot_free_list(self->garbage);
+	if (self->slots_lock_ready) {
+		while (self->live) {
+			slot_free(self, self->live);
+		}
+		pthread_mutex_destroy(&self->slots_lock);
+	}
 	heist_model_free(self->shipped);
 	heist_idisp_free(self->idisp);
 	free(self->shipped_path);
@@ -310,6 +370,8 @@ static void map_uris(LV2_URID_Map *map, heist_uris *uris)
 	uris->patch_property = map->map(map->handle, LV2_PATCH__property);
 	uris->patch_value = map->map(map->handle, LV2_PATCH__value);
 	uris->heist_model = map->map(map->handle, HEIST_MODEL_URI);
+	uris->heist_status = map->map(map->handle, HEIST_STATUS_URI);
+	uris->atom_String = map->map(map->handle, LV2_ATOM__String);
 }
 
 /* [main] */
@@ -343,6 +405,11 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
 		return NULL;
 	}
 	self->free_lock_ready = true;
+	if (pthread_mutex_init(&self->slots_lock, NULL)) {
+		cleanup(self);
+		return NULL;
+	}
+	self->slots_lock_ready = true;
 
 	self->shipped_path = bundle_file_path(bundle_path ? bundle_path : "", HEIST_MODEL_FILE);
 	if (!self->shipped_path) {
@@ -361,17 +428,12 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
 	self->engine = heist_engine_new(&self->cfg, self->shipped);
 	/* The engine built its own net for the shipped model; the first slot
 	 * takes it over at the first swap (see install_slot()). */
-	heist_slot *first = malloc(sizeof(heist_slot) + strlen(self->shipped_path) + 1);
-	if (!self->engine || !first) {
-		free(first);
+	heist_slot *first = self->engine ? slot_alloc(self, NULL, self->shipped_path) : NULL;
+	if (!first) {
 		lv2_log_error(&self->logger, "heist: cannot create the engine at %.0f Hz\n", rate);
 		cleanup(self);
 		return NULL;
 	}
-	first->next = NULL;
-	first->model = NULL;
-	first->net = NULL;
-	strcpy(first->path, self->shipped_path);
 	atomic_store(&self->current, first);
 	heist_level_meter_init(&self->in_meter, rate);
 	heist_level_meter_init(&self->out_meter, rate);
@@ -455,6 +517,21 @@ static void connect_port(LV2_Handle instance, uint32_t port, void *data)
 		break;
 	case HEIST_PORT_LOUDNESS_FIT:
 		self->loudness_fit = (const float *)data;
+		break;
+	case HEIST_PORT_INPUT_GATE:
+		self->input_gate = (const float *)data;
+		break;
+	case HEIST_PORT_BELOW_RANGE:
+		self->below_range = (float *)data;
+		break;
+	case HEIST_PORT_OUT_PITCH:
+		self->out_pitch = (float *)data;
+		break;
+	case HEIST_PORT_GATE_OPEN:
+		self->gate_open = (float *)data;
+		break;
+	case HEIST_PORT_LEVEL_MATCH:
+		self->level_match = (const float *)data;
 		break;
 	case HEIST_PORT_COUNT:
 		break;
@@ -558,7 +635,39 @@ static void request_load(Heist *self, const LV2_Atom *value)
 	self->load_pending = true;
 }
 
-/* [audio] One event from the control port. */
+/* [audio] patch:property and patch:value of an object whose body size the
+ * caller has checked against its container; every property, and its value's
+ * body, must lie within the object (a hostile size must not make run() read
+ * past the host's buffer). False if one does not. */
+static bool object_get(const Heist *self, const LV2_Atom_Object *obj, const LV2_Atom **property,
+                       const LV2_Atom **value)
+{
+	if (obj->atom.size < sizeof(LV2_Atom_Object_Body)) {
+		return false;
+	}
+	const uint8_t *at = (const uint8_t *)(obj + 1);
+	const uint8_t *end = (const uint8_t *)&obj->body + obj->atom.size;
+	while (at < end) {
+		if ((size_t)(end - at) < sizeof(LV2_Atom_Property_Body)) {
+			return false;
+		}
+		const LV2_Atom_Property_Body *prop = (const LV2_Atom_Property_Body *)at;
+		const uint8_t *body = at + sizeof(LV2_Atom_Property_Body);
+		if (prop->value.size > (size_t)(end - body)) {
+			return false;
+		}
+		if (prop->key == self->uris.patch_property) {
+			*property = &prop->value;
+		} else if (prop->key == self->uris.patch_value) {
+			*value = &prop->value;
+		}
+		at = body + lv2_atom_pad_size(prop->value.size);
+	}
+	return true;
+}
+
+/* [audio] One event from the control port; its body lies within the
+ * sequence (handle_messages() checked it). */
 static void handle_event(Heist *self, const LV2_Atom *atom)
 {
 	const heist_uris *u = &self->uris;
@@ -568,13 +677,16 @@ static void handle_event(Heist *self, const LV2_Atom *atom)
 	const LV2_Atom_Object *obj = (const LV2_Atom_Object *)atom;
 	const LV2_Atom *property = NULL;
 	const LV2_Atom *value = NULL;
-	lv2_atom_object_get(obj, u->patch_property, &property, u->patch_value, &value, 0);
+	if (!object_get(self, obj, &property, &value)) {
+		return;
+	}
 	const bool about_model = property && property->type == u->atom_URID &&
 	                         ((const LV2_Atom_URID *)property)->body == u->heist_model;
 	if (obj->body.otype == u->patch_Set && about_model && value) {
 		request_load(self, value);
 	} else if (obj->body.otype == u->patch_Get && (!property || about_model)) {
 		self->notify_model = true;
+		self->notify_status = true;
 	}
 }
 
@@ -596,6 +708,25 @@ static void notify_model_path(Heist *self)
 	lv2_atom_forge_pop(forge, &frame);
 }
 
+/* [audio] patch:Set heist:status <the last load's outcome> on the notify
+ * port: a UI shows why a model was refused (the host's log is often out of
+ * sight). */
+static void notify_status(Heist *self)
+{
+	const heist_uris *u = &self->uris;
+	LV2_Atom_Forge *forge = &self->forge;
+	LV2_Atom_Forge_Frame frame;
+	if (!lv2_atom_forge_frame_time(forge, 0) ||
+	    !lv2_atom_forge_object(forge, &frame, 0, u->patch_Set)) {
+		return; /* the notify buffer is full */
+	}
+	lv2_atom_forge_key(forge, u->patch_property);
+	lv2_atom_forge_urid(forge, u->heist_status);
+	lv2_atom_forge_key(forge, u->patch_value);
+	lv2_atom_forge_string(forge, self->status, (uint32_t)strlen(self->status));
+	lv2_atom_forge_pop(forge, &frame);
+}
+
 /* [audio] Messages in, requests out, notifications. */
 static void handle_messages(Heist *self)
 {
@@ -608,10 +739,20 @@ static void handle_messages(Heist *self)
 		notifying = lv2_atom_forge_sequence_head(&self->forge, &notify_frame, 0) != 0;
 	}
 
-	if (self->control && self->control->atom.type == self->uris.atom_Sequence) {
-		LV2_ATOM_SEQUENCE_FOREACH(self->control, ev)
-		{
+	if (self->control && self->control->atom.type == self->uris.atom_Sequence &&
+	    self->control->atom.size >= sizeof(LV2_Atom_Sequence_Body)) {
+		/* Each event's body is checked against the sequence's size. */
+		const uint8_t *end =
+		    (const uint8_t *)&self->control->body + self->control->atom.size;
+		const uint8_t *at = (const uint8_t *)(&self->control->body + 1);
+		while ((size_t)(end - at) >= sizeof(LV2_Atom_Event)) {
+			const LV2_Atom_Event *ev = (const LV2_Atom_Event *)at;
+			const uint8_t *body = (const uint8_t *)LV2_ATOM_BODY_CONST(&ev->body);
+			if (ev->body.size > (size_t)(end - body)) {
+				break;
+			}
 			handle_event(self, &ev->body);
+			at = body + lv2_atom_pad_size(ev->body.size);
 		}
 	}
 	flush_requests(self);
@@ -621,9 +762,13 @@ static void handle_messages(Heist *self)
 		if (self->notify_model) {
 			notify_model_path(self);
 		}
+		if (self->notify_status) {
+			notify_status(self);
+		}
 		lv2_atom_forge_pop(&self->forge, &notify_frame);
 	}
 	self->notify_model = false;
+	self->notify_status = false;
 }
 
 /* [audio] */
@@ -649,6 +794,8 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	const float lowest_pitch = control_value(self->lowest_pitch, HEIST_PARAM_LOWEST_PITCH);
 	const float auto_octave = toggle_value(self->auto_octave, HEIST_PARAM_AUTO_OCTAVE);
 	const float loudness_fit = control_value(self->loudness_fit, HEIST_PARAM_LOUDNESS_FIT);
+	const float input_gate = control_value(self->input_gate, HEIST_PARAM_INPUT_GATE);
+	const float level_match = toggle_value(self->level_match, HEIST_PARAM_LEVEL_MATCH);
 
 	handle_messages(self);
 
@@ -672,6 +819,8 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	heist_engine_set_param(e, HEIST_PARAM_MORPH, morph);
 	heist_engine_set_param(e, HEIST_PARAM_AUTO_OCTAVE, auto_octave);
 	heist_engine_set_param(e, HEIST_PARAM_LOUDNESS_FIT, loudness_fit);
+	heist_engine_set_param(e, HEIST_PARAM_INPUT_GATE, input_gate);
+	heist_engine_set_param(e, HEIST_PARAM_LEVEL_MATCH, level_match);
 	/* Restarts the engine only when the snapped floor changes. */
 	heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, lowest_pitch);
 
@@ -682,6 +831,9 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	 * the TTL does not declare lv2:inPlaceBroken. */
 	if (self->in && self->out) {
 		heist_engine_process(e, self->in, self->out, n_samples);
+	} else if (self->out) {
+		/* No input: silence, never what the buffer held before. */
+		memset(self->out, 0, sizeof(float) * n_samples);
 	}
 	const float out_db = heist_level_meter_run(&self->out_meter, self->out, n_samples);
 	if (self->input_level) {
@@ -703,6 +855,15 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	}
 	if (self->latency) {
 		*self->latency = (float)heist_engine_latency(e);
+	}
+	if (self->below_range) {
+		*self->below_range = mon.below_range ? 1.0f : 0.0f;
+	}
+	if (self->out_pitch) {
+		*self->out_pitch = mon.out_pitch_hz;
+	}
+	if (self->gate_open) {
+		*self->gate_open = mon.gate_open ? 1.0f : 0.0f;
 	}
 	heist_idisp_update(self->idisp, n_samples, mon.pitch_hz, mon.confidence, morph,
 	                   (int)style_a, (int)style_b);
@@ -734,7 +895,7 @@ static LV2_Worker_Status work(LV2_Handle instance, LV2_Worker_Respond_Function r
 		heist_work_free msg;
 		memcpy(&msg, data, sizeof(msg));
 		pthread_mutex_lock(&self->free_lock);
-		slot_free_list(msg.list);
+		slot_free_list(self, msg.list);
 		pthread_mutex_unlock(&self->free_lock);
 		return LV2_WORKER_SUCCESS;
 	}
@@ -752,22 +913,27 @@ static LV2_Worker_Status work(LV2_Handle instance, LV2_Worker_Respond_Function r
 	memcpy(&req, data, sizeof(req));
 	req.path[sizeof(req.path) - 1] = '\0';
 	const char *path = req.path;
+	char shown[256]; /* for the log: no control characters */
+	heist_text_sanitize(shown, sizeof(shown), path);
 	char err[512] = "";
-	heist_work_response res = {HEIST_WORK_READY, req.generation, NULL};
+	heist_work_response res = {HEIST_WORK_READY, req.generation, NULL, ""};
 	res.slot = slot_load(self, path, err, sizeof(err));
 	if (!res.slot) {
+		char reason[sizeof(err) + 64]; /* cut to the status size below */
+		snprintf(reason, sizeof(reason), "cannot load the model: %s", err[0] ? err : shown);
+		heist_text_sanitize(res.status, sizeof(res.status), reason);
 		lv2_log_error(&self->logger,
 		              "heist: cannot load the model: %s; keeping the current one\n",
-		              err[0] ? err : path);
+		              err[0] ? err : shown);
 		res.type = HEIST_WORK_FAILED;
 	} else {
 		lv2_log_note(&self->logger, "heist: loaded model '%s' from %s\n",
-		             res.slot->model->name, path);
+		             res.slot->model->name, shown);
 	}
 	if (respond(handle, sizeof(res), &res) != LV2_WORKER_SUCCESS) {
 		lv2_log_error(&self->logger, "heist: the host refused the worker response for %s\n",
-		              path);
-		slot_free(res.slot);
+		              shown);
+		slot_free(self, res.slot);
 		return LV2_WORKER_ERR_NO_SPACE;
 	}
 	return LV2_WORKER_SUCCESS;
@@ -783,6 +949,11 @@ static LV2_Worker_Status work_response(LV2_Handle instance, uint32_t size, const
 	}
 	heist_work_response res;
 	memcpy(&res, data, sizeof(res));
+	res.status[sizeof(res.status) - 1] = '\0';
+	if (res.generation == self->generation) {
+		memcpy(self->status, res.status, sizeof(self->status));
+		self->notify_status = true;
+	}
 	if (res.type == HEIST_WORK_READY && res.slot) {
 		if (res.generation == self->generation) {
 			install_slot(self, res.slot);
@@ -835,33 +1006,85 @@ static LV2_State_Status save(LV2_Handle instance, LV2_State_Store_Function store
 	return st;
 }
 
-/* [main] The restored model, or the shipped one (with a warning) when the
- * state names a file that is missing or bad. NULL only when out of memory. */
+/* [main] The stored model path as a NUL-terminated copy (malloc'ed), or NULL
+ * with the reason in why. Hosts differ in the size they hand back: lilv
+ * counts the terminating NUL, Carla does not; both are accepted. A NUL
+ * before the last byte means the value is not one path. */
+static char *stored_path_copy(const Heist *self, const void *value, size_t size, uint32_t type,
+                              const char **why)
+{
+	if (type != self->uris.atom_Path) {
+		*why = "it is not an atom:Path";
+		return NULL;
+	}
+	if (size == 0 || (size == 1 && !*(const char *)value)) {
+		*why = "the stored path is empty";
+		return NULL;
+	}
+	const size_t len = strnlen(value, size);
+	if (len + 1 < size) {
+		*why = "the stored path holds a NUL byte";
+		return NULL;
+	}
+	char *copy = malloc(len + 1);
+	if (!copy) {
+		*why = "out of memory";
+		return NULL;
+	}
+	memcpy(copy, value, len);
+	copy[len] = '\0';
+	return copy;
+}
+
+/* [main] The restored model, or the shipped one when the state names a file
+ * that cannot be used: every such case is logged as a warning, with the path
+ * (control characters shown as '?'). NULL only when out of memory. */
 static heist_slot *restored_slot(Heist *self, LV2_State_Retrieve_Function retrieve,
                                  LV2_State_Handle handle, const LV2_Feature *const *features)
 {
 	size_t size = 0;
 	uint32_t type = 0;
 	uint32_t vflags = 0;
-	const char *value = retrieve(handle, self->uris.heist_model, &size, &type, &vflags);
-	if (!value || type != self->uris.atom_Path || size == 0 || strnlen(value, size) == size) {
+	const void *value = retrieve(handle, self->uris.heist_model, &size, &type, &vflags);
+	if (!value) {
+		return slot_new(self, NULL, self->shipped_path);
+	}
+	const char *why = NULL;
+	char *stored = stored_path_copy(self, value, size, type, &why);
+	if (!stored) {
+		lv2_log_warning(&self->logger,
+		                "heist: cannot restore the model: %s (%zu bytes); playing the "
+		                "shipped model instead\n",
+		                why, size);
+		snprintf(self->status, sizeof(self->status),
+		         "cannot restore the model: %s; playing the shipped model", why);
 		return slot_new(self, NULL, self->shipped_path);
 	}
 
 	const LV2_State_Map_Path *map_path = feature_data(features, LV2_STATE__mapPath);
 	const LV2_State_Free_Path *free_path = feature_data(features, LV2_STATE__freePath);
-	char *path = map_path ? map_path->absolute_path(map_path->handle, value) : NULL;
-	const char *use = map_path ? path : value;
+	char *path = map_path ? map_path->absolute_path(map_path->handle, stored) : NULL;
+	const char *use = map_path ? path : stored;
 	heist_slot *slot = NULL;
+	char err[512] = "";
 	if (use) {
-		char err[512] = "";
 		slot = slot_load(self, use, err, sizeof(err));
-		if (!slot) {
-			lv2_log_warning(&self->logger,
-			                "heist: cannot restore the model (%s); playing the shipped "
-			                "model instead\n",
-			                err[0] ? err : use);
-		}
+	} else {
+		char shown[256];
+		snprintf(err, sizeof(err), "the host cannot map the stored path %s",
+		         heist_text_sanitize(shown, sizeof(shown), stored));
+	}
+	if (!slot) {
+		lv2_log_warning(&self->logger,
+		                "heist: cannot restore the model (%s); playing the shipped "
+		                "model instead\n",
+		                err[0] ? err : "unknown error");
+		char reason[sizeof(err) + 64]; /* cut to the status size below */
+		snprintf(reason, sizeof(reason),
+		         "cannot restore the model (%s); playing the shipped "
+		         "model",
+		         err[0] ? err : "unknown error");
+		heist_text_sanitize(self->status, sizeof(self->status), reason);
 	}
 	if (path) {
 		if (free_path) {
@@ -870,6 +1093,7 @@ static heist_slot *restored_slot(Heist *self, LV2_State_Retrieve_Function retrie
 			free(path);
 		}
 	}
+	free(stored);
 	return slot ? slot : slot_new(self, NULL, self->shipped_path);
 }
 
@@ -885,6 +1109,8 @@ static LV2_State_Status restore(LV2_Handle instance, LV2_State_Retrieve_Function
 	++self->generation;
 	self->load_pending = false;
 	self->notify_model = true;
+	self->notify_status = true;
+	self->status[0] = '\0'; /* restored_slot() says why, if it falls back */
 	size_t size = 0;
 	uint32_t type = 0;
 	uint32_t vflags = 0;
@@ -901,7 +1127,7 @@ static LV2_State_Status restore(LV2_Handle instance, LV2_State_Retrieve_Function
 		return LV2_STATE_ERR_UNKNOWN;
 	}
 	install_slot(self, slot);
-	slot_free_list(self->garbage);
+	slot_free_list(self, self->garbage);
 	self->garbage = NULL;
 	return LV2_STATE_SUCCESS;
 }

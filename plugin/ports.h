@@ -6,6 +6,9 @@
 #define HEIST_URI "http://heist.audio/plugins/heist"
 /* The custom style model: a patch:writable property of type atom:Path. */
 #define HEIST_MODEL_URI HEIST_URI "#model"
+/* The outcome of the last model load or restore: a patch:readable property
+ * of type atom:String ("" when it loaded), sent on the notify port. */
+#define HEIST_STATUS_URI HEIST_URI "#status"
 
 typedef enum {
 	HEIST_PORT_IN = 0,
@@ -32,6 +35,11 @@ typedef enum {
 	HEIST_PORT_LOWEST_PITCH,   /* Hz: analysis floor, sets the latency */
 	HEIST_PORT_AUTO_OCTAVE,    /* toggle: fold the performance toward the style's range */
 	HEIST_PORT_LOUDNESS_FIT,   /* 0..1: move the loudness onto the style's */
+	HEIST_PORT_INPUT_GATE,     /* dBFS: input gate threshold (-90 = off) */
+	HEIST_PORT_BELOW_RANGE,    /* monitor: 1 while the input is under the lowest pitch */
+	HEIST_PORT_OUT_PITCH,      /* monitor: pitch the instrument plays, Hz */
+	HEIST_PORT_GATE_OPEN,      /* monitor: 1 while the input gate is open */
+	HEIST_PORT_LEVEL_MATCH,    /* toggle: the instrument's level follows the input's */
 	HEIST_PORT_COUNT
 } heist_port;
 

@@ -16,7 +16,16 @@ typedef struct {
  * prints a message naming the file and returns -1. */
 int heist_audio_read(const char *path, heist_audio *audio, int quiet);
 
-/* [main] Write mono float WAV (32-bit float). Returns 0 on success. */
+/* [main] The libsndfile format for writing path, by its extension (.wav,
+ * .w64, .aif(f), .caf, .au: 32-bit float; .flac: 24-bit; .ogg/.oga: Vorbis;
+ * .opus; .mp3 where libsndfile has an encoder). Returns 0, or -1 with the
+ * reason in err: an unknown extension is refused, never written as WAV. */
+int heist_audio_format_for(const char *path, double sample_rate, int *format, char *err,
+                           size_t err_size);
+
+/* [main] Write mono audio in the format heist_audio_format_for() picks,
+ * clipped at full scale where the format is not float. Returns 0 on
+ * success. */
 int heist_audio_write(const char *path, const float *samples, size_t frames, double sample_rate);
 
 void heist_audio_free(heist_audio *audio);

@@ -5,6 +5,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "model.h"
+#include "text.h"
 
 /* Sort key: time, then file order (qsort is not stable). */
 typedef struct {
@@ -38,9 +42,63 @@ static int add_point(numbered_point **list, size_t *count, size_t *cap, numbered
 	return 0;
 }
 
-/* [main] Parse "time_s symbol value". Returns 0, 1 for a blank or comment
- * line, -1 for a malformed one. */
-static int parse_line(char *line, double *time_s, heist_param *p, float *value)
+int heist_find_style(const heist_model *m, const char *name, FILE *err)
+{
+	const size_t len = strlen(name);
+	int found = -1;
+	int matches = 0;
+	for (uint32_t s = 0; s < m->n_styles; ++s) {
+		if (!strcasecmp(m->styles[s].name, name)) {
+			return (int)s; /* an exact name wins over being a prefix of others */
+		}
+		if (len > 0 && !strncasecmp(m->styles[s].name, name, len)) {
+			found = (int)s;
+			++matches;
+		}
+	}
+	if (matches == 1) {
+		return found;
+	}
+	char shown[128], model_name[HSM_NAME_SIZE];
+	fprintf(err, "error: the model '%s' has %s style '%s' (it has:",
+	        heist_text_sanitize(model_name, sizeof model_name, m->name),
+	        matches ? "more than one" : "no", heist_text_sanitize(shown, sizeof shown, name));
+	for (uint32_t k = 0; k < m->n_styles; ++k) {
+		fprintf(err, "%s '%s'", k ? "," : "", m->styles[k].name);
+	}
+	fprintf(err, ")\n");
+	return -1;
+}
+
+int heist_param_stepped(heist_param p)
+{
+	return p == HEIST_PARAM_STYLE_A || p == HEIST_PARAM_STYLE_B || p == HEIST_PARAM_ENABLED ||
+	       p == HEIST_PARAM_AUTO_OCTAVE;
+}
+
+int heist_param_check_range(heist_param p, float v, const heist_model *m, const char *where,
+                            FILE *err)
+{
+	const heist_param_info *info = heist_param_get_info(p);
+	float lo = info->min, hi = info->max;
+	if (m && (p == HEIST_PARAM_STYLE_A || p == HEIST_PARAM_STYLE_B)) {
+		hi = (float)(m->n_styles - 1);
+	}
+	if (v >= lo && v <= hi) {
+		return 0;
+	}
+	fprintf(err, "warning: %s%s=%g is outside %s's range [%g, %g]; %g plays\n", where,
+	        info->symbol, (double)v, info->symbol, (double)lo, (double)hi,
+	        (double)(v < lo ? lo : hi));
+	return 1;
+}
+
+/* [main] Parse "time_s symbol value"; the value of a style may be a style
+ * name of model (or a unique prefix). Returns 0, 1 for a blank or comment
+ * line, -1 for a malformed one (with the reason in why), -2 for an unknown
+ * style name (the message is printed). */
+static int parse_line(char *line, double *time_s, heist_param *p, float *value,
+                      const heist_model *model, const char **why, FILE *err)
 {
 	char *s = line + strspn(line, " \t\r\n");
 	if (*s == '\0' || *s == '#') {
@@ -50,11 +108,13 @@ static int parse_line(char *line, double *time_s, heist_param *p, float *value)
 	errno = 0;
 	*time_s = strtod(s, &end);
 	if (errno || end == s || !isfinite(*time_s) || *time_s < 0.0) {
+		*why = "the time is not a number of seconds >= 0";
 		return -1;
 	}
 	s = end + strspn(end, " \t");
 	const size_t len = strcspn(s, " \t\r\n");
 	if (len == 0 || len >= 64) {
+		*why = "no control symbol";
 		return -1;
 	}
 	char symbol[64];
@@ -62,22 +122,41 @@ static int parse_line(char *line, double *time_s, heist_param *p, float *value)
 	symbol[len] = '\0';
 	*p = heist_param_from_symbol(symbol);
 	if (*p == HEIST_PARAM_COUNT) {
+		*why = "unknown control symbol";
 		return -1;
 	}
-	s += len;
+	s += len + strspn(s + len, " \t");
+	const size_t vlen = strcspn(s, "\r\n");
+	char text[128];
+	if (vlen == 0 || vlen >= sizeof text) {
+		*why = "no value";
+		return -1;
+	}
+	memcpy(text, s, vlen);
+	text[vlen] = '\0';
+	for (size_t n = vlen; n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t'); --n) {
+		text[n - 1] = '\0';
+	}
 	errno = 0;
-	const double v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v)) {
-		return -1;
+	const double v = strtod(text, &end);
+	if (!errno && end != text && *end == '\0' && isfinite(v)) {
+		*value = (float)v;
+		return 0;
 	}
-	if (end[strspn(end, " \t\r\n")] != '\0') {
-		return -1;
+	if ((*p == HEIST_PARAM_STYLE_A || *p == HEIST_PARAM_STYLE_B) && model) {
+		const int style = heist_find_style(model, text, err);
+		if (style < 0) {
+			return -2;
+		}
+		*value = (float)style;
+		return 0;
 	}
-	*value = (float)v;
-	return 0;
+	*why = "the value is not a number";
+	return -1;
 }
 
-int heist_automation_read(const char *path, heist_automation *a, FILE *err)
+int heist_automation_read(const char *path, const heist_model *model, heist_automation *a,
+                          FILE *err)
 {
 	memset(a, 0, sizeof(*a));
 	FILE *f = fopen(path, "r");
@@ -95,14 +174,21 @@ int heist_automation_read(const char *path, heist_automation *a, FILE *err)
 		double t = 0.0;
 		heist_param p = HEIST_PARAM_COUNT;
 		float v = 0.0f;
-		const int parsed = parse_line(line, &t, &p, &v);
-		if (parsed < 0) {
-			fprintf(err,
-			        "error: %s:%zu: want \"time_s symbol value\" with a known control "
-			        "symbol\n",
-			        path, line_no);
+		const char *why = "";
+		const int parsed = parse_line(line, &t, &p, &v, model, &why, err);
+		if (parsed == -1) {
+			char shown[512];
+			line[strcspn(line, "\r\n")] = '\0';
+			fprintf(err, "error: %s:%zu: %s in \"%s\" (want \"time_s symbol value\")\n",
+			        path, line_no, why, heist_text_sanitize(shown, sizeof shown, line));
+			rc = -1;
+		} else if (parsed == -2) {
+			fprintf(err, "error: %s:%zu: unknown style\n", path, line_no);
 			rc = -1;
 		} else if (parsed == 0) {
+			char where[600];
+			snprintf(where, sizeof where, "%s:%zu: ", path, line_no);
+			heist_param_check_range(p, v, model, where, err);
 			const numbered_point np = {{t, v}, line_no};
 			if (add_point(&lists[p], &a->count[p], &caps[p], np)) {
 				fprintf(err, "error: out of memory reading %s\n", path);
@@ -165,6 +251,9 @@ float heist_automation_value(const heist_automation *a, heist_param p, double t)
 	const double span = pts[hi].time_s - pts[lo].time_s;
 	if (span <= 0.0) {
 		return pts[hi].value;
+	}
+	if (heist_param_stepped(p)) {
+		return pts[lo].value; /* a style or a switch: no values in between */
 	}
 	const double frac = (t - pts[lo].time_s) / span;
 	return (float)(pts[lo].value + frac * ((double)pts[hi].value - pts[lo].value));

@@ -7,7 +7,16 @@
  * and lines starting with '#' are ignored. Points of a symbol need not be in
  * order; they are sorted by time (ties keep file order).
  *
- * Interpolation, as Ardour's PluginInsert::automate_and_run() and
+ * A style's value may be a style name of the model, or a unique prefix of
+ * one ("style_a choir"). Values outside a control's range (a style's: the
+ * model's styles) are warned about; the engine clamps them.
+ *
+ * Styles and switches (style_a, style_b, enabled, auto_octave) are stepped:
+ * each point's value holds until the next point, so a ramp from style 0 to
+ * style 2 never plays style 1 (Ardour treats enumerations and toggles as
+ * discrete too).
+ *
+ * Interpolation of the other controls, as Ardour's PluginInsert::automate_and_run() and
  * Evoral::ControlList (linear, the default for continuous plugin controls);
  * checked sample for sample against an Ardour 7.3 export by
  * tests/host/test_ardour.py:
@@ -49,9 +58,25 @@ typedef struct {
 	size_t count[HEIST_PARAM_COUNT];
 } heist_automation;
 
-/* [main] Read an automation file. Returns 0, or -1 after printing a message
- * naming the file and line to err. */
-int heist_automation_read(const char *path, heist_automation *a, FILE *err);
+/* [main] Read an automation file; style names are looked up in model (NULL:
+ * numbers only). Returns 0, or -1 after printing a message naming the file,
+ * the line and the reason to err. */
+int heist_automation_read(const char *path, const heist_model *model, heist_automation *a,
+                          FILE *err);
+
+/* [main] The index of model's style called name (case ignored), or else the
+ * one style whose name starts with name; -1 (and a message listing the
+ * styles on err) when none or several match. */
+int heist_find_style(const heist_model *m, const char *name, FILE *err);
+
+/* [any] Whether p takes only whole values (styles, switches): automated as
+ * steps. */
+int heist_param_stepped(heist_param p);
+
+/* [main] Warn on err (prefixed with where) when v is outside p's range (a
+ * style's: model's styles, when model is given); returns 1 if it was. */
+int heist_param_check_range(heist_param p, float v, const heist_model *model, const char *where,
+                            FILE *err);
 
 void heist_automation_free(heist_automation *a);
 

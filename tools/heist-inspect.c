@@ -3,14 +3,19 @@
  *
  * With --ttl TEMPLATE OUTPUT it also writes TEMPLATE to OUTPUT with every
  * "@STYLE_SCALE_POINTS@" replaced by the model's styles as lv2:scalePoint
- * objects: the build generates the plugin's TTL this way, so the Style A/B
- * enumerations carry the shipped model's style names. */
+ * objects and every "@STYLE_MAX@" by the last style's index: the build
+ * generates the plugin's TTL this way, so the Style A/B enumerations carry
+ * the shipped model's style names and range.
+ *
+ * Everything printed from the file (names, the path) has its control
+ * characters shown as '?' (text.h): a model cannot drive the terminal. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "model.h"
+#include "text.h"
 
 /* The stored CRC (the file's last 4 bytes); the parser has already checked
  * it against the contents. Returns 0 when it cannot be read back. */
@@ -64,8 +69,32 @@ static void put_scale_points(FILE *out, const heist_model *m)
 }
 
 #define TTL_MARK "@STYLE_SCALE_POINTS@"
+#define TTL_MAX_MARK "@STYLE_MAX@"
 
-/* Copies template to output with TTL_MARK replaced. Returns 0 on success. */
+/* One template line with both marks replaced; counts TTL_MARKs. */
+static void put_ttl_line(FILE *out, const char *line, const heist_model *m, int *marks)
+{
+	for (;;) {
+		const char *a = strstr(line, TTL_MARK);
+		const char *b = strstr(line, TTL_MAX_MARK);
+		const char *at = a && (!b || a < b) ? a : b;
+		if (!at) {
+			fputs(line, out);
+			return;
+		}
+		fwrite(line, 1, (size_t)(at - line), out);
+		if (at == a) {
+			put_scale_points(out, m);
+			line = at + strlen(TTL_MARK);
+			++*marks;
+		} else {
+			fprintf(out, "%" PRIu32, m->n_styles - 1);
+			line = at + strlen(TTL_MAX_MARK);
+		}
+	}
+}
+
+/* Copies template to output with the marks replaced. Returns 0 on success. */
 static int write_ttl(const char *template, const char *output, const heist_model *m)
 {
 	FILE *in = fopen(template, "r");
@@ -73,15 +102,7 @@ static int write_ttl(const char *template, const char *output, const heist_model
 	int marks = 0;
 	char line[4096];
 	while (out && fgets(line, sizeof line, in)) {
-		const char *at = strstr(line, TTL_MARK);
-		if (!at) {
-			fputs(line, out);
-			continue;
-		}
-		fwrite(line, 1, (size_t)(at - line), out);
-		put_scale_points(out, m);
-		fputs(at + strlen(TTL_MARK), out);
-		++marks;
+		put_ttl_line(out, line, m, &marks);
 	}
 	const int ok = in && out && !ferror(in) && marks > 0;
 	if (in) {
@@ -128,7 +149,8 @@ int main(int argc, char **argv)
 	uint32_t crc = 0;
 	const int have_crc = read_stored_crc(path, &crc);
 
-	printf("file:          %s\n", path);
+	char shown[1024];
+	printf("file:          %s\n", heist_text_sanitize(shown, sizeof shown, path));
 	printf("model:         %s\n", m->name);
 	printf("format:        .hsm version %u\n", HSM_VERSION);
 	printf("frame rate:    %g frames/s\n", (double)m->frame_rate);

@@ -44,7 +44,9 @@ from instruments import INSTRUMENTS, Instrument, by_program, lookup  # noqa: E40
 
 # ---------------------------------------------------------------- MIDI writing
 
-def _vlq(n: int) -> bytes:
+def vlq(n: int) -> bytes:
+    """A MIDI variable-length quantity (delta times); also used by
+    tests/dsp/pitch_fluidsynth.py."""
     out = [n & 0x7F]
     n >>= 7
     while n:
@@ -85,9 +87,9 @@ class Track:
         body += b"\x00\xFF\x51\x03" + TEMPO_US.to_bytes(3, "big")
         last = 0
         for tick, _, _, data in sorted(self.events):
-            body += _vlq(tick - last) + data
+            body += vlq(tick - last) + data
             last = tick
-        body += _vlq(int(TICKS_PER_SECOND)) + b"\xFF\x2F\x00"  # 1 s tail
+        body += vlq(int(TICKS_PER_SECOND)) + b"\xFF\x2F\x00"  # 1 s tail
         hdr = b"MThd" + struct.pack(">IHHH", 6, 0, 1, TICKS_PER_BEAT)
         return hdr + b"MTrk" + struct.pack(">I", len(body)) + bytes(body)
 

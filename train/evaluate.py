@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from data import write_wav  # noqa: E402
 from export import load_net  # noqa: E402
-from features import CONFIDENT, analyze, load_dir, midi, read_tsv  # noqa: E402
+from features import analyze, load_dir, midi, read_tsv  # noqa: E402
 from heist_model import scale_features  # noqa: E402
 from heist_synth import harmonic_amplitudes, harmonic_render, noise_render  # noqa: E402
 from train import spectral_loss  # noqa: E402
@@ -64,7 +64,7 @@ def main() -> None:
         analyze(base + ".wav", base + ".tsv")
         r = read_tsv(base + ".tsv")
         K = min(len(r["f0"]), len(c.f0))
-        m = ((c.confidence[:K] >= CONFIDENT) & (r["confidence"][:K] >= CONFIDENT) &
+        m = ((c.confidence[:K] >= c.hold_confidence) & (r["confidence"][:K] >= r["hold_confidence"]) &
              (c.f0_raw[:K] > 0) & (r["f0_raw"][:K] > 0))
         cents = 100 * np.abs(midi(r["f0_raw"][:K][m]) - midi(c.f0_raw[:K][m]))
         lm = c.loudness[:K] > -70

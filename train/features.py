@@ -5,6 +5,8 @@ frame k (time k / frame_rate) with columns
     time_s  f0_hz  f0_raw_hz  confidence  loudness_db
 f0_hz is the held pitch the network and the harmonic bank are driven by
 (0 until the first confident frame). Frame k <-> audio sample k * hop.
+One comment line, "# constants name=value ...", gives the analyser's
+constants (dsp/analysis.h); they are read from there, never copied here.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from data import read_wav
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-CONFIDENT = 0.5  # HEIST_PITCH_HOLD_CONFIDENCE: frames used for the range statistics
+CONSTANTS = "# constants "
 
 
 def find_analyzer() -> Optional[str]:
@@ -42,15 +44,38 @@ def analyze(wav: str, tsv: str, analyzer: Optional[str] = None) -> None:
     subprocess.run([exe, wav, "-o", tsv], check=True)
 
 
-def read_tsv(path: str) -> dict:
-    rows = []
+def has_constants(path: str) -> bool:
+    """Whether a features file carries the analyser's constants (files cached
+    by an older heist-analyze do not, and are analysed again)."""
     with open(path) as f:
         for line in f:
+            if not line.startswith("#"):
+                return False
+            if line.startswith(CONSTANTS):
+                return True
+    return False
+
+
+def read_tsv(path: str) -> dict:
+    """The frames as arrays, and "hold_confidence": the analyser's
+    HEIST_PITCH_HOLD_CONFIDENCE (below it the pitch is held, and the frame
+    does not count as confident)."""
+    rows, constants = [], {}
+    with open(path) as f:
+        for line in f:
+            if line.startswith(CONSTANTS):
+                for item in line[len(CONSTANTS):].split():
+                    k, v = item.split("=", 1)
+                    constants[k] = float(v)
             if not line.strip() or line.startswith("#"):
                 continue
             rows.append([float(v) for v in line.split()[:5]])
+    if "pitch_hold_confidence" not in constants:
+        raise ValueError(f"{path}: no '{CONSTANTS.strip()}' line (written by an older "
+                         "heist-analyze: delete it to analyse again)")
     a = np.asarray(rows, dtype=np.float64).reshape(-1, 5)
     return {
+        "hold_confidence": constants["pitch_hold_confidence"],
         "time": a[:, 0],
         "f0": a[:, 1].astype(np.float32),
         "f0_raw": a[:, 2].astype(np.float32),
@@ -68,6 +93,7 @@ class Clip:
     f0_raw: np.ndarray
     style: int
     name: str
+    hold_confidence: float  # the analyser's, from the features file
 
 
 def load_clip(wav: str, tsv: str, style: int, hop: int, sample_rate: int) -> Clip:
@@ -80,7 +106,7 @@ def load_clip(wav: str, tsv: str, style: int, hop: int, sample_rate: int) -> Cli
     # frames whose centre k * hop lies inside the audio
     K = min(K, (len(x) - 1) // hop + 1)
     return Clip(x, ft["f0"][:K], ft["confidence"][:K], ft["loudness"][:K], ft["f0_raw"][:K],
-                style, os.path.basename(wav))
+                style, os.path.basename(wav), ft["hold_confidence"])
 
 
 def load_dir(prefix: str, style: int, hop: int, sample_rate: int, analyzer: Optional[str] = None,
@@ -92,7 +118,8 @@ def load_dir(prefix: str, style: int, hop: int, sample_rate: int, analyzer: Opti
         raise FileNotFoundError(f"no WAV files match {prefix}*.wav")
     for w in wavs:
         t = w[:-4] + ".tsv"
-        if reanalyze or not os.path.exists(t) or os.path.getmtime(t) < os.path.getmtime(w):
+        if (reanalyze or not os.path.exists(t) or os.path.getmtime(t) < os.path.getmtime(w)
+                or not has_constants(t)):
             analyze(w, t, analyzer)
         clips.append(load_clip(w, t, style, hop, sample_rate))
     return clips
@@ -104,10 +131,10 @@ def midi(f0: np.ndarray) -> np.ndarray:
 
 def range_stats(clips: List[Clip]) -> List[float]:
     """pitch lo/hi/median, loudness lo/hi/median: 5/95/50 percentiles over the
-    confident frames (confidence >= 0.5, f0_raw > 0)."""
+    confident frames (confidence >= the analyser's hold confidence, f0_raw > 0)."""
     p, l = [], []
     for c in clips:
-        m = (c.confidence >= CONFIDENT) & (c.f0_raw > 0)
+        m = (c.confidence >= c.hold_confidence) & (c.f0_raw > 0)
         p.append(midi(c.f0_raw[m]))
         l.append(c.loudness[m])
     pa = np.concatenate(p) if p else np.zeros(0)

@@ -36,6 +36,7 @@
 #include <lv2/atom/util.h>
 #include <lv2/core/lv2.h>
 #include <lv2/options/options.h>
+#include <lv2/parameters/parameters.h>
 #include <lv2/patch/patch.h>
 #include <lv2/ui/ui.h>
 #include <lv2/urid/urid.h>
@@ -48,6 +49,7 @@
 #include "heist.h"
 #include "model.h"
 #include "ports.h"
+#include "text.h"
 #include "widgets.h"
 
 #define HEIST_UI_URI HEIST_URI "#ui"
@@ -78,10 +80,12 @@ typedef enum {
 	K_HARMONIC,
 	K_NOISE,
 	K_GATE,
+	K_INPUT_GATE,
 	K_DRY_WET,
 	K_OUTPUT_GAIN,
 	K_ENABLED,
 	K_AUTO_OCTAVE,
+	K_LEVEL_MATCH,
 	N_CONTROLS
 } ctl_id;
 
@@ -108,7 +112,7 @@ typedef struct {
 	struct {
 		LV2_URID atom_Path, atom_URID, atom_Float, atom_eventTransfer;
 		LV2_URID patch_Set, patch_Get, patch_Put, patch_property, patch_value, patch_body;
-		LV2_URID model, ui_scaleFactor;
+		LV2_URID model, status, atom_String, ui_scaleFactor, param_sampleRate;
 	} urid;
 	uint32_t control_port, notify_port; /* LV2UI_INVALID_PORT_INDEX if none */
 
@@ -129,17 +133,21 @@ typedef struct {
 	bool drag_fine;
 	int last_click;
 	Time last_click_time;
-	int menu; /* picker whose menu is open, or -1 */
+	int menu;     /* picker whose menu is open, or -1 */
+	int menu_top; /* the style in the open menu's first row (it scrolls) */
 	bool load_pressed;
 
 	/* Monitors. */
 	float pitch_hz, confidence, loudness_db, in_db, out_db;
+	float out_pitch_hz, below_range, gate_open, latency; /* latency in samples */
+	double sample_rate;                                  /* for the latency in ms */
 
 	/* The model shown, and its style names. */
 	char bundle_path[1024];
 	char model_path[1024];
 	char model_name[HSM_NAME_SIZE];
-	char status[256];
+	char status[256];        /* the UI's own trouble reading the model file */
+	char plugin_status[256]; /* the plugin's last load outcome ("" if it loaded) */
 	uint32_t n_styles;
 	char style_names[MAX_STYLES][HSM_STYLE_NAME_SIZE];
 
@@ -153,11 +161,14 @@ typedef struct {
 
 /* ---------------------------------------------------------------- values */
 
+/* [gui] Ranges come from dsp/params.c, the same table the plugin clamps to,
+ * so the UI never offers a value the plugin would not play. */
 static float ctl_min(const control *c)
 {
 	return heist_param_get_info(c->param)->min;
 }
 
+/* [gui] Style pickers have no fixed top: the loaded model decides it. */
 static float ctl_max(const control *c)
 {
 	if (c->kind == C_PICKER) {
@@ -166,6 +177,7 @@ static float ctl_max(const control *c)
 	return heist_param_get_info(c->param)->max;
 }
 
+/* [gui] v as 0..1 of the control's range, for drawing. */
 static float ctl_norm(const control *c, float v)
 {
 	const float lo = ctl_min(c), hi = ctl_max(c);
@@ -173,6 +185,8 @@ static float ctl_norm(const control *c, float v)
 	return n < 0.0f ? 0.0f : n > 1.0f ? 1.0f : n;
 }
 
+/* [gui] ui:touch brackets a gesture so hosts record automation as one
+ * stroke; optional, as hosts without it still take the values. */
 static void touch(HeistUI *ui, const control *c, bool grabbed)
 {
 	if (ui->touch) {
@@ -180,7 +194,7 @@ static void touch(HeistUI *ui, const control *c, bool grabbed)
 	}
 }
 
-/* A user change: clamp, quantize, store, write to the host. */
+/* [gui] A user change: clamp, quantize, store, write to the host. */
 static void set_value(HeistUI *ui, control *c, float v)
 {
 	float lo = ctl_min(c), hi = ctl_max(c);
@@ -202,7 +216,7 @@ static void set_value(HeistUI *ui, control *c, float v)
 	ui->write(ui->controller, c->port, sizeof(float), 0, &v);
 }
 
-/* A one-shot change (click, wheel, double-click) as one touch gesture. */
+/* [gui] A one-shot change (click, wheel, double-click) as one touch gesture. */
 static void set_value_gesture(HeistUI *ui, control *c, float v)
 {
 	touch(ui, c, true);
@@ -212,13 +226,14 @@ static void set_value_gesture(HeistUI *ui, control *c, float v)
 
 /* --------------------------------------------------------------- model */
 
+/* [gui] The file name of a path, shown when a model has no name. */
 static const char *base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	return slash ? slash + 1 : path;
 }
 
-/* Reads the model's name and style names for display. The plugin does the
+/* [gui] Reads the model's name and style names for display. The plugin does the
  * real loading; a file the UI cannot read still shows by its file name. */
 static void load_model_info(HeistUI *ui, const char *path)
 {
@@ -243,17 +258,19 @@ static void load_model_info(HeistUI *ui, const char *path)
 	ui->dirty = true;
 }
 
+/* [gui] The name of the style that plays at this value: the engine clamps an
+ * index beyond the model's styles to its last one. */
 static const char *style_name(const HeistUI *ui, float value, char *buf, size_t size)
 {
 	const uint32_t i = (uint32_t)(value < 0.0f ? 0.0f : value);
-	if (i < ui->n_styles) {
-		return ui->style_names[i];
+	if (ui->n_styles > 0) {
+		return ui->style_names[i < ui->n_styles ? i : ui->n_styles - 1];
 	}
 	snprintf(buf, size, "style %u", i + 1u);
 	return buf;
 }
 
-/* patch:Set <model> to the path, on the plugin's control port. */
+/* [gui] patch:Set <model> to the path, on the plugin's control port. */
 static void send_model_path(HeistUI *ui, const char *path)
 {
 	if (ui->control_port == LV2UI_INVALID_PORT_INDEX) {
@@ -279,7 +296,7 @@ static void send_model_path(HeistUI *ui, const char *path)
 	load_model_info(ui, path);
 }
 
-/* patch:Get on the control port: the plugin answers with its properties. */
+/* [gui] patch:Get on the control port: the plugin answers with its properties. */
 static void send_patch_get(HeistUI *ui)
 {
 	if (ui->control_port == LV2UI_INVALID_PORT_INDEX) {
@@ -295,7 +312,32 @@ static void send_patch_get(HeistUI *ui)
 	          ui->urid.atom_eventTransfer, msg);
 }
 
-/* Looks for the model path in a patch:Set or patch:Put from the plugin. */
+/* [gui] The status line has one short line: every absolute path in text is shown
+ * by its file name alone (the window has room for the reason, not for the
+ * folders). */
+static void shorten_paths(char *out, size_t size, const char *text)
+{
+	size_t o = 0;
+	for (const char *p = text; *p && o + 1 < size;) {
+		const bool starts = *p == '/' && (p == text || p[-1] == ' ' || p[-1] == '(');
+		if (starts) {
+			const char *end = p + strcspn(p, " :;)");
+			const char *name = p;
+			for (const char *q = p; q < end; ++q) {
+				name = *q == '/' ? q + 1 : name;
+			}
+			while (name < end && o + 1 < size) {
+				out[o++] = *name++;
+			}
+			p = end;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = '\0';
+}
+
+/* [gui] Looks for the model path in a patch:Set or patch:Put from the plugin. */
 static void handle_patch(HeistUI *ui, const LV2_Atom *atom)
 {
 	if (atom->type != ui->forge.Object) {
@@ -306,6 +348,20 @@ static void handle_patch(HeistUI *ui, const LV2_Atom *atom)
 	if (obj->body.otype == ui->urid.patch_Set) {
 		lv2_atom_object_get(obj, ui->urid.patch_property, &property, ui->urid.patch_value,
 		                    &value, 0);
+		if (property && property->type == ui->urid.atom_URID &&
+		    ((const LV2_Atom_URID *)property)->body == ui->urid.status && value &&
+		    value->type == ui->urid.atom_String) {
+			/* Bounded by the atom, shown without control characters. */
+			char text[256];
+			const size_t n =
+			    value->size < sizeof(text) ? value->size : sizeof(text) - 1;
+			memcpy(text, LV2_ATOM_BODY_CONST(value), n);
+			text[n] = '\0';
+			heist_text_sanitize(text, sizeof(text), text);
+			shorten_paths(ui->plugin_status, sizeof(ui->plugin_status), text);
+			ui->dirty = true;
+			return;
+		}
 		if (!property || property->type != ui->urid.atom_URID ||
 		    ((const LV2_Atom_URID *)property)->body != ui->urid.model) {
 			return;
@@ -328,6 +384,8 @@ static void handle_patch(HeistUI *ui, const LV2_Atom *atom)
 
 /* -------------------------------------------------------- file dialog */
 
+/* [gui] Whether a file dialog program is installed: checked before
+ * spawning so that a missing one gives a status line, not a silent failure. */
 static bool in_path(const char *prog)
 {
 	const char *path = getenv("PATH");
@@ -347,7 +405,8 @@ static bool in_path(const char *prog)
 	return false;
 }
 
-/* Starts zenity or kdialog; the chosen path is read in poll_picker(). */
+/* [gui] Starts zenity or kdialog with its stdout on a non-blocking pipe; the
+ * chosen path is read in poll_picker(), so the host's UI thread never waits. */
 static bool start_picker(HeistUI *ui)
 {
 	char *zenity[] = {"zenity", "--file-selection", "--title=Load a Heist model",
@@ -379,6 +438,8 @@ static bool start_picker(HeistUI *ui)
 	return true;
 }
 
+/* [gui] Called from idle(): reads the dialog's answer without blocking the
+ * host's UI thread; a chosen absolute path is sent to the plugin. */
 static void poll_picker(HeistUI *ui)
 {
 	if (ui->picker_fd < 0) {
@@ -407,6 +468,9 @@ static void poll_picker(HeistUI *ui)
 	}
 }
 
+/* [gui] "Load model": the host's own file dialog (ui:requestValue) when it
+ * has one, so the choice lands in its session like any property; else a
+ * zenity/kdialog process. */
 static void load_model_clicked(HeistUI *ui)
 {
 	if (ui->picker_fd >= 0) {
@@ -426,6 +490,8 @@ static void load_model_clicked(HeistUI *ui)
 
 /* -------------------------------------------------------------- layout */
 
+/* [gui] Scale and centre the fixed 760x440 layout in the window, keeping its
+ * aspect, so every size and ui:scaleFactor lay out the same. */
 static void layout(HeistUI *ui)
 {
 	ui->scale = fmin(ui->width / BASE_W, ui->height / BASE_H);
@@ -436,6 +502,7 @@ static void layout(HeistUI *ui)
 	ui->oy = 0.5 * (ui->height - BASE_H * ui->scale);
 }
 
+/* [gui] A control's hit box, in layout units. */
 static void set_box(control *c, double x, double y, double w, double h)
 {
 	c->x = x;
@@ -444,6 +511,8 @@ static void set_box(control *c, double x, double y, double w, double h)
 	c->h = h;
 }
 
+/* [gui] Each widget's port, parameter and look; values start at the
+ * plugin's defaults until the host sends the real ones. */
 static void init_controls(HeistUI *ui)
 {
 	static const struct {
@@ -470,12 +539,16 @@ static void init_controls(HeistUI *ui)
 	                    "HARMONIC", "%+.1f dB", 0.5f},
 	    [K_NOISE] = {C_KNOB, HEIST_PORT_NOISE_LEVEL, HEIST_PARAM_NOISE_LEVEL, "NOISE",
 	                 "%+.1f dB", 0.5f},
-	    [K_GATE] = {C_KNOB, HEIST_PORT_CONFIDENCE_GATE, HEIST_PARAM_CONFIDENCE_GATE, "GATE",
-	                "%.2f", 0.01f},
+	    [K_GATE] = {C_KNOB, HEIST_PORT_CONFIDENCE_GATE, HEIST_PARAM_CONFIDENCE_GATE,
+	                "CONF GATE", "%.2f", 0.01f},
+	    [K_INPUT_GATE] = {C_KNOB, HEIST_PORT_INPUT_GATE, HEIST_PARAM_INPUT_GATE, "INPUT GATE",
+	                      "%.0f dB", 1.0f},
 	    [K_DRY_WET] = {C_KNOB, HEIST_PORT_DRY_WET, HEIST_PARAM_DRY_WET, "DRY/WET", "", 0.01f},
 	    [K_OUTPUT_GAIN] = {C_KNOB, HEIST_PORT_OUTPUT_GAIN, HEIST_PARAM_OUTPUT_GAIN, "OUTPUT",
 	                       "%+.1f dB", 0.5f},
 	    [K_ENABLED] = {C_TOGGLE, HEIST_PORT_ENABLED, HEIST_PARAM_ENABLED, "", "", 1},
+	    [K_LEVEL_MATCH] = {C_TOGGLE, HEIST_PORT_LEVEL_MATCH, HEIST_PARAM_LEVEL_MATCH, "", "",
+	                       1},
 	};
 	for (int i = 0; i < N_CONTROLS; ++i) {
 		control *c = &ui->ctl[i];
@@ -492,7 +565,8 @@ static void init_controls(HeistUI *ui)
 	set_box(&ui->ctl[K_STYLE_B], 538, 92, 190, 38);
 	set_box(&ui->ctl[K_MORPH], 342, 176, 376, 44);
 	set_box(&ui->ctl[K_ENABLED], 632, 12, 112, 30);
-	set_box(&ui->ctl[K_AUTO_OCTAVE], 466, 254, 128, 26);
+	set_box(&ui->ctl[K_AUTO_OCTAVE], 396, 254, 128, 26);
+	set_box(&ui->ctl[K_LEVEL_MATCH], 536, 254, 128, 26);
 	const int knobs = K_OUTPUT_GAIN - K_PITCH_SHIFT + 1;
 	for (int i = 0; i < knobs; ++i) {
 		const double col = 728.0 / knobs;
@@ -507,10 +581,13 @@ static void init_controls(HeistUI *ui)
 
 /* ---------------------------------------------------------------- draw */
 
+/* [gui] A control's value as shown under it (percentages, style names). */
 static void format_value(const HeistUI *ui, const control *c, char *buf, size_t size)
 {
 	if (c->param == HEIST_PARAM_DRY_WET) {
 		snprintf(buf, size, "%.0f%% wet", 100.0 * c->value);
+	} else if (c->param == HEIST_PARAM_INPUT_GATE && c->value <= -89.5f) {
+		snprintf(buf, size, "off");
 	} else if (c->param == HEIST_PARAM_MORPH || c->param == HEIST_PARAM_LOUDNESS_FIT) {
 		snprintf(buf, size, "%.0f%%", 100.0 * c->value);
 	} else if (c->kind == C_PICKER) {
@@ -521,11 +598,13 @@ static void format_value(const HeistUI *ui, const control *c, char *buf, size_t 
 	}
 }
 
+/* [gui] Meter colour: above 0 dBFS clips, above -6 dBFS is hot. */
 static hui_rgb level_colour(float db)
 {
 	return db > 0.0f ? hui_meter_clip : db > -6.0f ? hui_meter_hot : hui_meter_ok;
 }
 
+/* [gui] One labelled meter bar with its value. */
 static void draw_meter_row(cairo_t *cr, double y, const char *label, double norm, hui_rgb c,
                            const char *value)
 {
@@ -534,6 +613,8 @@ static void draw_meter_row(cairo_t *cr, double y, const char *label, double norm
 	hui_text(cr, value, 286, y + 9, 11, false, HUI_RIGHT, hui_text_fg, 0);
 }
 
+/* [gui] The monitor card: detected note, pitch, confidence, loudness and
+ * levels; the only part redrawn while sound plays (see redraw()). */
 static void draw_note(HeistUI *ui, cairo_t *cr)
 {
 	static const char *names[12] = {
@@ -542,6 +623,22 @@ static void draw_note(HeistUI *ui, cairo_t *cr)
 	hui_card(cr, 16, 60, 284, 226);
 	hui_text(cr, "INPUT NOTE", 32, 82, 11, true, HUI_LEFT, hui_text_dim, 0);
 	char buf[64];
+	/* The note the instrument plays (after shifts and auto octave), and
+	 * the warnings a musician needs: a note under the lowest pitch (played
+	 * octaves up), and the gate letting the input through. */
+	if (ui->out_pitch_hz > 0.0f && isfinite(ui->out_pitch_hz)) {
+		const long n = lrint(69.0 + 12.0 * log2(ui->out_pitch_hz / 440.0));
+		snprintf(buf, sizeof(buf), "OUT %s%ld", names[((n % 12) + 12) % 12], n / 12 - 1);
+	} else {
+		snprintf(buf, sizeof(buf), "OUT \xe2\x80\x93");
+	}
+	hui_text(cr, buf, 286, 82, 11, true, HUI_RIGHT, hui_accent, 0);
+	if (ui->below_range > 0.5f) {
+		hui_text(cr, "BELOW RANGE", 160, 82, 11, true, HUI_CENTER, hui_meter_clip, 0);
+	} else {
+		hui_text(cr, ui->gate_open > 0.5f ? "GATE OPEN" : "GATE", 160, 82, 11, true,
+		         HUI_CENTER, ui->gate_open > 0.5f ? hui_meter_ok : hui_text_dim, 0);
+	}
 	double cents = 0.0;
 	const bool voiced = ui->pitch_hz > 0.0f && isfinite(ui->pitch_hz);
 	if (voiced) {
@@ -554,6 +651,15 @@ static void draw_note(HeistUI *ui, cairo_t *cr)
 		hui_text(cr, buf, 286, 112, 22, true, HUI_RIGHT, hui_text_fg, 0);
 		snprintf(buf, sizeof(buf), "%.1f Hz", (double)ui->pitch_hz);
 		hui_text(cr, buf, 286, 136, 13, false, HUI_RIGHT, hui_text_dim, 0);
+	}
+	if (ui->latency > 0.0f) {
+		if (ui->sample_rate > 0.0) {
+			snprintf(buf, sizeof(buf), "latency %.1f ms",
+			         1e3 * ui->latency / ui->sample_rate);
+		} else {
+			snprintf(buf, sizeof(buf), "latency %.0f samples", (double)ui->latency);
+		}
+		hui_text(cr, buf, 160, 100, 10, false, HUI_CENTER, hui_text_dim, 0);
 	} else {
 		hui_text(cr, "\xe2\x80\x93", 30, 136, 40, false, HUI_LEFT, hui_text_dim, 0);
 		hui_text(cr, "no pitch", 286, 136, 13, false, HUI_RIGHT, hui_text_dim, 0);
@@ -588,6 +694,7 @@ static void draw_note(HeistUI *ui, cairo_t *cr)
 	draw_meter_row(cr, 256, "OUT", (ui->out_db + 60.0) / 66.0, level_colour(ui->out_db), buf);
 }
 
+/* [gui] The style card: pickers A and B, morph, auto octave. */
 static void draw_style(HeistUI *ui, cairo_t *cr)
 {
 	hui_card(cr, 316, 60, 428, 226);
@@ -610,10 +717,13 @@ static void draw_style(HeistUI *ui, cairo_t *cr)
 	         false, HUI_RIGHT, hui_text_dim, 126);
 	const control *oct = &ui->ctl[K_AUTO_OCTAVE];
 	hui_button(cr, oct->x, oct->y, oct->w, oct->h, "AUTO OCTAVE", oct->value > 0.5f, false);
+	const control *lm = &ui->ctl[K_LEVEL_MATCH];
+	hui_button(cr, lm->x, lm->y, lm->w, lm->h, "LEVEL MATCH", lm->value > 0.5f, false);
 	hui_text(cr, "A", 332, 272, 11, true, HUI_LEFT, hui_text_dim, 0);
 	hui_text(cr, "B", 728, 272, 11, true, HUI_RIGHT, hui_text_dim, 0);
 }
 
+/* [gui] The row of knobs; the mark on each is its default. */
 static void draw_knobs(HeistUI *ui, cairo_t *cr)
 {
 	hui_card(cr, 16, 298, 728, 130);
@@ -631,13 +741,15 @@ static void draw_knobs(HeistUI *ui, cairo_t *cr)
 	}
 }
 
+/* [gui] Title, the model shown (or the last error), Load and bypass. */
 static void draw_header(HeistUI *ui, cairo_t *cr)
 {
 	hui_text(cr, "HEIST", 20, 36, 24, true, HUI_LEFT, hui_accent, 0);
 	hui_text(cr, "MODEL", 120, 24, 10, true, HUI_LEFT, hui_text_dim, 0);
 	char buf[sizeof(ui->model_path) + sizeof(ui->model_name) + 8];
-	if (ui->status[0]) {
-		snprintf(buf, sizeof(buf), "%s", ui->status);
+	if (ui->plugin_status[0] || ui->status[0]) {
+		snprintf(buf, sizeof(buf), "%s",
+		         ui->plugin_status[0] ? ui->plugin_status : ui->status);
 		hui_text(cr, buf, 120, 41, 12, false, HUI_LEFT, hui_meter_clip, 366);
 	} else {
 		snprintf(buf, sizeof(buf), "%s  \xc2\xb7  %s",
@@ -652,13 +764,44 @@ static void draw_header(HeistUI *ui, cairo_t *cr)
 	           en->value > 0.5f, false);
 }
 
+/* [gui] Rows the style menu shows at once; it scrolls through the rest. */
+static uint32_t menu_rows(const HeistUI *ui)
+{
+	return ui->n_styles < MENU_MAX_ROWS ? ui->n_styles : MENU_MAX_ROWS;
+}
+
+/* [gui] Scroll the open menu by delta rows, within the styles. */
+static void menu_scroll(HeistUI *ui, int delta)
+{
+	const int last_top = (int)(ui->n_styles - menu_rows(ui));
+	int top = ui->menu_top + delta;
+	top = top < 0 ? 0 : top > last_top ? last_top : top;
+	if (top != ui->menu_top) {
+		ui->menu_top = top;
+		ui->dirty = true;
+	}
+}
+
+/* [gui] Open picker i's menu with its current style in view. */
+static void menu_open(HeistUI *ui, int i)
+{
+	const int rows = (int)menu_rows(ui);
+	const int value = (int)ui->ctl[i].value;
+	ui->menu = i;
+	ui->menu_top = 0;
+	menu_scroll(ui, value >= rows ? value - rows / 2 : 0);
+	ui->dirty = true;
+}
+
+/* [gui] An open style menu, drawn last so it lies over the cards. */
 static void draw_menu(HeistUI *ui, cairo_t *cr)
 {
 	if (ui->menu < 0) {
 		return;
 	}
 	const control *c = &ui->ctl[ui->menu];
-	const uint32_t rows = ui->n_styles < MENU_MAX_ROWS ? ui->n_styles : MENU_MAX_ROWS;
+	const uint32_t rows = menu_rows(ui);
+	const uint32_t top = (uint32_t)ui->menu_top;
 	const double y0 = c->y + c->h + 4;
 	hui_round_rect(cr, c->x, y0, c->w, rows * MENU_ROW_H + 8, 6);
 	hui_set(cr, hui_bg, 0.97);
@@ -668,16 +811,26 @@ static void draw_menu(HeistUI *ui, cairo_t *cr)
 	cairo_stroke(cr);
 	for (uint32_t i = 0; i < rows; ++i) {
 		const double y = y0 + 4 + i * MENU_ROW_H;
-		if ((uint32_t)c->value == i) {
+		if ((uint32_t)c->value == top + i) {
 			hui_round_rect(cr, c->x + 4, y, c->w - 8, MENU_ROW_H, 4);
 			hui_set(cr, hui_track, 1.0);
 			cairo_fill(cr);
 		}
-		hui_text(cr, ui->style_names[i], c->x + 14, y + 18, 14, false, HUI_LEFT,
-		         hui_text_fg, c->w - 28);
+		hui_text(cr, ui->style_names[top + i], c->x + 14, y + 18, 14, false, HUI_LEFT,
+		         hui_text_fg, c->w - 44);
+	}
+	/* More styles above or below: arrows at the right, the wheel scrolls. */
+	if (top > 0) {
+		hui_text(cr, "\xe2\x96\xb2", c->x + c->w - 12, y0 + 22, 11, false, HUI_RIGHT,
+		         hui_accent, 0);
+	}
+	if (top + rows < ui->n_styles) {
+		hui_text(cr, "\xe2\x96\xbc", c->x + c->w - 12, y0 + rows * MENU_ROW_H, 11, false,
+		         HUI_RIGHT, hui_accent, 0);
 	}
 }
 
+/* [gui] The whole window, in layout units. */
 static void draw(HeistUI *ui, cairo_t *cr)
 {
 	hui_set(cr, hui_bg, 1.0);
@@ -691,7 +844,7 @@ static void draw(HeistUI *ui, cairo_t *cr)
 	draw_menu(ui, cr);
 }
 
-/* Monitors change up to the host's update rate (30 Hz in jalv) while sound
+/* [gui] Monitors change up to the host's update rate (30 Hz in jalv) while sound
  * plays: then only their card is redrawn, a fifth of the window. */
 static void redraw(HeistUI *ui)
 {
@@ -721,11 +874,14 @@ static void redraw(HeistUI *ui)
 
 /* -------------------------------------------------------------- events */
 
+/* [gui] Whether (x, y) lies in the box. */
 static bool inside(double x, double y, double bx, double by, double bw, double bh)
 {
 	return x >= bx && x < bx + bw && y >= by && y < by + bh;
 }
 
+/* [gui] The control under a point (layout units), with a 6-unit margin so
+ * small widgets are easy to hit; -1 for none. */
 static int hit(const HeistUI *ui, double x, double y)
 {
 	for (int i = 0; i < N_CONTROLS; ++i) {
@@ -737,33 +893,44 @@ static int hit(const HeistUI *ui, double x, double y)
 	return -1;
 }
 
+/* [gui] The slider value at x: sliders follow the pointer absolutely. */
 static float slider_value(const control *c, double x)
 {
 	const double n = (x - c->x) / c->w;
 	return ctl_min(c) + (float)(n < 0 ? 0 : n > 1 ? 1 : n) * (ctl_max(c) - ctl_min(c));
 }
 
-/* A click on an open menu: picks a row, or closes it. */
+/* [gui] A click on an open menu: picks a row, or closes it. */
 static bool menu_click(HeistUI *ui, double x, double y)
 {
 	if (ui->menu < 0) {
 		return false;
 	}
 	control *c = &ui->ctl[ui->menu];
-	const uint32_t rows = ui->n_styles < MENU_MAX_ROWS ? ui->n_styles : MENU_MAX_ROWS;
+	const uint32_t rows = menu_rows(ui);
 	const double y0 = c->y + c->h + 8;
 	if (inside(x, y, c->x, y0, c->w, rows * MENU_ROW_H)) {
-		set_value_gesture(ui, c, (float)(uint32_t)((y - y0) / MENU_ROW_H));
+		const uint32_t row = (uint32_t)((y - y0) / MENU_ROW_H);
+		set_value_gesture(ui, c,
+		                  (float)((uint32_t)ui->menu_top + (row < rows ? row : rows - 1)));
 	}
 	ui->menu = -1;
 	ui->dirty = true;
 	return true;
 }
 
+/* [gui] Wheel: one step (Shift: a tenth); click: toggle, picker arrows or
+ * menu, start of a drag; double-click: back to the default. */
 static void button_press(HeistUI *ui, const XButtonEvent *ev)
 {
 	const double x = (ev->x - ui->ox) / ui->scale;
 	const double y = (ev->y - ui->oy) / ui->scale;
+	if ((ev->button == Button4 || ev->button == Button5) && ui->menu >= 0) {
+		/* An open menu takes the wheel: it scrolls the list, and never
+		 * turns the control under it. */
+		menu_scroll(ui, ev->button == Button4 ? -1 : 1);
+		return;
+	}
 	if (ev->button == Button4 || ev->button == Button5) {
 		const int i = hit(ui, x, y);
 		if (i >= 0 && ui->drag < 0) {
@@ -812,8 +979,7 @@ static void button_press(HeistUI *ui, const XButtonEvent *ev)
 		} else if (x > c->x + c->w - c->h) {
 			set_value_gesture(ui, c, c->value + 1.0f);
 		} else if (ui->n_styles > 0) {
-			ui->menu = i;
-			ui->dirty = true;
+			menu_open(ui, i);
 		}
 		break;
 	case C_SLIDER: /* jumps to the click, then follows the pointer */
@@ -833,6 +999,8 @@ static void button_press(HeistUI *ui, const XButtonEvent *ev)
 	}
 }
 
+/* [gui] A drag: knobs move relative to where the drag began, so grabbing
+ * one never makes it jump. */
 static void motion(HeistUI *ui, const XMotionEvent *ev)
 {
 	if (ui->drag < 0) {
@@ -854,6 +1022,8 @@ static void motion(HeistUI *ui, const XMotionEvent *ev)
 	}
 }
 
+/* [gui] Ends a drag's touch gesture; Load acts on release inside it, as
+ * buttons do. */
 static void button_release(HeistUI *ui, const XButtonEvent *ev)
 {
 	if (ev->button != Button1) {
@@ -875,6 +1045,7 @@ static void button_release(HeistUI *ui, const XButtonEvent *ev)
 	}
 }
 
+/* [gui] A new window size from X or the host: new surface size and layout. */
 static void resized(HeistUI *ui, int w, int h)
 {
 	if (w == ui->width && h == ui->height) {
@@ -887,6 +1058,8 @@ static void resized(HeistUI *ui, int w, int h)
 	ui->dirty = true;
 }
 
+/* [gui] One X event; the UI has its own window but no event loop, so
+ * idle() feeds it the pending ones. */
 static void handle_event(HeistUI *ui, XEvent *ev)
 {
 	switch (ev->type) {
@@ -917,6 +1090,8 @@ static void handle_event(HeistUI *ui, XEvent *ev)
 
 /* ----------------------------------------------------------------- LV2 */
 
+/* [gui] ui:idleInterface: the host calls it regularly; it is the UI's event
+ * loop (X events, the file dialog) and redraws only what changed. */
 static int idle(LV2UI_Handle handle)
 {
 	HeistUI *ui = (HeistUI *)handle;
@@ -932,18 +1107,8 @@ static int idle(LV2UI_Handle handle)
 	return 0;
 }
 
-/* The host resizes the UI (ui:resize as extension data). */
-static int host_resize(LV2UI_Feature_Handle handle, int w, int h)
-{
-	HeistUI *ui = (HeistUI *)handle;
-	if (w < 1 || h < 1) {
-		return 1;
-	}
-	XResizeWindow(ui->dpy, ui->win, (unsigned)w, (unsigned)h);
-	resized(ui, w, h);
-	return 0;
-}
-
+/* [gui] Closes a file dialog still open (its answer is no longer wanted),
+ * then the window and display. */
 static void cleanup(LV2UI_Handle handle)
 {
 	HeistUI *ui = (HeistUI *)handle;
@@ -964,7 +1129,7 @@ static void cleanup(LV2UI_Handle handle)
 	free(ui);
 }
 
-/* Changes that hosts send: monitors, automation, presets. Stored and shown,
+/* [gui] Changes that hosts send: monitors, automation, presets. Stored and shown,
  * never written back (no echo). */
 static void port_event(LV2UI_Handle handle, uint32_t port, uint32_t size, uint32_t format,
                        const void *buffer)
@@ -1001,6 +1166,18 @@ static void port_event(LV2UI_Handle handle, uint32_t port, uint32_t size, uint32
 	case HEIST_PORT_OUTPUT_LEVEL:
 		mon = &ui->out_db, eps = 0.05f;
 		break;
+	case HEIST_PORT_OUT_PITCH:
+		mon = &ui->out_pitch_hz, eps = 0.05f;
+		break;
+	case HEIST_PORT_BELOW_RANGE:
+		mon = &ui->below_range, eps = 0.5f;
+		break;
+	case HEIST_PORT_GATE_OPEN:
+		mon = &ui->gate_open, eps = 0.5f;
+		break;
+	case HEIST_PORT_LATENCY:
+		mon = &ui->latency, eps = 0.5f;
+		break;
 	default:
 		break;
 	}
@@ -1023,6 +1200,8 @@ static void port_event(LV2UI_Handle handle, uint32_t port, uint32_t size, uint32
 	}
 }
 
+/* [gui] The initial size factor: HEIST_UI_SCALE (tests, odd setups), else the
+ * host's ui:scaleFactor, else 1. */
 static float scale_factor(const HeistUI *ui, const LV2_Options_Option *opts)
 {
 	const char *env = getenv("HEIST_UI_SCALE");
@@ -1039,6 +1218,20 @@ static float scale_factor(const HeistUI *ui, const LV2_Options_Option *opts)
 	return 1.0f;
 }
 
+/* [gui] The host's sample rate, if it passes one (for the latency in ms); 0 if not. */
+static double sample_rate_option(const HeistUI *ui, const LV2_Options_Option *opts)
+{
+	for (const LV2_Options_Option *o = opts; o && o->key; ++o) {
+		if (o->key == ui->urid.param_sampleRate && o->type == ui->urid.atom_Float &&
+		    o->size == sizeof(float)) {
+			const float r = *(const float *)o->value;
+			return r >= 1000.0f && r <= 1e6f ? r : 0.0;
+		}
+	}
+	return 0.0;
+}
+
+/* [gui] URIDs mapped once, so messages compare integers. */
 static void map_urids(HeistUI *ui)
 {
 	LV2_URID_Map *m = ui->map;
@@ -1053,10 +1246,16 @@ static void map_urids(HeistUI *ui)
 	ui->urid.patch_value = m->map(m->handle, LV2_PATCH__value);
 	ui->urid.patch_body = m->map(m->handle, LV2_PATCH__body);
 	ui->urid.model = m->map(m->handle, HEIST_MODEL_PROPERTY);
+	ui->urid.status = m->map(m->handle, HEIST_STATUS_URI);
+	ui->urid.atom_String = m->map(m->handle, LV2_ATOM__String);
 	ui->urid.ui_scaleFactor = m->map(m->handle, LV2_UI__scaleFactor);
+	ui->urid.param_sampleRate = m->map(m->handle, LV2_PARAMETERS__sampleRate);
 	lv2_atom_forge_init(&ui->forge, m);
 }
 
+/* [gui] Needs ui:parent and urid:map; everything else (resize, touch,
+ * requestValue, portMap, options) is optional. Shows the shipped model until
+ * the plugin answers the patch:Get with the one it plays. */
 static LV2UI_Handle instantiate(const LV2UI_Descriptor *descriptor, const char *plugin_uri,
                                 const char *bundle_path, LV2UI_Write_Function write_function,
                                 LV2UI_Controller controller, LV2UI_Widget *widget,
@@ -1120,6 +1319,7 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *descriptor, const char *
 		return NULL;
 	}
 	const float scale = scale_factor(ui, opts);
+	ui->sample_rate = sample_rate_option(ui, opts);
 	ui->width = (int)lrint(BASE_W * scale);
 	ui->height = (int)lrint(BASE_H * scale);
 	const int screen = DefaultScreen(ui->dpy);
@@ -1153,6 +1353,8 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *descriptor, const char *
 	load_model_info(ui, path);
 	send_patch_get(ui);
 
+	/* A host that passes ui:resize anyway (undeclared: deprecated) is told
+	 * the size; the others read it from the window. */
 	if (ui->resize) {
 		ui->resize->ui_resize(ui->resize->handle, ui->width, ui->height);
 	}
@@ -1160,15 +1362,13 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *descriptor, const char *
 	return (LV2UI_Handle)ui;
 }
 
+/* [any] The idle interface (required: the UI has no thread of its own) and
+ * ui:resize for hosts that resize the UI. */
 static const void *extension_data(const char *uri)
 {
 	static const LV2UI_Idle_Interface idle_iface = {idle};
-	static const LV2UI_Resize resize_iface = {NULL, host_resize};
 	if (!strcmp(uri, LV2_UI__idleInterface)) {
 		return &idle_iface;
-	}
-	if (!strcmp(uri, LV2_UI__resize)) {
-		return &resize_iface;
 	}
 	return NULL;
 }
@@ -1177,6 +1377,7 @@ static const LV2UI_Descriptor descriptor = {
     HEIST_UI_URI, instantiate, cleanup, port_event, extension_data,
 };
 
+/* [any] */
 LV2_SYMBOL_EXPORT const LV2UI_Descriptor *lv2ui_descriptor(uint32_t index)
 {
 	return index == 0 ? &descriptor : NULL;

@@ -2,6 +2,7 @@
 #include "lv2_host.h"
 
 #include "hsm_writer.h"
+#include "spsc.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -38,7 +39,7 @@ typedef struct {
  * run on its own thread (lv2h_worker_thread_start()). */
 typedef struct {
 	message slot[RING];
-	atomic_uint head, tail;
+	spsc_index index;
 } msg_ring;
 
 struct lv2_host {
@@ -216,30 +217,27 @@ bool lv2h_write_file(const char *path, const void *data, size_t size)
 
 static LV2_Worker_Status ring_push(msg_ring *r, uint32_t size, const void *data)
 {
-	const unsigned head = atomic_load_explicit(&r->head, memory_order_relaxed);
-	const unsigned tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-	if (size > MSG_MAX || head - tail >= RING) {
+	const int at = spsc_write_slot(&r->index, RING);
+	if (size > MSG_MAX || at < 0) {
 		return LV2_WORKER_ERR_NO_SPACE;
 	}
-	message *m = &r->slot[head % RING];
+	message *m = &r->slot[at];
 	m->size = size;
 	memcpy(m->data, data, size);
-	atomic_store_explicit(&r->head, head + 1, memory_order_release);
+	spsc_publish(&r->index);
 	return LV2_WORKER_SUCCESS;
 }
 
 /* The oldest message, or NULL; ring_pop() releases it after use. */
 static const message *ring_peek(msg_ring *r)
 {
-	const unsigned tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-	const unsigned head = atomic_load_explicit(&r->head, memory_order_acquire);
-	return head == tail ? NULL : &r->slot[tail % RING];
+	const int at = spsc_read_slot(&r->index, RING);
+	return at < 0 ? NULL : &r->slot[at];
 }
 
 static void ring_pop(msg_ring *r)
 {
-	const unsigned tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-	atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
+	spsc_release(&r->index);
 }
 
 /* [audio] Called by the plugin from run(): queue only. */

@@ -13,6 +13,9 @@ import struct
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "train"))
+from data import vlq  # noqa: E402
+
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 FRAME_RATE = 250.0
 TICKS = 480  # per quarter note; tempo 120 bpm -> 960 ticks per second
@@ -31,15 +34,6 @@ INSTRUMENTS = [
 # so their period is ambiguous at half (read an octave high: 86-95 % of
 # frames within 50 cents); the choir is an ensemble of detuned voices with no
 # single f0.
-
-
-def vlq(n: int) -> bytes:
-    out = [n & 0x7F]
-    n >>= 7
-    while n:
-        out.append(0x80 | (n & 0x7F))
-        n >>= 7
-    return bytes(reversed(out))
 
 
 def write_midi(path: str, program: int, notes: list) -> None:

@@ -91,6 +91,19 @@ static const bound bounds[F_COUNT] = {
     [F_EXP_SIGMOID] = {-80.0, 80.0, 1e-6, 0.0, INFINITY, INFINITY},
 };
 
+/* y = f(x) by the AVX2+FMA or the baseline compilation. */
+static void eval_at(fn f, int avx2, const float *x, float *y)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (avx2) {
+		eval_avx2(f, x, y);
+		return;
+	}
+#endif
+	(void)avx2;
+	eval_generic(f, x, y);
+}
+
 static void check(fn f, int avx2)
 {
 	const bound b = bounds[f];
@@ -103,14 +116,7 @@ static void check(fn f, int avx2)
 			x[l] = (float)(f == F_LOG ? b.lo * pow(b.hi / b.lo, t)
 			                          : b.lo + (b.hi - b.lo) * t);
 		}
-#if defined(__x86_64__) && defined(__GNUC__)
-		if (avx2) {
-			eval_avx2(f, x, y);
-		} else
-#endif
-		{
-			eval_generic(f, x, y);
-		}
+		eval_at(f, avx2, x, y);
 		for (int l = 0; l < 8; ++l) {
 			const double want = reference(f, x[l]), err = fabs(y[l] - want);
 			if (fabs(want) < b.abs_below && err > worst_abs) {
@@ -135,14 +141,7 @@ static void check(fn f, int avx2)
 	for (int l = 0; l < 8; ++l) {
 		x[l] = l < 4 ? NAN : (f == F_LOG ? 1e38f : (l & 1 ? 1e30f : -1e30f));
 	}
-#if defined(__x86_64__) && defined(__GNUC__)
-	if (avx2) {
-		eval_avx2(f, x, y);
-	} else
-#endif
-	{
-		eval_generic(f, x, y);
-	}
+	eval_at(f, avx2, x, y);
 	for (int l = 0; l < 8; ++l) {
 		const int ok = l < 4 ? isnan(y[l]) : isfinite(y[l]) || f == F_EXP;
 		if (!ok) {

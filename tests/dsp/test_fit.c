@@ -45,11 +45,21 @@ static void test_rules(void)
 		heist_fit_frame(&f, 45.0f + 12.0f * (float)i / 1000.0f, -50.0f, 1, 69.0f);
 	}
 	CHECK(heist_fit_octave(&f) == 24.0f, "no refold inside a note");
-	/* Between notes it refolds once the running centre is over 8 st off. */
+	/* Between phrases it refolds once the running centre is over 8 st
+	 * off; a breath inside a phrase (a rest under HEIST_FIT_PHRASE_REST_S)
+	 * never does. */
 	feed(&f, 2000, 57.0f, -50.0f, 1, 69.0f);
 	CHECK(heist_fit_octave(&f) == 24.0f, "still held while voiced");
+	const int phrase = (int)ceil(HEIST_FIT_PHRASE_REST_S * FRAME_RATE);
+	feed(&f, phrase - 1, 0.0f, -90.0f, 0, 69.0f);
+	CHECK(heist_fit_octave(&f) == 24.0f, "a breath keeps the fold: %g",
+	      (double)heist_fit_octave(&f));
+	feed(&f, 1, 57.0f, -50.0f, 1, 69.0f);
+	feed(&f, phrase - 1, 0.0f, -90.0f, 0, 69.0f);
+	CHECK(heist_fit_octave(&f) == 24.0f, "the rest count restarts after a note: %g",
+	      (double)heist_fit_octave(&f));
 	feed(&f, 1, 0.0f, -90.0f, 0, 69.0f);
-	CHECK(heist_fit_octave(&f) == 12.0f, "refolds in the rest: %g",
+	CHECK(heist_fit_octave(&f) == 12.0f, "refolds after a phrase: %g",
 	      (double)heist_fit_octave(&f));
 	/* Hysteresis: a centre 7 st from the target (pitch 62 + 0) does not
 	 * flip back and forth. */
@@ -58,7 +68,7 @@ static void test_rules(void)
 	CHECK(heist_fit_octave(&f) == 12.0f || heist_fit_octave(&f) == 0.0f, "nearest fold");
 	const float first = heist_fit_octave(&f);
 	feed(&f, 500, 62.5f, -40.0f, 1, 69.0f);
-	feed(&f, 5, 0.0f, -90.0f, 0, 69.0f);
+	feed(&f, phrase + 5, 0.0f, -90.0f, 0, 69.0f);
 	CHECK(heist_fit_octave(&f) == first, "hysteresis keeps the fold");
 
 	/* Loudness: the running average follows over seconds, bounded offset. */
@@ -97,12 +107,13 @@ static float *tone(double fs, size_t n, double hz, double amp)
 }
 
 static float *render(const heist_model *m, double fs, const float *in, size_t n, float octave,
-                     float fit)
+                     float fit, float level_match)
 {
 	const heist_config cfg = heist_config_default(fs);
 	heist_engine *e = heist_engine_new(&cfg, m);
 	heist_engine_set_param(e, HEIST_PARAM_AUTO_OCTAVE, octave);
 	heist_engine_set_param(e, HEIST_PARAM_LOUDNESS_FIT, fit);
+	heist_engine_set_param(e, HEIST_PARAM_LEVEL_MATCH, level_match);
 	float *out = calloc(n, sizeof(float));
 	for (size_t i = 0; i < n; i += 256) {
 		heist_engine_process(e, in + i, out + i, (uint32_t)(n - i < 256 ? n - i : 256));
@@ -153,8 +164,8 @@ static void test_engine(const heist_model *m)
 	const float median = m->styles[0].pitch_median;
 	const double fold = 12.0 * round((median - 45.0) / 12.0);
 	float *in = tone(fs, n, hz, 0.1);
-	float *off = render(m, fs, in, n, 0.0f, 0.0f);
-	float *on = render(m, fs, in, n, 1.0f, 0.0f);
+	float *off = render(m, fs, in, n, 0.0f, 0.0f, 1.0f);
+	float *on = render(m, fs, in, n, 1.0f, 0.0f, 1.0f);
 	const double p_off = median_pitch(fs, off, (size_t)fs, n);
 	const double p_on = median_pitch(fs, on, (size_t)fs, n);
 	const double want = hz * pow(2.0, fold / 12.0);
@@ -167,19 +178,31 @@ static void test_engine(const heist_model *m)
 	free(off);
 	free(on);
 
-	/* Quiet and loud performances of one note: with fitting, their output
-	 * levels are much closer than without. */
+	/* Quiet and loud performances of one note: with fitting, what the
+	 * network plays (level match off: the instrument's own level) is much
+	 * closer than without; with level match on (the default) the output
+	 * follows the input's 40 dB whether fitted or not. */
 	const double f_note = 440.0 * pow(2.0, (round(median) - 69.0) / 12.0);
 	float *quiet = tone(fs, n, f_note, 0.003), *loud = tone(fs, n, f_note, 0.3);
-	double spread[2];
+	double spread[2], matched[2];
 	for (int fit = 0; fit <= 1; ++fit) {
-		float *q = render(m, fs, quiet, n, 0.0f, (float)fit);
-		float *l = render(m, fs, loud, n, 0.0f, (float)fit);
-		spread[fit] =
-		    20.0 * log10(rms(l, (size_t)(2.0 * fs), n) / rms(q, (size_t)(2.0 * fs), n));
-		free(q);
-		free(l);
+		for (int match = 0; match <= 1; ++match) {
+			float *q = render(m, fs, quiet, n, 0.0f, (float)fit, (float)match);
+			float *l = render(m, fs, loud, n, 0.0f, (float)fit, (float)match);
+			const double d = 20.0 * log10(rms(l, (size_t)(2.0 * fs), n) /
+			                              rms(q, (size_t)(2.0 * fs), n));
+			*(match ? &matched[fit] : &spread[fit]) = d;
+			free(q);
+			free(l);
+		}
 	}
+	printf("level match: 40 dB of input level gives %.1f dB of output (%.1f fitted)\n",
+	       matched[0], matched[1]);
+	/* 1 dB: the makeup gain matches the mean square over the last half
+	 * second; the tone is steady, so only the estimate of the noise part's
+	 * power (synth.h) is left. */
+	CHECK(fabs(matched[0] - 40.0) < 1.0 && fabs(matched[1] - 40.0) < 1.0,
+	      "level match follows the input: %.1f, %.1f dB for 40", matched[0], matched[1]);
 	printf(
 	    "loudness fit: 40 dB of input level gives %.1f dB of output without fitting, %.1f dB "
 	    "with\n",

@@ -1,27 +1,34 @@
 /* libFuzzer harness for the .hsm parser (dsp/model.c), built with clang
  * -fsanitize=fuzzer,address,undefined by tests/fuzz/meson.build. Every input
  * must either parse into a model that the network runtime accepts and runs
- * to finite outputs, or be refused with a one-line "model: ..." message.
- * Any other outcome, and any ASan/UBSan report, is a crash. */
+ * to finite outputs, and that the whole engine renders to finite output
+ * within the safety stage's bound (limiter.h), or be refused with a one-line
+ * "model: ..." message. Any other outcome, and any ASan/UBSan report, is a
+ * crash. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "heist.h"
+#include "limiter.h"
 #include "model.h"
 #include "net.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* abort() with a reason libFuzzer shows in the crash report's stack. */
-static void require(int cond)
+/* abort() with the failed condition's line on stderr (inlining hides it
+ * from the crash report's stack). */
+static void require_at(int cond, int line)
 {
 	if (!cond) {
+		fprintf(stderr, "fuzz_model.c:%d: requirement failed\n", line);
 		abort();
 	}
 }
+#define require(cond) require_at((cond) != 0, __LINE__)
 
 static void exercise(const heist_model *m, const uint8_t *data, size_t size)
 {
@@ -59,6 +66,41 @@ static void exercise(const heist_model *m, const uint8_t *data, size_t size)
 	heist_net_free(net);
 }
 
+/* The whole engine on a parsed model: 60 ms of a loud, gliding tone at
+ * 48 kHz in uneven blocks, with the level controls taken from the data (any
+ * setting must stay within the bound). dry_wet 1: the output is the wet
+ * part alone, at most HEIST_WET_CEILING. */
+static void render(const heist_model *m, const uint8_t *data, size_t size)
+{
+	const heist_config cfg = heist_config_default(48000.0);
+	heist_engine *e = heist_engine_new(&cfg, m);
+	if (!e) {
+		return; /* a model the engine cannot run is refused by the plugin */
+	}
+	const uint8_t knob = size > 0 ? data[size / 2] : 0;
+	heist_engine_set_param(e, HEIST_PARAM_HARMONIC_LEVEL, knob & 1 ? 12.0f : 0.0f);
+	heist_engine_set_param(e, HEIST_PARAM_NOISE_LEVEL, knob & 2 ? 12.0f : 0.0f);
+	heist_engine_set_param(e, HEIST_PARAM_OUTPUT_GAIN, knob & 4 ? 24.0f : 0.0f);
+	heist_engine_set_param(e, HEIST_PARAM_STYLE_B, (float)(knob >> 3));
+	heist_engine_set_param(e, HEIST_PARAM_MORPH, 0.5f);
+	heist_engine_set_param(e, HEIST_PARAM_DRY_WET, 1.0f);
+	float buf[700];
+	double phase = 0.0;
+	for (uint32_t pos = 0, n = 0; pos < 2880; pos += n) {
+		n = 64u + (pos * 7u) % 600u;
+		for (uint32_t i = 0; i < n; ++i) {
+			const double f = 110.0 + 0.1 * (double)(pos + i);
+			phase += f / 48000.0;
+			buf[i] = (float)(0.9 * sin(6.283185307179586 * phase));
+		}
+		heist_engine_process(e, buf, buf, n);
+		for (uint32_t i = 0; i < n; ++i) {
+			require(isfinite(buf[i]) && fabsf(buf[i]) <= HEIST_WET_CEILING);
+		}
+	}
+	heist_engine_free(e);
+}
+
 static void parse_one(const uint8_t *data, size_t size)
 {
 	char err[256];
@@ -66,6 +108,7 @@ static void parse_one(const uint8_t *data, size_t size)
 	heist_model *m = heist_model_parse(data, size, err, sizeof err);
 	if (m) {
 		exercise(m, data, size);
+		render(m, data, size);
 		heist_model_free(m);
 		return;
 	}
@@ -88,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The CRC and the total-size field stop almost every mutation early; a
 	 * copy with both made right takes the same bytes past them, into the
 	 * dimension, style and tensor checks. */
-	if (size >= 24 && size <= 65536) {
+	if (size >= 24 && size <= 262144) {
 		uint8_t *copy = malloc(size);
 		require(copy != NULL);
 		memcpy(copy, data, size);

@@ -57,44 +57,37 @@ static uint8_t *make(const hsm_dims *d, size_t *size)
 	return p;
 }
 
-int main(int argc, char **argv)
+/* A copy of base (size bytes, into p) with the u32 or f32 at off replaced
+ * and the CRC fixed, so that only the field is wrong. */
+static void seed_u32(const char *name, const uint8_t *base, size_t size, uint8_t *p, size_t off,
+                     uint32_t v, const char *want)
 {
-	if (argc > 2) {
-		fprintf(stderr, "usage: hsm_corpus [DIR]\n");
-		return 2;
-	}
-	out_dir = argc == 2 ? argv[1] : NULL;
-	/* Valid shapes, all small (the fuzzer's inputs stay under a few KiB). */
-	const hsm_dims shapes[] = {
-	    {1, 1, 1, 1, 1, 2, 1},
-	    {2, 2, 3, 2, 4, 3, 2},
-	    {3, 4, 5, 6, 7, 8, 3},
-	    {1, 8, 4, 4, 10, 5, 4},
-	};
-	char name[64];
-	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; ++i) {
-		size_t size;
-		uint8_t *p = make(&shapes[i], &size);
-		snprintf(name, sizeof name, "valid-%zu", i);
-		seed(name, p, size, NULL);
-		free(p);
-	}
+	memcpy(p, base, size);
+	hsm_put_u32(p + off, v);
+	hsm_fix_crc(p, size);
+	seed(name, p, size, want);
+}
 
-	size_t size;
-	uint8_t *base = make(&shapes[2], &size);
-	uint8_t *p = malloc(size + 16);
-	if (!p) {
-		return 1;
-	}
-	/* Truncated: inside the magic, the header, the styles, the tensors, the
-	 * CRC. */
+static void seed_f32(const char *name, const uint8_t *base, size_t size, uint8_t *p, size_t off,
+                     float v, const char *want)
+{
+	uint32_t bits;
+	memcpy(&bits, &v, sizeof bits);
+	seed_u32(name, base, size, p, off, bits, want);
+}
+
+/* Truncated: inside the magic, the header, the styles, the tensors, the
+ * CRC. Corrupted: a flipped byte in the tensors, in a style name, in the
+ * CRC. */
+static void seed_damaged(const uint8_t *base, size_t size, uint8_t *p)
+{
+	char name[64];
 	const size_t cuts[] = {0, 4, 8, 64, 131, 132, 200, size / 2, size - 4, size - 1};
 	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; ++i) {
 		memcpy(p, base, size);
 		snprintf(name, sizeof name, "truncated-%zu", cuts[i]);
 		seed(name, p, cuts[i], cuts[i] == 0 ? "empty" : "truncated");
 	}
-	/* Corrupted: a flipped byte in the tensors, in a style name, in the CRC. */
 	const size_t flips[] = {size / 2, 140, size - 2};
 	for (size_t i = 0; i < 3; ++i) {
 		memcpy(p, base, size);
@@ -102,18 +95,16 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof name, "corrupt-%zu", flips[i]);
 		seed(name, p, size, "CRC mismatch");
 	}
-	/* Wrong version, flags, magic. */
+}
+
+/* Header fields: version, flags, magic, dimensions, the total size. */
+static void seed_header(const uint8_t *base, size_t size, uint8_t *p)
+{
+	seed_u32("wrong-version-2", base, size, p, 8, 2, "unsupported version 2");
 	memcpy(p, base, size);
-	hsm_put_u32(p + 8, 2);
-	hsm_fix_crc(p, size);
-	seed("wrong-version-2", p, size, "unsupported version 2");
-	memcpy(p, base, size);
-	hsm_put_u32(p + 8, 0);
+	hsm_put_u32(p + 8, 0); /* CRC left stale: the version is checked first */
 	seed("wrong-version-0", p, size, "unsupported version 0");
-	memcpy(p, base, size);
-	hsm_put_u32(p + 12, 1);
-	hsm_fix_crc(p, size);
-	seed("wrong-flags", p, size, "unsupported flags");
+	seed_u32("wrong-flags", base, size, p, 12, 1, "unsupported flags");
 	memcpy(p, base, size);
 	memcpy(p, "RIFFWAVE", 8);
 	seed("bad-magic", p, size, "bad magic");
@@ -135,28 +126,20 @@ int main(int argc, char **argv)
 	    {28, 256u, "max-styles-small-file", "size mismatch"},
 	};
 	for (size_t i = 0; i < sizeof dims / sizeof dims[0]; ++i) {
-		memcpy(p, base, size);
-		hsm_put_u32(p + dims[i].off, dims[i].v);
-		hsm_fix_crc(p, size);
-		seed(dims[i].name, p, size, dims[i].want);
+		seed_u32(dims[i].name, base, size, p, dims[i].off, dims[i].v, dims[i].want);
 	}
 	/* The header's total size disagreeing with the file. */
-	memcpy(p, base, size);
-	hsm_put_u32(p + 16, (uint32_t)size + 8);
-	hsm_fix_crc(p, size);
-	seed("total-size-larger", p, size, "truncated");
+	seed_u32("total-size-larger", base, size, p, 16, (uint32_t)size + 8, "truncated");
 	memcpy(p, base, size);
 	memset(p + size, 0, 16);
 	seed("trailing-data", p, size + 16, "trailing data");
-	/* Non-finite scalars and weights. */
-	memcpy(p, base, size);
-	hsm_put_f32(p + 20, NAN);
-	hsm_fix_crc(p, size);
-	seed("nan-frame-rate", p, size, "frame_rate");
-	memcpy(p, base, size);
-	hsm_put_f32(p + 56, 0.0f);
-	hsm_fix_crc(p, size);
-	seed("zero-pitch-scale", p, size, "pitch_scale");
+}
+
+/* Non-finite scalars, statistics and weights of a file made for d. */
+static void seed_nonfinite(const hsm_dims *d, const uint8_t *base, size_t size, uint8_t *p)
+{
+	seed_f32("nan-frame-rate", base, size, p, 20, NAN, "frame_rate");
+	seed_f32("zero-pitch-scale", base, size, p, 56, 0.0f, "pitch_scale");
 	/* Found by the fuzzer: a style name with a newline, printed in the
 	 * message about its non-finite statistic, broke the one-line message. */
 	memcpy(p, base, size);
@@ -164,11 +147,43 @@ int main(int argc, char **argv)
 	hsm_put_f32(p + 132 + 48, NAN);
 	hsm_fix_crc(p, size);
 	seed("style-name-newline", p, size, "non-finite range statistic");
-	const hsm_layout l = hsm_layout_of(&shapes[2]);
-	memcpy(p, base, size);
-	hsm_put_f32(p + l.offset[2], INFINITY);
-	hsm_fix_crc(p, size);
-	seed("inf-weight", p, size, "non-finite");
+	const hsm_layout l = hsm_layout_of(d);
+	seed_f32("inf-weight", base, size, p, l.offset[2], INFINITY, "non-finite");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 2) {
+		fprintf(stderr, "usage: hsm_corpus [DIR]\n");
+		return 2;
+	}
+	out_dir = argc == 2 ? argv[1] : NULL;
+	/* Valid shapes, mostly small (fast to mutate); the last two are larger
+	 * than 8 KiB (~19 KiB, ~80 KiB), the shapes real models have, with many
+	 * harmonics and noise bands for the engine to render. */
+	const hsm_dims shapes[] = {
+	    {1, 1, 1, 1, 1, 2, 1},  {2, 2, 3, 2, 4, 3, 2},     {3, 4, 5, 6, 7, 8, 3},
+	    {1, 8, 4, 4, 10, 5, 4}, {2, 8, 24, 24, 60, 65, 5}, {4, 16, 64, 64, 100, 65, 6},
+	};
+	char name[64];
+	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; ++i) {
+		size_t size;
+		uint8_t *p = make(&shapes[i], &size);
+		snprintf(name, sizeof name, "valid-%zu", i);
+		seed(name, p, size, NULL);
+		free(p);
+	}
+
+	/* Every damaged seed is a variant of one valid file. */
+	size_t size;
+	uint8_t *base = make(&shapes[2], &size);
+	uint8_t *p = malloc(size + 16);
+	if (!p) {
+		return 1;
+	}
+	seed_damaged(base, size, p);
+	seed_header(base, size, p);
+	seed_nonfinite(&shapes[2], base, size, p);
 	free(p);
 	free(base);
 	printf("%u seeds (%u valid): %s\n", n_seeds, n_valid, failures ? "FAIL" : "ok");

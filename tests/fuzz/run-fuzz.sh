@@ -18,8 +18,9 @@ fi
 mkdir -p "$work/seeds" "$work/corpus"
 "$corpus_gen" "$work/seeds" >"$work/seeds.log"
 tail -n 1 "$work/seeds.log"
-# -max_len covers the largest seed with room to grow; -timeout flags a hang.
-set -- -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
+# -max_len covers the largest seed (~80 KiB, real models are larger than
+# 8 KiB) with room to grow; -timeout flags a hang.
+set -- -max_total_time="$seconds" -max_len=262144 -timeout=10 -rss_limit_mb=2048 \
 	-print_final_stats=1 -artifact_prefix="$work/" "$@"
 if [ "$seconds" = 0 ]; then
 	shift # no time limit: -runs= given by the caller

@@ -72,6 +72,12 @@ PRESET_ID = "8d0c6b52-2f4e-4a7b-b3c9-1e6f0a9d7c35"
 POINTS = [(0.0, 0.0), (1.0, 0.0), (1.75, 7.0), (2.5, -5.0), (2.9, -5.0), (2.9125, 3.0),
           (3.2, 3.0)]
 PARAM = "pitch_shift"
+# The input gate is held off by a flat automation list (Ardour's Lua API sets
+# a plugin's controls that way): with it on, the silent lead comes out exactly
+# silent whatever the plugin had run, and N (see find_start) could not be
+# found from it. heist-render gets the same value as a --param.
+GATE_PARAM, GATE_OFF = "input_gate", -90.0
+GATE_POINTS = [(0.0, GATE_OFF), (POINTS[-1][0], GATE_OFF)]
 # Ardour's panner for a mono track into a stereo bus: -3 dB to each side at
 # the centre (measured: exactly dB_to_coefficient(-3), not 1/sqrt(2)).
 PAN_GAIN = np.float32(10.0 ** (-3.0 / 20.0))
@@ -342,16 +348,19 @@ def main() -> int:
     add_region(session_file, "voice.wav", len(signal))
 
     port = port_indices(bundle)[PARAM]
+    gate_port = port_indices(bundle)[GATE_PARAM]
     points_file = os.path.join(a.work, "points.txt")
     with open(points_file, "w", encoding="utf-8") as f:
-        for t, v in POINTS:
-            if round(t * RATE) != t * RATE:
-                raise SystemExit("FAIL: test points must sit on samples")
-            f.write(f"{round(t * RATE)} {port} {v!r}\n")
+        for p, points in ((port, POINTS), (gate_port, GATE_POINTS)):
+            for t, v in points:
+                if round(t * RATE) != t * RATE:
+                    raise SystemExit("FAIL: test points must sit on samples")
+                f.write(f"{round(t * RATE)} {p} {v!r}\n")
     dry_dir = os.path.join(a.work, "export-dry")
     run_lua(a, env, ["plugin", session_dir, SESSION, BLOCK, hostlib.URI, points_file, dry_dir]
             + span + [PRESET_ID], "ardour-plugin", 300, session_dir, dry_dir)
     to_audio_time(session_file, port, POINTS)
+    to_audio_time(session_file, gate_port, GATE_POINTS)
     out_dir = os.path.join(a.work, "export")
     log = run_lua(a, env, ["export", session_dir, SESSION, BLOCK, out_dir] + span + [PRESET_ID],
                   "ardour-export", 300, session_dir, out_dir)
@@ -385,7 +394,7 @@ def main() -> int:
     silence_wav = os.path.join(a.work, "silence.wav")
     hostlib.write_wav(silence_wav, np.zeros(max_n + n_lead, np.float32), RATE)
     quiet = PAN_GAIN * hostlib.render(a, silence_wav, os.path.join(a.work, "silence-out.wav"),
-                                      {}, ["--block", str(BLOCK)])
+                                      {GATE_PARAM: GATE_OFF}, ["--block", str(BLOCK)])
     lo, hi = n_lead // 4, n_lead - 2 * latency
     starts = find_start(got, quiet, lo, hi, latency)
     print(f"the plugin had run {starts[:MAX_CANDIDATES]} samples when the export began "
@@ -405,7 +414,8 @@ def main() -> int:
             for t, v in POINTS:
                 f.write(f"{(round(t * RATE) + n) / RATE!r} {PARAM} {v!r}\n")
         want = PAN_GAIN * hostlib.render(a, full_wav, os.path.join(a.work, "full-out.wav"),
-                                         {}, ["--block", str(BLOCK), "--automation", auto])[n:]
+                                         {GATE_PARAM: GATE_OFF},
+                                         ["--block", str(BLOCK), "--automation", auto])[n:]
         d = float(np.max(np.abs(got - want)))
         if best is None or d < best[0]:
             best = (d, n, want, full_wav)
@@ -416,7 +426,8 @@ def main() -> int:
 
     # The automation did play: without it heist-render differs a lot where
     # the curve leaves 0 (so the comparison above cannot pass by ignoring it).
-    flat = PAN_GAIN * hostlib.render(a, full_wav, os.path.join(a.work, "flat-out.wav"), {},
+    flat = PAN_GAIN * hostlib.render(a, full_wav, os.path.join(a.work, "flat-out.wav"),
+                                     {GATE_PARAM: GATE_OFF},
                                      ["--block", str(BLOCK)])[n:]
     moved = int(POINTS[1][0] * RATE)
     d_flat = float(np.max(np.abs(got[moved:] - flat[moved:])))

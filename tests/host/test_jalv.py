@@ -150,7 +150,9 @@ def main() -> int:
     preset_uri = hostlib.PRESET_PREFIX + PRESET
     # "presets" first: it makes jalv load the preset data; without it
     # "preset URI" silently does nothing (jalv 1.6.6).
-    jalv.proc.stdin.write(f"presets\npreset {preset_uri}\ncontrols\n".encode())
+    # The input gate off: with it on, silence comes out exactly silent
+    # whatever N is, and N could not be found from the silence.
+    jalv.proc.stdin.write(f"presets\npreset {preset_uri}\ninput_gate = -90\ncontrols\n".encode())
     jalv.proc.stdin.flush()
     time.sleep(1.0)
     ok = jalv.proc.poll() is None
@@ -211,6 +213,7 @@ def main() -> int:
 
     # N: match the last MATCH_S of silence against heist-render on silence.
     values = hostlib.preset_values(bundle, PRESET)
+    values["input_gate"] = -90.0
     n_match = int(MATCH_S * RATE)
     max_n = 60 * RATE  # jalv ran a few seconds before the input; a minute is ample
     silence_wav = os.path.join(a.work, "silence.wav")

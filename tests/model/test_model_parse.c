@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "hsm_writer.h"
 #include "model.h"
 #include "net.h"
+#include "text.h"
 
 static const hsm_dims small = {1, 1, 1, 1, 1, 2, 7};
 static const hsm_dims medium = {3, 4, 5, 6, 7, 8, 11};
@@ -344,6 +346,64 @@ static void test_load(void)
 	free(p);
 }
 
+/* Anything but a regular file is refused at once, by its kind: a FIFO with
+ * no writer would block a plain open() or read() forever (the alarm turns a
+ * hang into a failure), a directory's "size" is nonsense, a device endless. */
+static void test_special_files(void)
+{
+	char err[512] = "";
+	heist_model *m = heist_model_load("/tmp", err, sizeof err);
+	CHECK(!m && strstr(err, "not a regular file") && strstr(err, "directory"), "directory: %s",
+	      err);
+	m = heist_model_load("/dev/zero", err, sizeof err);
+	CHECK(!m && strstr(err, "not a regular file") && strstr(err, "device"), "device: %s", err);
+
+	const char *dir = getenv("TMPDIR");
+	char fifo[256];
+	snprintf(fifo, sizeof fifo, "%s/heist-fifo-%ld", dir && *dir ? dir : "/tmp",
+	         (long)getpid());
+	remove(fifo);
+	if (mkfifo(fifo, 0600) != 0) {
+		CHECK(0, "cannot make a FIFO at %s", fifo);
+		return;
+	}
+	alarm(10);
+	m = heist_model_load(fifo, err, sizeof err);
+	alarm(0);
+	CHECK(!m && strstr(err, "not a regular file") && strstr(err, "FIFO"), "FIFO: %s", err);
+	remove(fifo);
+}
+
+/* Names and paths reach terminals and logs: control characters (an escape
+ * sequence, a newline, a C1 CSI in UTF-8) are shown as '?'. */
+static void test_control_characters(void)
+{
+	size_t size;
+	uint8_t *p = valid(&medium, &size);
+	static const char name[] = "evil\x1b]0;owned\x07\n\xc2\x9b"
+	                           "31m";
+	static const char style[] = "st\x1b[2Jyle\r";
+	memcpy(p + 68, name, sizeof name);
+	memcpy(p + 132 + 88, style, sizeof style);
+	hsm_fix_crc(p, size);
+	heist_model *m = heist_model_parse(p, size, NULL, 0);
+	CHECK(m, "a model with control characters in its names is refused");
+	if (m) {
+		CHECK(!strcmp(m->name, "evil?]0;owned???31m"), "model name \"%s\"", m->name);
+		CHECK(!strcmp(m->styles[1].name, "st?[2Jyle?"), "style name \"%s\"",
+		      m->styles[1].name);
+		CHECK(!strcmp(m->styles[0].name, "style0"), "clean name changed: \"%s\"",
+		      m->styles[0].name);
+	}
+	heist_model_free(m);
+	free(p);
+
+	char err[512] = "";
+	m = heist_model_load("/nonexistent/a\x1b[31m\nb.hsm", err, sizeof err);
+	CHECK(!m && strstr(err, "/nonexistent/a?[31m?b.hsm") && heist_text_is_clean(err),
+	      "path in the message: %s", err);
+}
+
 /* A cheap deterministic fuzz: random edits, half of them with the CRC made
  * right again so they reach the deeper checks. Anything accepted must be a
  * model within the documented bounds. ASan watches the reads. */
@@ -408,6 +468,8 @@ int main(void)
 	test_names();
 	test_too_large();
 	test_load();
+	test_special_files();
+	test_control_characters();
 	test_random_edits();
 	test_free_null();
 	return check_exit("test_model_parse");

@@ -4,11 +4,15 @@
  * the interposer in rt_guard.c, and the count must be 0.
  *
  * Covered: the engine's [audio] API over a sweep of every parameter (styles,
- * morph and bypass included) on a 3-style model, network swaps between
+ * morph and bypass included) on a 3-style model, on input that takes every
+ * path of the pitch front end and the input gate, network swaps between
  * models and resets; the LV2 plugin through lilv at every supported rate in
  * varied blocks (0..8192 frames) over a sweep of every control input the TTL
  * describes, bypass toggles, a custom model swap through the worker (when
- * the plugin has one) and a state restore (when it has the state interface).
+ * the plugin has one; a refused load sends a status), a state restore (when
+ * it has the state interface), the input unconnected, and control events
+ * whose sizes lie (a path atom longer than its event, an event longer than
+ * its sequence).
  *
  * Usage: test_rt_safety MODEL.hsm, with LV2_PATH restricted to the build tree.
  * Skips (77) in sanitizer builds, whose runtime replaces the allocator.
@@ -95,7 +99,17 @@ static heist_model *random_model(uint32_t seed, uint32_t styles)
 static void engine_block(heist_engine *e, float *buf, uint32_t *rng, uint64_t *pos, double rate)
 {
 	const uint32_t n = robust_block(rng, LV2H_MAX_BLOCK);
-	robust_tone(buf, n, *pos, rate, 196.0 * (1.0 + 0.3 * robust_uniform(rng)), 0.4);
+	/* Every front-end path: a voiced line, leaps the jump confirmation
+	 * holds, notes under the floor (the sub-floor detector), and quiet
+	 * noise that closes the input gate. */
+	const uint32_t kind = robust_rand(rng) % 4;
+	const double f0 = kind == 1 ? 45.0 : kind == 2 ? 600.0 : 196.0;
+	robust_tone(buf, n, *pos, rate, f0 * (1.0 + 0.3 * robust_uniform(rng)), 0.4);
+	if (kind == 3) {
+		for (uint32_t i = 0; i < n; ++i) {
+			buf[i] = (float)(0.003 * (robust_uniform(rng) - 0.5));
+		}
+	}
 	rt_guard_begin();
 	heist_engine_process(e, buf, buf, n);
 	(void)heist_engine_monitor(e);
@@ -392,6 +406,39 @@ static void probe_plugin_calls(session *s, const LilvPlugin *plugin)
 	lilv_free(bundle);
 }
 
+/* The input unconnected (silence out), then a patch:Set whose path atom
+ * claims 4 KiB in an 8-byte body and an event longer than its sequence:
+ * refused in run() without a forbidden call. */
+static void test_odd_inputs(session *s)
+{
+	const uint32_t n = 256;
+	rt_guard_begin();
+	lv2h_run(s->h, NULL, s->out, n);
+	rt_guard_end();
+	int finite;
+	CHECK(robust_peak(s->out, n, &finite) == 0.0f, "unconnected input: not silent");
+	LV2_URID_Map *map = lv2h_urid_map();
+	for (int long_event = 0; long_event < 2; ++long_event) {
+		CHECK(lv2h_patch_set_path(s->h, HEIST_MODEL_URI, "/tmp/x.hsm"), "no control port");
+		LV2_Atom_Sequence *seq =
+		    (LV2_Atom_Sequence *)lv2h_sequence(s->h, HEIST_PORT_CONTROL);
+		LV2_Atom_Event *ev = (LV2_Atom_Event *)(seq + 1);
+		if (long_event) {
+			ev->body.size += 65536;
+		} else {
+			/* The last property's value: the path atom, after the object
+			 * header and the patch:property URID property. */
+			LV2_Atom *value =
+			    (LV2_Atom *)((uint8_t *)(ev + 1) + sizeof(LV2_Atom_Object_Body) +
+			                 2 * sizeof(LV2_Atom_Property_Body) - sizeof(LV2_Atom) + 8);
+			CHECK(value->type == map->map(map->handle, LV2_ATOM__Path), "layout");
+			value->size = 4096;
+		}
+		cycle(s);
+	}
+	expect_clean("plugin: unconnected input and lying event sizes");
+}
+
 static void test_plugin(LilvWorld *world, const LilvPlugin *plugin, const char *shipped_path)
 {
 	char dir[] = "/tmp/heist-rt-XXXXXX";
@@ -430,6 +477,7 @@ static void test_plugin(LilvWorld *world, const LilvPlugin *plugin, const char *
 			}
 		}
 		if (rates[r] == 48000.0) {
+			test_odd_inputs(&s);
 			sweep_controls(&s);
 			if (prop && test_worker_swap(&s, prop, good, bad, shipped_path)) {
 				test_state_restore(&s, plugin, prop, shipped_path);

@@ -20,47 +20,45 @@
 #include "hsm_writer.h"
 #include "model.h"
 #include "robust.h"
+#include "spsc.h"
 
 #define RATE 48000.0
 #define RING_SIZE 4u /* power of two */
 #define N_MODELS 3
 
-/* Lock-free SPSC ring of pointers: the producer owns head, the consumer
- * tail; release on publish, acquire on read. */
+/* Lock-free SPSC ring of pointers (tests/common/spsc.h). */
 typedef struct {
 	void *slot[RING_SIZE];
-	atomic_uint head, tail;
+	spsc_index index;
 } spsc;
 
+/* [producer] */
 static int spsc_push(spsc *r, void *p)
 {
-	const unsigned head = atomic_load_explicit(&r->head, memory_order_relaxed);
-	const unsigned tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-	if (head - tail == RING_SIZE) {
+	const int at = spsc_write_slot(&r->index, RING_SIZE);
+	if (at < 0) {
 		return 0;
 	}
-	r->slot[head % RING_SIZE] = p;
-	atomic_store_explicit(&r->head, head + 1, memory_order_release);
+	r->slot[at] = p;
+	spsc_publish(&r->index);
 	return 1;
 }
 
 /* [producer] Whether a push would succeed now (only the producer fills). */
 static int spsc_has_room(spsc *r)
 {
-	const unsigned head = atomic_load_explicit(&r->head, memory_order_relaxed);
-	const unsigned tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-	return head - tail < RING_SIZE;
+	return spsc_write_slot(&r->index, RING_SIZE) >= 0;
 }
 
+/* [consumer] */
 static void *spsc_pop(spsc *r)
 {
-	const unsigned tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-	const unsigned head = atomic_load_explicit(&r->head, memory_order_acquire);
-	if (head == tail) {
+	const int at = spsc_read_slot(&r->index, RING_SIZE);
+	if (at < 0) {
 		return NULL;
 	}
-	void *p = r->slot[tail % RING_SIZE];
-	atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
+	void *p = r->slot[at];
+	spsc_release(&r->index);
 	return p;
 }
 

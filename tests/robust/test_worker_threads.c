@@ -8,6 +8,10 @@
  * (tests/robust/run-tsan.sh runs it for 60 s); elsewhere a few seconds check
  * that it works. Skips (77) if the plugin has no worker.
  *
+ * Outcomes checked: the corrupt model is refused every time (errors logged,
+ * never announced as playing on the notify port), and the newest request
+ * wins: after a last request, the model playing is the one it named.
+ *
  * Usage: test_worker_threads MODEL.hsm [SECONDS] with LV2_PATH restricted to
  * the build tree; HEIST_SWAP_SECONDS overrides SECONDS. */
 #include <math.h>
@@ -20,6 +24,8 @@
 #include <unistd.h>
 
 #include <lilv/lilv.h>
+#include <lv2/atom/util.h>
+#include <lv2/patch/patch.h>
 
 #include "lv2_host.h"
 #include "ports.h"
@@ -41,6 +47,35 @@ static const void *no_port_value(const char *symbol, void *user, uint32_t *size,
 	*size = 0;
 	*type = 0;
 	return NULL;
+}
+
+/* [audio] The path the plugin announced on the notify port in the last
+ * run() (patch:Set of the path parameter), copied into path; false if none. */
+static bool announced(lv2_host *h, const char *prop, char *path, size_t size)
+{
+	LV2_URID_Map *map = lv2h_map(h);
+	const LV2_URID patch_Set = map->map(map->handle, LV2_PATCH__Set);
+	const LV2_URID patch_property = map->map(map->handle, LV2_PATCH__property);
+	const LV2_URID patch_value = map->map(map->handle, LV2_PATCH__value);
+	const LV2_URID atom_Path = map->map(map->handle, LV2_ATOM__Path);
+	const LV2_URID key = map->map(map->handle, prop);
+	bool found = false;
+	const LV2_Atom_Sequence *notify = lv2h_sequence(h, HEIST_PORT_NOTIFY);
+	LV2_ATOM_SEQUENCE_FOREACH(notify, ev)
+	{
+		const LV2_Atom_Object *obj = (const LV2_Atom_Object *)&ev->body;
+		if (obj->body.otype != patch_Set) {
+			continue;
+		}
+		const LV2_Atom *property = NULL, *value = NULL;
+		lv2_atom_object_get(obj, patch_property, &property, patch_value, &value, 0);
+		if (property && ((const LV2_Atom_URID *)property)->body == key && value &&
+		    value->type == atom_Path) {
+			snprintf(path, size, "%s", (const char *)LV2_ATOM_BODY_CONST(value));
+			found = true;
+		}
+	}
+	return found;
 }
 
 /* [main] A host thread saving the state now and then (a session save). */
@@ -98,7 +133,8 @@ int main(int argc, char **argv)
 	CHECK(pthread_create(&saver_thread, NULL, saver, &sc) == 0, "cannot start the saver");
 
 	uint32_t rng = 17;
-	uint64_t pos = 0, cycles = 0, nonfinite = 0, loads = 0;
+	uint64_t pos = 0, cycles = 0, nonfinite = 0, loads = 0, bad_played = 0;
+	char playing[1024] = "";
 	const double t0 = robust_now_s();
 	while (robust_now_s() - t0 < seconds) {
 		if (cycles % 40 == 0) {
@@ -110,8 +146,20 @@ int main(int argc, char **argv)
 		robust_tone(in, n, pos, RATE, 220.0, 0.5);
 		lv2h_run(h, in, out, n);
 		nonfinite += robust_nonfinite(out, n);
+		if (announced(h, prop, playing, sizeof playing)) {
+			bad_played += !strcmp(playing, bad);
+		}
 		pos += n;
 		++cycles;
+	}
+	/* The last request names the custom model; the ones before it may still
+	 * be queued or pending: it must be what plays in the end. */
+	CHECK(lv2h_patch_set_path(h, prop, good), "cannot send the last request");
+	for (int k = 0; k < 200; ++k) {
+		lv2h_run(h, in, out, 256);
+		if (announced(h, prop, playing, sizeof playing)) {
+			bad_played += !strcmp(playing, bad);
+		}
 	}
 	atomic_store(&sc.stop, 1);
 	pthread_join(saver_thread, NULL);
@@ -120,7 +168,19 @@ int main(int argc, char **argv)
 	for (int k = 0; k < 8; ++k) {
 		lv2h_work(h);
 		lv2h_run(h, in, out, 64);
+		if (announced(h, prop, playing, sizeof playing)) {
+			bad_played += !strcmp(playing, bad);
+		}
 	}
+	lv2h_patch_get(h, prop);
+	lv2h_run(h, in, out, 64);
+	playing[0] = '\0';
+	announced(h, prop, playing, sizeof playing);
+	CHECK(!strcmp(playing, good), "the newest request named %s, but %s plays", good, playing);
+	const lv2h_log *log = lv2h_get_log(h);
+	CHECK(bad_played == 0, "the corrupt model was announced as playing %llu times",
+	      (unsigned long long)bad_played);
+	CHECK(atomic_load(&log->errors) > 0, "no load of the corrupt model was refused");
 	const uint32_t scheduled = lv2h_work_scheduled(h), delivered = lv2h_responses_delivered(h);
 	CHECK(nonfinite == 0, "%llu non-finite output samples", (unsigned long long)nonfinite);
 	/* Loads are sent far faster than the worker completes them; a request

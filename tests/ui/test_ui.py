@@ -12,8 +12,20 @@ input, and jalv.gtk3 with the build-tree bundle. Then checks that:
 3. a synthetic drag with xdotool on the Morph slider changes the value in
    the plugin's morph port: jalv's own "Save State" (Ctrl+S) writes the port
    values it feeds the plugin, before (default 0) and after the drag;
-4. at ui:scaleFactor 2 (HEIST_UI_SCALE=2) the window is twice the size and
-   its screenshot (OUT_DIR/heist-ui-2x.png) is not blank either.
+4. the Style A menu reaches every one of the shipped model's 14 styles: it
+   shows 10 rows and the mouse wheel scrolls it (OUT_DIR/heist-ui-menu.png);
+   the wheel over the open menu never turns the control under it (the Morph
+   slider there keeps its value); a click on the last row after scrolling
+   picks the style shown there;
+5. at ui:scaleFactor 2 (HEIST_UI_SCALE=2) the window is twice the size and
+   its screenshot (OUT_DIR/heist-ui-2x.png) is not blank either;
+6. restored states (jalv -l): a model file the plugin refuses puts a red
+   status line in the header (the plugin's heist:status on the notify port;
+   none for a good model); with a 1-style custom model, Style A at 7 shows
+   the same label as at 0 (the style that plays), not "style 8".
+
+Usage: test_ui.py LV2_PATH OUT_DIR [WRITE_MODEL] (tests/tools/write_model;
+without it, 6 is left out).
 
 Every process started here is stopped by its pid at the end.
 """
@@ -29,8 +41,10 @@ import time
 URI = "http://heist.audio/plugins/heist"
 BASE_W, BASE_H = 760, 440  # layout units of ui/heist_ui.c
 MORPH_X0, MORPH_W, MORPH_CY = 342, 376, 198  # the Morph slider track, layout units
+STYLE_A_X, STYLE_A_Y, STYLE_A_W, STYLE_A_H = 332, 92, 190, 38  # the Style A picker
+MENU_ROW_H, MENU_ROWS = 26, 10  # the style menu's rows (ui/heist_ui.c)
 TOOLS = ["Xvfb", "jackd", "jack_lsp", "jack_connect", "jack_metro", "jalv.gtk3", "xdotool",
-         "xwininfo", "import", "identify"]
+         "xwininfo", "import", "identify", "convert"]
 
 
 class Fail(Exception):
@@ -196,9 +210,10 @@ def connect_tone(s, client):
     s.run(["jack_connect", src, dst])
 
 
-def save_state(s, toplevel, path):
+def save_state(s, toplevel, path, symbol="morph"):
     """jalv.gtk3's File > Save (Ctrl+S): a folder with state.ttl, holding the
-    values of the plugin's control ports. Returns the morph value."""
+    values of the plugin's control ports. Returns the value of the port
+    symbol (morph), or a dict of them when symbol is a list."""
     s.run(["xdotool", "windowfocus", "--sync", str(toplevel), "key", "ctrl+s"])
 
     def dialog():
@@ -220,13 +235,16 @@ def save_state(s, toplevel, path):
     time.sleep(0.3)  # written in one go, but let jalv finish the file
     with open(ttl) as f:
         text = f.read()
-    m = re.search(r'lv2:symbol "morph" ;\s*pset:value ([-+0-9.eE]+)', text)
-    if not m:
-        raise Fail(f"no morph port value in {ttl}:\n{text}")
-    return float(m.group(1))
+    values = {}
+    for sym in symbol if isinstance(symbol, list) else [symbol]:
+        m = re.search(r'lv2:symbol "' + sym + r'" ;\s*pset:value ([-+0-9.eE]+)', text)
+        if not m:
+            raise Fail(f"no {sym} port value in {ttl}:\n{text}")
+        values[sym] = float(m.group(1))
+    return values if isinstance(symbol, list) else values[symbol]
 
 
-def start_jalv(s, lv2_path, client, scale=None):
+def start_jalv(s, lv2_path, client, scale=None, state=None):
     env = dict(s.env, LV2_PATH=lv2_path)
     preload = os.environ.get("HEIST_UI_PRELOAD")
     if preload:  # sanitizer build: the runtime must come first in jalv
@@ -234,7 +252,8 @@ def start_jalv(s, lv2_path, client, scale=None):
         env["ASAN_OPTIONS"] = "detect_leaks=0:" + env.get("ASAN_OPTIONS", "")
     if scale:
         env["HEIST_UI_SCALE"] = str(scale)
-    return s.start(client, ["jalv.gtk3", "--jack-name", client, "-x", URI], env=env)
+    load = ["-l", state] if state else []
+    return s.start(client, ["jalv.gtk3", "--jack-name", client, "-x"] + load + [URI], env=env)
 
 
 def run_1x(s, lv2_path, out_dir):
@@ -283,6 +302,29 @@ def run_1x(s, lv2_path, out_dir):
     # 0.75 +- the rounding of the pointer position to whole pixels.
     if abs(after - 0.75) > 0.02:
         raise Fail(f"after dragging the Morph thumb to 75 %, the plugin's morph is {after}")
+
+    # The Style A menu over the Morph slider: 5 wheel steps down, 2 up
+    # (the list scrolls to start at style 2; before, the slider turned),
+    # then a click on the last row: style 2 + 9 = 11.
+    def at(lx, ly):
+        return [str(round(ox + lx * scale)), str(round(oy + ly * scale))]
+    s.run(["xdotool", "mousemove"] + at(STYLE_A_X + STYLE_A_W / 2, STYLE_A_Y + STYLE_A_H / 2) +
+          ["click", "1"])
+    time.sleep(0.3)
+    s.run(["xdotool", "mousemove"] + at(STYLE_A_X + STYLE_A_W / 2, MORPH_CY) +
+          ["click", "--repeat", "5", "--delay", "60", "5",
+           "click", "--repeat", "2", "--delay", "60", "4"])
+    time.sleep(0.3)
+    s.run(["import", "-window", hex(win), os.path.join(out_dir, "heist-ui-menu.png")])
+    last_row_y = STYLE_A_Y + STYLE_A_H + 8 + (MENU_ROWS - 1) * MENU_ROW_H + MENU_ROW_H / 2
+    s.run(["xdotool", "mousemove"] + at(STYLE_A_X + STYLE_A_W / 2, last_row_y) + ["click", "1"])
+    time.sleep(0.5)
+    menu = save_state(s, toplevel, os.path.join(s.tmp, "state-menu"), ["morph", "style_a"])
+    print(f"after the menu: style_a {menu['style_a']:g}, morph {menu['morph']:.4f}")
+    if abs(menu["morph"] - after) > 1e-6:
+        raise Fail(f"the wheel over the open style menu moved Morph: {after} -> {menu['morph']}")
+    if menu["style_a"] != 11:
+        raise Fail(f"scrolled style menu: the last row picked style {menu['style_a']}, not 11")
     s.stop(jalv)
 
 
@@ -305,11 +347,86 @@ def run_2x(s, lv2_path, out_dir):
     s.stop(jalv)
 
 
+STATE_TTL = """@prefix lv2: <http://lv2plug.in/ns/lv2core#> .
+@prefix pset: <http://lv2plug.in/ns/ext/presets#> .
+@prefix state: <http://lv2plug.in/ns/ext/state#> .
+
+<>
+    a pset:Preset ;
+    lv2:appliesTo <http://heist.audio/plugins/heist> ;
+    lv2:port [
+        lv2:symbol "style_a" ;
+        pset:value {style_a}
+    ] ;
+    state:state [
+        <http://heist.audio/plugins/heist#model> <file://{model}>
+    ] .
+"""
+
+
+def pixels(s, png, x, y, w, h):
+    """(r, g, b) of every pixel of a region, through ImageMagick's txt:."""
+    out = s.run(["convert", png, "-crop", f"{w}x{h}+{x}+{y}", "+repage", "-depth", "8", "txt:-"])
+    px = []
+    for line in out.splitlines()[1:]:
+        m = re.search(r"\((\d+),(\d+),(\d+)", line)
+        if m:
+            px.append(tuple(int(v) for v in m.groups()))
+    return px
+
+
+def run_restored(s, lv2_path, out_dir, write_model):
+    one = os.path.join(s.tmp, "one.hsm")
+    bad = os.path.join(s.tmp, "bad.hsm")
+    s.run([write_model, one, "one"])
+    with open(bad, "w") as f:
+        f.write("HEISTHSM but not a model")
+    shots = {}
+    for name, model, style_a in (("bad", bad, 0), ("one-7", one, 7), ("one-0", one, 0)):
+        state = os.path.join(s.tmp, "state-" + name)
+        os.makedirs(state)
+        with open(os.path.join(state, "state.ttl"), "w") as f:
+            f.write(STATE_TTL.format(style_a=style_a, model=model))
+        client = "heist-ui-" + name
+        jalv = start_jalv(s, lv2_path, client, state=state)
+
+        def ui():
+            if jalv.poll() is not None:
+                raise Fail("jalv.gtk3 exited:\n" + s.log(client))
+            return find_ui_window(s, BASE_W, BASE_H)
+
+        _, win = wait_for(f"the Heist UI window ({name})", ui, 30)
+        wait_for("the UI to be viewable", lambda: geometry(s, win)["state"] == "IsViewable", 10)
+        time.sleep(1.5)  # the notify port's messages reach the UI at jalv's rate
+        shot = os.path.join(out_dir, f"heist-ui-{name}.png")
+        s.run(["import", "-window", hex(win), shot])
+        shots[name] = shot
+        s.stop(jalv)
+
+    # The status line: red text (widgets.c hui_meter_clip, 237/76/70) in
+    # the header's model line, layout 120..486 x 28..46 (1x: pixels).
+    def red(png):
+        return sum(1 for r, g, b in pixels(s, png, 120, 28, 366, 18)
+                   if r > 180 and g < 110 and b < 110)
+    n_bad, n_good = red(shots["bad"]), red(shots["one-0"])
+    print(f"status line: {n_bad} red pixels after a refused model, {n_good} after a good one")
+    if n_bad < 20 or n_good > 0:
+        raise Fail("a refused model is not shown in the window (or a good one is)")
+    # Style A's label, between the picker's arrows: the same at 7 as at 0.
+    a7 = pixels(s, shots["one-7"], 332 + 40, 94, 190 - 80, 34)
+    a0 = pixels(s, shots["one-0"], 332 + 40, 94, 190 - 80, 34)
+    differ = sum(1 for p, q in zip(a7, a0) if p != q)
+    print(f"Style A at 7 and at 0 with a 1-style model: {differ} pixels differ")
+    if differ:
+        raise Fail("with a 1-style model, Style A at 7 does not show the style that plays")
+
+
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         print(__doc__)
         return 2
     lv2_path, out_dir = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    write_model = sys.argv[3] if len(sys.argv) == 4 else None
     if os.environ.get("HEIST_UI_SKIP"):
         print("SKIP: " + os.environ["HEIST_UI_SKIP"])
         return 77
@@ -326,6 +443,8 @@ def main():
             s.start_jack()
             run_1x(s, lv2_path, out_dir)
             run_2x(s, lv2_path, out_dir)
+            if write_model:
+                run_restored(s, lv2_path, out_dir, write_model)
         except (Fail, subprocess.TimeoutExpired) as e:
             print(f"FAIL: {e}")
             for name, _, log in s.procs:

@@ -1,0 +1,225 @@
+/* The pitch front end after YIN (pitch_track.h). */
+#include "pitch_track.h"
+
+#include <math.h>
+#include <string.h>
+
+#define SUBFLOOR_THRESHOLD 0.2f /* d' of a confident detector period */
+#define SUBFLOOR_BELOW 0.97f    /* a period this far under the floor is below it */
+#define SUBFLOOR_OCTAVE_RATIO 0.2f
+#define SUBFLOOR_OCTAVE_MIN 0.03f
+#define AGREE_SEMITONES 1.0f /* frames within this agree on a pitch */
+
+void heist_pitch_track_init(heist_pitch_track *t, double sample_rate, float floor_hz)
+{
+	memset(t, 0, sizeof(*t));
+	const double d = floor(sample_rate / HEIST_SUBFLOOR_RATE);
+	t->decim = d >= 1.0 ? (uint32_t)d : 1u;
+	t->low_rate = sample_rate / t->decim;
+	t->tau_hi = (uint32_t)ceil(t->low_rate / HEIST_SUBFLOOR_MIN_HZ);
+	t->n_low = 2u * t->tau_hi;
+	if (t->n_low > HEIST_SUBFLOOR_MAX_N) { /* rates below 6 kHz: a shorter reach */
+		t->tau_hi = HEIST_SUBFLOOR_MAX_N / 2u;
+		t->n_low = HEIST_SUBFLOOR_MAX_N;
+	}
+	const double lo = floor(t->low_rate / (3.0 * floor_hz));
+	t->tau_lo = lo >= 2.0 ? (uint32_t)lo : 2u;
+	t->history = t->n_low * t->decim;
+	t->floor_hz = floor_hz;
+	heist_pitch_track_reset(t);
+}
+
+void heist_pitch_track_reset(heist_pitch_track *t)
+{
+	t->held = 0.0f;
+	t->cand = 0.0f;
+	t->cand_n = 0;
+	t->unvoiced = HEIST_VOICED_GAP_FRAMES + 1u;
+	heist_pitch_track_subfloor_skip(t);
+}
+
+void heist_pitch_track_subfloor_skip(heist_pitch_track *t)
+{
+	t->sub_f = 0.0f;
+	t->sub_run = 0;
+	t->sub_tick = 0; /* the next frame that may hide a low note runs it */
+	t->sub_out = 0.0f;
+	t->sub_conf = 0.0f;
+}
+
+/* Count the detector's agreeing runs; its verdict, kept until the next run. */
+static float subfloor_confirm(heist_pitch_track *t, float f, float conf)
+{
+	const int agrees = f > 0.0f && t->sub_run > 0 && fabsf(12.0f * log2f(f / t->sub_f)) <= 1.0f;
+	t->sub_run = f > 0.0f ? (agrees ? t->sub_run + 1u : 1u) : 0u;
+	t->sub_f = f;
+	t->sub_out = t->sub_run >= HEIST_SUBFLOOR_CONFIRM ? f : 0.0f;
+	t->sub_conf = conf;
+	return t->sub_out;
+}
+
+/* Box-decimate the history into x: each detector sample is the mean of
+ * decim host samples (its sinc response is enough for periods under 65 Hz,
+ * whose energy lies far below the first alias). */
+static void subfloor_decimate(heist_pitch_track *t, const float *end)
+{
+	const float *src = end - t->history;
+	const float inv = 1.0f / (float)t->decim;
+	for (uint32_t i = 0; i < t->n_low; ++i) {
+		float s = 0.0f;
+		for (uint32_t j = 0; j < t->decim; ++j) {
+			s += src[i * t->decim + j];
+		}
+		t->x[i] = s * inv;
+	}
+}
+
+/* Cumulative mean normalised difference d'(tau), tau = 1..tau_hi, over a
+ * window of tau_hi samples. Returns 0 when the window is silent. */
+static int subfloor_difference(heist_pitch_track *t)
+{
+	const uint32_t w = t->tau_hi;
+	const float *x = t->x;
+	float energy = 0.0f;
+	for (uint32_t j = 0; j < w; ++j) {
+		energy += x[j] * x[j];
+	}
+	if (!(energy > 1e-9f * (float)w)) {
+		return 0;
+	}
+	/* d(tau) for all lags at once, one input sample at a time: the lag
+	 * loop is contiguous and vectorises without a reduction. */
+	float *d = t->d;
+	for (uint32_t tau = 0; tau <= t->tau_hi; ++tau) {
+		d[tau] = 0.0f;
+	}
+	for (uint32_t j = 0; j < w; ++j) {
+		const float xj = x[j];
+		const float *xs = x + j;
+#pragma omp simd
+		for (uint32_t tau = 1; tau <= t->tau_hi; ++tau) {
+			const float v = xj - xs[tau];
+			d[tau] += v * v;
+		}
+	}
+	float running = 0.0f;
+	d[0] = 1.0f;
+	for (uint32_t tau = 1; tau <= t->tau_hi; ++tau) {
+		running += d[tau];
+		d[tau] = running > 0.0f ? d[tau] * (float)tau / running : 1.0f;
+	}
+	return 1;
+}
+
+/* Depth of the dip at tau between the lags: the vertex of the parabola
+ * through its neighbours (a period between two lags otherwise reads
+ * shallower than its multiple that falls on one). */
+static float dip_depth(const float *d, uint32_t tau, uint32_t hi)
+{
+	if (tau < 1 || tau >= hi) {
+		return d[tau];
+	}
+	const float l = d[tau - 1], c = d[tau], r = d[tau + 1], den = l - 2.0f * c + r;
+	if (den <= 0.0f) {
+		return c;
+	}
+	const float v = c - (l - r) * (l - r) / (8.0f * den);
+	return v < 0.0f ? 0.0f : v;
+}
+
+/* The lowest lag in [lo, hi] around which d' is smallest. */
+static uint32_t min_lag(const float *d, uint32_t lo, uint32_t hi)
+{
+	uint32_t m = lo;
+	for (uint32_t i = lo + 1; i <= hi; ++i) {
+		m = d[i] < d[m] ? i : m;
+	}
+	return m;
+}
+
+float heist_pitch_track_subfloor(heist_pitch_track *t, const float *end, float *conf)
+{
+	if (t->sub_tick++ % HEIST_SUBFLOOR_EVERY != 0) {
+		*conf = t->sub_conf;
+		return t->sub_out;
+	}
+	*conf = 0.0f;
+	subfloor_decimate(t, end);
+	if (!subfloor_difference(t)) {
+		return subfloor_confirm(t, 0.0f, 0.0f);
+	}
+	const float *d = t->d;
+	uint32_t best = 0;
+	for (uint32_t tau = t->tau_lo; tau <= t->tau_hi; ++tau) {
+		if (d[tau] < SUBFLOOR_THRESHOLD) {
+			while (tau + 1 <= t->tau_hi && d[tau + 1] < d[tau]) {
+				++tau;
+			}
+			best = tau;
+			break;
+		}
+	}
+	if (!best) {
+		return subfloor_confirm(t, 0.0f, 0.0f);
+	}
+	/* A far deeper dip at twice or three times the lag is the true period
+	 * (a weak fundamental), as in the main YIN. */
+	for (uint32_t mult = 2; mult <= 3; ++mult) {
+		const uint32_t centre = mult * best, reach = centre / 50u + 1u;
+		if (centre + reach > t->tau_hi) {
+			break;
+		}
+		const uint32_t m = min_lag(d, centre - reach, centre + reach);
+		const float here = dip_depth(d, best, t->tau_hi);
+		if (dip_depth(d, m, t->tau_hi) < SUBFLOOR_OCTAVE_RATIO * here &&
+		    here > SUBFLOOR_OCTAVE_MIN) {
+			best = m;
+		}
+	}
+	double period = best;
+	if (best > 1 && best < t->tau_hi) {
+		const double l = d[best - 1], c = d[best], r = d[best + 1], den = l - 2.0 * c + r;
+		if (den > 0.0) {
+			const double off = 0.5 * (l - r) / den;
+			period += off > 0.5 ? 0.5 : off < -0.5 ? -0.5 : off;
+		}
+	}
+	const float c = 1.0f - d[best];
+	const float f = (float)(t->low_rate / period);
+	*conf = c < 0.0f ? 0.0f : c > 1.0f ? 1.0f : c;
+	return subfloor_confirm(t, f < SUBFLOOR_BELOW * t->floor_hz ? f : 0.0f, *conf);
+}
+
+static float semitones(float a, float b)
+{
+	return fabsf(12.0f * log2f(a / b));
+}
+
+float heist_pitch_track_step(heist_pitch_track *t, float f0, float confidence, int *accepted)
+{
+	*accepted = 0;
+	/* unvoiced counts the frames since one was accepted (saturating). */
+	const int in_stretch = t->unvoiced < HEIST_VOICED_GAP_FRAMES && t->held > 0.0f;
+	t->unvoiced += t->unvoiced <= HEIST_VOICED_GAP_FRAMES ? 1u : 0u;
+	if (!(f0 > 0.0f) || !(confidence >= 0.5f)) {
+		t->cand_n = 0;
+		return t->held;
+	}
+	if (in_stretch && semitones(f0, t->held) <= HEIST_JUMP_SEMITONES) {
+		t->cand_n = 0;
+	} else {
+		/* A jump inside a stretch, or a note after a rest: wait for
+		 * agreement. */
+		const int agrees = t->cand_n > 0 && semitones(f0, t->cand) <= AGREE_SEMITONES;
+		t->cand_n = agrees ? t->cand_n + 1u : 1u;
+		t->cand = f0;
+		if (t->cand_n < (in_stretch ? HEIST_JUMP_CONFIRM : HEIST_ONSET_CONFIRM)) {
+			return t->held;
+		}
+		t->cand_n = 0;
+	}
+	t->held = f0;
+	t->unvoiced = 0;
+	*accepted = 1;
+	return f0;
+}
