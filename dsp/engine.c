@@ -29,10 +29,12 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "bandext.h"
 #include "fit.h"
 #include "limiter.h"
 #include "mem.h"
 #include "model.h"
+#include "morph.h"
 #include "net.h"
 #include "profile.h"
 #include "synth.h"
@@ -61,6 +63,7 @@ static const char *const LOWEST_PITCH_NAMES[N_FLOORS] = {
  * so noise just under the threshold cannot hold it open), holds, then
  * releases at a fixed rate in dB to silence: -80 dB within 100 ms. */
 #define HEIST_GATE_VOICED_DB 30.0f
+#define HEIST_GATE_VOICED_FRAMES 3u
 #define HEIST_GATE_HYST_DB 3.0f
 #define HEIST_GATE_HOLD_S 0.02
 #define HEIST_GATE_RELEASE_DB_PER_S 1000.0
@@ -73,6 +76,7 @@ static const char *const LOWEST_PITCH_NAMES[N_FLOORS] = {
  * attacks stay; fast enough to be right within the first phrase. */
 #define LEVEL_TIME_S 0.5
 #define LEVEL_MIN_DB (-70.0f)
+#define LEVEL_SETTLE_FRAMES 12u /* 48 ms at 250 frames/s */
 /* as far as the loudness fit moves the network (fit.h), so it can undo it */
 #define LEVEL_MAX_DB HEIST_FIT_MAX_LOUDNESS_DB
 
@@ -89,10 +93,18 @@ struct heist_engine {
 	heist_config cfg;
 	double fs, frame_rate, hop;
 	uint32_t span, half, noise_hop, latency;
-	double band_limit; /* min(host, model) Nyquist */
+	double model_limit; /* min(host, model) Nyquist: the network's band */
+	double band_limit;  /* rendered band (bandext.h): up to 20 kHz */
+	uint32_t n_noise;   /* noise bands, the model's and the extension's */
+	heist_bandext bandext;
 
 	const heist_model *model;
 	heist_net *net;
+	/* Style b's network for morph (morph.h), built for the creation model;
+	 * in use only while that model plays and none other played since (a
+	 * model swapped out may be freed, so its address proves nothing). */
+	heist_net *morph_own, *morph_net;
+	int morph_lost;
 	heist_analysis *analysis; /* the current floor's, one of floors[] */
 	heist_analysis *floors[N_FLOORS];
 	uint32_t floor; /* index into LOWEST_PITCHES */
@@ -115,16 +127,16 @@ struct heist_engine {
 	float param_alpha, gate_alpha, gate_gain;
 	/* input gate: gain on the frame's controls, hold countdown (frames) */
 	float in_gate, in_gate_release;
-	uint32_t in_gate_hold, in_gate_hold_frames, in_gate_open;
+	uint32_t in_gate_hold, in_gate_hold_frames, in_gate_open, voiced_run;
 	uint32_t below_range_left, below_range_frames; /* monitor flag countdown */
 	uint32_t history;                              /* samples before a span to gather */
-	float level_alpha, level_db;                   /* level match: averaging, offset */
-	int level_have;                                /* an active frame has been seen */
+	float level_alpha, level_db;                   /* level match: averaging, offset in dB */
 	float mix_alpha, mix_wet, mix_gain, mix_enabled;
 	int snap; /* next process() starts smoothers at their targets */
 
 	float wet[RUN_MAX];
 	float net_in[MAX_INPUTS];
+	float morph_out[1u + MAX_HARMONICS + MAX_NOISE];
 	heist_monitor monitor;
 
 	heist_voice_source *vsrc; /* synth: the MIDI features source; NULL in the effect */
@@ -243,9 +255,17 @@ static void bind_net(heist_engine *e, heist_net *net, const heist_net *old)
 	}
 	e->net = net;
 	e->model = net->model;
+	e->morph_lost = e->morph_lost || !e->morph_own || e->morph_own->model != net->model;
+	e->morph_net = e->morph_lost ? NULL : e->morph_own;
+	if (e->morph_net && old) {
+		heist_net_reset(e->morph_net); /* a swap starts both networks fresh */
+	}
 	const double model_nyq = 0.5 * e->model->sample_rate;
-	e->band_limit = 0.5 * e->fs < model_nyq ? 0.5 * e->fs : model_nyq;
-	heist_noise_set_bands(e->noise, e->model->n_noise, e->model->sample_rate);
+	e->model_limit = 0.5 * e->fs < model_nyq ? 0.5 * e->fs : model_nyq;
+	e->band_limit = heist_bandext_limit(e->fs, model_nyq);
+	e->n_noise = heist_noise_set_bands_ext(e->noise, e->model->n_noise, e->model->sample_rate,
+	                                       e->band_limit);
+	heist_bandext_init(&e->bandext, e->fs, model_nyq, e->model->n_noise, e->n_noise);
 }
 
 heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model)
@@ -271,7 +291,8 @@ heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model
 	}
 	e->noise = heist_noise_new(e->fs, MAX_NOISE);
 	heist_net *net = heist_net_new(model);
-	if (!ok || !e->noise || !net || !(cfg->lowest_pitch > 0.0f)) {
+	e->morph_own = heist_net_new(model);
+	if (!ok || !e->noise || !net || !e->morph_own || !(cfg->lowest_pitch > 0.0f)) {
 		heist_net_free(net);
 		heist_engine_free(e);
 		return NULL;
@@ -324,6 +345,7 @@ void heist_engine_free(heist_engine *e)
 		return;
 	}
 	heist_net_free(e->net);
+	heist_net_free(e->morph_own);
 	for (uint32_t f = 0; f < N_FLOORS; ++f) {
 		heist_analysis_free(e->floors[f]);
 	}
@@ -373,6 +395,9 @@ void heist_engine_reset(heist_engine *e)
 	heist_analysis_reset(e->analysis);
 	heist_noise_reset(e->noise);
 	heist_net_reset(e->net);
+	if (e->morph_net) {
+		heist_net_reset(e->morph_net);
+	}
 	heist_fit_reset(&e->fit);
 	e->pos = 0;
 	e->next_frame = 0;
@@ -383,9 +408,9 @@ void heist_engine_reset(heist_engine *e)
 	e->in_gate = 0.0f;
 	e->in_gate_hold = 0;
 	e->in_gate_open = 0;
+	e->voiced_run = 0;
 	e->below_range_left = 0;
 	e->level_db = 0.0f;
-	e->level_have = 0;
 	e->monitor = (heist_monitor){0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0.0f, 0, 0};
 	e->snap = 1;
 	if (e->vsrc) { /* synth */
@@ -476,17 +501,20 @@ static const float *gather_span(heist_engine *e, uint64_t k)
 }
 
 /* [audio] Input gate on the frame clock (see HEIST_GATE_*): returns the gain
- * for this frame's controls. */
+ * for this frame's controls. A pitch opens it lower only once it has lasted
+ * HEIST_GATE_VOICED_FRAMES (room noise gives a stray voiced frame or two)
+ * and when it is in range (mains hum reads as a pitch under the floor). */
 static float input_gate(heist_engine *e, const heist_features *f, float threshold_db)
 {
+	e->voiced_run = f->voiced && !f->below_range ? e->voiced_run + (e->voiced_run < 255u) : 0u;
 	if (threshold_db <= HEIST_GATE_OFF_DB) {
 		e->in_gate_open = 1;
 		return e->in_gate = 1.0f;
 	}
 	const float below = e->in_gate_open ? HEIST_GATE_HYST_DB : 0.0f;
 	const float level = f->loudness_db + below;
-	const int open =
-	    level > threshold_db || (f->voiced && level > threshold_db - HEIST_GATE_VOICED_DB);
+	const int open = level > threshold_db || (e->voiced_run >= HEIST_GATE_VOICED_FRAMES &&
+	                                          level > threshold_db - HEIST_GATE_VOICED_DB);
 	if (open) {
 		e->in_gate_hold = e->in_gate_hold_frames;
 		e->in_gate_open = 1;
@@ -502,15 +530,18 @@ static float input_gate(heist_engine *e, const heist_features *f, float threshol
 	return e->in_gate;
 }
 
-/* [audio] Mean square of the span (the input's power about the frame). */
+/* [audio] Variance of the span (the input's power about the frame; a DC
+ * offset is no sound to match). */
 static float span_power(const float *span, uint32_t n)
 {
-	float s = 0.0f;
-#pragma omp simd reduction(+ : s)
+	float s = 0.0f, q = 0.0f;
+#pragma omp simd reduction(+ : s, q)
 	for (uint32_t i = 0; i < n; ++i) {
-		s += span[i] * span[i];
+		s += span[i];
+		q += span[i] * span[i];
 	}
-	return s / (float)n;
+	const float mean = s / (float)n, v = q / (float)n - mean * mean;
+	return v > 0.0f ? v : 0.0f;
 }
 
 /* [audio] The mean square the controls of a frame render: sinusoids of
@@ -540,8 +571,7 @@ static float level_match(heist_engine *e, float in_power, float wet_power, int a
 	const float wet_db = 10.0f * log10f(wet_power + 1e-20f);
 	if (active && in_db > LEVEL_MIN_DB && wet_db > in_db - 2.0f * LEVEL_MAX_DB) {
 		const float d = heist_clampf(in_db - wet_db, -LEVEL_MAX_DB, LEVEL_MAX_DB);
-		e->level_db = e->level_have ? e->level_db + (d - e->level_db) * e->level_alpha : d;
-		e->level_have = 1;
+		e->level_db += (d - e->level_db) * e->level_alpha;
 	}
 	return heist_db_to_gain(e->level_db);
 }
@@ -590,10 +620,10 @@ static void frame_fit(heist_engine *e, const heist_features *f, const heist_styl
 	    s[HEIST_PARAM_LOUDNESS_FIT] * heist_fit_loudness_offset(&e->fit, target->loud_median);
 }
 
-/* [audio] Network input: scaled pitch, loudness and confidence, then the
- * style embedding. Returns the f0 to play (Hz, 0 before any pitch). */
-static float network_input(heist_engine *e, const heist_features *f, float octave, float loud_fit,
-                           uint32_t style_a, uint32_t style_b)
+/* [audio] Network input: scaled pitch, loudness and confidence (the style
+ * embedding follows in heist_morph_step). Returns the f0 to play (Hz, 0
+ * before any pitch). */
+static float network_input(heist_engine *e, const heist_features *f, float octave, float loud_fit)
 {
 	const heist_model *m = e->model;
 	const float *s = e->smooth;
@@ -604,7 +634,6 @@ static float network_input(heist_engine *e, const heist_features *f, float octav
 	    (f->loudness_db + s[HEIST_PARAM_LOUDNESS_SHIFT] + loud_fit - m->loud_center) /
 	    m->loud_scale;
 	e->net_in[2] = f->confidence;
-	heist_net_embed(m, style_a, style_b, s[HEIST_PARAM_MORPH], e->net_in + 3);
 	return f0;
 }
 
@@ -620,7 +649,7 @@ static void frame_controls(heist_engine *e, const frame_ctl *fc, float f0, float
 	const float amplitude = fc->f0[0];
 	float sum = 0.0f;
 	for (uint32_t h = 0; h < nh; ++h) {
-		const int audible = f0 > 0.0f && (double)(h + 1) * f0 < e->band_limit;
+		const int audible = f0 > 0.0f && (double)(h + 1) * f0 < e->model_limit;
 		fc->harm[h] = audible ? fc->harm[h] : 0.0f;
 		sum += fc->harm[h];
 	}
@@ -638,13 +667,16 @@ static void frame_controls(heist_engine *e, const frame_ctl *fc, float f0, float
 	for (uint32_t h = 0; h < nh; ++h) {
 		fc->harm[h] *= harm_scale;
 	}
+	heist_bandext_harmonics(&e->bandext, fc->harm, nh, f0);
 	const float noise_gain =
 	    heist_db_to_gain(s[HEIST_PARAM_NOISE_LEVEL]) * (e->vsrc ? confidence : 1.0f);
 	for (uint32_t b = 0; b < nn; ++b) {
 		fc->noise[b] *= noise_gain;
 	}
-	const float gain =
-	    level_match(e, in_power, controls_power(fc, nh, nn), e->in_gate_open) * in_gate;
+	/* Measured inside notes, past their attack (LEVEL_SETTLE_FRAMES), where
+	 * the network's level is the instrument's own. */
+	const int settled = e->in_gate_open && e->voiced_run >= LEVEL_SETTLE_FRAMES;
+	const float gain = level_match(e, in_power, controls_power(fc, nh, nn), settled) * in_gate;
 	for (uint32_t h = 0; h < nh; ++h) {
 		fc->harm[h] *= gain;
 	}
@@ -686,10 +718,11 @@ static void compute_frame(heist_engine *e)
 	float octave = 0.0f, loud_fit = 0.0f;
 	frame_fit(e, &f, &target, &octave, &loud_fit);
 	const float in_gate = e->vsrc ? 1.0f : input_gate(e, &f, e->target[HEIST_PARAM_INPUT_GATE]);
-	const float f0 = network_input(e, &f, octave, loud_fit, style_a, style_b);
+	const float f0 = network_input(e, &f, octave, loud_fit);
 	/* The network writes straight into the frame's slot. */
 	const frame_ctl fc = frame_at(e, k);
-	heist_net_step(e->net, e->net_in, fc.f0);
+	heist_morph_step(e->net, e->morph_net, style_a, style_b, s[HEIST_PARAM_MORPH], e->net_in,
+	                 fc.f0, e->morph_out);
 	frame_controls(e, &fc, f0, f.confidence, in_gate, in_power);
 	e->monitor.out_pitch_hz = in_gate > 0.0f && f.voiced ? f0 : 0.0f;
 	e->monitor.gate_open = e->in_gate_open;
@@ -721,6 +754,7 @@ static void noise_grain(heist_engine *e, uint64_t u)
 	for (uint32_t i = 0; i < e->model->n_noise; ++i) {
 		mags[i] = (a.noise[i] + (b.noise[i] - a.noise[i]) * t) * mute;
 	}
+	heist_bandext_noise(&e->bandext, mags);
 	heist_noise_grain(e->noise, u, mags);
 }
 

@@ -311,13 +311,26 @@ void heist_noise_free(heist_noise *nz)
 
 void heist_noise_set_bands(heist_noise *nz, uint32_t n_bands, double model_rate)
 {
+	heist_noise_set_bands_ext(nz, n_bands, model_rate, 0.5 * model_rate);
+}
+
+uint32_t heist_noise_set_bands_ext(heist_noise *nz, uint32_t n_bands, double model_rate,
+                                   double top_hz)
+{
 	n_bands = n_bands < 2 ? 2 : n_bands > nz->max_bands ? nz->max_bands : n_bands;
-	nz->n_bands = n_bands;
 	const double nyquist = 0.5 * model_rate;
 	const double spacing = nyquist / (n_bands - 1);
+	/* Bands above the model's continue at its spacing up to top_hz. */
+	double last = ceil(top_hz / spacing - 1e-9);
+	last = last < n_bands - 1         ? n_bands - 1
+	       : last > nz->max_bands - 1 ? nz->max_bands - 1
+	                                  : last;
+	n_bands = (uint32_t)last + 1u;
+	nz->n_bands = n_bands;
+	const double top = last * spacing;
 	for (uint32_t i = 0; i <= nz->size / 2; ++i) {
 		const double f = (double)i * nz->sample_rate / nz->size;
-		if (f > nyquist) {
+		if (f > top) {
 			nz->bin_band[i] = UINT16_MAX;
 			nz->bin_frac[i] = 0.0f;
 			continue;
@@ -331,6 +344,7 @@ void heist_noise_set_bands(heist_noise *nz, uint32_t n_bands, double model_rate)
 		nz->bin_frac[i] = (float)(pos - b);
 	}
 	nz->scale = (float)(sqrt(nz->sample_rate / model_rate) / nz->size);
+	return n_bands;
 }
 
 void heist_noise_reset(heist_noise *nz)

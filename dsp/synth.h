@@ -45,6 +45,12 @@ void heist_noise_free(heist_noise *nz);
 
 /* [audio] Set the band layout of a model (n_bands spaced 0..model_rate/2). */
 void heist_noise_set_bands(heist_noise *nz, uint32_t n_bands, double model_rate);
+/* [audio] The same, with bands continuing above model_rate/2 at the same
+ * spacing up to top_hz (band extension, bandext.h; bins above the last band
+ * are silent); returns the band count, model's and added (mags of that many
+ * are read by heist_noise_grain). */
+uint32_t heist_noise_set_bands_ext(heist_noise *nz, uint32_t n_bands, double model_rate,
+                                   double top_hz);
 
 /* [audio] Clear the overlap-add buffer and restart the random sequence. */
 void heist_noise_reset(heist_noise *nz);

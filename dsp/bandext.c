@@ -1,0 +1,158 @@
+/* Band extension above the model's Nyquist (bandext.h). */
+#include "bandext.h"
+
+#include <math.h>
+#include <string.h>
+
+#define EXT_TOP_HZ 20000.0
+#define XFADE_FROM 0.85f /* of the model's limit: the crossfade into the extension */
+#define EDGE_FADE 0.9f   /* of the band limit: the fade to zero */
+#define SLOPE_MIN (-30.0f)
+#define SLOPE_DEFAULT (-12.0f) /* dB/octave when the octave below is silent */
+#define SLOPE_ABOVE (-12.0f)   /* dB/octave more above the model band */
+#define DB_PER_OCTAVE 6.0206f  /* 20 log10(2): amplitude dB to octaves of gain */
+
+double heist_bandext_limit(double fs, double model_nyq)
+{
+	const double nyq = 0.5 * fs;
+	const double model_limit = nyq < model_nyq ? nyq : model_nyq;
+	const double ext = nyq < EXT_TOP_HZ ? nyq : EXT_TOP_HZ;
+	return ext > model_limit ? ext : model_limit;
+}
+
+static float smooth01(float x)
+{
+	x = x < 0.0f ? 0.0f : x > 1.0f ? 1.0f : x;
+	return x * x * (3.0f - 2.0f * x);
+}
+
+/* Weight of f in the window [lo, hi): tapered over 15 % at both ends. */
+static float window_weight(float f, float lo, float hi)
+{
+	return smooth01((f - lo) / (0.15f * lo)) * smooth01((hi - f) / (0.15f * hi));
+}
+
+/* The fit windows for a band edge m: [m/2, XFADE_FROM m) and [m/4, m/2);
+ * their centres lie `octaves` apart. */
+static float fit_octaves(void)
+{
+	return log2f(sqrtf(0.5f * XFADE_FROM) / sqrtf(0.25f * 0.5f));
+}
+
+/* Level (amplitude at the upper window's centre) and slope (dB/octave) from
+ * the weighted mean powers of the two windows. */
+static void fit(float p_hi, float w_hi, float p_lo, float w_lo, float octaves, float *amp,
+                float *slope)
+{
+	*amp = 0.0f;
+	*slope = SLOPE_DEFAULT;
+	if (!(w_hi > 0.0f) || !(p_hi > 0.0f)) {
+		return;
+	}
+	p_hi /= w_hi;
+	*amp = sqrtf(p_hi);
+	if (w_lo > 0.0f && p_lo > 0.0f) {
+		*slope = 10.0f * log10f(p_hi / (p_lo / w_lo)) / octaves;
+	}
+	*slope = *slope > 0.0f ? 0.0f : *slope < SLOPE_MIN ? SLOPE_MIN : *slope;
+}
+
+void heist_bandext_init(heist_bandext *x, double fs, double model_nyq, uint32_t n_model,
+                        uint32_t n_total)
+{
+	memset(x, 0, sizeof *x);
+	x->model_nyq = model_nyq;
+	x->model_limit = 0.5 * fs < model_nyq ? 0.5 * fs : model_nyq;
+	x->limit = heist_bandext_limit(fs, model_nyq);
+	n_total = n_total > HEIST_BANDEXT_MAX_BANDS ? HEIST_BANDEXT_MAX_BANDS : n_total;
+	n_model = n_model > n_total ? n_total : n_model;
+	x->n_model = n_model;
+	x->n_total = n_total;
+	x->octaves = fit_octaves();
+	if (n_model < 2) {
+		return;
+	}
+	const float m = (float)model_nyq, lim = (float)x->limit;
+	const float spacing = m / (float)(n_model - 1);
+	const float ref = m * sqrtf(0.5f * XFADE_FROM);
+	for (uint32_t b = 0; b < n_total; ++b) {
+		const float f = spacing * (float)b;
+		x->w_hi[b] = b < n_model ? window_weight(f, 0.5f * m, XFADE_FROM * m) : 0.0f;
+		x->w_lo[b] = b < n_model ? window_weight(f, 0.25f * m, 0.5f * m) : 0.0f;
+		x->w_hi_sum += x->w_hi[b];
+		x->w_lo_sum += x->w_lo[b];
+		x->xfade[b] = smooth01((f - XFADE_FROM * m) / ((1.0f - XFADE_FROM) * m));
+		x->edge[b] = f < lim ? smooth01((lim - f) / ((1.0f - EDGE_FADE) * lim)) : 0.0f;
+		x->lg[b] = f > 0.0f ? log2f(f / ref) : 0.0f;
+		x->above[b] = f > m ? SLOPE_ABOVE / DB_PER_OCTAVE * log2f(f / m) : 0.0f;
+	}
+}
+
+void heist_bandext_harmonics(const heist_bandext *x, float *harm, uint32_t nh, float f0)
+{
+	if (!(x->limit > x->model_limit) || !(f0 > 0.0f)) {
+		return;
+	}
+	const float m = (float)x->model_limit, lim = (float)x->limit;
+	const float lo = 0.25f * m, from = XFADE_FROM * m;
+	/* Harmonics below the lower window change nothing: start there. */
+	uint32_t h0 = (uint32_t)(lo / f0);
+	h0 = h0 > 0 ? h0 - 1 : 0;
+	float p_hi = 0.0f, p_lo = 0.0f, w_hi = 0.0f, w_lo = 0.0f;
+	for (uint32_t h = h0; h < nh; ++h) {
+		const float f = (float)(h + 1) * f0;
+		if (f >= from) {
+			break;
+		}
+		const float p = harm[h] * harm[h];
+		const float wh = window_weight(f, 0.5f * m, from),
+		            wl = window_weight(f, lo, 0.5f * m);
+		p_hi += wh * p;
+		w_hi += wh;
+		p_lo += wl * p;
+		w_lo += wl;
+	}
+	float amp, slope;
+	fit(p_hi, w_hi, p_lo, w_lo, x->octaves, &amp, &slope);
+	const float ref = m * sqrtf(0.5f * XFADE_FROM), a = slope / DB_PER_OCTAVE;
+	const float above = SLOPE_ABOVE / DB_PER_OCTAVE;
+	for (uint32_t h = (uint32_t)(from / f0) > 0 ? (uint32_t)(from / f0) - 1 : 0; h < nh; ++h) {
+		const float f = (float)(h + 1) * f0;
+		if (f < from) {
+			continue;
+		}
+		if (f >= lim) {
+			harm[h] = 0.0f;
+			continue;
+		}
+		const float lf = log2f(f / m);
+		const float ext =
+		    amp * exp2f(a * (lf + log2f(m / ref)) + (lf > 0.0f ? above * lf : 0.0f));
+		const float w = smooth01((f - from) / (m - from));
+		const float edge = smooth01((lim - f) / ((1.0f - EDGE_FADE) * lim));
+		harm[h] = (harm[h] + (ext - harm[h]) * w) * edge;
+	}
+}
+
+void heist_bandext_noise(const heist_bandext *x, float *mags)
+{
+	if (!(x->limit > x->model_nyq) || x->n_model < 2) {
+		return;
+	}
+	float p_hi = 0.0f, p_lo = 0.0f;
+	for (uint32_t b = 0; b < x->n_model; ++b) {
+		const float p = mags[b] * mags[b];
+		p_hi += x->w_hi[b] * p;
+		p_lo += x->w_lo[b] * p;
+	}
+	float amp, slope;
+	fit(p_hi, x->w_hi_sum, p_lo, x->w_lo_sum, x->octaves, &amp, &slope);
+	const float a = slope / DB_PER_OCTAVE;
+	for (uint32_t b = 0; b < x->n_total; ++b) {
+		if (x->xfade[b] > 0.0f || b >= x->n_model) {
+			const float model = b < x->n_model ? mags[b] : 0.0f;
+			const float ext = amp * exp2f(a * x->lg[b] + x->above[b]);
+			mags[b] = (model + (ext - model) * x->xfade[b]) * x->edge[b];
+		}
+	}
+}

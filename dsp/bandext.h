@@ -1,0 +1,53 @@
+/* Band extension: the model renders up to its own Nyquist (12 kHz for the
+ * shipped 24 kHz model); at host rates above it the engine continues the
+ * harmonics and the noise up to min(20 kHz, host Nyquist) from each frame's
+ * own spectrum: the level of the top part of the model's band (0.5..0.85 of
+ * its Nyquist) carried on with the slope (dB per octave, clamped to
+ * -30..0) measured between that part and the octave below it, 12 dB/octave
+ * steeper above the model's band. The model's top 15 % crossfades into the
+ * extension, and everything fades to zero over the last 10 % below the band
+ * limit, so no harmonic switches on or off at either edge (vibrato used to
+ * make them blink at 12 kHz). The fit windows are tapered, so harmonics
+ * gliding through them move the fit smoothly. At host rates at or below
+ * the model's nothing changes (the training code's hard limit). */
+#ifndef HEIST_BANDEXT_H
+#define HEIST_BANDEXT_H
+
+#include <stdint.h>
+
+#define HEIST_BANDEXT_MAX_BANDS 256u
+
+/* The layout of one engine's extension, set when a model is bound: the
+ * per-noise-band weights and log-frequencies, so that a grain costs no
+ * transcendental function but one exp2f per extended band. */
+typedef struct {
+	double model_limit, limit; /* min(host, model) Nyquist; the rendered band */
+	double model_nyq;
+	uint32_t n_model, n_total; /* noise bands: the model's, and with the extension */
+	float w_hi_sum, w_lo_sum, octaves;
+	float w_hi[HEIST_BANDEXT_MAX_BANDS], w_lo[HEIST_BANDEXT_MAX_BANDS];
+	float xfade[HEIST_BANDEXT_MAX_BANDS], edge[HEIST_BANDEXT_MAX_BANDS];
+	float lg[HEIST_BANDEXT_MAX_BANDS], above[HEIST_BANDEXT_MAX_BANDS];
+} heist_bandext;
+
+/* [any] The band limit the engine renders to at host rate fs for a model
+ * whose Nyquist is model_nyq: min(20 kHz, fs / 2), and never below the
+ * model's own limit min(model_nyq, fs / 2). */
+double heist_bandext_limit(double fs, double model_nyq);
+
+/* [audio] Set the layout (no allocation; called when a network is bound):
+ * n_model noise bands of the model at b * model_nyq / (n_model - 1), n_total
+ * with the extension's (heist_noise_set_bands_ext). */
+void heist_bandext_init(heist_bandext *x, double fs, double model_nyq, uint32_t n_model,
+                        uint32_t n_total);
+
+/* [audio] Final harmonic amplitudes harm[nh] (harmonic h + 1 at (h + 1) f0;
+ * zero at and above the model's limit, as the engine masks them) extended
+ * up to the band limit. Nothing happens when the limit is the model's. */
+void heist_bandext_harmonics(const heist_bandext *x, float *harm, uint32_t nh, float f0);
+
+/* [audio] Noise band magnitudes mags[0..n_model) from the model,
+ * mags[n_model..n_total) filled up to the band limit (0 from there on). */
+void heist_bandext_noise(const heist_bandext *x, float *mags);
+
+#endif

@@ -1,0 +1,77 @@
+/* Output-domain style morph (morph.h). */
+#include "morph.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "fastmath.h"
+#include "util.h"
+
+/* Floor of the blended values: -200 dB under the loudest a network writes
+ * (exp_sigmoid outputs are at most 2), so a silent harmonic of one style
+ * stays silent-ish halfway instead of log(0). */
+#define MORPH_FLOOR 1e-10f
+
+/* out[i] = exp(u (log out[i] - la) + t (log b[i] - lb)), values floored at
+ * MORPH_FLOOR; 8 at a time with the vectorised exp/log (fastmath.h). */
+static void blend_log(float *out, const float *b, uint32_t n, float u, float t, float la, float lb)
+{
+	const fm_v8f floor = fm_splat(MORPH_FLOOR);
+	const float c = -(u * la + t * lb);
+	uint32_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		fm_v8f x, y;
+		memcpy(&x, out + i, sizeof x);
+		memcpy(&y, b + i, sizeof y);
+		x = fm_select(x > floor, x, floor);
+		y = fm_select(y > floor, y, floor);
+		x = fm_exp(fm_log(x) * u + fm_log(y) * t + c);
+		memcpy(out + i, &x, sizeof x);
+	}
+	for (; i < n; ++i) {
+		out[i] = expf(u * logf(fmaxf(out[i], MORPH_FLOOR)) +
+		              t * logf(fmaxf(b[i], MORPH_FLOOR)) + c);
+	}
+}
+
+/* [audio] See morph.h. */
+void heist_morph_blend(float *out, const float *b_out, uint32_t nh, uint32_t nn, float t)
+{
+	const float u = 1.0f - t;
+	/* Each style's harmonic shares (distribution / its sum), blended in
+	 * log; the engine normalises the result again after band limiting. */
+	float sa = 0.0f, sb = 0.0f;
+	for (uint32_t h = 1; h <= nh; ++h) {
+		sa += out[h];
+		sb += b_out[h];
+	}
+	const float la = logf(fmaxf(sa, MORPH_FLOOR)), lb = logf(fmaxf(sb, MORPH_FLOOR));
+	blend_log(out + 1, b_out + 1, nh, u, t, la, lb);
+	blend_log(out, b_out, 1, u, t, 0.0f, 0.0f);
+	blend_log(out + 1 + nh, b_out + 1 + nh, nn, u, t, 0.0f, 0.0f);
+}
+
+/* [audio] See morph.h. */
+void heist_morph_step(heist_net *net, heist_net *b_net, uint32_t a, uint32_t b, float t, float *in,
+                      float *out, float *b_out)
+{
+	const heist_model *m = net->model;
+	const uint32_t last = m->n_styles - 1u;
+	a = a > last ? last : a;
+	b = b > last ? last : b;
+	t = heist_clampf(t, 0.0f, 1.0f); /* NaN reads as 0, as in heist_net_embed */
+	if (!b_net || b_net->model != m || a == b) {
+		heist_net_embed(m, a, b, t, in + 3);
+		heist_net_step(net, in, out);
+		return;
+	}
+	heist_net_embed(m, a, a, 0.0f, in + 3);
+	heist_net_step(net, in, out);
+	heist_net_embed(m, b, b, 0.0f, in + 3);
+	heist_net_step(b_net, in, b_out);
+	if (t >= 1.0f) {
+		memcpy(out, b_out, m->n_outputs * sizeof(float));
+	} else if (t > 0.0f) {
+		heist_morph_blend(out, b_out, m->n_harmonics, m->n_noise, t);
+	}
+}
