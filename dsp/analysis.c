@@ -715,6 +715,9 @@ FM_ALWAYS heist_features frame_body(heist_analysis *a, const float *seg)
 	const double period = refine_period(d, best, tmax);
 	double conf = 1.0 - d[best];
 	conf = conf < 0.0 ? 0.0 : conf > 1.0 ? 1.0 : conf;
+	/* A minimum on the last lag is the edge of a longer period (a note or
+	 * mains hum under the floor), not a period: never confident. */
+	conf = best >= tmax && conf >= HEIST_PITCH_HOLD_CONFIDENCE ? 0.49 : conf;
 	out.confidence = (float)conf;
 	out.f0_raw = (float)(a->sample_rate / period);
 	return out;

@@ -127,7 +127,8 @@ struct heist_engine {
 	float param_alpha, gate_alpha, gate_gain;
 	/* input gate: gain on the frame's controls, hold countdown (frames) */
 	float in_gate, in_gate_release;
-	uint32_t in_gate_hold, in_gate_hold_frames, in_gate_open, voiced_run;
+	uint32_t in_gate_hold, in_gate_hold_frames, in_gate_open;
+	uint32_t voiced_run, pitched_run; /* consecutive voiced frames: in range, any */
 	uint32_t below_range_left, below_range_frames; /* monitor flag countdown */
 	uint32_t history;                              /* samples before a span to gather */
 	float level_alpha, level_db;                   /* level match: averaging, offset in dB */
@@ -409,6 +410,7 @@ void heist_engine_reset(heist_engine *e)
 	e->in_gate_hold = 0;
 	e->in_gate_open = 0;
 	e->voiced_run = 0;
+	e->pitched_run = 0;
 	e->below_range_left = 0;
 	e->level_db = 0.0f;
 	e->monitor = (heist_monitor){0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0.0f, 0, 0};
@@ -504,17 +506,22 @@ static const float *gather_span(heist_engine *e, uint64_t k)
  * for this frame's controls. A pitch opens it lower only once it has lasted
  * HEIST_GATE_VOICED_FRAMES (room noise gives a stray voiced frame or two)
  * and when it is in range (mains hum reads as a pitch under the floor). */
-static float input_gate(heist_engine *e, const heist_features *f, float threshold_db)
+static float input_gate(heist_engine *e, const heist_features *f, float threshold_db,
+                        int stream_start)
 {
 	e->voiced_run = f->voiced && !f->below_range ? e->voiced_run + (e->voiced_run < 255u) : 0u;
+	e->pitched_run = f->voiced ? e->pitched_run + (e->pitched_run < 255u) : 0u;
 	if (threshold_db <= HEIST_GATE_OFF_DB) {
 		e->in_gate_open = 1;
 		return e->in_gate = 1.0f;
 	}
 	const float below = e->in_gate_open ? HEIST_GATE_HYST_DB : 0.0f;
 	const float level = f->loudness_db + below;
-	const int open = level > threshold_db || (e->voiced_run >= HEIST_GATE_VOICED_FRAMES &&
-	                                          level > threshold_db - HEIST_GATE_VOICED_DB);
+	/* A span that reaches before the stream holds the step from its zeros
+	 * to the input (a DC offset reads as a click there): only a pitch opens. */
+	const int open = (level > threshold_db && !stream_start) ||
+	                 (e->voiced_run >= HEIST_GATE_VOICED_FRAMES &&
+	                  level > threshold_db - HEIST_GATE_VOICED_DB);
 	if (open) {
 		e->in_gate_hold = e->in_gate_hold_frames;
 		e->in_gate_open = 1;
@@ -675,7 +682,7 @@ static void frame_controls(heist_engine *e, const frame_ctl *fc, float f0, float
 	}
 	/* Measured inside notes, past their attack (LEVEL_SETTLE_FRAMES), where
 	 * the network's level is the instrument's own. */
-	const int settled = e->in_gate_open && e->voiced_run >= LEVEL_SETTLE_FRAMES;
+	const int settled = e->in_gate_open && e->pitched_run >= LEVEL_SETTLE_FRAMES;
 	const float gain = level_match(e, in_power, controls_power(fc, nh, nn), settled) * in_gate;
 	for (uint32_t h = 0; h < nh; ++h) {
 		fc->harm[h] *= gain;
@@ -717,7 +724,10 @@ static void compute_frame(heist_engine *e)
 	style_target(e->model, style_a, style_b, s[HEIST_PARAM_MORPH], &target);
 	float octave = 0.0f, loud_fit = 0.0f;
 	frame_fit(e, &f, &target, &octave, &loud_fit);
-	const float in_gate = e->vsrc ? 1.0f : input_gate(e, &f, e->target[HEIST_PARAM_INPUT_GATE]);
+	const int stream_start =
+	    heist_frame_start(k, e->fs, e->frame_rate, e->span) < (int64_t)e->history;
+	const float in_gate =
+	    e->vsrc ? 1.0f : input_gate(e, &f, e->target[HEIST_PARAM_INPUT_GATE], stream_start);
 	const float f0 = network_input(e, &f, octave, loud_fit);
 	/* The network writes straight into the frame's slot. */
 	const frame_ctl fc = frame_at(e, k);

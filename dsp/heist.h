@@ -54,7 +54,7 @@ typedef enum {
  * away (HEIST_PARAM_LOWEST_PITCH, heist_lowest_pitch_choice()). */
 #define HEIST_DEFAULT_LOWEST_PITCH 65.0f
 /* Default input gate: room noise at -45 dBFS stays silent; a voiced note
- * opens the gate down to 30 dB below. */
+ * (3 frames in a row, in range) opens the gate down to 30 dB below. */
 #define HEIST_DEFAULT_INPUT_GATE_DB (-40.0f)
 
 /* Fixed at creation. */
