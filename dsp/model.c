@@ -7,8 +7,8 @@
  */
 #include "model.h"
 #include "net.h"
-#include "text.h"
 #include "shared.h"
+#include "text.h"
 
 #include <errno.h>
 #include <fcntl.h>
