@@ -49,6 +49,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import measure  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "train"))
+from data import vlq  # noqa: E402  (one MIDI writer helper: train/data.py)
+
 RATE = 48000
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 LEAD_S = 1.0  # no source for the first second
@@ -404,14 +407,6 @@ def make_speech(cfg: Dict, rng: np.random.Generator, work: str) -> Tuple[np.ndar
 
 def write_midi(path: str, program: int, notes: List[Dict]) -> None:
     """Format 0, one channel, 960 ticks a second (480 a beat at 120 bpm)."""
-    def vlq(v: int) -> bytes:
-        out = [v & 0x7F]
-        v >>= 7
-        while v:
-            out.append(0x80 | (v & 0x7F))
-            v >>= 7
-        return bytes(reversed(out))
-
     ev = [(0, 0, bytes([0xC0, program]))]
     for nt in notes:
         ev.append((int(round(nt["t"] * 960)), 2, bytes([0x90, nt["midi"], nt["vel"]])))
