@@ -59,7 +59,10 @@ def install_bundle(a: argparse.Namespace) -> str:
     # Only heist.lv2 on the path: a private folder with a link to it.
     lv2_path = os.path.join(a.work, "lv2")
     os.makedirs(lv2_path, exist_ok=True)
-    os.symlink(bundle, os.path.join(lv2_path, "heist.lv2"))
+    link = os.path.join(lv2_path, "heist.lv2")
+    if os.path.islink(link):  # a rerun in the same work folder
+        os.remove(link)
+    os.symlink(bundle, link)
     return lv2_path
 
 
