@@ -196,17 +196,30 @@ static void synth_run(LV2_Handle instance, uint32_t n_samples)
 	HeistSynth *self = (HeistSynth *)instance;
 	heist_engine *e = self->engine;
 	apply_controls(self);
-	if (self->midi_in) {
-		LV2_ATOM_SEQUENCE_FOREACH(self->midi_in, ev)
-		{
+	if (self->midi_in && self->midi_in->atom.size >= sizeof(LV2_Atom_Sequence_Body)) {
+		/* Event headers are copied out, not dereferenced: jalv 1.6.6 hands
+		 * events 4 bytes off their 8-byte alignment (UBSan caught it), and
+		 * every body is checked against the sequence's size. */
+		const uint8_t *at = (const uint8_t *)(&self->midi_in->body + 1);
+		const uint8_t *end =
+		    (const uint8_t *)&self->midi_in->body + self->midi_in->atom.size;
+		while ((size_t)(end - at) >= sizeof(LV2_Atom_Event)) {
+			int64_t frames = 0;
+			LV2_Atom body;
+			memcpy(&frames, at, sizeof frames);
+			memcpy(&body, at + sizeof frames, sizeof body);
+			const uint8_t *data = at + sizeof(LV2_Atom_Event);
+			if (body.size > (size_t)(end - data)) {
+				break;
+			}
 			/* Times before the block count as its start; the engine takes
 			 * late ones at its last sample and out-of-order ones in order. */
-			if (ev->body.type == self->midi_event && ev->body.size <= 3) {
-				const int64_t t = ev->time.frames < 0 ? 0 : ev->time.frames;
+			if (body.type == self->midi_event && body.size <= 3) {
+				const int64_t t = frames < 0 ? 0 : frames;
 				heist_engine_midi(e, t > UINT32_MAX ? UINT32_MAX : (uint32_t)t,
-				                  (const uint8_t *)LV2_ATOM_BODY_CONST(&ev->body),
-				                  ev->body.size);
+				                  data, body.size);
 			}
+			at = data + lv2_atom_pad_size(body.size);
 		}
 	}
 #ifdef __SSE__
