@@ -11,6 +11,7 @@
 #include "check.h"
 #include "heist.h"
 #include "model.h"
+#include "test_model.h"
 
 #define TWO_PI 6.28318530717958647692
 #define NH 60
@@ -160,15 +161,10 @@ static void test_engine(const heist_model *m, double fs)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: test_bandext MODEL.hsm\n");
-		return 2;
-	}
-	char err[256];
-	heist_model *m = heist_model_load(argv[1], err, sizeof err);
+	int rc = 0;
+	heist_model *m = test_model_from_args(argc, argv, "test_bandext", &rc);
 	if (!m) {
-		fprintf(stderr, "%s\n", err);
-		return 1;
+		return rc;
 	}
 	test_limits();
 	test_shape();

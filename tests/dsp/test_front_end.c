@@ -12,6 +12,7 @@
 #include "heist.h"
 #include "model.h"
 #include "pitch_track.h"
+#include "test_model.h"
 
 #define TWO_PI 6.28318530717958647692
 
@@ -223,15 +224,10 @@ static void test_gate(const heist_model *m)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: test_front_end MODEL.hsm\n");
-		return 2;
-	}
-	char err[256];
-	heist_model *m = heist_model_load(argv[1], err, sizeof err);
+	int rc = 0;
+	heist_model *m = test_model_from_args(argc, argv, "test_front_end", &rc);
 	if (!m) {
-		fprintf(stderr, "%s\n", err);
-		return 1;
+		return rc;
 	}
 	test_jumps();
 	test_below_range();

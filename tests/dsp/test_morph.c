@@ -13,6 +13,7 @@
 #include "heist.h"
 #include "model.h"
 #include "morph.h"
+#include "test_model.h"
 
 #define TWO_PI 6.28318530717958647692
 #define RATE 48000.0
@@ -132,15 +133,10 @@ static void test_engine(const heist_model *m, const char *path)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: test_morph MODEL.hsm\n");
-		return 2;
-	}
-	char err[256];
-	heist_model *m = heist_model_load(argv[1], err, sizeof err);
+	int rc = 0;
+	heist_model *m = test_model_from_args(argc, argv, "test_morph", &rc);
 	if (!m) {
-		fprintf(stderr, "%s\n", err);
-		return 1;
+		return rc;
 	}
 	test_blend();
 	test_engine(m, argv[1]);
