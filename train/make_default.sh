@@ -11,6 +11,10 @@
 # train/work/default14/ (data/<instrument>/, run/, quality/).
 # INIT=MODEL.hsm starts the network from a trained model (its first style's
 # embedding for every new style): far fewer steps than from scratch.
+# CS_FILES x 60 s per instrument from Csound's GM bank join the training
+# files (default 2; a second sound set, so the model learns the instrument,
+# not one sample set; TimGM6mb stays the held-out set of timbre.py).
+# AUGMENT=1 adds train.py's voice-like level/confidence augmentation.
 # Needs heist-analyze and heist-render (meson setup build && ninja -C build).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,6 +22,8 @@ minutes=${1:-240}
 work=$here/work/default14
 out=${2:-$work/heist-default.hsm}
 files=${FILES:-4}
+cs_files=${CS_FILES:-2}
+augment=${AUGMENT:+--augment}
 init=${INIT:+--init $INIT}
 py=/usr/bin/python3
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
@@ -33,6 +39,12 @@ while IFS= read -r inst; do
 	last=$(printf '%02d' $((files - 1)))
 	[ -f "$d/train_$last.wav" ] ||
 		$py "$here/data.py" make --instrument "$inst" --seed $((100 + i)) --files "$files" --seconds 60 "$d/train"
+	if [ "$cs_files" -gt 0 ]; then
+		cs_last=$(printf '%02d' $((cs_files - 1)))
+		[ -f "$d/train_cs_$cs_last.wav" ] ||
+			$py "$here/data.py" make --instrument "$inst" --seed $((300 + i)) --files "$cs_files" --seconds 60 \
+				--soundfont /usr/share/sounds/sf2/sf_GMbank.sf2 "$d/train_cs"
+	fi
 	[ -f "$d/heldout_00.wav" ] ||
 		$py "$here/data.py" make --instrument "$inst" --seed $((200 + i)) --files 1 --seconds 60 "$d/heldout"
 	i=$((i + 1))
@@ -42,7 +54,7 @@ done <"$work/instruments.txt"
 styles_for=train
 . "$here/default_styles.sh"
 $py "$here/train.py" "$@" --out "$work/run" --minutes "$minutes" --batch 8 --seconds 2 --threads 1 \
-	--eval-crops 28 --name "Heist default" --lr "${LR:-1e-3}" $init
+	--eval-crops 28 --name "Heist default" --lr "${LR:-1e-3}" --lr-end "${LR_END:-1e-4}" $init $augment
 $py "$here/export.py" "$work/run/best.pt" "$out" --name "Heist default"
 
 # per-style quality report on the held-out renders (C engine), and a clarinet

@@ -93,6 +93,34 @@ class Crops:
         return out
 
 
+# Voice-like augmentation (--augment): soundfont renders have steady levels
+# and near-perfect confidence, voices neither (issue 12: a quiet or breathy
+# voice made the network trade harmonics for noise). Per crop, with
+# probability AUG_P each: a gain in AUG_GAIN_DB applied to the target audio
+# and its loudness feature alike (timbre must not collapse at low levels),
+# and the confidence of pitched frames (> 0.5) lowered by |N(0, s)|, s up to
+# AUG_CONF_SIGMA (the target is unchanged: a voice's confidence is a
+# property of the input, not of the instrument's sound).
+AUG_P = 0.5
+AUG_GAIN_DB = (-30.0, 6.0)
+AUG_CONF_SIGMA = 0.15
+
+
+def augment(items, rng: np.random.Generator):
+    out = []
+    for f0, loud, conf, audio, style in items:
+        if rng.random() < AUG_P:
+            g = float(rng.uniform(*AUG_GAIN_DB))
+            audio = (audio * np.float32(10.0 ** (g / 20.0))).astype(np.float32)
+            loud = np.maximum(loud + np.float32(g), np.float32(-120.0)).astype(np.float32)
+        if rng.random() < AUG_P:
+            s = float(rng.uniform(0.0, AUG_CONF_SIGMA))
+            drop = np.abs(rng.normal(0.0, s, size=conf.shape)).astype(np.float32)
+            conf = np.where(conf > 0.5, np.clip(conf - drop, 0.0, 1.0), conf).astype(np.float32)
+        out.append((f0, loud, conf, audio, style))
+    return out
+
+
 def batch(items) -> Tuple[torch.Tensor, ...]:
     f0, loud, conf, audio, style = zip(*items)
     return (torch.from_numpy(np.stack(f0)), torch.from_numpy(np.stack(loud)),
@@ -173,7 +201,10 @@ class Trainer:
         lr = lr_at(a, max(self.step / a.steps, self.elapsed / self.budget), self.step)
         for g in self.opt.param_groups:
             g["lr"] = lr * g.get("scale", 1.0)
-        f0, loud, conf, audio, style = batch([crops.random(rng) for _ in range(a.batch)])
+        items = [crops.random(rng) for _ in range(a.batch)]
+        if getattr(a, "augment", False):
+            items = augment(items, rng)
+        f0, loud, conf, audio, style = batch(items)
         y = synthesize(self.net, f0, loud, conf, style)
         loss = spectral_loss(y, audio)
         if extra_loss is not None:
@@ -258,6 +289,8 @@ def main() -> None:
     ap.add_argument("--init", metavar="MODEL.hsm",
                     help="start from this model's network (same sizes); every new style's "
                          "embedding starts at its first style's")
+    ap.add_argument("--augment", action="store_true",
+                    help="voice-like augmentation of level and confidence (see augment())")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
