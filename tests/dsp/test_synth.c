@@ -12,6 +12,7 @@
 #include "check.h"
 #include "heist.h"
 #include "model.h"
+#include "test_model.h"
 
 #define FS 48000.0
 
@@ -364,9 +365,8 @@ static void test_malformed(const heist_model *model)
 	double peak = 0.0;
 	for (int blk = 0; blk < 100; ++blk) {
 		heist_engine_process(e, NULL, out, 512);
-		for (int i = 0; i < 512; ++i) {
-			peak = fabs(out[i]) > peak ? fabs(out[i]) : peak;
-		}
+		const double p = check_peak(out, 512);
+		peak = p > peak ? p : peak;
 	}
 	CHECK(peak > 1e-3 && peak < 8.0, "a note after the garbage: peak %g", peak);
 	const uint8_t one[1] = {0x90};
@@ -382,16 +382,7 @@ static void test_malformed(const heist_model *model)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s MODEL.hsm\n", argv[0]);
-		return 2;
-	}
-	char err[256];
-	heist_model *model = heist_model_load(argv[1], err, sizeof(err));
-	if (!model) {
-		fprintf(stderr, "%s\n", err);
-		return 1;
-	}
+	heist_model *model = test_model_arg(argc, argv, "test_synth");
 	test_pitch(model);
 	test_onsets_blocks(model);
 	test_velocity(model);
