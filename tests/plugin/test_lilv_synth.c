@@ -276,8 +276,7 @@ static void test_malformed(LilvWorld *world, const LilvPlugin *plugin)
 	double peak = 0.0;
 	for (int blk = 0; blk < 50; ++blk) {
 		lv2h_run(h, NULL, out, 512);
-		const double p = check_peak(out, 512);
-		peak = p > peak ? p : peak;
+		peak = fmax(peak, check_peak(out, 512));
 	}
 	CHECK(peak > 1e-3 && peak < 8.0, "a note after the garbage: peak %g", peak);
 	lv2h_free(h);
