@@ -67,8 +67,10 @@ extern char **environ;
 #define MENU_ROW_H 26.0
 #define MENU_MAX_ROWS 10u
 
+/* How a widget is drawn and how it answers the mouse. */
 typedef enum { C_KNOB, C_SLIDER, C_PICKER, C_TOGGLE } ctl_kind;
 
+/* The widgets, in drawing order; an index into HeistUI.ctl. */
 typedef enum {
 	K_STYLE_A,
 	K_STYLE_B,
@@ -89,6 +91,7 @@ typedef enum {
 	N_CONTROLS
 } ctl_id;
 
+/* A widget: the port it writes, the parameter whose range it shows. */
 typedef struct {
 	ctl_kind kind;
 	uint32_t port;
@@ -100,6 +103,8 @@ typedef struct {
 	float value;
 } control;
 
+/* The UI instance: what the host gave, the window, the widgets and what the
+ * plugin last reported (monitors, model, status). */
 typedef struct {
 	/* Host. */
 	LV2UI_Write_Function write;
@@ -160,6 +165,8 @@ typedef struct {
 } HeistUI;
 
 /* ---------------------------------------------------------------- values */
+/* One place where a widget's value is clamped, quantized and sent, so the UI
+ * never shows or writes a value the plugin would not take. */
 
 /* [gui] Ranges come from dsp/params.c, the same table the plugin clamps to,
  * so the UI never offers a value the plugin would not play. */
@@ -225,6 +232,8 @@ static void set_value_gesture(HeistUI *ui, control *c, float v)
 }
 
 /* --------------------------------------------------------------- model */
+/* The UI reads the model file only for display (name, style names); the
+ * plugin loads it in its worker and says through patch messages what holds. */
 
 /* [gui] The file name of a path, shown when a model has no name. */
 static const char *base_name(const char *path)
@@ -383,6 +392,8 @@ static void handle_patch(HeistUI *ui, const LV2_Atom *atom)
 }
 
 /* -------------------------------------------------------- file dialog */
+/* Hosts without ui:requestValue get zenity or kdialog, run as a child and
+ * read without blocking: the host's UI thread must never wait on it. */
 
 /* [gui] Whether a file dialog program is installed: checked before
  * spawning so that a missing one gives a status line, not a silent failure. */
@@ -489,6 +500,8 @@ static void load_model_clicked(HeistUI *ui)
 }
 
 /* -------------------------------------------------------------- layout */
+/* Fixed layout units scaled to the window: one set of coordinates serves
+ * drawing and hit testing at any size or scale factor. */
 
 /* [gui] Scale and centre the fixed 760x440 layout in the window, keeping its
  * aspect, so every size and ui:scaleFactor lay out the same. */
@@ -580,6 +593,8 @@ static void init_controls(HeistUI *ui)
 #define LOAD_H 30.0
 
 /* ---------------------------------------------------------------- draw */
+/* Cairo in layout units, one function per card; redraw() decides what is
+ * drawn at all, so these need not be cheap. */
 
 /* [gui] A control's value as shown under it (percentages, style names). */
 static void format_value(const HeistUI *ui, const control *c, char *buf, size_t size)
@@ -873,6 +888,8 @@ static void redraw(HeistUI *ui)
 }
 
 /* -------------------------------------------------------------- events */
+/* X events arrive through idle() (the UI has no loop of its own); each turns
+ * into set_value() calls bracketed by touch gestures for automation. */
 
 /* [gui] Whether (x, y) lies in the box. */
 static bool inside(double x, double y, double bx, double by, double bw, double bh)
@@ -1089,6 +1106,8 @@ static void handle_event(HeistUI *ui, XEvent *ev)
 }
 
 /* ----------------------------------------------------------------- LV2 */
+/* The ui:X11UI entry points: instantiate, port events in, idle; every host
+ * feature is optional except the parent window and URID map. */
 
 /* [gui] ui:idleInterface: the host calls it regularly; it is the UI's event
  * loop (X events, the file dialog) and redraws only what changed. */
