@@ -1272,6 +1272,79 @@ static void map_urids(HeistUI *ui)
 	lv2_atom_forge_init(&ui->forge, m);
 }
 
+/* [gui] The host's features into ui (map, resize, touch, requestValue) and
+ * the ones instantiate() needs only once into the out arguments. */
+static void read_features(HeistUI *ui, const LV2_Feature *const *features, void **parent,
+                          LV2UI_Port_Map **port_map, const LV2_Options_Option **opts)
+{
+	for (int i = 0; features && features[i]; ++i) {
+		const char *uri = features[i]->URI;
+		void *data = features[i]->data;
+		if (!strcmp(uri, LV2_UI__parent)) {
+			*parent = data;
+		} else if (!strcmp(uri, LV2_URID__map)) {
+			ui->map = (LV2_URID_Map *)data;
+		} else if (!strcmp(uri, LV2_UI__resize)) {
+			ui->resize = (LV2UI_Resize *)data;
+		} else if (!strcmp(uri, LV2_UI__touch)) {
+			ui->touch = (LV2UI_Touch *)data;
+		} else if (!strcmp(uri, LV2_UI__requestValue)) {
+			ui->request_value = (LV2UI_Request_Value *)data;
+		} else if (!strcmp(uri, LV2_UI__portMap)) {
+			*port_map = (LV2UI_Port_Map *)data;
+		} else if (!strcmp(uri, LV2_OPTIONS__options)) {
+			*opts = (const LV2_Options_Option *)data;
+		}
+	}
+}
+
+/* [gui] Our own X window inside the host's parent, at the host's scale
+ * factor, with its cairo surface; false when there is no display. */
+static bool open_window(HeistUI *ui, void *parent, const LV2_Options_Option *opts)
+{
+	ui->dpy = XOpenDisplay(NULL);
+	if (!ui->dpy) {
+		fprintf(stderr, "heist_ui: cannot open the X display\n");
+		return false;
+	}
+	const float scale = scale_factor(ui, opts);
+	ui->sample_rate = sample_rate_option(ui, opts);
+	ui->width = (int)lrint(BASE_W * scale);
+	ui->height = (int)lrint(BASE_H * scale);
+	const int screen = DefaultScreen(ui->dpy);
+	ui->win = XCreateSimpleWindow(ui->dpy, (Window)(uintptr_t)parent, 0, 0, (unsigned)ui->width,
+	                              (unsigned)ui->height, 0, BlackPixel(ui->dpy, screen),
+	                              BlackPixel(ui->dpy, screen));
+	XSelectInput(ui->dpy, ui->win,
+	             ExposureMask | StructureNotifyMask | ButtonPressMask | ButtonReleaseMask |
+	                 Button1MotionMask);
+	XSizeHints hints = {0};
+	hints.flags = PMinSize | PBaseSize;
+	hints.min_width = (int)(BASE_W * 0.5);
+	hints.min_height = (int)(BASE_H * 0.5);
+	hints.base_width = ui->width;
+	hints.base_height = ui->height;
+	XSetWMNormalHints(ui->dpy, ui->win, &hints);
+	ui->surface = cairo_xlib_surface_create(ui->dpy, ui->win, DefaultVisual(ui->dpy, screen),
+	                                        ui->width, ui->height);
+	XMapRaised(ui->dpy, ui->win);
+	XFlush(ui->dpy);
+	return true;
+}
+
+/* [gui] The shipped model's name and styles until the plugin answers the
+ * patch:Get (sent here) with the model it plays. */
+static void show_shipped_model(HeistUI *ui, const char *bundle_path)
+{
+	snprintf(ui->bundle_path, sizeof(ui->bundle_path), "%s", bundle_path ? bundle_path : "");
+	char path[1200];
+	const size_t blen = strlen(ui->bundle_path);
+	snprintf(path, sizeof(path), "%s%s%s", ui->bundle_path,
+	         blen && ui->bundle_path[blen - 1] == '/' ? "" : "/", HEIST_DEFAULT_MODEL);
+	load_model_info(ui, path);
+	send_patch_get(ui);
+}
+
 /* [gui] Needs ui:parent and urid:map; everything else (resize, touch,
  * requestValue, portMap, options) is optional. Shows the shipped model until
  * the plugin answers the patch:Get with the one it plays. */
@@ -1299,25 +1372,7 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *descriptor, const char *
 	void *parent = NULL;
 	LV2UI_Port_Map *port_map = NULL;
 	const LV2_Options_Option *opts = NULL;
-	for (int i = 0; features && features[i]; ++i) {
-		const char *uri = features[i]->URI;
-		void *data = features[i]->data;
-		if (!strcmp(uri, LV2_UI__parent)) {
-			parent = data;
-		} else if (!strcmp(uri, LV2_URID__map)) {
-			ui->map = (LV2_URID_Map *)data;
-		} else if (!strcmp(uri, LV2_UI__resize)) {
-			ui->resize = (LV2UI_Resize *)data;
-		} else if (!strcmp(uri, LV2_UI__touch)) {
-			ui->touch = (LV2UI_Touch *)data;
-		} else if (!strcmp(uri, LV2_UI__requestValue)) {
-			ui->request_value = (LV2UI_Request_Value *)data;
-		} else if (!strcmp(uri, LV2_UI__portMap)) {
-			port_map = (LV2UI_Port_Map *)data;
-		} else if (!strcmp(uri, LV2_OPTIONS__options)) {
-			opts = (const LV2_Options_Option *)data;
-		}
-	}
+	read_features(ui, features, &parent, &port_map, &opts);
 	if (!parent || !ui->map) {
 		fprintf(stderr, "heist_ui: the host must provide ui:parent and urid:map\n");
 		free(ui);
@@ -1331,46 +1386,16 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *descriptor, const char *
 		ui->notify_port = port_map->port_index(port_map->handle, "notify");
 	}
 
-	ui->dpy = XOpenDisplay(NULL);
-	if (!ui->dpy) {
-		fprintf(stderr, "heist_ui: cannot open the X display\n");
+	if (!open_window(ui, parent, opts)) {
 		free(ui);
 		return NULL;
 	}
-	const float scale = scale_factor(ui, opts);
-	ui->sample_rate = sample_rate_option(ui, opts);
-	ui->width = (int)lrint(BASE_W * scale);
-	ui->height = (int)lrint(BASE_H * scale);
-	const int screen = DefaultScreen(ui->dpy);
-	ui->win = XCreateSimpleWindow(ui->dpy, (Window)(uintptr_t)parent, 0, 0, (unsigned)ui->width,
-	                              (unsigned)ui->height, 0, BlackPixel(ui->dpy, screen),
-	                              BlackPixel(ui->dpy, screen));
-	XSelectInput(ui->dpy, ui->win,
-	             ExposureMask | StructureNotifyMask | ButtonPressMask | ButtonReleaseMask |
-	                 Button1MotionMask);
-	XSizeHints hints = {0};
-	hints.flags = PMinSize | PBaseSize;
-	hints.min_width = (int)(BASE_W * 0.5);
-	hints.min_height = (int)(BASE_H * 0.5);
-	hints.base_width = ui->width;
-	hints.base_height = ui->height;
-	XSetWMNormalHints(ui->dpy, ui->win, &hints);
-	ui->surface = cairo_xlib_surface_create(ui->dpy, ui->win, DefaultVisual(ui->dpy, screen),
-	                                        ui->width, ui->height);
-	XMapRaised(ui->dpy, ui->win);
-	XFlush(ui->dpy);
 
 	init_controls(ui);
 	layout(ui);
 	ui->dirty = true;
 
-	snprintf(ui->bundle_path, sizeof(ui->bundle_path), "%s", bundle_path ? bundle_path : "");
-	char path[1200];
-	const size_t blen = strlen(ui->bundle_path);
-	snprintf(path, sizeof(path), "%s%s%s", ui->bundle_path,
-	         blen && ui->bundle_path[blen - 1] == '/' ? "" : "/", HEIST_DEFAULT_MODEL);
-	load_model_info(ui, path);
-	send_patch_get(ui);
+	show_shipped_model(ui, bundle_path);
 
 	/* A host that passes ui:resize anyway (undeclared: deprecated) is told
 	 * the size; the others read it from the window. */
