@@ -63,6 +63,38 @@ static int vlq(const uint8_t *d, size_t end, size_t *pos, uint32_t *out)
 	return -1;
 }
 
+/* A meta event or sysex whose status byte is read; *pos moves past it. Keeps
+ * tempo changes (as raw events with tempo set). Returns 1 at the end of the
+ * track, 0 to go on, -1 after a message. */
+static int meta_or_sysex(const uint8_t *d, size_t end, size_t *pos, uint8_t status, uint64_t tick,
+                         uint32_t track, raw_list *l, char *err, size_t err_size)
+{
+	uint8_t type = 0;
+	if (status == 0xFF) {
+		if (*pos >= end) {
+			snprintf(err, err_size, "track %u: truncated meta event", track);
+			return -1;
+		}
+		type = d[(*pos)++];
+	}
+	uint32_t len;
+	if (vlq(d, end, pos, &len) || len > end - *pos) {
+		snprintf(err, err_size, "track %u: truncated meta or sysex event", track);
+		return -1;
+	}
+	if (status == 0xFF && type == 0x51 && len == 3) {
+		const uint8_t *p = d + *pos;
+		const uint32_t us = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+		const raw_event e = {tick, l->n, us ? us : 1, {0, 0, 0}, 0};
+		if (push(l, &e)) {
+			snprintf(err, err_size, "too many events or out of memory");
+			return -1;
+		}
+	}
+	*pos += len;
+	return status == 0xFF && type == 0x2F;
+}
+
 /* One MTrk chunk's body [pos, end). */
 static int parse_track(const uint8_t *d, size_t pos, size_t end, uint32_t track, raw_list *l,
                        uint64_t *last_tick, char *err, size_t err_size)
@@ -89,32 +121,12 @@ static int parse_track(const uint8_t *d, size_t pos, size_t end, uint32_t track,
 		}
 		if (status == 0xFF || status == 0xF0 || status == 0xF7) {
 			running = 0; /* meta and sysex cancel running status */
-			uint8_t type = 0;
-			if (status == 0xFF) {
-				if (pos >= end) {
-					snprintf(err, err_size, "track %u: truncated meta event",
-					         track);
-					return -1;
-				}
-				type = d[pos++];
-			}
-			uint32_t len;
-			if (vlq(d, end, &pos, &len) || len > end - pos) {
-				snprintf(err, err_size, "track %u: truncated meta or sysex event",
-				         track);
+			const int rc =
+			    meta_or_sysex(d, end, &pos, status, tick, track, l, err, err_size);
+			if (rc < 0) {
 				return -1;
 			}
-			if (status == 0xFF && type == 0x51 && len == 3) {
-				const uint32_t us =
-				    (uint32_t)d[pos] << 16 | (uint32_t)d[pos + 1] << 8 | d[pos + 2];
-				const raw_event e = {tick, l->n, us ? us : 1, {0, 0, 0}, 0};
-				if (push(l, &e)) {
-					snprintf(err, err_size, "too many events or out of memory");
-					return -1;
-				}
-			}
-			pos += len;
-			if (status == 0xFF && type == 0x2F) {
+			if (rc > 0) {
 				break; /* end of track */
 			}
 			continue;
