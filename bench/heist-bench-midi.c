@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "heist.h"
 #include "model.h"
 #include "notes.h"
@@ -24,22 +25,9 @@
 #define MAX_REPS 31
 #define BLOCK 256u
 
-static double cpu_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	const double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 static double median(double *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(double), cmp_double);
+	sort_doubles(v, (size_t)n);
 	return v[n / 2];
 }
 
@@ -177,13 +165,10 @@ int main(int argc, char **argv)
 	double seconds = 60.0;
 	int reps = 9;
 	for (int i = 1; i < argc; ++i) {
-		if (!strcmp(argv[i], "--model") && i + 1 < argc) {
-			model_path = argv[++i];
-		} else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
-			seconds = atof(argv[++i]);
-		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
-			reps = atoi(argv[++i]);
-		} else {
+		if (option_arg(argc, argv, &i, "--model")) {
+			model_path = argv[i];
+		} else if (!double_arg(argc, argv, &i, "--seconds", &seconds) &&
+		           !int_arg(argc, argv, &i, "--reps", &reps)) {
 			fprintf(stderr, "usage: heist-bench-midi [--model FILE.hsm] [--seconds S] "
 			                "[--reps R]\n");
 			return 2;

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "bench_util.h"
 #include "heist.h"
 #include "mem.h"
 #include "model.h"
@@ -36,13 +37,6 @@
 
 #define TWO_PI 6.28318530717958647692
 #define MAX_REPS 15
-
-static double cpu_now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* Stage clock: this thread's CPU time (a system call; its cost is measured
  * and taken out, see clock_cost). */
@@ -53,15 +47,9 @@ static uint64_t ns_now(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	const double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 static double median(double *v, int n)
 {
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	sort_doubles(v, (size_t)n);
 	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 

@@ -31,6 +31,8 @@
 #include <lv2/core/lv2.h>
 #include <lv2/urid/urid.h>
 
+#include "bench_util.h"
+
 #define HEIST_URI "http://heist.audio/plugins/heist"
 #define MAX_INSTANCES 256
 #define MAX_REPS 15
@@ -164,23 +166,10 @@ static void host_run(host *h, const float *in, float *out, uint32_t n)
 
 /* ---- measuring ----------------------------------------------------------- */
 
-static double cpu_now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	const double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 /* Sorts v. */
 static double quantile(double *v, size_t n, double q)
 {
-	qsort(v, n, sizeof *v, cmp_double);
+	sort_doubles(v, n);
 	size_t i = (size_t)ceil(q * (double)n);
 	return v[i == 0 ? 0 : i > n ? n - 1 : i - 1];
 }
@@ -275,7 +264,7 @@ static void run_times(host *h, const float *in, size_t len, uint32_t block, doub
 
 static void range(double *v, int n, double *med, double *lo, double *hi)
 {
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	sort_doubles(v, (size_t)n);
 	*med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 	*lo = v[0];
 	*hi = v[n - 1];
@@ -286,15 +275,10 @@ int main(int argc, char **argv)
 	int n_inst = 32, reps = 5;
 	double seconds = 10.0, cold_seconds = 2.0;
 	for (int i = 1; i < argc; ++i) {
-		if (!strcmp(argv[i], "--instances") && i + 1 < argc) {
-			n_inst = atoi(argv[++i]);
-		} else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
-			seconds = atof(argv[++i]);
-		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
-			reps = atoi(argv[++i]);
-		} else if (!strcmp(argv[i], "--cold-seconds") && i + 1 < argc) {
-			cold_seconds = atof(argv[++i]);
-		} else {
+		if (!int_arg(argc, argv, &i, "--instances", &n_inst) &&
+		    !double_arg(argc, argv, &i, "--seconds", &seconds) &&
+		    !int_arg(argc, argv, &i, "--reps", &reps) &&
+		    !double_arg(argc, argv, &i, "--cold-seconds", &cold_seconds)) {
 			fprintf(stderr, "usage: heist-lv2-bench [--instances N] [--seconds S] "
 			                "[--reps R] [--cold-seconds C]\n");
 			return 2;

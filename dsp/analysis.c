@@ -16,6 +16,7 @@
 #include "pitch_track.h"
 #include "shared.h"
 #include "util.h"
+#include "yin_dip.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -522,22 +523,8 @@ static double refine_period(const double *d, uint32_t tau, uint32_t tau_max)
 	return tau + off;
 }
 
-/* Depth of the dip at tau between the samples: the vertex of the parabola
- * through its neighbours. Integer lags miss a short period's true dip by up
- * to half a sample, which at 1.4 kHz leaves d' near 0.03 while a multiple
- * that happens to fall on an integer reads near 0. */
-static double dip_depth(const double *d, uint32_t tau, uint32_t tau_max)
-{
-	if (tau < 1 || tau >= tau_max) {
-		return d[tau];
-	}
-	const double l = d[tau - 1], c = d[tau], r = d[tau + 1], den = l - 2.0 * c + r;
-	if (den <= 0.0) {
-		return c;
-	}
-	const double v = c - (l - r) * (l - r) / (8.0 * den);
-	return v < 0.0 ? 0.0 : v;
-}
+/* Depth of the dip at tau between the samples (yin_dip.h). */
+HEIST_DEFINE_DIP_DEPTH(dip_depth, double)
 
 /* YIN's first dip lands on half the period when the odd harmonics are weak
  * (a sung "ah" whose first formant lifts the second harmonic, FluidR3's

@@ -1,5 +1,6 @@
 /* The pitch front end after YIN (pitch_track.h). */
 #include "pitch_track.h"
+#include "yin_dip.h"
 
 #include <math.h>
 #include <string.h>
@@ -111,21 +112,9 @@ static int subfloor_difference(heist_pitch_track *t)
 	return 1;
 }
 
-/* Depth of the dip at tau between the lags: the vertex of the parabola
- * through its neighbours (a period between two lags otherwise reads
- * shallower than its multiple that falls on one). */
-static float dip_depth(const float *d, uint32_t tau, uint32_t hi)
-{
-	if (tau < 1 || tau >= hi) {
-		return d[tau];
-	}
-	const float l = d[tau - 1], c = d[tau], r = d[tau + 1], den = l - 2.0f * c + r;
-	if (den <= 0.0f) {
-		return c;
-	}
-	const float v = c - (l - r) * (l - r) / (8.0f * den);
-	return v < 0.0f ? 0.0f : v;
-}
+/* Depth of the dip at tau between the lags (yin_dip.h): a period between
+ * two lags otherwise reads shallower than its multiple that falls on one. */
+HEIST_DEFINE_DIP_DEPTH(dip_depth, float)
 
 /* The lowest lag in [lo, hi] around which d' is smallest. */
 static uint32_t min_lag(const float *d, uint32_t lo, uint32_t hi)

@@ -44,6 +44,26 @@ static void free_table(void *block)
 	free(block);
 }
 
+/* [any, under lock] Puts e (its kind's fields set) at the head of the list
+ * with one reference and returns obj; where e or obj is missing (no memory,
+ * or the object could not be made), frees e and spare and returns NULL. */
+static void *add_entry(entry *e, const char *kind, void *obj, heist_shared_destroy destroy,
+                       void *spare)
+{
+	if (!e || !obj) {
+		free(e);
+		free(spare);
+		return NULL;
+	}
+	e->kind = kind;
+	e->refs = 1;
+	e->obj = obj;
+	e->destroy = destroy;
+	e->next = head;
+	head = e;
+	return obj;
+}
+
 float *heist_shared_get(const char *kind, const double *params, uint32_t n_params, size_t floats,
                         heist_shared_init init, const void *ctx)
 {
@@ -66,21 +86,13 @@ float *heist_shared_get(const char *kind, const double *params, uint32_t n_param
 		if (e && b) {
 			memset(b, 0, bytes);
 		}
-		if (e && b && init(b, floats, ctx)) {
-			e->kind = kind;
+		const int made = e && b && init(b, floats, ctx);
+		if (made) {
 			memcpy(e->params, params, n_params * sizeof(double));
 			e->n_params = n_params;
 			e->floats = floats;
-			e->refs = 1;
-			e->obj = b;
-			e->destroy = free_table;
-			e->next = head;
-			head = e;
-			out = b;
-		} else {
-			free(e);
-			free(b);
 		}
+		out = add_entry(e, kind, made ? b : NULL, free_table, b);
 	}
 	pthread_mutex_unlock(&lock);
 	return out;
@@ -106,22 +118,11 @@ void *heist_shared_object(const char *kind, const void *key, size_t key_size,
 	if (!out) {
 		entry *e = calloc(1, sizeof *e);
 		void *k = malloc(key_size);
-		void *obj = e && k ? make(key, key_size, ctx) : NULL;
-		if (obj) {
+		if (e && k) {
 			memcpy(k, key, key_size);
-			e->kind = kind;
-			e->key = k;
-			e->key_size = key_size;
-			e->refs = 1;
-			e->obj = obj;
-			e->destroy = destroy;
-			e->next = head;
-			head = e;
-			out = obj;
-		} else {
-			free(e);
-			free(k);
+			*e = (entry){.key = k, .key_size = key_size};
 		}
+		out = add_entry(e, kind, e && k ? make(key, key_size, ctx) : NULL, destroy, k);
 	}
 	pthread_mutex_unlock(&lock);
 	return out;

@@ -135,6 +135,49 @@ static const char *option_value(int argc, char **argv, int *i)
 	return argv[++*i];
 }
 
+/* [main] The number that follows option argv[*i] (an integer where integer
+ * is set) into *out; -1 after a message when it is missing, not a number or
+ * outside lo..hi. */
+static int number_option(int argc, char **argv, int *i, double lo, double hi, int integer,
+                         double *out)
+{
+	const char *name = argv[*i];
+	const char *v = option_value(argc, argv, i);
+	if (!v) {
+		return -1;
+	}
+	char *end = NULL;
+	const double d = integer ? (double)strtol(v, &end, 10) : strtod(v, &end);
+	if (end == v || *end || !(d >= lo && d <= hi)) {
+		char shown[256];
+		fprintf(stderr, "error: %s '%s': want %g..%g\n", name,
+		        heist_text_sanitize(shown, sizeof shown, v), lo, hi);
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+/* [main] What the options must make together: an input (audio or --midi)
+ * and an output. Returns -1 to go on, else 2 after a message. */
+static int check_files(render_opts *o)
+{
+	if (o->midi_path && o->in_path && !o->out_path) {
+		o->out_path = o->in_path; /* --midi FILE.mid OUT.wav: no audio input */
+		o->in_path = NULL;
+	}
+	if (o->midi_path && (o->in_path || o->auto_path)) {
+		fprintf(stderr, "error: --midi takes no audio input and no --automation\n");
+		return 2;
+	}
+	if ((!o->in_path && !o->midi_path) || !o->out_path) {
+		fprintf(stderr, "error: %s\n", o->in_path ? "no output file" : "no input file");
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
+
 /* [main] The command line into o. Returns -1 to go on, else the exit status
  * (0 after --help; 2 after a message naming the culprit). */
 static int parse_args(int argc, char **argv, render_opts *o)
@@ -168,15 +211,7 @@ static int parse_args(int argc, char **argv, render_opts *o)
 				return 2;
 			}
 		} else if (!strcmp(a, "--rate")) {
-			if (!(v = option_value(argc, argv, &i))) {
-				return 2;
-			}
-			char *end = NULL;
-			o->midi_rate = strtod(v, &end);
-			if (end == v || *end ||
-			    !(o->midi_rate >= 8000.0 && o->midi_rate <= 384000.0)) {
-				fprintf(stderr, "error: --rate '%s': want 8000..384000\n",
-				        heist_text_sanitize(shown, sizeof shown, v));
+			if (number_option(argc, argv, &i, 8000.0, 384000.0, 0, &o->midi_rate)) {
 				return 2;
 			}
 		} else if (!strcmp(a, "--automation")) {
@@ -188,16 +223,11 @@ static int parse_args(int argc, char **argv, render_opts *o)
 				return 2;
 			}
 		} else if (!strcmp(a, "--block")) {
-			if (!(v = option_value(argc, argv, &i))) {
+			double block = 0.0;
+			if (number_option(argc, argv, &i, 1.0, 65536.0, 1, &block)) {
 				return 2;
 			}
-			char *end = NULL;
-			o->block = strtol(v, &end, 10);
-			if (end == v || *end || o->block < 1 || o->block > 65536) {
-				fprintf(stderr, "error: --block '%s': want 1..65536\n",
-				        heist_text_sanitize(shown, sizeof shown, v));
-				return 2;
-			}
+			o->block = (long)block;
 		} else if (!strcmp(a, "--keep-latency")) {
 			o->keep_latency = 1;
 		} else if (!strcmp(a, "--quiet")) {
@@ -217,20 +247,7 @@ static int parse_args(int argc, char **argv, render_opts *o)
 			o->out_path = a;
 		}
 	}
-	if (o->midi_path && o->in_path && !o->out_path) {
-		o->out_path = o->in_path; /* --midi FILE.mid OUT.wav: no audio input */
-		o->in_path = NULL;
-	}
-	if (o->midi_path && (o->in_path || o->auto_path)) {
-		fprintf(stderr, "error: --midi takes no audio input and no --automation\n");
-		return 2;
-	}
-	if ((!o->in_path && !o->midi_path) || !o->out_path) {
-		fprintf(stderr, "error: %s\n", o->in_path ? "no output file" : "no input file");
-		usage(stderr);
-		return 2;
-	}
-	return -1;
+	return check_files(o);
 }
 
 /* [main] Style names to indices, and a warning for every value out of its

@@ -22,6 +22,38 @@ static size_t sample_of(const heist_smf_event *ev, double rate)
 	return (size_t)llround(ev->seconds * rate);
 }
 
+/* [main] The score through the engine into out[0, total), in blocks of at
+ * most block samples; returns the events dropped. */
+static size_t play(heist_engine *e, const heist_smf *smf, double rate, long block, float *out,
+                   size_t total)
+{
+	size_t j = 0, dropped = 0;
+	for (size_t done = 0; done < total;) {
+		size_t n = total - done < (size_t)block ? total - done : (size_t)block;
+		/* At most a queue's worth of events a block: the block ends where
+		 * the one past it is due (more than that at one sample: dropped). */
+		if (j + HEIST_MIDI_QUEUE < smf->n_events) {
+			const size_t at = sample_of(&smf->events[j + HEIST_MIDI_QUEUE], rate);
+			if (at > done && at - done < n) {
+				n = at - done;
+			}
+		}
+		for (; j < smf->n_events; ++j) {
+			const size_t at = sample_of(&smf->events[j], rate);
+			if (at >= done + n) {
+				break;
+			}
+			if (heist_engine_midi(e, (uint32_t)(at - done), smf->events[j].msg,
+			                      smf->events[j].size)) {
+				++dropped;
+			}
+		}
+		heist_engine_process(e, NULL, out + done, (uint32_t)n);
+		done += n;
+	}
+	return dropped;
+}
+
 int heist_render_midi(const char *midi_path, const char *out_path, const heist_model *model,
                       const heist_param *params, const float *values, int n_params, double rate,
                       long block, int keep_latency, int quiet)
@@ -57,30 +89,7 @@ int heist_render_midi(const char *midi_path, const char *out_path, const heist_m
 	const unsigned int saved_csr = _mm_getcsr(); /* FTZ | DAZ, as the plugin */
 	_mm_setcsr(saved_csr | 0x8040u);
 #endif
-	size_t j = 0, dropped = 0;
-	for (size_t done = 0; done < total;) {
-		size_t n = total - done < (size_t)block ? total - done : (size_t)block;
-		/* At most a queue's worth of events a block: the block ends where
-		 * the one past it is due (more than that at one sample: dropped). */
-		if (j + HEIST_MIDI_QUEUE < smf.n_events) {
-			const size_t at = sample_of(&smf.events[j + HEIST_MIDI_QUEUE], rate);
-			if (at > done && at - done < n) {
-				n = at - done;
-			}
-		}
-		for (; j < smf.n_events; ++j) {
-			const size_t at = sample_of(&smf.events[j], rate);
-			if (at >= done + n) {
-				break;
-			}
-			if (heist_engine_midi(e, (uint32_t)(at - done), smf.events[j].msg,
-			                      smf.events[j].size)) {
-				++dropped;
-			}
-		}
-		heist_engine_process(e, NULL, out + done, (uint32_t)n);
-		done += n;
-	}
+	const size_t dropped = play(e, &smf, rate, block, out, total);
 #ifdef __SSE__
 	_mm_setcsr(saved_csr);
 #endif

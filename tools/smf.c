@@ -63,6 +63,38 @@ static int vlq(const uint8_t *d, size_t end, size_t *pos, uint32_t *out)
 	return -1;
 }
 
+/* A meta event or sysex whose status byte is read; *pos moves past it. Keeps
+ * tempo changes (as raw events with tempo set). Returns 1 at the end of the
+ * track, 0 to go on, -1 after a message. */
+static int meta_or_sysex(const uint8_t *d, size_t end, size_t *pos, uint8_t status, uint64_t tick,
+                         uint32_t track, raw_list *l, char *err, size_t err_size)
+{
+	uint8_t type = 0;
+	if (status == 0xFF) {
+		if (*pos >= end) {
+			snprintf(err, err_size, "track %u: truncated meta event", track);
+			return -1;
+		}
+		type = d[(*pos)++];
+	}
+	uint32_t len;
+	if (vlq(d, end, pos, &len) || len > end - *pos) {
+		snprintf(err, err_size, "track %u: truncated meta or sysex event", track);
+		return -1;
+	}
+	if (status == 0xFF && type == 0x51 && len == 3) {
+		const uint8_t *p = d + *pos;
+		const uint32_t us = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+		const raw_event e = {tick, l->n, us ? us : 1, {0, 0, 0}, 0};
+		if (push(l, &e)) {
+			snprintf(err, err_size, "too many events or out of memory");
+			return -1;
+		}
+	}
+	*pos += len;
+	return status == 0xFF && type == 0x2F;
+}
+
 /* One MTrk chunk's body [pos, end). */
 static int parse_track(const uint8_t *d, size_t pos, size_t end, uint32_t track, raw_list *l,
                        uint64_t *last_tick, char *err, size_t err_size)
@@ -89,32 +121,12 @@ static int parse_track(const uint8_t *d, size_t pos, size_t end, uint32_t track,
 		}
 		if (status == 0xFF || status == 0xF0 || status == 0xF7) {
 			running = 0; /* meta and sysex cancel running status */
-			uint8_t type = 0;
-			if (status == 0xFF) {
-				if (pos >= end) {
-					snprintf(err, err_size, "track %u: truncated meta event",
-					         track);
-					return -1;
-				}
-				type = d[pos++];
-			}
-			uint32_t len;
-			if (vlq(d, end, &pos, &len) || len > end - pos) {
-				snprintf(err, err_size, "track %u: truncated meta or sysex event",
-				         track);
+			const int rc =
+			    meta_or_sysex(d, end, &pos, status, tick, track, l, err, err_size);
+			if (rc < 0) {
 				return -1;
 			}
-			if (status == 0xFF && type == 0x51 && len == 3) {
-				const uint32_t us =
-				    (uint32_t)d[pos] << 16 | (uint32_t)d[pos + 1] << 8 | d[pos + 2];
-				const raw_event e = {tick, l->n, us ? us : 1, {0, 0, 0}, 0};
-				if (push(l, &e)) {
-					snprintf(err, err_size, "too many events or out of memory");
-					return -1;
-				}
-			}
-			pos += len;
-			if (status == 0xFF && type == 0x2F) {
+			if (rc > 0) {
 				break; /* end of track */
 			}
 			continue;
@@ -166,77 +178,85 @@ static int cmp_raw(const void *pa, const void *pb)
 	return a->order < b->order ? -1 : a->order > b->order;
 }
 
-int heist_smf_parse(const uint8_t *d, size_t size, heist_smf *out, char *err, size_t err_size)
+/* [main] The header chunk: format, track count and the time division (for
+ * SMPTE divisions, the fixed seconds per tick into *smpte_tick). */
+static int parse_header(const uint8_t *d, size_t size, uint32_t *format, uint32_t *n_tracks,
+                        uint16_t *division, double *smpte_tick, char *err, size_t err_size)
 {
-	memset(out, 0, sizeof(*out));
 	if (size < 14 || memcmp(d, "MThd", 4) || be32(d + 4) < 6 || be32(d + 4) > size - 8) {
 		snprintf(err, err_size, "not a Standard MIDI File (no MThd header)");
 		return -1;
 	}
-	const uint32_t format = (uint32_t)d[8] << 8 | d[9];
-	const uint32_t n_tracks = (uint32_t)d[10] << 8 | d[11];
-	const uint16_t division = (uint16_t)(d[12] << 8 | d[13]);
-	if (format > 1) {
-		snprintf(err, err_size, "SMF format %u is not supported (0 and 1 are)", format);
+	*format = (uint32_t)d[8] << 8 | d[9];
+	*n_tracks = (uint32_t)d[10] << 8 | d[11];
+	*division = (uint16_t)(d[12] << 8 | d[13]);
+	if (*format > 1) {
+		snprintf(err, err_size, "SMF format %u is not supported (0 and 1 are)", *format);
 		return -1;
 	}
 	/* Seconds per tick: at a tempo for ticks per quarter note, or fixed
 	 * for SMPTE frames (-fps in the high byte, ticks per frame low). */
-	double smpte_tick = 0.0;
-	if (division & 0x8000u) {
-		const int fps = -(int)(int8_t)(division >> 8);
-		const int tpf = division & 0xFF;
+	*smpte_tick = 0.0;
+	if (*division & 0x8000u) {
+		const int fps = -(int)(int8_t)(*division >> 8);
+		const int tpf = *division & 0xFF;
 		if ((fps != 24 && fps != 25 && fps != 29 && fps != 30) || tpf == 0) {
 			snprintf(err, err_size, "bad SMPTE time division");
 			return -1;
 		}
-		smpte_tick = 1.0 / ((fps == 29 ? 29.97 : fps) * tpf);
-	} else if (division == 0) {
+		*smpte_tick = 1.0 / ((fps == 29 ? 29.97 : fps) * tpf);
+	} else if (*division == 0) {
 		snprintf(err, err_size, "time division 0");
 		return -1;
 	}
-	raw_list l = {NULL, 0, 0};
-	uint64_t last_tick = 0;
+	return 0;
+}
+
+/* [main] The events of up to n_tracks MTrk chunks into l (other chunks are
+ * skipped, as the standard asks); the number of tracks read into *tracks. */
+static int read_tracks(const uint8_t *d, size_t size, uint32_t n_tracks, raw_list *l,
+                       uint64_t *last_tick, uint32_t *tracks, char *err, size_t err_size)
+{
 	size_t pos = 8 + be32(d + 4);
-	uint32_t tracks = 0;
-	while (pos + 8 <= size && tracks < n_tracks) {
+	*tracks = 0;
+	while (pos + 8 <= size && *tracks < n_tracks) {
 		const uint32_t len = be32(d + pos + 4);
 		if (len > size - pos - 8) {
-			snprintf(err, err_size, "chunk %u runs past the end of the file", tracks);
-			free(l.ev);
+			snprintf(err, err_size, "chunk %u runs past the end of the file", *tracks);
 			return -1;
 		}
 		if (!memcmp(d + pos, "MTrk", 4)) {
-			if (parse_track(d, pos + 8, pos + 8 + len, tracks, &l, &last_tick, err,
+			if (parse_track(d, pos + 8, pos + 8 + len, *tracks, l, last_tick, err,
 			                err_size)) {
-				free(l.ev);
 				return -1;
 			}
-			++tracks;
+			++*tracks;
 		}
-		pos += 8 + (size_t)len; /* other chunks are skipped, as the standard asks */
+		pos += 8 + (size_t)len;
 	}
-	if (tracks == 0) {
+	if (*tracks == 0) {
 		snprintf(err, err_size, "no MTrk chunk");
-		free(l.ev);
 		return -1;
 	}
-	if (l.n) {
-		qsort(l.ev, l.n, sizeof(raw_event), cmp_raw);
-	}
-	/* The tempo map: seconds advance at the tempo in force. */
+	return 0;
+}
+
+/* [main] The sorted events to seconds through the tempo map (seconds advance
+ * at the tempo in force), tempo events dropped; the file's length too. */
+static int to_seconds(const raw_list *l, uint16_t division, double smpte_tick, uint64_t last_tick,
+                      heist_smf *out, char *err, size_t err_size)
+{
 	const double qn = division & 0x8000u ? 1.0 : (double)division;
 	double sec = 0.0, spt = smpte_tick ? smpte_tick : 0.5 / qn; /* 120 bpm default */
 	uint64_t at = 0;
 	size_t n = 0;
-	heist_smf_event *ev = malloc((l.n ? l.n : 1) * sizeof(*ev));
+	heist_smf_event *ev = malloc((l->n ? l->n : 1) * sizeof(*ev));
 	if (!ev) {
-		free(l.ev);
 		snprintf(err, err_size, "out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < l.n; ++i) {
-		const raw_event *r = &l.ev[i];
+	for (size_t i = 0; i < l->n; ++i) {
+		const raw_event *r = &l->ev[i];
 		sec += (double)(r->tick - at) * spt;
 		at = r->tick;
 		if (r->tempo) {
@@ -251,10 +271,35 @@ int heist_smf_parse(const uint8_t *d, size_t size, heist_smf *out, char *err, si
 		++n;
 	}
 	sec += (double)(last_tick - at) * spt;
-	free(l.ev);
 	out->events = ev;
 	out->n_events = n;
 	out->length = sec;
+	return 0;
+}
+
+int heist_smf_parse(const uint8_t *d, size_t size, heist_smf *out, char *err, size_t err_size)
+{
+	memset(out, 0, sizeof(*out));
+	uint32_t format, n_tracks, tracks;
+	uint16_t division;
+	double smpte_tick;
+	if (parse_header(d, size, &format, &n_tracks, &division, &smpte_tick, err, err_size)) {
+		return -1;
+	}
+	raw_list l = {NULL, 0, 0};
+	uint64_t last_tick = 0;
+	if (read_tracks(d, size, n_tracks, &l, &last_tick, &tracks, err, err_size)) {
+		free(l.ev);
+		return -1;
+	}
+	if (l.n) {
+		qsort(l.ev, l.n, sizeof(raw_event), cmp_raw);
+	}
+	const int rc = to_seconds(&l, division, smpte_tick, last_tick, out, err, err_size);
+	free(l.ev);
+	if (rc) {
+		return -1;
+	}
 	out->format = format;
 	out->n_tracks = tracks;
 	return 0;

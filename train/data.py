@@ -44,15 +44,7 @@ from instruments import INSTRUMENTS, Instrument, by_program, lookup  # noqa: E40
 
 # ---------------------------------------------------------------- MIDI writing
 
-def vlq(n: int) -> bytes:
-    """A MIDI variable-length quantity (delta times); also used by
-    tests/dsp/pitch_fluidsynth.py."""
-    out = [n & 0x7F]
-    n >>= 7
-    while n:
-        out.append(0x80 | (n & 0x7F))
-        n >>= 7
-    return bytes(reversed(out))
+from smf import vlq  # noqa: E402  (shared with the tests that write MIDI)
 
 
 class Track:

@@ -67,8 +67,10 @@ extern char **environ;
 #define MENU_ROW_H 26.0
 #define MENU_MAX_ROWS 10u
 
+/* How a widget is drawn and how it answers the mouse. */
 typedef enum { C_KNOB, C_SLIDER, C_PICKER, C_TOGGLE } ctl_kind;
 
+/* The widgets, in drawing order; an index into HeistUI.ctl. */
 typedef enum {
 	K_STYLE_A,
 	K_STYLE_B,
@@ -89,6 +91,7 @@ typedef enum {
 	N_CONTROLS
 } ctl_id;
 
+/* A widget: the port it writes, the parameter whose range it shows. */
 typedef struct {
 	ctl_kind kind;
 	uint32_t port;
@@ -100,6 +103,8 @@ typedef struct {
 	float value;
 } control;
 
+/* The UI instance: what the host gave, the window, the widgets and what the
+ * plugin last reported (monitors, model, status). */
 typedef struct {
 	/* Host. */
 	LV2UI_Write_Function write;
@@ -160,6 +165,8 @@ typedef struct {
 } HeistUI;
 
 /* ---------------------------------------------------------------- values */
+/* One place where a widget's value is clamped, quantized and sent, so the UI
+ * never shows or writes a value the plugin would not take. */
 
 /* [gui] Ranges come from dsp/params.c, the same table the plugin clamps to,
  * so the UI never offers a value the plugin would not play. */
@@ -225,6 +232,8 @@ static void set_value_gesture(HeistUI *ui, control *c, float v)
 }
 
 /* --------------------------------------------------------------- model */
+/* The UI reads the model file only for display (name, style names); the
+ * plugin loads it in its worker and says through patch messages what holds. */
 
 /* [gui] The file name of a path, shown when a model has no name. */
 static const char *base_name(const char *path)
@@ -383,6 +392,8 @@ static void handle_patch(HeistUI *ui, const LV2_Atom *atom)
 }
 
 /* -------------------------------------------------------- file dialog */
+/* Hosts without ui:requestValue get zenity or kdialog, run as a child and
+ * read without blocking: the host's UI thread must never wait on it. */
 
 /* [gui] Whether a file dialog program is installed: checked before
  * spawning so that a missing one gives a status line, not a silent failure. */
@@ -489,6 +500,8 @@ static void load_model_clicked(HeistUI *ui)
 }
 
 /* -------------------------------------------------------------- layout */
+/* Fixed layout units scaled to the window: one set of coordinates serves
+ * drawing and hit testing at any size or scale factor. */
 
 /* [gui] Scale and centre the fixed 760x440 layout in the window, keeping its
  * aspect, so every size and ui:scaleFactor lay out the same. */
@@ -580,6 +593,8 @@ static void init_controls(HeistUI *ui)
 #define LOAD_H 30.0
 
 /* ---------------------------------------------------------------- draw */
+/* Cairo in layout units, one function per card; redraw() decides what is
+ * drawn at all, so these need not be cheap. */
 
 /* [gui] A control's value as shown under it (percentages, style names). */
 static void format_value(const HeistUI *ui, const control *c, char *buf, size_t size)
@@ -873,6 +888,8 @@ static void redraw(HeistUI *ui)
 }
 
 /* -------------------------------------------------------------- events */
+/* X events arrive through idle() (the UI has no loop of its own); each turns
+ * into set_value() calls bracketed by touch gestures for automation. */
 
 /* [gui] Whether (x, y) lies in the box. */
 static bool inside(double x, double y, double bx, double by, double bw, double bh)
@@ -1089,6 +1106,8 @@ static void handle_event(HeistUI *ui, XEvent *ev)
 }
 
 /* ----------------------------------------------------------------- LV2 */
+/* The ui:X11UI entry points: instantiate, port events in, idle; every host
+ * feature is optional except the parent window and URID map. */
 
 /* [gui] ui:idleInterface: the host calls it regularly; it is the UI's event
  * loop (X events, the file dialog) and redraws only what changed. */
@@ -1253,6 +1272,79 @@ static void map_urids(HeistUI *ui)
 	lv2_atom_forge_init(&ui->forge, m);
 }
 
+/* [gui] The host's features into ui (map, resize, touch, requestValue) and
+ * the ones instantiate() needs only once into the out arguments. */
+static void read_features(HeistUI *ui, const LV2_Feature *const *features, void **parent,
+                          LV2UI_Port_Map **port_map, const LV2_Options_Option **opts)
+{
+	for (int i = 0; features && features[i]; ++i) {
+		const char *uri = features[i]->URI;
+		void *data = features[i]->data;
+		if (!strcmp(uri, LV2_UI__parent)) {
+			*parent = data;
+		} else if (!strcmp(uri, LV2_URID__map)) {
+			ui->map = (LV2_URID_Map *)data;
+		} else if (!strcmp(uri, LV2_UI__resize)) {
+			ui->resize = (LV2UI_Resize *)data;
+		} else if (!strcmp(uri, LV2_UI__touch)) {
+			ui->touch = (LV2UI_Touch *)data;
+		} else if (!strcmp(uri, LV2_UI__requestValue)) {
+			ui->request_value = (LV2UI_Request_Value *)data;
+		} else if (!strcmp(uri, LV2_UI__portMap)) {
+			*port_map = (LV2UI_Port_Map *)data;
+		} else if (!strcmp(uri, LV2_OPTIONS__options)) {
+			*opts = (const LV2_Options_Option *)data;
+		}
+	}
+}
+
+/* [gui] Our own X window inside the host's parent, at the host's scale
+ * factor, with its cairo surface; false when there is no display. */
+static bool open_window(HeistUI *ui, void *parent, const LV2_Options_Option *opts)
+{
+	ui->dpy = XOpenDisplay(NULL);
+	if (!ui->dpy) {
+		fprintf(stderr, "heist_ui: cannot open the X display\n");
+		return false;
+	}
+	const float scale = scale_factor(ui, opts);
+	ui->sample_rate = sample_rate_option(ui, opts);
+	ui->width = (int)lrint(BASE_W * scale);
+	ui->height = (int)lrint(BASE_H * scale);
+	const int screen = DefaultScreen(ui->dpy);
+	ui->win = XCreateSimpleWindow(ui->dpy, (Window)(uintptr_t)parent, 0, 0, (unsigned)ui->width,
+	                              (unsigned)ui->height, 0, BlackPixel(ui->dpy, screen),
+	                              BlackPixel(ui->dpy, screen));
+	XSelectInput(ui->dpy, ui->win,
+	             ExposureMask | StructureNotifyMask | ButtonPressMask | ButtonReleaseMask |
+	                 Button1MotionMask);
+	XSizeHints hints = {0};
+	hints.flags = PMinSize | PBaseSize;
+	hints.min_width = (int)(BASE_W * 0.5);
+	hints.min_height = (int)(BASE_H * 0.5);
+	hints.base_width = ui->width;
+	hints.base_height = ui->height;
+	XSetWMNormalHints(ui->dpy, ui->win, &hints);
+	ui->surface = cairo_xlib_surface_create(ui->dpy, ui->win, DefaultVisual(ui->dpy, screen),
+	                                        ui->width, ui->height);
+	XMapRaised(ui->dpy, ui->win);
+	XFlush(ui->dpy);
+	return true;
+}
+
+/* [gui] The shipped model's name and styles until the plugin answers the
+ * patch:Get (sent here) with the model it plays. */
+static void show_shipped_model(HeistUI *ui, const char *bundle_path)
+{
+	snprintf(ui->bundle_path, sizeof(ui->bundle_path), "%s", bundle_path ? bundle_path : "");
+	char path[1200];
+	const size_t blen = strlen(ui->bundle_path);
+	snprintf(path, sizeof(path), "%s%s%s", ui->bundle_path,
+	         blen && ui->bundle_path[blen - 1] == '/' ? "" : "/", HEIST_DEFAULT_MODEL);
+	load_model_info(ui, path);
+	send_patch_get(ui);
+}
+
 /* [gui] Needs ui:parent and urid:map; everything else (resize, touch,
  * requestValue, portMap, options) is optional. Shows the shipped model until
  * the plugin answers the patch:Get with the one it plays. */
@@ -1280,25 +1372,7 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *descriptor, const char *
 	void *parent = NULL;
 	LV2UI_Port_Map *port_map = NULL;
 	const LV2_Options_Option *opts = NULL;
-	for (int i = 0; features && features[i]; ++i) {
-		const char *uri = features[i]->URI;
-		void *data = features[i]->data;
-		if (!strcmp(uri, LV2_UI__parent)) {
-			parent = data;
-		} else if (!strcmp(uri, LV2_URID__map)) {
-			ui->map = (LV2_URID_Map *)data;
-		} else if (!strcmp(uri, LV2_UI__resize)) {
-			ui->resize = (LV2UI_Resize *)data;
-		} else if (!strcmp(uri, LV2_UI__touch)) {
-			ui->touch = (LV2UI_Touch *)data;
-		} else if (!strcmp(uri, LV2_UI__requestValue)) {
-			ui->request_value = (LV2UI_Request_Value *)data;
-		} else if (!strcmp(uri, LV2_UI__portMap)) {
-			port_map = (LV2UI_Port_Map *)data;
-		} else if (!strcmp(uri, LV2_OPTIONS__options)) {
-			opts = (const LV2_Options_Option *)data;
-		}
-	}
+	read_features(ui, features, &parent, &port_map, &opts);
 	if (!parent || !ui->map) {
 		fprintf(stderr, "heist_ui: the host must provide ui:parent and urid:map\n");
 		free(ui);
@@ -1312,46 +1386,16 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *descriptor, const char *
 		ui->notify_port = port_map->port_index(port_map->handle, "notify");
 	}
 
-	ui->dpy = XOpenDisplay(NULL);
-	if (!ui->dpy) {
-		fprintf(stderr, "heist_ui: cannot open the X display\n");
+	if (!open_window(ui, parent, opts)) {
 		free(ui);
 		return NULL;
 	}
-	const float scale = scale_factor(ui, opts);
-	ui->sample_rate = sample_rate_option(ui, opts);
-	ui->width = (int)lrint(BASE_W * scale);
-	ui->height = (int)lrint(BASE_H * scale);
-	const int screen = DefaultScreen(ui->dpy);
-	ui->win = XCreateSimpleWindow(ui->dpy, (Window)(uintptr_t)parent, 0, 0, (unsigned)ui->width,
-	                              (unsigned)ui->height, 0, BlackPixel(ui->dpy, screen),
-	                              BlackPixel(ui->dpy, screen));
-	XSelectInput(ui->dpy, ui->win,
-	             ExposureMask | StructureNotifyMask | ButtonPressMask | ButtonReleaseMask |
-	                 Button1MotionMask);
-	XSizeHints hints = {0};
-	hints.flags = PMinSize | PBaseSize;
-	hints.min_width = (int)(BASE_W * 0.5);
-	hints.min_height = (int)(BASE_H * 0.5);
-	hints.base_width = ui->width;
-	hints.base_height = ui->height;
-	XSetWMNormalHints(ui->dpy, ui->win, &hints);
-	ui->surface = cairo_xlib_surface_create(ui->dpy, ui->win, DefaultVisual(ui->dpy, screen),
-	                                        ui->width, ui->height);
-	XMapRaised(ui->dpy, ui->win);
-	XFlush(ui->dpy);
 
 	init_controls(ui);
 	layout(ui);
 	ui->dirty = true;
 
-	snprintf(ui->bundle_path, sizeof(ui->bundle_path), "%s", bundle_path ? bundle_path : "");
-	char path[1200];
-	const size_t blen = strlen(ui->bundle_path);
-	snprintf(path, sizeof(path), "%s%s%s", ui->bundle_path,
-	         blen && ui->bundle_path[blen - 1] == '/' ? "" : "/", HEIST_DEFAULT_MODEL);
-	load_model_info(ui, path);
-	send_patch_get(ui);
+	show_shipped_model(ui, bundle_path);
 
 	/* A host that passes ui:resize anyway (undeclared: deprecated) is told
 	 * the size; the others read it from the window. */

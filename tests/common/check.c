@@ -24,3 +24,12 @@ int check_exit(const char *name)
 	printf("%s: ok\n", name);
 	return 0;
 }
+
+double check_peak(const float *x, size_t n)
+{
+	double peak = 0.0;
+	for (size_t i = 0; i < n; ++i) {
+		peak = fabs(x[i]) > peak ? fabs(x[i]) : peak;
+	}
+	return peak;
+}

@@ -29,6 +29,9 @@ extern int check_failures;
  * never passes a bound. */
 float check_max_diff(const float *a, const float *b, size_t n);
 
+/* The largest |x[i]| (NaNs passed over: a test bounds them on its own). */
+double check_peak(const float *x, size_t n);
+
 /* Prints "NAME: ok" or "NAME: N check(s) failed" on stdout; returns the exit
  * status, 0 or 1. */
 int check_exit(const char *name);

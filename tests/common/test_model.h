@@ -4,6 +4,7 @@
 #define HEIST_TEST_MODEL_H
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "model.h"
 
@@ -21,6 +22,18 @@ static inline heist_model *test_model_from_args(int argc, char **argv, const cha
 	if (!m) {
 		fprintf(stderr, "%s\n", err);
 		*rc = 1;
+	}
+	return m;
+}
+
+/* [main] The same for a main() with nothing to clean up yet: on failure it
+ * exits with that status rather than returning. */
+static inline heist_model *test_model_arg(int argc, char **argv, const char *name)
+{
+	int rc = 0;
+	heist_model *m = test_model_from_args(argc, argv, name, &rc);
+	if (!m) {
+		exit(rc);
 	}
 	return m;
 }

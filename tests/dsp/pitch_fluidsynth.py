@@ -9,12 +9,11 @@ note's pitch. Usage: pitch_fluidsynth.py HEIST_ANALYZE WORKDIR
 """
 import os
 import random
-import struct
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "train"))
-from data import vlq  # noqa: E402
+import smf  # noqa: E402
 
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 FRAME_RATE = 250.0
@@ -43,14 +42,8 @@ def write_midi(path: str, program: int, notes: list) -> None:
         events.append((int(start * 960), bytes([0x90, note, vel])))
         events.append((int((start + dur) * 960), bytes([0x80, note, 0])))
     events.sort(key=lambda e: e[0])
-    track, now = b"", 0
-    for tick, data in events:
-        track += vlq(tick - now) + data
-        now = tick
-    track += vlq(960) + b"\xff\x2f\x00"
     with open(path, "wb") as f:
-        f.write(b"MThd" + struct.pack(">IHHH", 6, 0, 1, TICKS))
-        f.write(b"MTrk" + struct.pack(">I", len(track)) + track)
+        f.write(smf.smf(0, [smf.track(events, 960)], TICKS))
 
 
 def main() -> int:

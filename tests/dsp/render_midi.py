@@ -22,31 +22,10 @@ import subprocess
 import sys
 from array import array
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "train"))
+from smf import smf, track  # noqa: E402  (pure Python, as this test)
+
 TPQ = 480
-
-
-def vlq(n: int) -> bytes:
-    out = [n & 0x7F]
-    n >>= 7
-    while n:
-        out.append(0x80 | (n & 0x7F))
-        n >>= 7
-    return bytes(reversed(out))
-
-
-def track(events) -> bytes:
-    """events: (tick, bytes) in order; the bytes are written as given (so
-    running status is the caller's)."""
-    body, now = b"", 0
-    for tick, data in events:
-        body += vlq(tick - now) + data
-        now = tick
-    body += vlq(0) + b"\xff\x2f\x00"
-    return b"MTrk" + struct.pack(">I", len(body)) + body
-
-
-def smf(fmt: int, tracks) -> bytes:
-    return b"MThd" + struct.pack(">IHHH", 6, fmt, len(tracks), TPQ) + b"".join(tracks)
 
 
 def tempo(us: int) -> bytes:
@@ -114,7 +93,7 @@ def scores():
         if data[0] >= 0x80:
             last = data[0] if data[0] < 0xF0 else None
         fixed.append((tick, data))
-    out.append(("format0", smf(0, [track(fixed)]), tm, notes))
+    out.append(("format0", smf(0, [track(fixed)], TPQ), tm, notes))
 
     # Format 1: track 0 tempo map (120, 90, 140, 70 bpm), tracks 1 and 2
     # alternate notes, a sysex and a text event in track 1.
@@ -131,7 +110,7 @@ def scores():
         tr.append((t + dur, bytes([0x80 | (i % 2), n, 0])))
         notes.append((t, t + dur, n, 0.0, None))
         t += dur + 480
-    out.append(("format1", smf(1, [track(t0), track(a), track(b)]), tm, notes))
+    out.append(("format1", smf(1, [track(t0), track(a), track(b)], TPQ), tm, notes))
     return out
 
 

@@ -11,6 +11,7 @@
 #include "heist.h"
 #include "model.h"
 #include "synth.h"
+#include "test_model.h"
 
 #define TWO_PI 6.28318530717958647692
 
@@ -424,17 +425,8 @@ static void test_non_finite_input(const heist_model *m)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: test_engine MODEL.hsm\n");
-		return 2;
-	}
 	test_cpu_level("test_engine");
-	char err[256];
-	heist_model *m = heist_model_load(argv[1], err, sizeof(err));
-	if (!m) {
-		fprintf(stderr, "%s\n", err);
-		return 1;
-	}
+	heist_model *m = test_model_arg(argc, argv, "test_engine");
 	const double rates[] = {44100.0, 48000.0, 96000.0};
 	for (int r = 0; r < 3; ++r) {
 		test_block_invariance(m, rates[r]);

@@ -17,25 +17,11 @@ static const char *names[] = {"exp", "log", "sigmoid", "tanh", "exp_sigmoid"};
 /* One 8-lane evaluation; always-inline helpers take the caller's target. */
 #define EVAL_BODY                                                                                  \
 	const fm_v8f v = fm_load(x);                                                               \
-	fm_v8f r;                                                                                  \
-	switch (f) {                                                                               \
-	case F_EXP:                                                                                \
-		r = fm_exp(v);                                                                     \
-		break;                                                                             \
-	case F_LOG:                                                                                \
-		r = fm_log(v);                                                                     \
-		break;                                                                             \
-	case F_SIGMOID:                                                                            \
-		r = fm_sigmoid(v);                                                                 \
-		break;                                                                             \
-	case F_TANH:                                                                               \
-		r = fm_tanh(v);                                                                    \
-		break;                                                                             \
-	default:                                                                                   \
-		r = fm_exp_sigmoid(v);                                                             \
-		break;                                                                             \
-	}                                                                                          \
-	fm_store(y, r)
+	fm_store(y, f == F_EXP       ? fm_exp(v)                                                   \
+	            : f == F_LOG     ? fm_log(v)                                                   \
+	            : f == F_SIGMOID ? fm_sigmoid(v)                                               \
+	            : f == F_TANH    ? fm_tanh(v)                                                  \
+	                             : fm_exp_sigmoid(v))
 
 static void eval_generic(fn f, const float *x, float *y)
 {

@@ -12,6 +12,7 @@
 #include "fit.h"
 #include "heist.h"
 #include "model.h"
+#include "test_model.h"
 
 #define TWO_PI 6.28318530717958647692
 #define FRAME_RATE 250.0
@@ -215,17 +216,9 @@ static void test_engine(const heist_model *m)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: test_fit MODEL.hsm\n");
-		return 2;
-	}
+	heist_model *m = test_model_arg(argc, argv, "test_fit");
 	test_rules();
-	char err[256];
-	heist_model *m = heist_model_load(argv[1], err, sizeof err);
-	CHECK(m != NULL, "load: %s", err);
-	if (m) {
-		test_engine(m);
-		heist_model_free(m);
-	}
+	test_engine(m);
+	heist_model_free(m);
 	return check_exit("test_fit");
 }

@@ -12,6 +12,7 @@
 #include "check.h"
 #include "heist.h"
 #include "model.h"
+#include "test_model.h"
 
 #define FS 48000.0
 
@@ -44,6 +45,13 @@ static float *render(const heist_model *model, const ev *evs, size_t n_ev, size_
 	}
 	heist_engine_free(e);
 	return out;
+}
+
+/* The same in blocks of 256 (the tests whose subject is not the block size). */
+static float *render256(const heist_model *model, const ev *evs, size_t n_ev, size_t n, int style)
+{
+	static const uint32_t b256[] = {256};
+	return render(model, evs, n_ev, n, b256, 1, style);
 }
 
 static uint32_t latency_of(const heist_model *model)
@@ -236,10 +244,9 @@ static void test_velocity(const heist_model *model)
 		evs[k++] = note_off(4800 + i * 28800 + 19200, 69);
 	}
 	const size_t n = 9 * 28800 + 9600;
-	const uint32_t b[] = {256};
 	const uint32_t lat = latency_of(model);
 	for (int style = 0; style < 14; style += 13) {
-		float *out = render(model, evs, k, n, b, 1, style);
+		float *out = render256(model, evs, k, n, style);
 		double prev = -1e9;
 		printf("velocity (style %d):", style);
 		for (size_t i = 0; i < 9; ++i) {
@@ -259,15 +266,14 @@ static void test_velocity(const heist_model *model)
  * (no dip); the same notes detached do dip (the measure can fail). */
 static void test_legato(const heist_model *model)
 {
-	const uint32_t b[] = {256};
 	const uint32_t lat = latency_of(model);
 	const size_t n = 96000;
 	const ev legato[] = {note_on(4800, 67, 100), note_on(28800, 71, 100), note_off(29800, 67),
 	                     note_off(52800, 71)};
 	const ev detached[] = {note_on(4800, 67, 100), note_off(28800 - 4800, 67),
 	                       note_on(28800, 71, 100), note_off(52800, 71)};
-	float *l = render(model, legato, 4, n, b, 1, 0);
-	float *d = render(model, detached, 4, n, b, 1, 0);
+	float *l = render256(model, legato, 4, n, 0);
+	float *d = render256(model, detached, 4, n, 0);
 	/* 5 ms RMS windows from 40 ms before to 60 ms after the second note */
 	double lmin = 1e9, dmin = 1e9;
 	const double before = rms_db(l, 28800 + lat - 4800, 28800 + lat - 2400);
@@ -291,12 +297,11 @@ static void test_legato(const heist_model *model)
  * all-sound-off silences at once. */
 static void test_sustain(const heist_model *model)
 {
-	const uint32_t b[] = {256};
 	const uint32_t lat = latency_of(model);
 	const size_t n = 144000;
 	const ev evs[] = {cc(100, 64, 127), note_on(4800, 64, 100),   note_off(14400, 64),
 	                  cc(57600, 64, 0), note_on(100000, 62, 100), cc(110000, 120, 0)};
-	float *out = render(model, evs, 6, n, b, 1, 0);
+	float *out = render256(model, evs, 6, n, 0);
 	const double held = rms_db(out, 9600 + lat, 14400 + lat);
 	const double later = rms_db(out, 48000 + lat, 52800 + lat);
 	const double after = rms_db(out, 76800 + lat, 81600 + lat);
@@ -364,9 +369,7 @@ static void test_malformed(const heist_model *model)
 	double peak = 0.0;
 	for (int blk = 0; blk < 100; ++blk) {
 		heist_engine_process(e, NULL, out, 512);
-		for (int i = 0; i < 512; ++i) {
-			peak = fabs(out[i]) > peak ? fabs(out[i]) : peak;
-		}
+		peak = fmax(peak, check_peak(out, 512));
 	}
 	CHECK(peak > 1e-3 && peak < 8.0, "a note after the garbage: peak %g", peak);
 	const uint8_t one[1] = {0x90};
@@ -382,16 +385,7 @@ static void test_malformed(const heist_model *model)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s MODEL.hsm\n", argv[0]);
-		return 2;
-	}
-	char err[256];
-	heist_model *model = heist_model_load(argv[1], err, sizeof(err));
-	if (!model) {
-		fprintf(stderr, "%s\n", err);
-		return 1;
-	}
+	heist_model *model = test_model_arg(argc, argv, "test_synth");
 	test_pitch(model);
 	test_onsets_blocks(model);
 	test_velocity(model);

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from typing import Dict, List, Optional, Sequence
 
@@ -199,3 +200,143 @@ def wait_for(what: str, check, timeout: float) -> None:
             return
         time.sleep(0.1)
     raise SystemExit(f"FAIL: timed out waiting for {what}")
+
+
+# JACK and jalv: the scaffolding the jalv tests share.
+
+
+def import_jack():
+    """Debian's python3-jack-client, or a skip (exit 77) where it is missing."""
+    try:
+        import jack  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        print("SKIP: python3-jack-client missing")
+        sys.exit(SKIP)
+    return jack
+
+
+def start_jack_for_jalv(a: argparse.Namespace, server: str, rate: int,
+                        period: int) -> Dict[str, str]:
+    """Installs the bundle, starts a private JACK dummy server and returns the
+    environment jalv runs in on it."""
+    lv2_path = install_bundle(a)
+    env = host_env(lv2_path, JACK_DEFAULT_SERVER=server, JACK_NO_START_SERVER="1")
+    if os.environ.get("HEIST_HOST_PRELOAD"):
+        # Sanitizer build: jalv 1.6.6 hands the plugin 4-byte-aligned atom
+        # sequences, which UBSan's alignment check (halt_on_error=1 in
+        # scripts/test) stops at; jalv-ubsan.supp exempts that walk only.
+        supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jalv-ubsan.supp")
+        env["UBSAN_OPTIONS"] = env.get("UBSAN_OPTIONS", "") + ":suppressions=" + supp
+    Background(["jackd", "-n", server, "--no-realtime", "-d", "dummy", "-r", str(rate),
+                "-p", str(period)], log=os.path.join(a.work, "jackd.log"))
+    return env
+
+
+def jack_client(jack, name: str, server: str):
+    """A client of the private server, once the server accepts one."""
+    box = {}
+
+    def connect():
+        try:
+            box["c"] = jack.Client(name, servername=server, no_start_server=True)
+            return True
+        except jack.JackError:
+            return False
+
+    wait_for("the JACK server", connect, 20)
+    return box["c"]
+
+
+def jalv_session(a: argparse.Namespace, tag: str, client_name: str, rate: int, period: int):
+    """jalv and jackd (or a skip), a private JACK server named after the
+    test, and a client of it: (jack module, jalv's environment, client)."""
+    need("jalv", "jackd")
+    jack = import_jack()
+    server = f"heist-{tag}-{os.getpid()}"
+    env = start_jack_for_jalv(a, server, rate, period)
+    return jack, env, jack_client(jack, client_name, server)
+
+
+def start_jalv(a: argparse.Namespace, env: Dict[str, str], name: str, uri: str) -> Background:
+    """jalv on its console (stdin kept open: at EOF it quits, which is how
+    the tests end it); its log in the work folder."""
+    return Background(["jalv", "-n", name, uri], env=env, stdin=subprocess.PIPE,
+                      log=os.path.join(a.work, name + ".log"))
+
+
+def send_due(port, events, pos: int, frames: int) -> None:
+    """[audio: JACK process callback] Writes the events (frame, ..., bytes)
+    that fall in this cycle at their offsets."""
+    for at, *_, data in events:
+        if pos <= at < pos + frames:
+            port.write_midi_event(at - pos, data)
+
+
+def advance(state: Dict, frames: int, n_total: int) -> None:
+    """[audio: JACK process callback] Moves the score on by one cycle; sets
+    state["done"] at its end."""
+    state["pos"] += frames
+    if state["pos"] >= n_total:
+        state["done"].set()
+
+
+def play_freewheeling(client, freewheeling: threading.Event, state: Dict,
+                      seconds: float, settle: float) -> Optional[bool]:
+    """Starts the score (state["start"]) in freewheel mode and waits for its
+    end (state["done"]); None when freewheel mode did not begin."""
+    time.sleep(1.0)
+    if not enter_freewheel(client, freewheeling):
+        return None
+    state["start"] = True
+    ok = state["done"].wait(seconds + 20)
+    print(("ok" if ok else "FAIL") + ": the score played")
+    client.set_freewheel(False)
+    time.sleep(settle)
+    return ok
+
+
+def watch_freewheel(client) -> threading.Event:
+    """Set before activate(): the event tells when freewheel mode has begun."""
+    freewheeling = threading.Event()
+    client.set_freewheel_callback(lambda on: freewheeling.set() if on else None)
+    return freewheeling
+
+
+def enter_freewheel(client, freewheeling: threading.Event) -> bool:
+    """Freewheel: no missed cycles when the machine is busy (HOSTS.md: the
+    dummy driver's -w corrupts audio)."""
+    client.set_freewheel(True)
+    if not freewheeling.wait(10):
+        print("FAIL: JACK did not enter freewheel mode")
+        return False
+    return True
+
+
+def quit_jalv(jalv: Background) -> bool:
+    """Ends jalv as a user would (end of its console input); True when it
+    exits with status 0."""
+    jalv.proc.stdin.close()
+    try:
+        code = jalv.proc.wait(15)
+    except subprocess.TimeoutExpired:
+        code = None
+    print(("ok" if code == 0 else "FAIL") + f": jalv quit with status {code}")
+    return code == 0
+
+
+def render_latency(a: argparse.Namespace, args: Sequence[str]) -> int:
+    """The latency heist-render reports for these arguments."""
+    rep = subprocess.run([a.render] + list(args), capture_output=True, text=True, check=True)
+    return int(rep.stderr.split("latency ")[1].split()[0])
+
+
+def synth_latency(a: argparse.Namespace, rate: int) -> int:
+    """The synth's latency at this rate (heist-render --midi on one note: only
+    the report is wanted)."""
+    mid = os.path.join(a.work, "one.mid")
+    with open(mid, "wb") as f:
+        trk = b"\x00\x90\x45\x40\x60\x80\x45\x00\x00\xff\x2f\x00"
+        f.write(b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0MTrk" +
+                len(trk).to_bytes(4, "big") + trk)
+    return render_latency(a, ["--midi", mid, os.path.join(a.work, "one.wav"),
+                              "--rate", str(rate)])

@@ -34,7 +34,6 @@ before the input only, so the comparison of the input part is not fitted.
 
 import os
 import queue
-import subprocess
 import sys
 import threading
 import time
@@ -51,53 +50,16 @@ MATCH_S = 1.0  # the part of it used to find N
 TOLERANCE = 1e-3
 
 
-def start_jack(a, name: str) -> None:
-    log = os.path.join(a.work, "jackd.log")
-    hostlib.Background(["jackd", "-n", name, "--no-realtime", "-d", "dummy", "-r", str(RATE),
-                        "-p", str(PERIOD)], log=log)
-
-
 def main() -> int:
     a = hostlib.parse_args(__doc__)
-    hostlib.need("jalv", "jackd")
-    try:
-        import jack  # python3-jack-client
-    except ImportError:
-        print("SKIP: python3-jack-client missing")
-        return hostlib.SKIP
-    lv2_path = hostlib.install_bundle(a)
-    bundle = os.path.join(lv2_path, "heist.lv2")
-    server = f"heist-test-{os.getpid()}"
-    env = hostlib.host_env(lv2_path, JACK_DEFAULT_SERVER=server, JACK_NO_START_SERVER="1")
-    if os.environ.get("HEIST_HOST_PRELOAD"):
-        # Sanitizer build: jalv 1.6.6 hands the plugin 4-byte-aligned atom
-        # sequences, which UBSan's alignment check (halt_on_error=1 in
-        # scripts/test) stops at; jalv-ubsan.supp exempts that walk only.
-        supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jalv-ubsan.supp")
-        env["UBSAN_OPTIONS"] = env.get("UBSAN_OPTIONS", "") + ":suppressions=" + supp
+    jack, env, rec = hostlib.jalv_session(a, "test", "heist-recorder", RATE, PERIOD)
+    server = env["JACK_DEFAULT_SERVER"]
     os.environ["JACK_DEFAULT_SERVER"] = server
     os.environ["JACK_NO_START_SERVER"] = "1"
-
-    start_jack(a, server)
-    client_box = {}
-
-    def connect():
-        try:
-            client_box["c"] = jack.Client("heist-recorder", servername=server,
-                                          no_start_server=True)
-            return True
-        except jack.JackError:
-            return False
-
-    hostlib.wait_for("the JACK server", connect, 20)
-    rec = client_box["c"]
+    bundle = os.path.join(a.work, "lv2", "heist.lv2")
     player = jack.Client("heist-player", servername=server, no_start_server=True)
-
-    jalv_log = os.path.join(a.work, "jalv.log")
-    # Without -i jalv reads console commands on stdin (kept open: at EOF it
-    # quits, which is how the test ends it).
-    jalv = hostlib.Background(["jalv", "-n", "heist", hostlib.URI], env=env,
-                              stdin=subprocess.PIPE, log=jalv_log)
+    # Without -i jalv reads console commands on stdin.
+    jalv = hostlib.start_jalv(a, env, "heist", hostlib.URI)
 
     def jalv_ports():
         return [p.name for p in rec.get_ports("heist:", is_audio=True)]
@@ -140,8 +102,7 @@ def main() -> int:
         buf[n:] = 0.0
         state["pos"] = pos + frames
 
-    freewheeling = threading.Event()
-    player.set_freewheel_callback(lambda on: freewheeling.set() if on else None)
+    freewheeling = hostlib.watch_freewheel(player)
     player.activate()
     player.connect(p_out, in_port)
     player.connect(out_port, r_in)
@@ -160,9 +121,7 @@ def main() -> int:
 
     state["recording"] = True
     time.sleep(0.2)
-    player.set_freewheel(True)
-    if not freewheeling.wait(10):
-        print("FAIL: JACK did not enter freewheel mode")
+    if not hostlib.enter_freewheel(player, freewheeling):
         return 1
     time.sleep(0.1)
     state["pos"] = 0
@@ -176,14 +135,7 @@ def main() -> int:
 
     # Run a few more seconds in real time, then quit jalv: end of input.
     time.sleep(2.0)
-    jalv.proc.stdin.close()
-    try:
-        code = jalv.proc.wait(15)
-    except subprocess.TimeoutExpired:
-        code = None
-    quit_ok = code == 0
-    print(("ok" if quit_ok else "FAIL") + f": jalv quit with status {code}")
-    ok = ok and quit_ok
+    ok = hostlib.quit_jalv(jalv) and ok
     player.deactivate()
     player.close()
     rec.close()

@@ -12,10 +12,8 @@ cleanly.
 """
 
 import os
-import subprocess
 import sys
 import threading
-import time
 
 import hostlib
 
@@ -30,42 +28,10 @@ END_S = 5.0
 TOLERANCE_S = 0.05
 
 
-def latency_of(a, extra_args) -> int:
-    """The latency heist-render reports (synth: --midi; effect: audio)."""
-    rep = subprocess.run([a.render] + extra_args, capture_output=True, text=True, check=True)
-    return int(rep.stderr.split("latency ")[1].split()[0])
-
-
 def main() -> int:
     a = hostlib.parse_args(__doc__)
-    hostlib.need("jalv", "jackd")
-    try:
-        import jack  # python3-jack-client
-    except ImportError:
-        print("SKIP: python3-jack-client missing")
-        return hostlib.SKIP
-    lv2_path = hostlib.install_bundle(a)
-    server = f"heist-midi-test-{os.getpid()}"
-    env = hostlib.host_env(lv2_path, JACK_DEFAULT_SERVER=server, JACK_NO_START_SERVER="1")
-    if os.environ.get("HEIST_HOST_PRELOAD"):
-        supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jalv-ubsan.supp")
-        env["UBSAN_OPTIONS"] = env.get("UBSAN_OPTIONS", "") + ":suppressions=" + supp
-    hostlib.Background(["jackd", "-n", server, "--no-realtime", "-d", "dummy", "-r",
-                        str(RATE), "-p", str(PERIOD)], log=os.path.join(a.work, "jackd.log"))
-    box = {}
-
-    def connect():
-        try:
-            box["c"] = jack.Client("heist-midi-driver", servername=server,
-                                   no_start_server=True)
-            return True
-        except jack.JackError:
-            return False
-
-    hostlib.wait_for("the JACK server", connect, 20)
-    client = box["c"]
-    jalvs = [hostlib.Background(["jalv", "-n", name, uri], env=env, stdin=subprocess.PIPE,
-                                log=os.path.join(a.work, name + ".log"))
+    _, env, client = hostlib.jalv_session(a, "midi-test", "heist-midi-driver", RATE, PERIOD)
+    jalvs = [hostlib.start_jalv(a, env, name, uri)
              for name, uri in (("hsynth", SYNTH), ("hfx", EFFECT))]
 
     def ports(prefix, **kw):
@@ -97,50 +63,27 @@ def main() -> int:
         pos = state["pos"]
         for off, data in m_in.incoming_midi_events():
             got.append((pos + off, bytes(data)))
-        for at, _, data in sched:
-            if pos <= at < pos + frames:
-                m_out.write_midi_event(at - pos, data)
-        state["pos"] = pos + frames
-        if state["pos"] >= n_total:
-            state["done"].set()
+        hostlib.send_due(m_out, sched, pos, frames)
+        hostlib.advance(state, frames, n_total)
 
-    freewheeling = threading.Event()
-    client.set_freewheel_callback(lambda on: freewheeling.set() if on else None)
+    freewheeling = hostlib.watch_freewheel(client)
     client.activate()
     client.connect(m_out, ports("hsynth:", is_midi=True, is_input=True)[0])
     client.connect(ports("hsynth:", is_audio=True, is_output=True)[0],
                    ports("hfx:", is_audio=True, is_input=True)[0])
     client.connect(ports("hfx:", is_midi=True, is_output=True)[0], m_in)
     # Freewheel (as test_jalv.py): no missed cycles when the machine is busy.
-    time.sleep(1.0)
-    client.set_freewheel(True)
-    if not freewheeling.wait(10):
-        print("FAIL: JACK did not enter freewheel mode")
+    ok = hostlib.play_freewheeling(client, freewheeling, state, END_S, 0.3)
+    if ok is None:
         return 1
-    state["start"] = True
-    ok = state["done"].wait(END_S + 20)
-    print(("ok" if ok else "FAIL") + ": the score played")
-    client.set_freewheel(False)
-    time.sleep(0.3)
     for j in jalvs:
-        j.proc.stdin.close()
-        try:
-            code = j.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            code = None
-        print(("ok" if code == 0 else "FAIL") + f": jalv quit with status {code}")
-        ok = ok and code == 0
+        ok = hostlib.quit_jalv(j) and ok
     client.deactivate()
     client.close()
 
-    mid = os.path.join(a.work, "one.mid")
-    with open(mid, "wb") as f:
-        trk = b"\x00\x90\x45\x40\x60\x80\x45\x00\x00\xff\x2f\x00"
-        f.write(b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0MTrk" +
-                len(trk).to_bytes(4, "big") + trk)
-    lat_synth = latency_of(a, ["--midi", mid, os.path.join(a.work, "one.wav"),
-                               "--rate", str(RATE)])
-    lat_fx = latency_of(a, [os.path.join(a.work, "one.wav"), os.path.join(a.work, "two.wav")])
+    lat_synth = hostlib.synth_latency(a, RATE)
+    lat_fx = hostlib.render_latency(a, [os.path.join(a.work, "one.wav"),
+                                        os.path.join(a.work, "two.wav")])
     lag = lat_synth + lat_fx
     ons = [(t, d[1]) for t, d in got if d[0] & 0xF0 == 0x90 and d[2] > 0]
     offs = [(t, d[1]) for t, d in got if d[0] & 0xF0 == 0x80 or

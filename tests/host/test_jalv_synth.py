@@ -21,7 +21,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 
 import numpy as np
 
@@ -52,34 +51,8 @@ END_S = 4.5
 
 def main() -> int:
     a = hostlib.parse_args(__doc__)
-    hostlib.need("jalv", "jackd")
-    try:
-        import jack  # python3-jack-client
-    except ImportError:
-        print("SKIP: python3-jack-client missing")
-        return hostlib.SKIP
-    lv2_path = hostlib.install_bundle(a)
-    server = f"heist-synth-test-{os.getpid()}"
-    env = hostlib.host_env(lv2_path, JACK_DEFAULT_SERVER=server, JACK_NO_START_SERVER="1")
-    if os.environ.get("HEIST_HOST_PRELOAD"):
-        supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jalv-ubsan.supp")
-        env["UBSAN_OPTIONS"] = env.get("UBSAN_OPTIONS", "") + ":suppressions=" + supp
-    hostlib.Background(["jackd", "-n", server, "--no-realtime", "-d", "dummy", "-r",
-                        str(RATE), "-p", str(PERIOD)], log=os.path.join(a.work, "jackd.log"))
-    box = {}
-
-    def connect():
-        try:
-            box["c"] = jack.Client("heist-synth-driver", servername=server,
-                                   no_start_server=True)
-            return True
-        except jack.JackError:
-            return False
-
-    hostlib.wait_for("the JACK server", connect, 20)
-    client = box["c"]
-    jalv = hostlib.Background(["jalv", "-n", "hsynth", URI], env=env, stdin=subprocess.PIPE,
-                              log=os.path.join(a.work, "jalv.log"))
+    _, env, client = hostlib.jalv_session(a, "synth-test", "heist-synth-driver", RATE, PERIOD)
+    jalv = hostlib.start_jalv(a, env, "hsynth", URI)
 
     def ports():
         return (client.get_ports("hsynth:", is_midi=True, is_input=True),
@@ -104,48 +77,22 @@ def main() -> int:
         pos = state["pos"]
         if pos < len(rec) - frames:
             rec[pos:pos + frames] = a_in.get_array()
-        for at, data in frames_of:
-            if pos <= at < pos + frames:
-                m_out.write_midi_event(at - pos, data)
-        state["pos"] = pos + frames
-        if state["pos"] >= n_total:
-            state["done"].set()
+        hostlib.send_due(m_out, frames_of, pos, frames)
+        hostlib.advance(state, frames, n_total)
 
-    freewheeling = threading.Event()
-    client.set_freewheel_callback(lambda on: freewheeling.set() if on else None)
+    freewheeling = hostlib.watch_freewheel(client)
     client.activate()
     client.connect(m_out, midi_port)
     client.connect(audio_port, a_in)
     # Freewheel (as test_jalv.py): no missed cycles when the machine is busy.
-    time.sleep(1.0)
-    client.set_freewheel(True)
-    if not freewheeling.wait(10):
-        print("FAIL: JACK did not enter freewheel mode")
+    ok = hostlib.play_freewheeling(client, freewheeling, state, END_S, 0.5)
+    if ok is None:
         return 1
-    state["start"] = True
-    ok = state["done"].wait(END_S + 20)
-    print(("ok" if ok else "FAIL") + ": the score played")
-    client.set_freewheel(False)
-    time.sleep(0.5)
-    jalv.proc.stdin.close()
-    try:
-        code = jalv.proc.wait(15)
-    except subprocess.TimeoutExpired:
-        code = None
-    print(("ok" if code == 0 else "FAIL") + f": jalv quit with status {code}")
-    ok = ok and code == 0
+    ok = hostlib.quit_jalv(jalv) and ok
     client.deactivate()
     client.close()
 
-    # The latency as heist-render reports it for the synth at this rate.
-    mid = os.path.join(a.work, "one.mid")
-    with open(mid, "wb") as f:  # one note: only the report is wanted
-        trk = b"\x00\x90\x45\x40\x60\x80\x45\x00\x00\xff\x2f\x00"
-        f.write(b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0MTrk" +
-                len(trk).to_bytes(4, "big") + trk)
-    rep = subprocess.run([a.render, "--midi", mid, os.path.join(a.work, "one.wav"),
-                          "--rate", str(RATE)], capture_output=True, text=True, check=True)
-    latency = int(rep.stderr.split("latency ")[1].split()[0])
+    latency = hostlib.synth_latency(a, RATE)
 
     nz = np.flatnonzero(rec)
     if len(nz) == 0:

@@ -50,7 +50,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import measure  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "train"))
-from data import vlq  # noqa: E402  (one MIDI writer helper: train/data.py)
+import smf  # noqa: E402  (the MIDI writer the training data uses: train/smf.py)
 
 RATE = 48000
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
@@ -412,16 +412,8 @@ def write_midi(path: str, program: int, notes: List[Dict]) -> None:
         ev.append((int(round(nt["t"] * 960)), 2, bytes([0x90, nt["midi"], nt["vel"]])))
         ev.append((int(round((nt["t"] + nt["dur"]) * 960)), 1, bytes([0x80, nt["midi"], 0])))
     ev.sort(key=lambda e: (e[0], e[1]))
-    track, now = b"", 0
-    for tick, _, data in ev:
-        track += vlq(tick - now) + data
-        now = tick
-    track += vlq(960) + b"\xff\x2f\x00"
-    import struct
-
     with open(path, "wb") as f:
-        f.write(b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480))
-        f.write(b"MTrk" + struct.pack(">I", len(track)) + track)
+        f.write(smf.smf(0, [smf.track([(tick, data) for tick, _, data in ev], 960)]))
 
 
 def make_gm(cfg: Dict, rng: np.random.Generator, work: str) -> Tuple[np.ndarray, np.ndarray, Dict]:

@@ -11,14 +11,8 @@
 # (skipped) without PyTorch, python3-soundfile or FluidSynth.
 set -eu
 mode=$1 py=$2 ht=$3 data=$4 parity=$5 mkref=$6 checker=$7 outdir=$8
-if ! "$py" -c 'import numpy, torch, soundfile' 2>/dev/null; then
-	echo "PyTorch/numpy/soundfile not available for $py: skipping"
-	exit 77
-fi
-if ! command -v fluidsynth >/dev/null || [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; then
-	echo "fluidsynth or FluidR3_GM.sf2 missing: skipping"
-	exit 77
-fi
+. "$(dirname "$0")/skip_unless.sh"
+skip_unless "$py" "numpy, torch, soundfile" "PyTorch/numpy/soundfile"
 rm -rf "$outdir"
 mkdir -p "$outdir/rec/sub"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1

@@ -6,14 +6,8 @@
 # FluidSynth.
 set -eu
 py=$1 smoke=$2 parity=$3 mkref=$4 checker=$5 outdir=$6
-if ! "$py" -c 'import numpy, torch' 2>/dev/null; then
-	echo "PyTorch/numpy not available for $py: skipping"
-	exit 77
-fi
-if ! command -v fluidsynth >/dev/null || [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; then
-	echo "fluidsynth or FluidR3_GM.sf2 missing: skipping"
-	exit 77
-fi
+. "$(dirname "$0")/skip_unless.sh"
+skip_unless "$py" "numpy, torch" "PyTorch/numpy"
 rm -rf "$outdir"
 mkdir -p "$outdir"
 PYTHON=$py "$smoke" "$outdir/smoke.hsm"

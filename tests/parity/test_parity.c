@@ -123,19 +123,23 @@ static double get_f64(reader *r)
 	return d;
 }
 
+/* [main] A new array for count 4-byte values still in the file; NULL (and
+ * r->bad) on a short file or no memory. */
+static void *get_array(reader *r, size_t count)
+{
+	void *v = NULL;
+	if (!r->bad && count <= (r->size - r->pos) / 4) {
+		v = malloc((count ? count : 1) * 4);
+	}
+	r->bad |= !v;
+	return v;
+}
+
 /* count u32 values into a new array (NULL on a short file). */
 static uint32_t *get_u32s(reader *r, size_t count)
 {
-	if (r->bad || count > (r->size - r->pos) / 4) {
-		r->bad = 1;
-		return NULL;
-	}
-	uint32_t *v = malloc((count ? count : 1) * sizeof *v);
-	if (!v) {
-		r->bad = 1;
-		return NULL;
-	}
-	for (size_t i = 0; i < count; ++i) {
+	uint32_t *v = get_array(r, count);
+	for (size_t i = 0; v && i < count; ++i) {
 		v[i] = get_u32(r);
 	}
 	return v;
@@ -144,16 +148,8 @@ static uint32_t *get_u32s(reader *r, size_t count)
 /* count floats into a new array (NULL on a short file). */
 static float *get_f32s(reader *r, size_t count)
 {
-	if (r->bad || count > (r->size - r->pos) / 4) {
-		r->bad = 1;
-		return NULL;
-	}
-	float *v = malloc((count ? count : 1) * sizeof *v);
-	if (!v) {
-		r->bad = 1;
-		return NULL;
-	}
-	for (size_t i = 0; i < count; ++i) {
+	float *v = get_array(r, count);
+	for (size_t i = 0; v && i < count; ++i) {
 		v[i] = get_f32(r);
 	}
 	return v;
@@ -169,14 +165,46 @@ static int check_magic(reader *r, const char *magic, const char *path)
 	return 0;
 }
 
+/* [main] Reads the reference dir/STEM RATE.bin (its name into path) whole
+ * and checks its magic; -1 with a failure counted when that fails. */
+static int open_ref(reader *r, char *path, size_t size, const char *dir, const char *stem,
+                    const char *rate, const char *magic)
+{
+	snprintf(path, size, "%s/%s%s.bin", dir, stem, rate);
+	if (read_file(path, r) != 0 || check_magic(r, magic, path) != 0) {
+		++failures;
+		free(r->data);
+		return -1;
+	}
+	return 0;
+}
+
+/* [main] Counts a failure when worst (NaN included) is over tol. */
+static void check_within(const char *what, double worst, double tol)
+{
+	if (!(worst <= tol)) {
+		fprintf(stderr, "FAIL: %s by %.3g > %g\n", what, worst, tol);
+		++failures;
+	}
+}
+
+/* [main] True when the whole reference file was read and the buffers that
+ * go with it are there (ok); else a failure counted after a message. */
+static int read_whole(const reader *r, const char *path, int ok)
+{
+	if (r->bad || r->pos != r->size || !ok) {
+		fprintf(stderr, "%s: short or oversized file, or out of memory\n", path);
+		++failures;
+		return 0;
+	}
+	return 1;
+}
+
 static void test_net(const heist_model *m, const char *dir)
 {
 	char path[4096];
-	snprintf(path, sizeof path, "%s/net_ref.bin", dir);
 	reader r;
-	if (read_file(path, &r) != 0 || check_magic(&r, "HSTREFN1", path) != 0) {
-		++failures;
-		free(r.data);
+	if (open_ref(&r, path, sizeof path, dir, "net_ref", "", "HSTREFN1")) {
 		return;
 	}
 	const uint32_t T = get_u32(&r), I = get_u32(&r), O = get_u32(&r);
@@ -196,10 +224,7 @@ static void test_net(const heist_model *m, const char *dir)
 	heist_net *net = heist_net_new(m);
 	float *out = malloc(O * sizeof *out);
 	float *emb = malloc(m->embed_dim * sizeof *emb);
-	if (r.bad || r.pos != r.size || !net || !out || !emb) {
-		fprintf(stderr, "%s: short or oversized file, or out of memory\n", path);
-		++failures;
-	} else {
+	if (read_whole(&r, path, net && out && emb)) {
 		double worst = 0.0, worst_emb = 0.0;
 		uint32_t worst_t = 0, worst_o = 0;
 		for (uint32_t t = 0; t < T; ++t) {
@@ -221,16 +246,8 @@ static void test_net(const heist_model *m, const char *dir)
 		printf("network (%s): %u frames x %u outputs, max |C - torch| = %.3g (frame %u, "
 		       "output %u); embedding max |diff| = %.3g\n",
 		       heist_net_isa_name(net->isa), T, O, worst, worst_t, worst_o, worst_emb);
-		if (!(worst <= NET_TOL)) {
-			fprintf(stderr, "FAIL: network outputs differ by %.3g > %g\n", worst,
-			        NET_TOL);
-			++failures;
-		}
-		if (!(worst_emb <= EMBED_TOL)) {
-			fprintf(stderr, "FAIL: style embedding differs by %.3g > %g\n", worst_emb,
-			        EMBED_TOL);
-			++failures;
-		}
+		check_within("network outputs differ", worst, NET_TOL);
+		check_within("style embedding differs", worst_emb, EMBED_TOL);
 	}
 	heist_net_free(net);
 	free(out);
@@ -246,11 +263,8 @@ static void test_net(const heist_model *m, const char *dir)
 static void test_harmonic(const char *dir, const char *rate)
 {
 	char path[4096];
-	snprintf(path, sizeof path, "%s/harm_ref_%s.bin", dir, rate);
 	reader r;
-	if (read_file(path, &r) != 0 || check_magic(&r, "HSTREFH1", path) != 0) {
-		++failures;
-		free(r.data);
+	if (open_ref(&r, path, sizeof path, dir, "harm_ref_", rate, "HSTREFH1")) {
 		return;
 	}
 	const uint32_t K = get_u32(&r), NH = get_u32(&r), n_out = get_u32(&r);
@@ -260,10 +274,7 @@ static void test_harmonic(const char *dir, const char *rate)
 	float *amps = get_f32s(&r, (size_t)K * NH);
 	float *want = get_f32s(&r, n_out);
 	float *out = malloc(((size_t)n_out + 16) * sizeof *out);
-	if (r.bad || r.pos != r.size || !out) {
-		fprintf(stderr, "%s: short or oversized file, or out of memory\n", path);
-		++failures;
-	} else {
+	if (read_whole(&r, path, out != NULL)) {
 		const uint32_t n =
 		    heist_synth_harmonic_render(f0, amps, K, NH, fs, fr, band_limit, out);
 		double worst = 0.0;
@@ -283,11 +294,7 @@ static void test_harmonic(const char *dir, const char *rate)
 			fprintf(stderr, "FAIL: rendered %u samples, reference has %u\n", n, n_out);
 			++failures;
 		}
-		if (!(worst <= HARM_TOL)) {
-			fprintf(stderr, "FAIL: harmonic audio differs by %.3g > %g\n", worst,
-			        HARM_TOL);
-			++failures;
-		}
+		check_within("harmonic audio differs", worst, HARM_TOL);
 	}
 	free(f0);
 	free(amps);
@@ -350,11 +357,8 @@ static double smoothed(const double *p, uint32_t nb, uint32_t i)
 static void test_noise(const char *dir, const char *rate)
 {
 	char path[4096];
-	snprintf(path, sizeof path, "%s/noise_ref_%s.bin", dir, rate);
 	reader r;
-	if (read_file(path, &r) != 0 || check_magic(&r, "HSTREFS1", path) != 0) {
-		++failures;
-		free(r.data);
+	if (open_ref(&r, path, sizeof path, dir, "noise_ref_", rate, "HSTREFS1")) {
 		return;
 	}
 	const uint32_t NN = get_u32(&r), n_fft = get_u32(&r);

@@ -28,9 +28,11 @@ Usage: midi_out.py MIDI_OUT_HOST HEIST_RENDER WORKDIR
 import os
 import random
 import shutil
-import struct
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "train"))
+import smf  # noqa: E402  (pure Python)
 
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 SKIP = 77
@@ -57,15 +59,6 @@ INSTRUMENTS = [
 ]
 
 
-def vlq(n: int) -> bytes:
-    out = [n & 0x7F]
-    n >>= 7
-    while n:
-        out.append(0x80 | (n & 0x7F))
-        n >>= 7
-    return bytes(reversed(out))
-
-
 def write_midi(path: str, program: int, notes, extra=()) -> None:
     """notes: (start_s, end_s, midi, velocity); extra: (time_s, bytes).
     480 ticks per quarter at 120 bpm: 960 ticks per second."""
@@ -76,14 +69,8 @@ def write_midi(path: str, program: int, notes, extra=()) -> None:
     for t, data in extra:
         events.append((round(t * 960), 2, data))
     events.sort(key=lambda e: (e[0], e[1]))
-    track, now = b"", 0
-    for tick, _, data in events:
-        track += vlq(tick - now) + data
-        now = tick
-    track += vlq(960) + b"\xff\x2f\x00"
     with open(path, "wb") as f:
-        f.write(b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480))
-        f.write(b"MTrk" + struct.pack(">I", len(track)) + track)
+        f.write(smf.smf(0, [smf.track([(tick, data) for tick, _, data in events], 960)]))
 
 
 def melody(rng: random.Random, lo: int, hi: int, count: int, legato: float):

@@ -141,6 +141,19 @@ static void check_units(const LilvPlugin *plugin)
 	lilv_node_free(control);
 }
 
+/* [main] The model shipped in the bundle, or NULL after a failed check. */
+static heist_model *bundle_model(const LilvPlugin *plugin)
+{
+	const char *bundle = lilv_node_get_path(lilv_plugin_get_bundle_uri(plugin), NULL);
+	char path[1024];
+	snprintf(path, sizeof path, "%sheist-default.hsm", bundle ? bundle : "");
+	lilv_free((void *)bundle);
+	char err[256] = "";
+	heist_model *m = heist_model_load(path, err, sizeof err);
+	CHECK(m, "%s", err);
+	return m;
+}
+
 static void check_latency(const LilvPlugin *plugin)
 {
 	const LilvPort *port = lilv_plugin_get_port_by_index(plugin, HEIST_PORT_LATENCY);
@@ -151,13 +164,7 @@ static void check_latency(const LilvPlugin *plugin)
 		CHECK(lilv_node_as_float(min) == 0.0f && lilv_node_as_float(def) == 0.0f,
 		      "latency minimum/default not 0");
 		/* The largest latency Heist reports at any tested rate. */
-		const char *bundle = lilv_node_get_path(lilv_plugin_get_bundle_uri(plugin), NULL);
-		char path[1024];
-		snprintf(path, sizeof path, "%sheist-default.hsm", bundle ? bundle : "");
-		lilv_free((void *)bundle);
-		char err[256] = "";
-		heist_model *m = heist_model_load(path, err, sizeof err);
-		CHECK(m, "%s", err);
+		heist_model *m = bundle_model(plugin);
 		if (m) {
 			const heist_config cfg = heist_config_default(768000.0);
 			heist_engine *e = heist_engine_new(&cfg, m);
@@ -185,13 +192,7 @@ static void check_latency(const LilvPlugin *plugin)
 
 static void check_styles(const LilvPlugin *plugin)
 {
-	const char *bundle = lilv_node_get_path(lilv_plugin_get_bundle_uri(plugin), NULL);
-	char path[1024];
-	snprintf(path, sizeof path, "%sheist-default.hsm", bundle ? bundle : "");
-	lilv_free((void *)bundle);
-	char err[256] = "";
-	heist_model *m = heist_model_load(path, err, sizeof err);
-	CHECK(m, "%s", err);
+	heist_model *m = bundle_model(plugin);
 	if (!m) {
 		return;
 	}

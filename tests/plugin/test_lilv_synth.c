@@ -19,6 +19,7 @@
 #include "lv2_host.h"
 #include "model.h"
 #include "synth_ports.h"
+#include "test_model.h"
 
 #define MIDI_EVENT "http://lv2plug.in/ns/ext/midi#MidiEvent"
 #define FS 48000.0
@@ -275,9 +276,7 @@ static void test_malformed(LilvWorld *world, const LilvPlugin *plugin)
 	double peak = 0.0;
 	for (int blk = 0; blk < 50; ++blk) {
 		lv2h_run(h, NULL, out, 512);
-		for (int i = 0; i < 512; ++i) {
-			peak = fabs(out[i]) > peak ? fabs(out[i]) : peak;
-		}
+		peak = fmax(peak, check_peak(out, 512));
 	}
 	CHECK(peak > 1e-3 && peak < 8.0, "a note after the garbage: peak %g", peak);
 	lv2h_free(h);
@@ -285,13 +284,7 @@ static void test_malformed(LilvWorld *world, const LilvPlugin *plugin)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s MODEL.hsm\n", argv[0]);
-		return 2;
-	}
-	char err[256];
-	heist_model *model = heist_model_load(argv[1], err, sizeof(err));
-	CHECK(model, "%s", err);
+	heist_model *model = test_model_arg(argc, argv, "test_lilv_synth");
 	LilvWorld *world = lv2h_world_new();
 	const LilvPlugin *plugin = lv2h_find_plugin(world, HEIST_SYNTH_URI);
 	CHECK(plugin, "<%s> not found", HEIST_SYNTH_URI);

@@ -201,9 +201,13 @@ double robust_seconds_arg(int argc, char **argv, const char *name, const char *e
 {
 	if (argc < 2 || argc > 3) {
 		fprintf(stderr, "usage: %s MODEL.hsm [%s]\n", argc > 0 ? argv[0] : "test", name);
-		return -1.0;
+		exit(2);
 	}
-	return robust_env(env, argc == 3 ? atof(argv[2]) : def);
+	const double s = robust_env(env, argc == 3 ? atof(argv[2]) : def);
+	if (s < 0.0) {
+		exit(2); /* as before the exit moved here: a negative time is no test */
+	}
+	return s;
 }
 
 double robust_now_s(void)

@@ -54,7 +54,8 @@ double robust_env(const char *name, double def);
 /* The duration argument of a program run as "PROGRAM MODEL.hsm [NAME]" (NAME
  * says what it is, as SECONDS does): argv[2], or def without it; the
  * environment variable env overrides both. With another number of
- * arguments, prints the usage and returns -1. */
+ * arguments, prints the usage and exits with status 2 (as for a negative
+ * time): every caller's main() stopped there. */
 double robust_seconds_arg(int argc, char **argv, const char *name, const char *env, double def);
 
 /* Monotonic clock, in seconds. */

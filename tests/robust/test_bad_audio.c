@@ -27,6 +27,7 @@
 #include "heist.h"
 #include "model.h"
 #include "robust.h"
+#include "test_model.h"
 
 #define RATE 48000.0
 #define TONE_HZ 220.0
@@ -350,15 +351,7 @@ int main(int argc, char **argv)
 {
 	const double silence =
 	    robust_seconds_arg(argc, argv, "SILENCE_SECONDS", "HEIST_SILENCE_SECONDS", 120.0);
-	if (silence < 0.0) {
-		return 2;
-	}
-	char err[256] = "";
-	heist_model *m = heist_model_load(argv[1], err, sizeof err);
-	if (!m) {
-		fprintf(stderr, "%s\n", err);
-		return 1;
-	}
+	heist_model *m = test_model_arg(argc, argv, "test_bad_audio");
 	test_cases(m);
 	test_long_silence(m, silence);
 	heist_model_free(m);

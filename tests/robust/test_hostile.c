@@ -85,6 +85,14 @@ static void write_model(const char *path, const hsm_dims *d, float bias)
 	free(data);
 }
 
+/* [main] A small valid model (8 frames of 32 hidden units: quick to load)
+ * whose random weights differ by seed. */
+static void write_small_model(const char *path, uint32_t seed)
+{
+	const hsm_dims d = {1, 8, 32, 32, 40, 33, seed};
+	write_model(path, &d, 0.0f);
+}
+
 static lv2_host *new_host(LilvWorld *world, const LilvPlugin *plugin)
 {
 	lv2_host *h = lv2h_new(world, plugin, RATE);
@@ -196,8 +204,7 @@ static void test_short_atoms(LilvWorld *world, const LilvPlugin *plugin)
 {
 	char path[512];
 	snprintf(path, sizeof path, "%s/after-the-event.hsm", dir);
-	const hsm_dims d = {1, 8, 32, 32, 40, 33, 22};
-	write_model(path, &d, 0.0f);
+	write_small_model(path, 22);
 	for (int long_event = 0; long_event < 2; ++long_event) {
 		lv2_host *h = new_host(world, plugin);
 		if (!h) {
@@ -223,8 +230,7 @@ static void test_fifo(LilvWorld *world, const LilvPlugin *plugin)
 	char fifo[512], good[512];
 	snprintf(fifo, sizeof fifo, "%s/model.fifo", dir);
 	snprintf(good, sizeof good, "%s/good.hsm", dir);
-	const hsm_dims d = {1, 8, 32, 32, 40, 33, 23};
-	write_model(good, &d, 0.0f);
+	write_small_model(good, 23);
 	CHECK(mkfifo(fifo, 0600) == 0, "mkfifo %s", fifo);
 	lv2_host *h = new_host(world, plugin);
 	if (!h) {
@@ -331,8 +337,7 @@ static void test_log_injection(LilvWorld *world, const LilvPlugin *plugin)
 	char good[512], missing[512];
 	snprintf(good, sizeof good, "%s/a\x1b[31m\nb.hsm", dir);
 	snprintf(missing, sizeof missing, "%s/c\x1b]0;t\x07\nd.hsm", dir);
-	const hsm_dims d = {1, 8, 32, 32, 40, 33, 25};
-	write_model(good, &d, 0.0f);
+	write_small_model(good, 25);
 	lv2_host *h = new_host(world, plugin);
 	if (!h) {
 		return;

@@ -19,6 +19,7 @@
 #include "heist.h"
 #include "model.h"
 #include "robust.h"
+#include "test_model.h"
 
 #define RATE 48000.0
 #define TONE_HZ 440.0
@@ -38,19 +39,11 @@ int main(int argc, char **argv)
 {
 	const double seconds =
 	    robust_seconds_arg(argc, argv, "SECONDS", "HEIST_LONG_SECONDS", DEFAULT_SECONDS);
-	if (seconds < 0.0) {
-		return 2;
-	}
 	if (!(seconds >= 3.0)) {
 		fprintf(stderr, "need at least 3 s\n");
 		return 2;
 	}
-	char err[256] = "";
-	heist_model *m = heist_model_load(argv[1], err, sizeof err);
-	if (!m) {
-		fprintf(stderr, "%s\n", err);
-		return 1;
-	}
+	heist_model *m = test_model_arg(argc, argv, "test_long_run");
 	const heist_config cfg = heist_config_default(RATE);
 	heist_engine *e = heist_engine_new(&cfg, m);
 	const size_t win = (size_t)(WINDOW_S * RATE);

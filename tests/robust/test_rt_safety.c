@@ -219,6 +219,33 @@ typedef struct {
 	uint32_t rng;
 } session;
 
+/* [main] Frees what session_open made. */
+static void session_close(session *s)
+{
+	lv2h_free(s->h);
+	free(s->in);
+	free(s->out);
+}
+
+/* [main] An instance at rate with its buffers (seed for its random input);
+ * false, after a check that names who (what) failed, when it is not there. */
+static bool session_open(session *s, LilvWorld *world, const LilvPlugin *plugin, double rate,
+                         uint32_t seed, const char *what)
+{
+	*s = (session){lv2h_new(world, plugin, rate),
+	               malloc(LV2H_MAX_BLOCK * sizeof(float)),
+	               malloc(LV2H_MAX_BLOCK * sizeof(float)),
+	               rate,
+	               0,
+	               seed};
+	CHECK(s->h, "%sinstantiate at %.0f Hz", what, rate);
+	if (!s->h || !s->in || !s->out) {
+		session_close(s);
+		return false;
+	}
+	return true;
+}
+
 /* One host cycle on the audio thread (inside the guard), then the deferred
  * worker on this (non-real-time) thread, outside it. */
 static void cycle(session *s)
@@ -454,17 +481,8 @@ static void test_plugin(LilvWorld *world, const LilvPlugin *plugin, const char *
 		printf("plugin: no writable atom:Path parameter: model swap not tested\n");
 	}
 	for (size_t r = 0; r < N_RATES; ++r) {
-		session s = {lv2h_new(world, plugin, rates[r]),
-		             malloc(LV2H_MAX_BLOCK * sizeof(float)),
-		             malloc(LV2H_MAX_BLOCK * sizeof(float)),
-		             rates[r],
-		             0,
-		             (uint32_t)(r + 7)};
-		CHECK(s.h, "instantiate at %.0f Hz", rates[r]);
-		if (!s.h || !s.in || !s.out) {
-			lv2h_free(s.h);
-			free(s.in);
-			free(s.out);
+		session s;
+		if (!session_open(&s, world, plugin, rates[r], (uint32_t)(r + 7), "")) {
 			continue;
 		}
 		if (r == 0) {
@@ -487,9 +505,7 @@ static void test_plugin(LilvWorld *world, const LilvPlugin *plugin, const char *
 		char phase[64];
 		snprintf(phase, sizeof phase, "plugin at %.0f Hz", rates[r]);
 		expect_clean(phase);
-		lv2h_free(s.h);
-		free(s.in);
-		free(s.out);
+		session_close(&s);
 	}
 	free(prop);
 	char cmd[1100];
@@ -524,17 +540,8 @@ static void random_midi(session *s)
 static void test_synth_plugin(LilvWorld *world, const LilvPlugin *plugin)
 {
 	for (size_t r = 0; r < N_RATES; ++r) {
-		session s = {lv2h_new(world, plugin, rates[r]),
-		             malloc(LV2H_MAX_BLOCK * sizeof(float)),
-		             malloc(LV2H_MAX_BLOCK * sizeof(float)),
-		             rates[r],
-		             0,
-		             (uint32_t)(r + 11)};
-		CHECK(s.h, "synth: instantiate at %.0f Hz", rates[r]);
-		if (!s.h || !s.in || !s.out) {
-			lv2h_free(s.h);
-			free(s.in);
-			free(s.out);
+		session s;
+		if (!session_open(&s, world, plugin, rates[r], (uint32_t)(r + 11), "synth: ")) {
 			continue;
 		}
 		for (int k = 0; k < 200; ++k) {
@@ -552,9 +559,7 @@ static void test_synth_plugin(LilvWorld *world, const LilvPlugin *plugin)
 		char phase[64];
 		snprintf(phase, sizeof phase, "synth at %.0f Hz", rates[r]);
 		expect_clean(phase);
-		lv2h_free(s.h);
-		free(s.in);
-		free(s.out);
+		session_close(&s);
 	}
 }
 

@@ -124,9 +124,6 @@ int main(int argc, char **argv)
 {
 	const double seconds =
 	    robust_seconds_arg(argc, argv, "SECONDS", "HEIST_SWAP_SECONDS", 60.0);
-	if (seconds < 0.0) {
-		return 2;
-	}
 	char err[256] = "";
 	heist_model *models[N_MODELS] = {heist_model_load(argv[1], err, sizeof err),
 	                                 random_model(1, 2), random_model(2, 4)};

@@ -98,9 +98,6 @@ int main(int argc, char **argv)
 {
 	const double seconds =
 	    robust_seconds_arg(argc, argv, "SECONDS", "HEIST_SWAP_SECONDS", 60.0);
-	if (seconds < 0.0) {
-		return 2;
-	}
 	LilvWorld *world = lv2h_world_new();
 	const LilvPlugin *plugin = lv2h_find_plugin(world, HEIST_URI);
 	lv2_host *h = plugin ? lv2h_new(world, plugin, RATE) : NULL;
