@@ -39,7 +39,6 @@ What is checked:
 
 import os
 import re
-import shutil
 import struct
 import subprocess
 import sys

@@ -61,9 +61,6 @@ def main() -> int:
     lv2_path = hostlib.install_bundle(a)
     server = f"heist-synth-test-{os.getpid()}"
     env = hostlib.host_env(lv2_path, JACK_DEFAULT_SERVER=server, JACK_NO_START_SERVER="1")
-    if os.environ.get("HEIST_HOST_PRELOAD"):
-        supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jalv-ubsan.supp")
-        env["UBSAN_OPTIONS"] = env.get("UBSAN_OPTIONS", "") + ":suppressions=" + supp
     hostlib.Background(["jackd", "-n", server, "--no-realtime", "-d", "dummy", "-r",
                         str(RATE), "-p", str(PERIOD)], log=os.path.join(a.work, "jackd.log"))
     box = {}
