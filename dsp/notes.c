@@ -24,6 +24,11 @@ void heist_notes_reset(heist_notes *t)
 	t->cand = -1;
 	t->cand_frames = 0;
 	t->unvoiced = 0;
+	for (uint32_t i = 0; i < HEIST_NOTES_ATTACK_FRAMES; ++i) {
+		t->recent_db[i] = -120.0f;
+	}
+	t->recent_at = 0;
+	t->cand_attack = 0;
 	t->bend = 8192;
 	t->head = t->count = 0;
 }
@@ -84,12 +89,30 @@ static uint8_t velocity(float loud_db)
 void heist_notes_frame(heist_notes *t, double time, float f0, float confidence, float loud_db)
 {
 	loud_db = isfinite(loud_db) ? loud_db : -120.0f;
+	/* articulation: the loudness moved by more than HEIST_NOTES_ATTACK_DB
+	 * over the last HEIST_NOTES_ATTACK_FRAMES frames (an attack, a dip
+	 * between slurred notes); the tracker's octave slips come at a steady
+	 * loudness */
+	float lo_db = loud_db, hi_db = loud_db;
+	for (uint32_t i = 0; i < HEIST_NOTES_ATTACK_FRAMES; ++i) {
+		lo_db = fminf(lo_db, t->recent_db[i]);
+		hi_db = fmaxf(hi_db, t->recent_db[i]);
+	}
+	const int attack = hi_db - lo_db > HEIST_NOTES_ATTACK_DB;
+	t->recent_db[t->recent_at] = loud_db;
+	t->recent_at = (t->recent_at + 1) % HEIST_NOTES_ATTACK_FRAMES;
 	if (!(f0 > 0.0f) || !isfinite(f0)) {
 		t->cand = -1;
-		if (++t->unvoiced >= HEIST_NOTES_OFF_FRAMES && t->note >= 0) {
+		++t->unvoiced;
+		if (confidence >= HEIST_NOTES_START_CONFIDENCE &&
+		    t->unvoiced < HEIST_NOTES_WAIT_FRAMES) {
+			/* the tracker waits on a pitch jump (it reads unvoiced while
+			 * the periodicity is clear): the note holds a while */
+			return;
+		}
+		if (t->unvoiced >= HEIST_NOTES_OFF_FRAMES && t->note >= 0) {
 			/* ended at the first unvoiced frame */
-			note_off(t, time - (double)(HEIST_NOTES_OFF_FRAMES - 1) * t->fs /
-			                       t->frame_rate);
+			note_off(t, time - (double)(t->unvoiced - 1) * t->fs / t->frame_rate);
 		}
 		return;
 	}
@@ -99,7 +122,8 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float confidence, 
 	nearest = nearest < 0 ? 0 : nearest > 127 ? 127 : nearest;
 	if (t->note >= 0) {
 		const float dev = midi - (float)t->note;
-		const int young = time - t->on_time < (double)t->min_note_s * t->fs;
+		const int young = time - t->on_time < (double)t->min_note_s * t->fs &&
+		                  fabsf(dev) < HEIST_NOTES_YOUNG_SPAN;
 		if (young || fabsf(dev) <= 0.5f + t->hysteresis_cents * 0.01f) {
 			/* within the hysteresis, or too soon after the note began to
 			 * leave it: the same note, bent */
@@ -114,14 +138,20 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float confidence, 
 	}
 	if (t->cand == nearest) {
 		++t->cand_frames;
+		t->cand_attack |= attack;
 		t->cand_loud = loud_db > t->cand_loud ? loud_db : t->cand_loud;
 	} else {
 		t->cand = nearest;
 		t->cand_time = time;
 		t->cand_frames = 1;
 		t->cand_loud = loud_db;
+		t->cand_attack = attack;
 	}
-	if (t->cand_frames >= HEIST_NOTES_CONFIRM_FRAMES) {
+	/* an octave away from a settled note: the tracker's octave slips last
+	 * tens of ms, so such a change must hold longer before it counts */
+	const int octave = !t->cand_attack && t->note >= 0 && abs(t->cand - t->note) % 12 == 0 &&
+	                   time - t->on_time >= (double)t->min_note_s * t->fs;
+	if (t->cand_frames >= (octave ? HEIST_NOTES_OCTAVE_FRAMES : HEIST_NOTES_CONFIRM_FRAMES)) {
 		note_off(t, t->cand_time);
 		bend_to(t, t->cand_time, midi - (float)t->cand, 1);
 		push(t, t->cand_time, 0x90, (uint8_t)t->cand, velocity(t->cand_loud));

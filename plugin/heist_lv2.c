@@ -835,18 +835,26 @@ static void handle_messages(Heist *self)
 
 	if (self->control && self->control->atom.type == self->uris.atom_Sequence &&
 	    self->control->atom.size >= sizeof(LV2_Atom_Sequence_Body)) {
-		/* Each event's body is checked against the sequence's size. */
+		/* Each event's body is checked against the sequence's size. Event
+		 * headers are copied out, not dereferenced (as Heist Synth does):
+		 * jalv 1.6.6 hands events 4 bytes off their 8-byte alignment, where
+		 * an LV2_Atom_Event read is undefined (UBSan). The atom inside needs
+		 * only 4-byte alignment (uint32_t fields), which such events keep. */
 		const uint8_t *end =
 		    (const uint8_t *)&self->control->body + self->control->atom.size;
 		const uint8_t *at = (const uint8_t *)(&self->control->body + 1);
 		while ((size_t)(end - at) >= sizeof(LV2_Atom_Event)) {
-			const LV2_Atom_Event *ev = (const LV2_Atom_Event *)at;
-			const uint8_t *body = (const uint8_t *)LV2_ATOM_BODY_CONST(&ev->body);
-			if (ev->body.size > (size_t)(end - body)) {
+			LV2_Atom head;
+			memcpy(&head, at + offsetof(LV2_Atom_Event, body), sizeof head);
+			const uint8_t *body = at + sizeof(LV2_Atom_Event);
+			if (head.size > (size_t)(end - body)) {
 				break;
 			}
-			handle_event(self, &ev->body);
-			at = body + lv2_atom_pad_size(ev->body.size);
+			if (((uintptr_t)at & (_Alignof(LV2_Atom) - 1)) == 0) {
+				handle_event(
+				    self, (const LV2_Atom *)(at + offsetof(LV2_Atom_Event, body)));
+			}
+			at = body + lv2_atom_pad_size(head.size);
 		}
 	}
 	flush_requests(self);

@@ -31,17 +31,20 @@ typedef enum {
 	HEIST_PORT_INPUT_LEVEL,    /* monitor: input peak, dBFS (see heist.ttl) */
 	HEIST_PORT_OUTPUT_LEVEL,   /* monitor: output peak, dBFS */
 	HEIST_PORT_CONTROL,        /* atom:Sequence in: patch:Set/Get of heist:model */
-	HEIST_PORT_NOTIFY,         /* atom:Sequence out: patch:Set of heist:model */
-	HEIST_PORT_LOWEST_PITCH,   /* Hz: analysis floor, sets the latency */
-	HEIST_PORT_AUTO_OCTAVE,    /* toggle: fold the performance toward the style's range */
-	HEIST_PORT_LOUDNESS_FIT,   /* 0..1: move the loudness onto the style's */
-	HEIST_PORT_INPUT_GATE,     /* dBFS: input gate threshold (-90 = off) */
-	HEIST_PORT_BELOW_RANGE,    /* monitor: 1 while the input is under the lowest pitch */
-	HEIST_PORT_OUT_PITCH,      /* monitor: pitch the instrument plays, Hz */
-	HEIST_PORT_GATE_OPEN,      /* monitor: 1 while the input gate is open */
-	HEIST_PORT_LEVEL_MATCH,    /* toggle: the instrument's level follows the input's */
-	/* MIDI out of the note tracker (dsp/notes.h) */
-	HEIST_PORT_MIDI_OUT,        /* atom:Sequence out: midi:MidiEvent notes and bends */
+	/* MIDI out of the note tracker (dsp/notes.h): the first atom output, as
+	 * Ardour (7.3 to its master of 2026) finds an LV2 plugin's MIDI output by
+	 * counting every atom output port in front of it (notify was here). */
+	HEIST_PORT_MIDI_OUT,     /* atom:Sequence out: midi:MidiEvent notes and bends */
+	HEIST_PORT_LOWEST_PITCH, /* Hz: analysis floor, sets the latency */
+	HEIST_PORT_AUTO_OCTAVE,  /* toggle: fold the performance toward the style's range */
+	HEIST_PORT_LOUDNESS_FIT, /* 0..1: move the loudness onto the style's */
+	HEIST_PORT_INPUT_GATE,   /* dBFS: input gate threshold (-90 = off) */
+	HEIST_PORT_BELOW_RANGE,  /* monitor: 1 while the input is under the lowest pitch */
+	HEIST_PORT_OUT_PITCH,    /* monitor: pitch the instrument plays, Hz */
+	HEIST_PORT_GATE_OPEN,    /* monitor: 1 while the input gate is open */
+	HEIST_PORT_LEVEL_MATCH,  /* toggle: the instrument's level follows the input's */
+	HEIST_PORT_NOTIFY,       /* atom:Sequence out: patch:Set of heist:model */
+	/* the MIDI out's controls */
 	HEIST_PORT_MIDI_BEND_RANGE, /* semitones that a full pitch bend means */
 	HEIST_PORT_MIDI_MIN_NOTE,   /* ms: minimum note length */
 	HEIST_PORT_MIDI_HYSTERESIS, /* cents beyond half a semitone before a note changes */

@@ -2,7 +2,10 @@
  * one note with bends (and becomes a trill without hysteresis), a step to
  * another note changes note at its first frame, an unvoiced stretch ends the
  * note at its first frame, a scoop is bent for the minimum note length,
- * velocity follows loudness, non-finite frames and a full queue are safe. */
+ * velocity follows loudness, a confident unvoiced wait holds the note, an
+ * octave slip at a steady loudness is no note but a slurred octave with a
+ * dip is, a young note an octave off is corrected at once, non-finite frames
+ * and a full queue are safe. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -119,6 +122,56 @@ int main(void)
 	      "scoop: %d ons, note %d, bend up to %.1f", y.ons, y.last_on, (double)y.max_bend);
 	CHECK(fabs(y.last_off_t - 10 * HOP) < 1e-9, "scoop: the change at %g, expected %g",
 	      y.last_off_t, 10 * HOP);
+
+	/* the tracker waiting on a jump reads unvoiced at a clear periodicity
+	 * (confidence 0.9): the note holds over it, and ends only at silence */
+	heist_notes_init(&t, FS, FR);
+	memset(&y, 0, sizeof y);
+	tone(&t, 0, 50, 84, 0.0, -20.0f);
+	for (int k = 50; k < 53; ++k) {
+		heist_notes_frame(&t, k * HOP, 0.0f, 0.9f, -20.0f);
+	}
+	tone(&t, 53, 100, 84, 0.0, -20.0f);
+	silence(&t, 100, 110);
+	drain(&t, &y);
+	CHECK(y.ons == 1 && y.offs == 1 && fabs(y.last_off_t - 100 * HOP) < 1e-9,
+	      "a waiting jump: %d ons, %d offs, the off at %g", y.ons, y.offs, y.last_off_t);
+
+	/* an octave slip of the tracker at a steady loudness (44 ms, FluidR3's
+	 * trumpet): no note; the same slip held longer is a note */
+	for (int held = 0; held < 2; ++held) {
+		const int k1 = 100 + (held ? (int)HEIST_NOTES_OCTAVE_FRAMES + 5 : 11);
+		heist_notes_init(&t, FS, FR);
+		memset(&y, 0, sizeof y);
+		tone(&t, 0, 100, 57, 0.0, -33.0f);
+		tone(&t, 100, k1, 45, 0.0, -33.0f);
+		tone(&t, k1, k1 + 50, 57, 0.0, -33.0f);
+		drain(&t, &y);
+		CHECK(held ? y.ons == 3 : y.ons == 1 && y.offs == 0,
+		      "octave slip of %d frames: %d ons, %d offs", k1 - 100, y.ons, y.offs);
+	}
+
+	/* a slurred octave leap with a loudness dip (an articulation, as Heist
+	 * Synth plays legato): the new note at its first frame */
+	heist_notes_init(&t, FS, FR);
+	memset(&y, 0, sizeof y);
+	tone(&t, 0, 100, 82, 0.0, -31.0f);
+	tone(&t, 100, 102, 70, 0.0, -37.0f);
+	tone(&t, 102, 200, 70, 0.0, -32.0f);
+	drain(&t, &y);
+	CHECK(y.ons == 2 && y.last_on == 70 && fabs(y.last_off_t - 100 * HOP) < 1e-9,
+	      "slurred octave: %d ons, last %d, the change at %g", y.ons, y.last_on, y.last_off_t);
+
+	/* a young note read an octave low (a flute's first 20 ms) is corrected
+	 * as soon as the right pitch is confirmed, not after the minimum length */
+	heist_notes_init(&t, FS, FR);
+	memset(&y, 0, sizeof y);
+	silence(&t, 0, 10);
+	tone(&t, 10, 15, 69, 0.0, -30.0f);
+	tone(&t, 15, 100, 81, 0.0, -25.0f);
+	drain(&t, &y);
+	CHECK(y.ons == 2 && y.last_on == 81 && fabs(y.last_off_t - 15 * HOP) < 1e-9,
+	      "young octave: %d ons, last %d, the change at %g", y.ons, y.last_on, y.last_off_t);
 
 	/* non-finite frames, and a queue nobody empties */
 	heist_notes_init(&t, FS, FR);

@@ -132,7 +132,8 @@ DONE_MARK = {"create": "step: saved", "plugin": "step: saved", "export": "step: 
 ATTEMPTS = 4
 
 
-def run_lua(a, env, args, log_name, timeout, session_dir, out_dir=None):
+def run_lua(a, env, args, log_name, timeout, session_dir, out_dir=None, script=None,
+            done_mark=None):
     """ardour7-lua on test_ardour.lua, its output in a log printed on failure.
 
     Ardour 7.3's ardour7-lua dies at times of heap corruption ("double free
@@ -143,8 +144,12 @@ def run_lua(a, env, args, log_name, timeout, session_dir, out_dir=None):
     mode's last step printed) counts, with a note; everything it made is
     checked afterwards, sample for sample. A run killed before that is
     retried on the session as it was, up to ATTEMPTS times. Any other
-    failure (an error in a step, a timeout) fails at once."""
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_ardour.lua")
+    failure (an error in a step, a timeout) fails at once. script and
+    done_mark: another step file (test_ardour_synth.py) and its modes' last
+    steps."""
+    script = script or os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                    "test_ardour.lua")
+    done_mark = done_mark or DONE_MARK
     cmd = ["ardour7-lua", script] + [str(x) for x in args]
     print(" ".join(cmd))
     backup = session_dir + ".before-" + args[0]
@@ -166,7 +171,7 @@ def run_lua(a, env, args, log_name, timeout, session_dir, out_dir=None):
         print("\n".join("  " + ln for ln in steps))
         if code == 0 and "step: done" in text:
             return text
-        if code is not None and code < 0 and DONE_MARK[args[0]] in text:
+        if code is not None and code < 0 and done_mark[args[0]] in text:
             print(f"note: ardour7-lua died of signal {-code} after its work (Ardour's "
                   "teardown; see run_lua)")
             return text

@@ -1,0 +1,262 @@
+-- Ardour 7 headless session steps for tests/host/test_ardour_synth.py, run
+-- by Debian's ardour7-lua (no GUI, no display).
+--
+--   ardour7-lua test_ardour_synth.lua create DIR NAME RATE BLOCK URI
+--       a new session on the dummy backend (BLOCK samples per cycle): one
+--       MIDI track "synth" with the instrument URI, its audio outputs
+--       connected to the master bus by hand
+--   ardour7-lua test_ardour_synth.lua notes DIR NAME BLOCK NOTES POINTS
+--       load the session (the test has put an empty MIDI region on the
+--       track by editing its XML), write the notes of NOTES (lines "start
+--       length note velocity", in ticks of 1/1920 beat from the region's
+--       start) into the region through its model, as the piano roll does
+--       (a NoteDiffCommand), write the automation POINTS ("sample port
+--       value") on the instrument's controls, set them to Play and save
+--   ardour7-lua test_ardour_synth.lua export DIR NAME BLOCK OUTDIR FIRST END PRESET
+--       load the session, check the region's notes and the automation,
+--       export the master over [FIRST, END) into OUTDIR/heist.wav
+--
+-- Every step prints "step: ..."; a failure ends the script with an error
+-- (exit status 1) that names the step.
+
+local function fail(msg)
+	error("FAIL: " .. msg, 0)
+end
+
+local function start_backend(block)
+	ARDOUR.config():set_hide_dummy_backend(false) -- HOSTS.md
+	if not AudioEngine:set_backend("None (Dummy)", "", "") then
+		fail("cannot select the backend \"None (Dummy)\"")
+	end
+	AudioEngine:set_buffer_size(block)
+end
+
+local function check_block(block)
+	print("step: rate " .. Session:nominal_sample_rate() .. ", block " ..
+	      Session:get_block_size())
+	if Session:get_block_size() ~= block then
+		fail("block size " .. Session:get_block_size() .. ", asked for " .. block)
+	end
+end
+
+local function load(dir, name, block)
+	start_backend(block)
+	if not load_session(dir, name) then
+		fail("load_session " .. dir)
+	end
+	print("step: session loaded")
+	check_block(block)
+end
+
+local function the_track()
+	for r in Session:get_routes():iter() do
+		if r:name() == "synth" then
+			return r:to_track()
+		end
+	end
+	fail("no track named synth in the session")
+end
+
+local function the_region(t)
+	local regions = t:playlist():region_list()
+	if regions:size() ~= 1 then
+		fail(regions:size() .. " regions on the track's playlist, want the one the test added")
+	end
+	local r
+	for reg in regions:iter() do
+		r = reg:to_midiregion()
+	end
+	if r:isnil() then
+		fail("the track's region is not a MIDI region")
+	end
+	return r
+end
+
+local function count_notes(region)
+	local n = 0
+	for _ in ARDOUR.LuaAPI.note_list(region:model()):iter() do
+		n = n + 1
+	end
+	return n
+end
+
+local function create(dir, name, rate, block, uri)
+	start_backend(block)
+	if not create_session(dir, name, rate) then
+		fail("create_session " .. dir)
+	end
+	print("step: session created")
+	check_block(block)
+	local info = ARDOUR.LuaAPI.new_plugin_info(uri, ARDOUR.PluginType.LV2)
+	if info:isnil() then
+		fail("no LV2 plugin " .. uri .. " (LV2_PATH=" .. (os.getenv("LV2_PATH") or "") .. ")")
+	end
+	-- new_midi_track (inputs, outputs, strict I/O, instrument, preset,
+	-- group, count, name, order, mode, input auto-connect, trigger
+	-- visibility): the track the "Add Track" dialog makes with an instrument.
+	local tl = Session:new_midi_track(ARDOUR.ChanCount(ARDOUR.DataType("midi"), 1),
+		ARDOUR.ChanCount(ARDOUR.DataType("audio"), 2), true, info, nil, nil, 1, "synth",
+		ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, false, false)
+	if tl:size() ~= 1 then
+		fail("new_midi_track")
+	end
+	local t = tl:front()
+	local proc = t:the_instrument()
+	if proc:isnil() then
+		fail("the track has no instrument")
+	end
+	print("step: track " .. t:name() .. " with " .. proc:display_name() .. ", " ..
+	      t:n_outputs():n_audio() .. " audio outputs")
+	if t:n_outputs():n_audio() < 1 then
+		fail("the instrument's track has no audio output")
+	end
+	-- Auto-connect is asynchronous (HOSTS.md): wire the outputs by hand.
+	t:output():disconnect_all(nil)
+	local m = Session:master_out()
+	for i = 0, 1 do
+		local src = t:output():audio(math.min(i, t:n_outputs():n_audio() - 1))
+		local dst = m:input():audio(i):name()
+		if src:connect(dst) ~= 0 then
+			fail("connect " .. src:name() .. " -> " .. dst)
+		end
+	end
+	Session:save_state("", false, false, false, false, false)
+	print("step: saved")
+end
+
+-- plugin_automation counts the plugin's control ports, inputs and outputs
+-- alike (Plugin::nth_parameter): the n of an lv2:index.
+local function parameter_index(proc, port)
+	local plug = proc:to_insert():plugin(0)
+	for n = 0, plug:parameter_count() - 1 do
+		local id, refs = plug:nth_parameter(n, false)
+		if refs[2] and id == port then
+			return n
+		end
+	end
+	fail("no control parameter for port " .. port)
+end
+
+local function notes(dir, name, block, notes_file, points_file)
+	load(dir, name, block)
+	local t = the_track()
+	local region = the_region(t)
+	if count_notes(region) ~= 0 then
+		fail("the new region is not empty")
+	end
+	-- The piano roll's way: one NoteDiffCommand on the region's model.
+	local model = region:model()
+	local cmd = model:new_note_diff_command("heist test notes")
+	local written = 0
+	for line in io.lines(notes_file) do
+		local s, len, note, vel = line:match("^(%d+)%s+(%d+)%s+(%d+)%s+(%d+)$")
+		if not s then
+			fail("bad line in " .. notes_file .. ": " .. line)
+		end
+		cmd:add(ARDOUR.LuaAPI.new_noteptr(0, Temporal.Beats.ticks(tonumber(s)),
+			Temporal.Beats.ticks(tonumber(len)), tonumber(note), tonumber(vel)))
+		written = written + 1
+	end
+	model:apply_command(Session, cmd)
+	print("step: " .. count_notes(region) .. " notes in the region, " .. written .. " written")
+	if count_notes(region) ~= written then
+		fail("the region holds " .. count_notes(region) .. " notes, " .. written .. " written")
+	end
+
+	local proc = t:the_instrument()
+	local lists = {}
+	for line in io.lines(points_file) do
+		local s, port, v = line:match("^(%d+)%s+(%d+)%s+(%S+)$")
+		if not s then
+			fail("bad line in " .. points_file .. ": " .. line)
+		end
+		port = tonumber(port)
+		if not lists[port] then
+			local n = parameter_index(proc, port)
+			local al, cl, pd = ARDOUR.LuaAPI.plugin_automation(proc, n)
+			if al:isnil() then
+				fail("plugin_automation port " .. port)
+			end
+			lists[port] = { cl = cl, count = 0 }
+			print(string.format("step: port %d is parameter %d, \"%s\", range %g..%g",
+				port, n, pd.label, pd.lower, pd.upper))
+		end
+		lists[port].cl:add(Temporal.timepos_t(tonumber(s)), tonumber(v), false, false)
+		lists[port].count = lists[port].count + 1
+	end
+	for port, l in pairs(lists) do
+		local ac = proc:to_automatable():automation_control(
+			Evoral.Parameter(ARDOUR.AutomationType.PluginAutomation, 0, port), false)
+		if ac:isnil() then
+			fail("no automation control for port " .. port)
+		end
+		ac:set_automation_state(ARDOUR.AutoState.Play)
+		print("step: port " .. port .. ": " .. l.cl:size() .. " points, state Play")
+		if l.cl:size() ~= l.count then
+			fail("port " .. port .. ": " .. l.cl:size() .. " points, " .. l.count .. " written")
+		end
+	end
+	Session:save_state("", false, false, false, false, false)
+	print("step: saved")
+end
+
+local function export(dir, name, block, outdir, first, last, preset)
+	load(dir, name, block)
+	local t = the_track()
+	local region = the_region(t)
+	print("step: the region holds " .. count_notes(region) .. " notes")
+	local proc = t:the_instrument()
+	if proc:isnil() then
+		fail("no instrument on the track after reloading the session")
+	end
+	print("step: " .. proc:display_name() .. " on the track, latency " ..
+	      proc:signal_latency() .. " samples")
+	local plug = proc:to_insert():plugin(0)
+	local automated = 0
+	for n = 0, plug:parameter_count() - 1 do
+		local port, refs = plug:nth_parameter(n, false)
+		if refs[2] and plug:parameter_is_input(port) then
+			local ac = proc:to_automatable():automation_control(
+				Evoral.Parameter(ARDOUR.AutomationType.PluginAutomation, 0, port), false)
+			if not ac:isnil() and ac:automation_state() == ARDOUR.AutoState.Play then
+				print("step: port " .. port .. " plays " .. ac:alist():size() .. " points")
+				automated = automated + 1
+			end
+		end
+	end
+	if automated == 0 then
+		fail("no control of the instrument plays automation")
+	end
+	local e = Session:simple_export()
+	if not e:set_preset(preset) then
+		fail("no export preset " .. preset)
+	end
+	e:set_folder(outdir)
+	e:set_name("heist")
+	e:set_range(first, last)
+	if not e:check_outputs() then
+		fail("nothing to export (no master bus outputs)")
+	end
+	print("step: exporting samples " .. first .. ".." .. last .. " to " .. outdir)
+	if not e:run_export() then
+		fail("export")
+	end
+	print("step: exported")
+end
+
+local mode = arg[1]
+if mode == "create" then
+	create(arg[2], arg[3], tonumber(arg[4]), tonumber(arg[5]), arg[6])
+elseif mode == "notes" then
+	notes(arg[2], arg[3], tonumber(arg[4]), arg[5], arg[6])
+elseif mode == "export" then
+	export(arg[2], arg[3], tonumber(arg[4]), arg[5], tonumber(arg[6]), tonumber(arg[7]),
+	       arg[8])
+else
+	fail("usage: test_ardour_synth.lua create|notes|export ...")
+end
+-- As test_ardour.lua: drop the script's references while the session lives.
+collectgarbage()
+collectgarbage()
+close_session()
+print("step: done")
