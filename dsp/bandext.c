@@ -88,8 +88,63 @@ void heist_bandext_init(heist_bandext *x, double fs, double model_nyq, uint32_t 
 	}
 }
 
+/* The window's log-centre relative to m: the 0 dB point of a shape. */
+static float window_centre(float m)
+{
+	return m * sqrtf(0.5f * XFADE_FROM);
+}
+
+void heist_bandext_shape_of(const heist_bandext *x, const heist_model *m, uint32_t a, uint32_t b,
+                            float morph, heist_bandext_shape *out)
+{
+	out->n = 0;
+	if (!m->profiles || m->n_ext_bands == 0) {
+		return;
+	}
+	const uint32_t last = m->n_styles - 1u;
+	const heist_style_profile *pa = &m->profiles[a > last ? last : a];
+	const heist_style_profile *pb = &m->profiles[b > last ? last : b];
+	const float t = morph < 0.0f ? 0.0f : morph > 1.0f ? 1.0f : morph;
+	const float ref = window_centre((float)x->model_nyq);
+	float prev = 0.0f;
+	for (uint32_t i = 0; i < m->n_ext_bands && i < HSM_PROFILE_MAX_BANDS; ++i) {
+		const float lc = log2f(sqrtf(m->ext_edges[i] * m->ext_edges[i + 1]) / ref);
+		/* Bands inside the fit window say nothing about the extension. */
+		if (!(lc > prev)) {
+			continue;
+		}
+		out->lc[out->n] = lc;
+		out->db[out->n] = pa->band_db[i] + (pb->band_db[i] - pa->band_db[i]) * t;
+		out->n++;
+		prev = lc;
+	}
+}
+
+/* Amplitude factor of a shape at lf = log2(f / window centre): linear in
+ * dB between its points, flat past the last. */
+static float shape_gain(const heist_bandext_shape *sh, float lf)
+{
+	float l0 = 0.0f, d0 = 0.0f;
+	for (uint32_t i = 0; i < sh->n; ++i) {
+		if (lf <= sh->lc[i]) {
+			const float u = lf <= l0 ? 0.0f : (lf - l0) / (sh->lc[i] - l0);
+			return exp2f((d0 + (sh->db[i] - d0) * u) / DB_PER_OCTAVE);
+		}
+		l0 = sh->lc[i];
+		d0 = sh->db[i];
+	}
+	return exp2f(d0 / DB_PER_OCTAVE);
+}
+
 void heist_bandext_harmonics(const heist_bandext *x, float *harm, uint32_t nh, float f0)
 {
+	heist_bandext_harmonics_shaped(x, NULL, harm, nh, f0);
+}
+
+void heist_bandext_harmonics_shaped(const heist_bandext *x, const heist_bandext_shape *sh,
+                                    float *harm, uint32_t nh, float f0)
+{
+	const int shaped = sh && sh->n > 0;
 	if (!(x->limit > x->model_limit) || !(f0 > 0.0f)) {
 		return;
 	}
@@ -127,7 +182,9 @@ void heist_bandext_harmonics(const heist_bandext *x, float *harm, uint32_t nh, f
 		}
 		const float lf = log2f(f / m);
 		const float ext =
-		    amp * exp2f(a * (lf + log2f(m / ref)) + (lf > 0.0f ? above * lf : 0.0f));
+		    shaped
+		        ? amp * shape_gain(sh, log2f(f / ref))
+		        : amp * exp2f(a * (lf + log2f(m / ref)) + (lf > 0.0f ? above * lf : 0.0f));
 		const float w = smooth01((f - from) / (m - from));
 		const float edge = smooth01((lim - f) / ((1.0f - EDGE_FADE) * lim));
 		harm[h] = (harm[h] + (ext - harm[h]) * w) * edge;
@@ -136,6 +193,12 @@ void heist_bandext_harmonics(const heist_bandext *x, float *harm, uint32_t nh, f
 
 void heist_bandext_noise(const heist_bandext *x, float *mags)
 {
+	heist_bandext_noise_shaped(x, NULL, mags);
+}
+
+void heist_bandext_noise_shaped(const heist_bandext *x, const heist_bandext_shape *sh, float *mags)
+{
+	const int shaped = sh && sh->n > 0;
 	if (!(x->limit > x->model_nyq) || x->n_model < 2) {
 		return;
 	}
@@ -151,7 +214,8 @@ void heist_bandext_noise(const heist_bandext *x, float *mags)
 	for (uint32_t b = 0; b < x->n_total; ++b) {
 		if (x->xfade[b] > 0.0f || b >= x->n_model) {
 			const float model = b < x->n_model ? mags[b] : 0.0f;
-			const float ext = amp * exp2f(a * x->lg[b] + x->above[b]);
+			const float ext = shaped ? amp * shape_gain(sh, x->lg[b])
+			                         : amp * exp2f(a * x->lg[b] + x->above[b]);
 			mags[b] = (model + (ext - model) * x->xfade[b]) * x->edge[b];
 		}
 	}
