@@ -305,13 +305,13 @@ def write_wav_channels(path: str, x: np.ndarray, rate: int) -> None:
 
 
 def make_set(outprefix: str, seed: int, files: int, seconds: float, inst: Instrument,
-             rate: int = MODEL_RATE, stereo: bool = False) -> List[str]:
+             rate: int = MODEL_RATE, stereo: bool = False, soundfont: str = SOUNDFONT) -> List[str]:
     """Write OUTPREFIX_NN.mid/.wav for NN < files (seeds seed*1000 + NN)."""
     paths = []
     for i in range(files):
         base = f"{outprefix}_{i:02d}"
         write_midi(base + ".mid", seed * 1000 + i, seconds, inst)
-        y = render(base + ".mid", base + ".wav", rate=rate, stereo=stereo)
+        y = render(base + ".mid", base + ".wav", rate=rate, soundfont=soundfont, stereo=stereo)
         peak = float(np.max(np.abs(y))) if len(y) else 0.0
         print(f"{base}.wav: {len(y) / rate:.1f} s, peak {peak:.3f}", file=sys.stderr)
         paths.append(base + ".wav")
@@ -342,6 +342,7 @@ def main() -> None:
     r = sub.add_parser("render")
     r.add_argument("--rate", type=int, default=MODEL_RATE)
     r.add_argument("--stereo", action="store_true", help="keep stereo (16-bit PCM)")
+    r.add_argument("--soundfont", default=SOUNDFONT, help="SF2 to render with (default FluidR3)")
     r.add_argument("mid")
     r.add_argument("wav")
     k = sub.add_parser("make")
@@ -350,6 +351,7 @@ def main() -> None:
     k.add_argument("--seconds", type=float, default=60.0)
     k.add_argument("--rate", type=int, default=MODEL_RATE, help="render rate (default 24000)")
     k.add_argument("--stereo", action="store_true", help="keep stereo (16-bit PCM)")
+    k.add_argument("--soundfont", default=SOUNDFONT, help="SF2 to render with (default FluidR3)")
     inst_args(k)
     k.add_argument("outprefix")
     sub.add_parser("list", help="print the instrument table (markdown)")
@@ -361,13 +363,14 @@ def main() -> None:
     if a.cmd == "midi":
         write_midi(a.out, a.seed, a.seconds, inst)
     elif a.cmd == "render":
-        render(a.mid, a.wav, rate=a.rate, stereo=a.stereo)
+        render(a.mid, a.wav, rate=a.rate, soundfont=a.soundfont, stereo=a.stereo)
     elif a.cmd == "list":
         from instruments import table_markdown
         print(table_markdown())
     else:
         os.makedirs(os.path.dirname(os.path.abspath(a.outprefix)), exist_ok=True)
-        make_set(a.outprefix, a.seed, a.files, a.seconds, inst, rate=a.rate, stereo=a.stereo)
+        make_set(a.outprefix, a.seed, a.files, a.seconds, inst, rate=a.rate, stereo=a.stereo,
+                 soundfont=a.soundfont)
 
 
 if __name__ == "__main__":
