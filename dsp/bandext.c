@@ -11,6 +11,7 @@
 #define SLOPE_DEFAULT (-12.0f) /* dB/octave when the octave below is silent */
 #define SLOPE_ABOVE (-12.0f)   /* dB/octave more above the model band */
 #define DB_PER_OCTAVE 6.0206f  /* 20 log10(2): amplitude dB to octaves of gain */
+#define PITCH_DB_MAX 30.0f     /* a profile's pitch term, either way */
 
 double heist_bandext_limit(double fs, double model_nyq)
 {
@@ -95,7 +96,7 @@ static float window_centre(float m)
 }
 
 void heist_bandext_shape_of(const heist_bandext *x, const heist_model *m, uint32_t a, uint32_t b,
-                            float morph, heist_bandext_shape *out)
+                            float morph, float f0, heist_bandext_shape *out)
 {
 	out->n = 0;
 	if (!m->profiles || m->n_ext_bands == 0) {
@@ -106,25 +107,31 @@ void heist_bandext_shape_of(const heist_bandext *x, const heist_model *m, uint32
 	const heist_style_profile *pb = &m->profiles[b > last ? last : b];
 	const float t = morph < 0.0f ? 0.0f : morph > 1.0f ? 1.0f : morph;
 	const float ref = window_centre((float)x->model_nyq);
-	float prev = 0.0f;
-	for (uint32_t i = 0; i < m->n_ext_bands && i < HSM_PROFILE_MAX_BANDS; ++i) {
-		const float lc = log2f(sqrtf(m->ext_edges[i] * m->ext_edges[i + 1]) / ref);
-		/* Bands inside the fit window say nothing about the extension. */
-		if (!(lc > prev)) {
-			continue;
-		}
-		out->lc[out->n] = lc;
-		out->db[out->n] = pa->band_db[i] + (pb->band_db[i] - pa->band_db[i]) * t;
-		out->n++;
-		prev = lc;
+	/* Higher notes of an instrument are brighter: the data's slope per
+	 * octave from the pitch it was measured at, at most PITCH_DB_MAX. */
+	float pitch_db = 0.0f;
+	if (f0 > 0.0f) {
+		const float p0 = pa->band_pitch + (pb->band_pitch - pa->band_pitch) * t;
+		const float k =
+		    pa->band_pitch_db_oct + (pb->band_pitch_db_oct - pa->band_pitch_db_oct) * t;
+		pitch_db = k * (log2f(f0 / 440.0f) - (p0 - 69.0f) / 12.0f);
+		pitch_db = pitch_db > PITCH_DB_MAX    ? PITCH_DB_MAX
+		           : pitch_db < -PITCH_DB_MAX ? -PITCH_DB_MAX
+		                                      : pitch_db;
 	}
+	for (uint32_t i = 0; i < m->n_ext_bands && i < HSM_PROFILE_MAX_BANDS; ++i) {
+		/* The parser checked the edges increase: so do the centres. */
+		out->lc[i] = log2f(sqrtf(m->ext_edges[i] * m->ext_edges[i + 1]) / ref);
+		out->db[i] = pa->band_db[i] + (pb->band_db[i] - pa->band_db[i]) * t + pitch_db;
+	}
+	out->n = m->n_ext_bands < HSM_PROFILE_MAX_BANDS ? m->n_ext_bands : HSM_PROFILE_MAX_BANDS;
 }
 
-/* Amplitude factor of a shape at lf = log2(f / window centre): linear in
- * dB between its points, flat past the last. */
+/* sqrt of a shape's density (per Hz, over the total) at lf = log2(f /
+ * window centre): linear in dB between its points, flat outside them. */
 static float shape_gain(const heist_bandext_shape *sh, float lf)
 {
-	float l0 = 0.0f, d0 = 0.0f;
+	float l0 = sh->lc[0], d0 = sh->db[0];
 	for (uint32_t i = 0; i < sh->n; ++i) {
 		if (lf <= sh->lc[i]) {
 			const float u = lf <= l0 ? 0.0f : (lf - l0) / (sh->lc[i] - l0);
@@ -169,6 +176,15 @@ void heist_bandext_harmonics_shaped(const heist_bandext *x, const heist_bandext_
 	}
 	float amp, slope;
 	fit(p_hi, w_hi, p_lo, w_lo, x->octaves, &amp, &slope);
+	if (shaped) {
+		/* A style's shape is a share of the total: the harmonics' power
+		 * (sum of squares below the crossfade) spread f0 Hz a harmonic. */
+		float total = 0.0f;
+		for (uint32_t h = 0; h < nh && (float)(h + 1) * f0 < from; ++h) {
+			total += harm[h] * harm[h];
+		}
+		amp = sqrtf(total * f0);
+	}
 	const float ref = m * sqrtf(0.5f * XFADE_FROM), a = slope / DB_PER_OCTAVE;
 	const float above = SLOPE_ABOVE / DB_PER_OCTAVE;
 	for (uint32_t h = (uint32_t)(from / f0) > 0 ? (uint32_t)(from / f0) - 1 : 0; h < nh; ++h) {
@@ -210,6 +226,13 @@ void heist_bandext_noise_shaped(const heist_bandext *x, const heist_bandext_shap
 	}
 	float amp, slope;
 	fit(p_hi, x->w_hi_sum, p_lo, x->w_lo_sum, x->octaves, &amp, &slope);
+	if (shaped) { /* the noise's total power, bands x->model_nyq / (n - 1) Hz apart */
+		float total = 0.0f;
+		for (uint32_t b = 0; b < x->n_model; ++b) {
+			total += mags[b] * mags[b];
+		}
+		amp = sqrtf(total * (float)x->model_nyq / (float)(x->n_model - 1));
+	}
 	const float a = slope / DB_PER_OCTAVE;
 	for (uint32_t b = 0; b < x->n_total; ++b) {
 		if (x->xfade[b] > 0.0f || b >= x->n_model) {

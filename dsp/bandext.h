@@ -32,21 +32,24 @@ typedef struct {
 	float lg[HEIST_BANDEXT_MAX_BANDS], above[HEIST_BANDEXT_MAX_BANDS];
 } heist_bandext;
 
-/* A style's shape above the fit window (the model's profile section,
- * morphed): from the window's log-centre (0 dB) through each profile band's
- * centre (its dB), flat past the last; n = 0: no profile, the fitted slope
- * goes on as before. */
+/* A style's shape above the model's band (the model's profile section,
+ * morphed): each band's energy per Hz as a share of the total (harmonics and
+ * noise each of their own), linear in dB between the bands' centres and flat
+ * outside them; it replaces the fitted slope from the crossfade up. n = 0:
+ * no profile, the fitted slope goes on as before. The total, not the model's
+ * 6-10 kHz level, is the anchor: that level differs from the instrument's by
+ * up to 15 dB depending on the input (measured: train/README.md). */
 typedef struct {
 	uint32_t n;
-	float lc[HSM_PROFILE_MAX_BANDS]; /* log2(centre / window centre), increasing */
-	float db[HSM_PROFILE_MAX_BANDS]; /* density, dB over the window's mean */
+	float lc[HSM_PROFILE_MAX_BANDS]; /* log2(centre / fit window centre), increasing */
+	float db[HSM_PROFILE_MAX_BANDS]; /* energy per Hz over the total, dB re 1/Hz */
 } heist_bandext_shape;
 
 /* [audio] The shape of styles a and b (clamped to the model's) at a morph
- * (their dB blended linearly), for the layout x; n = 0 when the model has no
- * profile. */
+ * (their values blended linearly) for a note of f0 Hz (0: none), for the
+ * layout x; n = 0 when the model has no profile. */
 void heist_bandext_shape_of(const heist_bandext *x, const heist_model *m, uint32_t a, uint32_t b,
-                            float morph, heist_bandext_shape *out);
+                            float morph, float f0, heist_bandext_shape *out);
 
 /* [any] The band limit the engine renders to at host rate fs for a model
  * whose Nyquist is model_nyq: min(20 kHz, fs / 2), and never below the

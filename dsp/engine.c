@@ -724,8 +724,6 @@ static void compute_frame(heist_engine *e)
 	const uint32_t style_b = (uint32_t)lrintf(e->target[HEIST_PARAM_STYLE_B]);
 	heist_style target;
 	style_target(e->model, style_a, style_b, s[HEIST_PARAM_MORPH], &target);
-	heist_bandext_shape_of(&e->bandext, e->model, style_a, style_b, s[HEIST_PARAM_MORPH],
-	                       &e->ext_shape);
 	float octave = 0.0f, loud_fit = 0.0f;
 	frame_fit(e, &f, &target, &octave, &loud_fit);
 	const int stream_start =
@@ -733,6 +731,8 @@ static void compute_frame(heist_engine *e)
 	const float in_gate =
 	    e->vsrc ? 1.0f : input_gate(e, &f, e->target[HEIST_PARAM_INPUT_GATE], stream_start);
 	const float f0 = network_input(e, &f, octave, loud_fit);
+	heist_bandext_shape_of(&e->bandext, e->model, style_a, style_b, s[HEIST_PARAM_MORPH], f0,
+	                       &e->ext_shape);
 	/* The network writes straight into the frame's slot. */
 	const frame_ctl fc = frame_at(e, k);
 	heist_morph_step(e->net, e->morph_net, style_a, style_b, s[HEIST_PARAM_MORPH], e->net_in,

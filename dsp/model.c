@@ -376,11 +376,14 @@ static bool check_value(float v, float lo, float hi, uint32_t s, const char *wha
 }
 
 static const char *const expr_names[HSM_PROFILE_EXPR_FLOATS] = {
-    "vibrato_hz",        "vibrato_cents", "attack_s", "attack_depth_db", "release_db_s",
-    "release_tail_db_s", "loud_p5",       "loud_p50", "loud_p95",
+    "vibrato_hz",   "vibrato_cents",     "attack_s",          "attack_depth_db",
+    "release_db_s", "release_tail_db_s", "loud_p5",           "loud_p50",
+    "loud_p95",     "band_pitch",        "band_pitch_db_oct",
 };
-static const float expr_lo[HSM_PROFILE_EXPR_FLOATS] = {0, 0, 0.001f, 0, 1, 1, -120, -120, -120};
-static const float expr_hi[HSM_PROFILE_EXPR_FLOATS] = {20, 300, 2, 80, 10000, 10000, 20, 20, 20};
+static const float expr_lo[HSM_PROFILE_EXPR_FLOATS] = {0,    0,    0.001f, 0, 1,  1,
+                                                       -120, -120, -120,   0, -48};
+static const float expr_hi[HSM_PROFILE_EXPR_FLOATS] = {20, 300, 2,  80,  10000, 10000,
+                                                       20, 20,  20, 127, 48};
 
 /* Section PROF version 1 (model.h): every count, edge and value against its
  * bounds before the model is allocated. */
@@ -427,7 +430,7 @@ static bool check_profile(const uint8_t *q, uint32_t version, size_t n, const hs
 	const uint8_t *sp = q + 8u + 4u * (NB + 1u);
 	for (uint32_t s = 0; s < S; ++s) {
 		for (uint32_t b = 0; b < NB; ++b, sp += 4) {
-			if (!check_value(rd_f32(sp), -120.0f, 40.0f, s, "band_db", err, err_size)) {
+			if (!check_value(rd_f32(sp), -160.0f, 0.0f, s, "band_db", err, err_size)) {
 				return false;
 			}
 		}
@@ -513,6 +516,8 @@ static void read_profile(heist_model *m, const uint8_t *q)
 		pr->loud_p5 = v[6];
 		pr->loud_p50 = v[7];
 		pr->loud_p95 = v[8];
+		pr->band_pitch = v[9];
+		pr->band_pitch_db_oct = v[10];
 	}
 }
 

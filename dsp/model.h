@@ -48,9 +48,8 @@
  *   f32 edges[NB + 1]: the band extension's bands above the model's Nyquist,
  *       Hz, strictly increasing, within [1000, 96000],
  *   per style, NB + 9 f32:
- *     band_db[NB]       mean power density of each band, dB relative to the
- *                       mean density over [0.5, 0.85] x the model's Nyquist
- *                       (the band extension's fit window), [-120, 40]
+ *     band_db[NB]       energy of each band per Hz over the total energy
+ *                       (all frequencies), dB re 1/Hz, [-160, 0]
  *     vibrato_hz        [0, 20]       vibrato_cents     [0, 300] (peak)
  *     attack_s          [0.001, 2]    attack_depth_db   [0, 80]
  *                       (loudness starts depth dB under the note's and
@@ -59,6 +58,8 @@
  *     release_tail_db_s [1, 10000]    (the rest)
  *     loud_p5 <= loud_p50 <= loud_p95 within [-120, 20]: loudness (dB) of
  *                       the sounding frames, percentiles
+ *     band_pitch        [0, 127] the pitch (MIDI) band_db was measured at
+ *     band_pitch_db_oct [-48, 48] band_db's change per octave of pitch
  *
  * The network, per frame (must match train/heist_model.py exactly):
  *   x  = [ (midi(f0) - pitch_center) / pitch_scale,
@@ -97,7 +98,7 @@
 #define HSM_PROFILE_TAG "PROF"
 #define HSM_PROFILE_VERSION 1u
 #define HSM_PROFILE_MAX_BANDS 8u
-#define HSM_PROFILE_EXPR_FLOATS 9u
+#define HSM_PROFILE_EXPR_FLOATS 11u
 
 typedef struct {
 	char name[HSM_STYLE_NAME_SIZE];
@@ -112,6 +113,7 @@ typedef struct {
 	float attack_s, attack_depth_db;
 	float release_db_s, release_tail_db_s;
 	float loud_p5, loud_p50, loud_p95;
+	float band_pitch, band_pitch_db_oct;
 } heist_style_profile;
 
 struct heist_model {

@@ -151,24 +151,24 @@ static void print_profile(const heist_model *m)
 		printf("\nprofile:       none (band extension by the fitted slope)\n");
 		return;
 	}
-	printf("\nprofile (section PROF v%u): band density above the model's band, dB over "
-	       "%.0f-%.0f Hz\n  #  %-24s",
-	       HSM_PROFILE_VERSION, 0.5 * (double)m->sample_rate * 0.5,
-	       0.85 * (double)m->sample_rate * 0.5, "style");
+	printf("\nprofile (section PROF v%u): band extension, each band's energy per Hz over "
+	       "the total (dB re 1/Hz), at a pitch (MIDI) with a slope (dB/octave)\n  #  %-24s",
+	       HSM_PROFILE_VERSION, "style");
 	for (uint32_t b = 0; b < m->n_ext_bands; ++b) {
 		char band[32];
 		snprintf(band, sizeof band, "%.0f-%.0fk", (double)m->ext_edges[b] / 1000.0,
 		         (double)m->ext_edges[b + 1] / 1000.0);
 		printf(" %8s", band);
 	}
-	printf(" %8s %8s %8s\n", "loud 5%", "50%", "95%");
+	printf(" %8s %8s %8s %8s %8s\n", "pitch", "dB/oct", "loud 5%", "50%", "95%");
 	for (uint32_t s = 0; s < m->n_styles; ++s) {
 		const heist_style_profile *p = &m->profiles[s];
 		printf("%3" PRIu32 "  %-24s", s, m->styles[s].name);
 		for (uint32_t b = 0; b < m->n_ext_bands; ++b) {
 			printf(" %8.1f", (double)p->band_db[b]);
 		}
-		printf(" %8.1f %8.1f %8.1f\n", (double)p->loud_p5, (double)p->loud_p50,
+		printf(" %8.1f %8.1f %8.1f %8.1f %8.1f\n", (double)p->band_pitch,
+		       (double)p->band_pitch_db_oct, (double)p->loud_p5, (double)p->loud_p50,
 		       (double)p->loud_p95);
 	}
 }

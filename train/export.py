@@ -44,9 +44,10 @@ PROFILE_VERSION = 1
 PROFILE_MAX_BANDS = 8
 # Per style after the band levels (dsp/model.h: the bounds the parser checks).
 PROFILE_FIELDS = ("vibrato_hz", "vibrato_cents", "attack_s", "attack_depth_db", "release_db_s",
-                  "release_tail_db_s", "loud_p5", "loud_p50", "loud_p95")
+                  "release_tail_db_s", "loud_p5", "loud_p50", "loud_p95", "band_pitch",
+                  "band_pitch_db_oct")
 PROFILE_BOUNDS = ((0, 20), (0, 300), (0.001, 2), (0, 80), (1, 10000), (1, 10000),
-                  (-120, 20), (-120, 20), (-120, 20))
+                  (-120, 20), (-120, 20), (-120, 20), (0, 127), (-48, 48))
 
 
 class Profile:
@@ -78,8 +79,8 @@ class Profile:
             if len(r) != nb + len(PROFILE_FIELDS):
                 raise ValueError(f"profile: style {s} has {len(r)} values")
             for v in r[:nb]:
-                if not -120 <= v <= 40:
-                    raise ValueError(f"profile: style {s} band_db {v} out of [-120, 40]")
+                if not -160 <= v <= 0:
+                    raise ValueError(f"profile: style {s} band_db {v} out of [-160, 0]")
             for name, v, (lo, hi) in zip(PROFILE_FIELDS, r[nb:], PROFILE_BOUNDS):
                 if not lo <= v <= hi:
                     raise ValueError(f"profile: style {s} {name} {v} out of [{lo}, {hi}]")

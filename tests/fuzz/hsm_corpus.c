@@ -168,6 +168,7 @@ static void seed_profiles(const hsm_dims *d, const uint8_t *base, size_t size)
 	seed("valid-profile-8", eight, n8, NULL);
 	const size_t pay = hsm_profile_payload(size);
 	const size_t expr = pay + 8 + 4 * 9 + 4 * 8; /* style 0's expression, 8 bands */
+	seed_f32("profile-pitch-slope", eight, n8, p, expr + 40, 100.0f, "band_pitch_db_oct");
 	seed_u32("profile-version", eight, n8, p, pay - 8, 9, "profile: unsupported version 9");
 	seed_u32("profile-huge-size", eight, n8, p, pay - 4, 0x7FFFFFF0u, "does not fit");
 	seed_u32("profile-styles", eight, n8, p, pay, d->n_styles + 1, "styles, the model has");

@@ -171,7 +171,7 @@ void hsm_round_half(uint8_t *data, const hsm_dims *d)
 uint8_t *hsm_add_profile(const uint8_t *data, size_t *size, uint32_t n_styles, uint32_t n_bands)
 {
 	const size_t old = *size;
-	const size_t payload = 8u + 4u * (n_bands + 1u) + (size_t)n_styles * 4u * (n_bands + 9u);
+	const size_t payload = 8u + 4u * (n_bands + 1u) + (size_t)n_styles * 4u * (n_bands + 11u);
 	const size_t total = old + 12u + payload;
 	uint8_t *p = calloc(1, total);
 	if (!p) {
@@ -193,16 +193,22 @@ uint8_t *hsm_add_profile(const uint8_t *data, size_t *size, uint32_t n_styles, u
 	}
 	for (uint32_t s = 0; s < n_styles; ++s) {
 		for (uint32_t b = 0; b < n_bands; ++b, q += 4) {
-			hsm_put_f32(q, -6.0f - 3.0f * (float)b - (float)(s % 5));
+			hsm_put_f32(q, -60.0f - 3.0f * (float)b - (float)(s % 5));
 		}
-		const float v[9] = {
-		    4.0f + 0.25f * (float)(s % 8),    10.0f + (float)(s % 40),
-		    0.01f + 0.005f * (float)(s % 10), 20.0f + (float)(s % 30),
-		    100.0f + 10.0f * (float)(s % 20), 60.0f + 5.0f * (float)(s % 20),
-		    -50.0f + (float)(s % 7),          -30.0f + (float)(s % 7),
+		const float v[11] = {
+		    4.0f + 0.25f * (float)(s % 8),
+		    10.0f + (float)(s % 40),
+		    0.01f + 0.005f * (float)(s % 10),
+		    20.0f + (float)(s % 30),
+		    100.0f + 10.0f * (float)(s % 20),
+		    60.0f + 5.0f * (float)(s % 20),
+		    -50.0f + (float)(s % 7),
+		    -30.0f + (float)(s % 7),
 		    -15.0f + (float)(s % 7),
+		    60.0f + (float)(s % 20),
+		    6.0f - (float)(s % 9),
 		};
-		for (int k = 0; k < 9; ++k, q += 4) {
+		for (int k = 0; k < 11; ++k, q += 4) {
 			hsm_put_f32(q, v[k]);
 		}
 	}

@@ -488,7 +488,7 @@ static void test_profile_round_trip(void)
 		      (double)m->ext_edges[0], (double)m->ext_edges[4]);
 		for (uint32_t s = 0; m->profiles && s < medium.n_styles; ++s) {
 			const heist_style_profile *pr = &m->profiles[s];
-			CHECK(pr->band_db[0] == -6.0f - (float)(s % 5) &&
+			CHECK(pr->band_db[0] == -60.0f - (float)(s % 5) &&
 			          pr->band_db[3] == pr->band_db[0] - 9.0f,
 			      "style %u band levels", s);
 			CHECK(pr->vibrato_hz == 4.0f + 0.25f * (float)(s % 8) &&
@@ -545,7 +545,7 @@ static void expect_profile_fail(size_t off, int is_float, uint32_t u, float f, c
  * its name; section framing errors too. */
 static void test_profile_refusals(void)
 {
-	/* Payload: S, NB, 5 edges (offsets 8..24), then per style 4 + 9 floats. */
+	/* Payload: S, NB, 5 edges (offsets 8..24), then per style 4 + 11 floats. */
 	const size_t style0 = 28, expr0 = style0 + 16;
 	expect_profile_fail(0, 0, 2, 0, "2 styles, the model has 3", "profile style count");
 	expect_profile_fail(4, 0, 0, 0, "n_bands 0", "no bands");
@@ -555,7 +555,8 @@ static void test_profile_refusals(void)
 	expect_profile_fail(8, 1, 0, NAN, "band edge 0", "NaN edge");
 	expect_profile_fail(24, 1, 0, 1e6f, "band edge 4", "edge beyond 96 kHz");
 	expect_profile_fail(style0, 1, 0, NAN, "band_db", "NaN band level");
-	expect_profile_fail(style0 + 4, 1, 0, 41.0f, "band_db 41", "band level too high");
+	expect_profile_fail(style0 + 4, 1, 0, 1.0f, "band_db 1 out of range",
+	                    "band level above 0 dB");
 	expect_profile_fail(expr0, 1, 0, INFINITY, "vibrato_hz", "Inf vibrato rate");
 	expect_profile_fail(expr0 + 4, 1, 0, 301.0f, "vibrato_cents", "vibrato too deep");
 	expect_profile_fail(expr0 + 8, 1, 0, 0.0f, "attack_s 0", "zero attack");
@@ -564,6 +565,8 @@ static void test_profile_refusals(void)
 	expect_profile_fail(expr0 + 20, 1, 0, NAN, "release_tail_db_s", "NaN tail");
 	expect_profile_fail(expr0 + 24, 1, 0, -20.0f, "percentiles not in order", "p5 > p50");
 	expect_profile_fail(expr0 + 32, 1, 0, 25.0f, "loud_p95", "p95 too loud");
+	expect_profile_fail(expr0 + 36, 1, 0, -1.0f, "band_pitch -1", "pitch below 0");
+	expect_profile_fail(expr0 + 40, 1, 0, NAN, "band_pitch_db_oct", "NaN pitch slope");
 
 	size_t size, pay;
 	uint8_t *p = with_profile(4, &size, &pay);
