@@ -11,6 +11,7 @@
 #define SLOPE_DEFAULT (-12.0f) /* dB/octave when the octave below is silent */
 #define SLOPE_ABOVE (-12.0f)   /* dB/octave more above the model band */
 #define DB_PER_OCTAVE 6.0206f  /* 20 log10(2): amplitude dB to octaves of gain */
+#define PITCH_DB_MAX 30.0f     /* a profile's pitch term, either way */
 
 double heist_bandext_limit(double fs, double model_nyq)
 {
@@ -88,8 +89,69 @@ void heist_bandext_init(heist_bandext *x, double fs, double model_nyq, uint32_t 
 	}
 }
 
+/* The window's log-centre relative to m: the 0 dB point of a shape. */
+static float window_centre(float m)
+{
+	return m * sqrtf(0.5f * XFADE_FROM);
+}
+
+void heist_bandext_shape_of(const heist_bandext *x, const heist_model *m, uint32_t a, uint32_t b,
+                            float morph, float f0, heist_bandext_shape *out)
+{
+	out->n = 0;
+	if (!m->profiles || m->n_ext_bands == 0) {
+		return;
+	}
+	const uint32_t last = m->n_styles - 1u;
+	const heist_style_profile *pa = &m->profiles[a > last ? last : a];
+	const heist_style_profile *pb = &m->profiles[b > last ? last : b];
+	const float t = morph < 0.0f ? 0.0f : morph > 1.0f ? 1.0f : morph;
+	const float ref = window_centre((float)x->model_nyq);
+	/* Higher notes of an instrument are brighter: the data's slope per
+	 * octave from the pitch it was measured at, at most PITCH_DB_MAX. */
+	float pitch_db = 0.0f;
+	if (f0 > 0.0f) {
+		const float p0 = pa->band_pitch + (pb->band_pitch - pa->band_pitch) * t;
+		const float k =
+		    pa->band_pitch_db_oct + (pb->band_pitch_db_oct - pa->band_pitch_db_oct) * t;
+		pitch_db = k * (log2f(f0 / 440.0f) - (p0 - 69.0f) / 12.0f);
+		pitch_db = pitch_db > PITCH_DB_MAX    ? PITCH_DB_MAX
+		           : pitch_db < -PITCH_DB_MAX ? -PITCH_DB_MAX
+		                                      : pitch_db;
+	}
+	for (uint32_t i = 0; i < m->n_ext_bands && i < HSM_PROFILE_MAX_BANDS; ++i) {
+		/* The parser checked the edges increase: so do the centres. */
+		out->lc[i] = log2f(sqrtf(m->ext_edges[i] * m->ext_edges[i + 1]) / ref);
+		out->db[i] = pa->band_db[i] + (pb->band_db[i] - pa->band_db[i]) * t + pitch_db;
+	}
+	out->n = m->n_ext_bands < HSM_PROFILE_MAX_BANDS ? m->n_ext_bands : HSM_PROFILE_MAX_BANDS;
+}
+
+/* sqrt of a shape's density (per Hz, over the total) at lf = log2(f /
+ * window centre): linear in dB between its points, flat outside them. */
+static float shape_gain(const heist_bandext_shape *sh, float lf)
+{
+	float l0 = sh->lc[0], d0 = sh->db[0];
+	for (uint32_t i = 0; i < sh->n; ++i) {
+		if (lf <= sh->lc[i]) {
+			const float u = lf <= l0 ? 0.0f : (lf - l0) / (sh->lc[i] - l0);
+			return exp2f((d0 + (sh->db[i] - d0) * u) / DB_PER_OCTAVE);
+		}
+		l0 = sh->lc[i];
+		d0 = sh->db[i];
+	}
+	return exp2f(d0 / DB_PER_OCTAVE);
+}
+
 void heist_bandext_harmonics(const heist_bandext *x, float *harm, uint32_t nh, float f0)
 {
+	heist_bandext_harmonics_shaped(x, NULL, harm, nh, f0);
+}
+
+void heist_bandext_harmonics_shaped(const heist_bandext *x, const heist_bandext_shape *sh,
+                                    float *harm, uint32_t nh, float f0)
+{
+	const int shaped = sh && sh->n > 0;
 	if (!(x->limit > x->model_limit) || !(f0 > 0.0f)) {
 		return;
 	}
@@ -114,6 +176,15 @@ void heist_bandext_harmonics(const heist_bandext *x, float *harm, uint32_t nh, f
 	}
 	float amp, slope;
 	fit(p_hi, w_hi, p_lo, w_lo, x->octaves, &amp, &slope);
+	if (shaped) {
+		/* A style's shape is a share of the total: the harmonics' power
+		 * (sum of squares below the crossfade) spread f0 Hz a harmonic. */
+		float total = 0.0f;
+		for (uint32_t h = 0; h < nh && (float)(h + 1) * f0 < from; ++h) {
+			total += harm[h] * harm[h];
+		}
+		amp = sqrtf(total * f0);
+	}
 	const float ref = m * sqrtf(0.5f * XFADE_FROM), a = slope / DB_PER_OCTAVE;
 	const float above = SLOPE_ABOVE / DB_PER_OCTAVE;
 	for (uint32_t h = (uint32_t)(from / f0) > 0 ? (uint32_t)(from / f0) - 1 : 0; h < nh; ++h) {
@@ -127,7 +198,9 @@ void heist_bandext_harmonics(const heist_bandext *x, float *harm, uint32_t nh, f
 		}
 		const float lf = log2f(f / m);
 		const float ext =
-		    amp * exp2f(a * (lf + log2f(m / ref)) + (lf > 0.0f ? above * lf : 0.0f));
+		    shaped
+		        ? amp * shape_gain(sh, log2f(f / ref))
+		        : amp * exp2f(a * (lf + log2f(m / ref)) + (lf > 0.0f ? above * lf : 0.0f));
 		const float w = smooth01((f - from) / (m - from));
 		const float edge = smooth01((lim - f) / ((1.0f - EDGE_FADE) * lim));
 		harm[h] = (harm[h] + (ext - harm[h]) * w) * edge;
@@ -136,6 +209,12 @@ void heist_bandext_harmonics(const heist_bandext *x, float *harm, uint32_t nh, f
 
 void heist_bandext_noise(const heist_bandext *x, float *mags)
 {
+	heist_bandext_noise_shaped(x, NULL, mags);
+}
+
+void heist_bandext_noise_shaped(const heist_bandext *x, const heist_bandext_shape *sh, float *mags)
+{
+	const int shaped = sh && sh->n > 0;
 	if (!(x->limit > x->model_nyq) || x->n_model < 2) {
 		return;
 	}
@@ -147,11 +226,19 @@ void heist_bandext_noise(const heist_bandext *x, float *mags)
 	}
 	float amp, slope;
 	fit(p_hi, x->w_hi_sum, p_lo, x->w_lo_sum, x->octaves, &amp, &slope);
+	if (shaped) { /* the noise's total power, bands x->model_nyq / (n - 1) Hz apart */
+		float total = 0.0f;
+		for (uint32_t b = 0; b < x->n_model; ++b) {
+			total += mags[b] * mags[b];
+		}
+		amp = sqrtf(total * (float)x->model_nyq / (float)(x->n_model - 1));
+	}
 	const float a = slope / DB_PER_OCTAVE;
 	for (uint32_t b = 0; b < x->n_total; ++b) {
 		if (x->xfade[b] > 0.0f || b >= x->n_model) {
 			const float model = b < x->n_model ? mags[b] : 0.0f;
-			const float ext = amp * exp2f(a * x->lg[b] + x->above[b]);
+			const float ext = shaped ? amp * shape_gain(sh, x->lg[b])
+			                         : amp * exp2f(a * x->lg[b] + x->above[b]);
 			mags[b] = (model + (ext - model) * x->xfade[b]) * x->edge[b];
 		}
 	}

@@ -15,6 +15,8 @@
 
 #include <stdint.h>
 
+#include "model.h"
+
 #define HEIST_BANDEXT_MAX_BANDS 256u
 
 /* The layout of one engine's extension, set when a model is bound: the
@@ -29,6 +31,25 @@ typedef struct {
 	float xfade[HEIST_BANDEXT_MAX_BANDS], edge[HEIST_BANDEXT_MAX_BANDS];
 	float lg[HEIST_BANDEXT_MAX_BANDS], above[HEIST_BANDEXT_MAX_BANDS];
 } heist_bandext;
+
+/* A style's shape above the model's band (the model's profile section,
+ * morphed): each band's energy per Hz as a share of the total (harmonics and
+ * noise each of their own), linear in dB between the bands' centres and flat
+ * outside them; it replaces the fitted slope from the crossfade up. n = 0:
+ * no profile, the fitted slope goes on as before. The total, not the model's
+ * 6-10 kHz level, is the anchor: that level differs from the instrument's by
+ * up to 15 dB depending on the input (measured: train/README.md). */
+typedef struct {
+	uint32_t n;
+	float lc[HSM_PROFILE_MAX_BANDS]; /* log2(centre / fit window centre), increasing */
+	float db[HSM_PROFILE_MAX_BANDS]; /* energy per Hz over the total, dB re 1/Hz */
+} heist_bandext_shape;
+
+/* [audio] The shape of styles a and b (clamped to the model's) at a morph
+ * (their values blended linearly) for a note of f0 Hz (0: none), for the
+ * layout x; n = 0 when the model has no profile. */
+void heist_bandext_shape_of(const heist_bandext *x, const heist_model *m, uint32_t a, uint32_t b,
+                            float morph, float f0, heist_bandext_shape *out);
 
 /* [any] The band limit the engine renders to at host rate fs for a model
  * whose Nyquist is model_nyq: min(20 kHz, fs / 2), and never below the
@@ -46,8 +67,15 @@ void heist_bandext_init(heist_bandext *x, double fs, double model_nyq, uint32_t 
  * up to the band limit. Nothing happens when the limit is the model's. */
 void heist_bandext_harmonics(const heist_bandext *x, float *harm, uint32_t nh, float f0);
 
+/* [audio] The same with a style's shape (NULL or n = 0: as above). */
+void heist_bandext_harmonics_shaped(const heist_bandext *x, const heist_bandext_shape *sh,
+                                    float *harm, uint32_t nh, float f0);
+
 /* [audio] Noise band magnitudes mags[0..n_model) from the model,
  * mags[n_model..n_total) filled up to the band limit (0 from there on). */
 void heist_bandext_noise(const heist_bandext *x, float *mags);
+
+/* [audio] The same with a style's shape (NULL or n = 0: as above). */
+void heist_bandext_noise_shaped(const heist_bandext *x, const heist_bandext_shape *sh, float *mags);
 
 #endif

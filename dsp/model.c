@@ -150,9 +150,12 @@ static void printable_name(char out[HSM_STYLE_NAME_SIZE], const uint8_t *name)
  * count of each tensor. */
 typedef struct {
 	uint32_t S, E, H, D, NH, NN;
+	uint32_t flags;
 	float frame_rate, sample_rate;
 	float pitch_center, pitch_scale, loud_center, loud_scale;
 	size_t count[T_COUNT];
+	size_t sections; /* offset of the first section (= of the CRC without any) */
+	size_t profile;  /* offset of the PROF payload; 0 = none */
 } hsm_header;
 
 /* Written so that NaN fails every test. */
@@ -213,8 +216,9 @@ static bool check_envelope(const uint8_t *p, size_t size, char *err, size_t err_
 		return false;
 	}
 	const uint32_t flags = rd_u32(p + OFF_FLAGS);
-	if (flags != 0) {
-		set_err(err, err_size, "model: unsupported flags 0x%08x (must be 0)", flags);
+	if (flags & ~HSM_FLAG_SECTIONS) {
+		set_err(err, err_size, "model: unsupported flags 0x%08x (this build knows 0x%08x)",
+		        flags, HSM_FLAG_SECTIONS);
 		return false;
 	}
 	const uint32_t total = rd_u32(p + OFF_TOTAL_SIZE);
@@ -234,6 +238,8 @@ static bool check_envelope(const uint8_t *p, size_t size, char *err, size_t err_
 /* The header's dimensions, scaling and name, each against its bounds. */
 static bool read_header(const uint8_t *p, hsm_header *h, char *err, size_t err_size)
 {
+	h->flags = rd_u32(p + OFF_FLAGS);
+	h->profile = 0;
 	h->S = rd_u32(p + OFF_N_STYLES);
 	h->E = rd_u32(p + OFF_EMBED_DIM);
 	h->H = rd_u32(p + OFF_GRU_HIDDEN);
@@ -296,7 +302,15 @@ static bool check_layout(hsm_header *h, size_t size, char *err, size_t err_size)
 		n_floats = add_sz(n_floats, count[t]);
 	}
 	const size_t tensor_off = add_sz(OFF_STYLES, mul_sz(S, HSM_STYLE_SIZE));
-	const size_t expected = add_sz(add_sz(tensor_off, mul_sz(n_floats, 4)), HSM_CRC_SIZE);
+	h->sections = add_sz(tensor_off, mul_sz(n_floats, 4));
+	const size_t expected = add_sz(h->sections, HSM_CRC_SIZE);
+	if ((h->flags & HSM_FLAG_SECTIONS) && expected != SIZE_MAX && expected < size) {
+		return true; /* the sections' walk checks the rest */
+	}
+	if ((h->flags & HSM_FLAG_SECTIONS) && expected == size) {
+		set_err(err, err_size, "model: flags say sections follow the tensors, but none do");
+		return false;
+	}
 	if (expected != size) {
 		if (expected == SIZE_MAX) {
 			set_err(err, err_size, "model: dimensions overflow the size arithmetic");
@@ -349,12 +363,172 @@ static bool check_styles(const uint8_t *p, uint32_t S, char *err, size_t err_siz
 	return true;
 }
 
+/* A profile value against its bounds (NaN fails). */
+static bool check_value(float v, float lo, float hi, uint32_t s, const char *what, char *err,
+                        size_t err_size)
+{
+	if (!(v >= lo && v <= hi)) {
+		set_err(err, err_size, "model: profile: style %u %s %g out of range [%g, %g]", s,
+		        what, (double)v, (double)lo, (double)hi);
+		return false;
+	}
+	return true;
+}
+
+static const char *const expr_names[HSM_PROFILE_EXPR_FLOATS] = {
+    "vibrato_hz",   "vibrato_cents",     "attack_s",          "attack_depth_db",
+    "release_db_s", "release_tail_db_s", "loud_p5",           "loud_p50",
+    "loud_p95",     "band_pitch",        "band_pitch_db_oct",
+};
+static const float expr_lo[HSM_PROFILE_EXPR_FLOATS] = {0,    0,    0.001f, 0, 1,  1,
+                                                       -120, -120, -120,   0, -48};
+static const float expr_hi[HSM_PROFILE_EXPR_FLOATS] = {20, 300, 2,  80,  10000, 10000,
+                                                       20, 20,  20, 127, 48};
+
+/* Section PROF version 1 (model.h): every count, edge and value against its
+ * bounds before the model is allocated. */
+static bool check_profile(const uint8_t *q, uint32_t version, size_t n, const hsm_header *h,
+                          char *err, size_t err_size)
+{
+	if (version != HSM_PROFILE_VERSION) {
+		set_err(err, err_size,
+		        "model: profile: unsupported version %u (this build reads %u)", version,
+		        HSM_PROFILE_VERSION);
+		return false;
+	}
+	if (n < 8) {
+		set_err(err, err_size, "model: profile: %zu bytes, too short for its counts", n);
+		return false;
+	}
+	const uint32_t S = rd_u32(q), NB = rd_u32(q + 4);
+	if (S != h->S) {
+		set_err(err, err_size, "model: profile: %u styles, the model has %u", S, h->S);
+		return false;
+	}
+	if (NB < 1 || NB > HSM_PROFILE_MAX_BANDS) {
+		set_err(err, err_size, "model: profile: n_bands %u out of range [1, %u]", NB,
+		        HSM_PROFILE_MAX_BANDS);
+		return false;
+	}
+	const size_t want = 8u + 4u * (NB + 1u) + (size_t)S * 4u * (NB + HSM_PROFILE_EXPR_FLOATS);
+	if (n != want) {
+		set_err(err, err_size, "model: profile: %zu bytes, its counts imply %zu", n, want);
+		return false;
+	}
+	float prev = 999.0f;
+	for (uint32_t b = 0; b <= NB; ++b) {
+		const float e = rd_f32(q + 8u + 4u * b);
+		if (!(e >= 1000.0f && e <= 96000.0f) || (b > 0 && !(e > prev))) {
+			set_err(err, err_size,
+			        "model: profile: band edge %u (%g Hz) not increasing within [1000, "
+			        "96000]",
+			        b, (double)e);
+			return false;
+		}
+		prev = e;
+	}
+	const uint8_t *sp = q + 8u + 4u * (NB + 1u);
+	for (uint32_t s = 0; s < S; ++s) {
+		for (uint32_t b = 0; b < NB; ++b, sp += 4) {
+			if (!check_value(rd_f32(sp), -160.0f, 0.0f, s, "band_db", err, err_size)) {
+				return false;
+			}
+		}
+		for (unsigned k = 0; k < HSM_PROFILE_EXPR_FLOATS; ++k) {
+			if (!check_value(rd_f32(sp + 4u * k), expr_lo[k], expr_hi[k], s,
+			                 expr_names[k], err, err_size)) {
+				return false;
+			}
+		}
+		if (!(rd_f32(sp + 24) <= rd_f32(sp + 28) && rd_f32(sp + 28) <= rd_f32(sp + 32))) {
+			set_err(err, err_size,
+			        "model: profile: style %u loudness percentiles not in order", s);
+			return false;
+		}
+		sp += 4u * HSM_PROFILE_EXPR_FLOATS;
+	}
+	return true;
+}
+
+/* The sections between the tensors and the CRC: each header and payload
+ * inside the area, known ones checked, unknown ones skipped. */
+static bool check_sections(const uint8_t *p, size_t size, hsm_header *h, char *err, size_t err_size)
+{
+	const size_t end = size - HSM_CRC_SIZE;
+	size_t at = h->sections;
+	while (at < end) {
+		if (end - at < HSM_SECTION_HEADER_SIZE) {
+			set_err(err, err_size,
+			        "model: truncated section header at byte %zu (%zu bytes left)", at,
+			        end - at);
+			return false;
+		}
+		const uint8_t *tag = p + at;
+		const uint32_t version = rd_u32(p + at + 4), n = rd_u32(p + at + 8);
+		at += HSM_SECTION_HEADER_SIZE;
+		if (n % 4u || n > end - at) {
+			set_err(err, err_size,
+			        "model: section at byte %zu: payload of %u bytes does not fit (%zu "
+			        "left, multiple of 4)",
+			        at - HSM_SECTION_HEADER_SIZE, n, end - at);
+			return false;
+		}
+		if (!memcmp(tag, HSM_PROFILE_TAG, 4)) {
+			if (h->profile) {
+				set_err(err, err_size, "model: two profile sections");
+				return false;
+			}
+			if (!check_profile(p + at, version, n, h, err, err_size)) {
+				return false;
+			}
+			h->profile = at;
+		}
+		at += n;
+	}
+	return true;
+}
+
+/* The checked PROF payload into the model. */
+static void read_profile(heist_model *m, const uint8_t *q)
+{
+	const uint32_t S = rd_u32(q), NB = rd_u32(q + 4);
+	m->n_ext_bands = NB;
+	for (uint32_t b = 0; b <= NB; ++b) {
+		m->ext_edges[b] = rd_f32(q + 8u + 4u * b);
+	}
+	const uint8_t *sp = q + 8u + 4u * (NB + 1u);
+	for (uint32_t s = 0; s < S; ++s) {
+		heist_style_profile *pr = &m->profiles[s];
+		memset(pr, 0, sizeof *pr);
+		for (uint32_t b = 0; b < NB; ++b, sp += 4) {
+			pr->band_db[b] = rd_f32(sp);
+		}
+		float v[HSM_PROFILE_EXPR_FLOATS];
+		for (unsigned k = 0; k < HSM_PROFILE_EXPR_FLOATS; ++k, sp += 4) {
+			v[k] = rd_f32(sp);
+		}
+		pr->vibrato_hz = v[0];
+		pr->vibrato_cents = v[1];
+		pr->attack_s = v[2];
+		pr->attack_depth_db = v[3];
+		pr->release_db_s = v[4];
+		pr->release_tail_db_s = v[5];
+		pr->loud_p5 = v[6];
+		pr->loud_p50 = v[7];
+		pr->loud_p95 = v[8];
+		pr->band_pitch = v[9];
+		pr->band_pitch_db_oct = v[10];
+	}
+}
+
 /* One aligned block: styles, then each tensor on a 64-byte boundary. */
 static heist_model *alloc_model(const hsm_header *h, float *tensor[T_COUNT], char *err,
                                 size_t err_size)
 {
 	size_t off[T_COUNT];
-	size_t block_size = align_up(sizeof(heist_style) * h->S);
+	const size_t prof_off = align_up(sizeof(heist_style) * h->S);
+	size_t block_size =
+	    prof_off + (h->profile ? align_up(sizeof(heist_style_profile) * h->S) : 0u);
 	for (int t = 0; t < T_COUNT; ++t) {
 		off[t] = block_size;
 		block_size += align_up(h->count[t] * sizeof(float));
@@ -369,6 +543,7 @@ static heist_model *alloc_model(const hsm_header *h, float *tensor[T_COUNT], cha
 	}
 	m->block = block;
 	m->styles = block;
+	m->profiles = h->profile ? (heist_style_profile *)((char *)block + prof_off) : NULL;
 	for (int t = 0; t < T_COUNT; ++t) {
 		tensor[t] = (float *)((char *)block + off[t]);
 	}
@@ -455,7 +630,7 @@ heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t 
 	hsm_header h;
 	if (!check_envelope(p, size, err, err_size) || !read_header(p, &h, err, err_size) ||
 	    !check_layout(&h, size, err, err_size) || !check_crc(p, size, err, err_size) ||
-	    !check_styles(p, h.S, err, err_size)) {
+	    !check_styles(p, h.S, err, err_size) || !check_sections(p, size, &h, err, err_size)) {
 		return NULL;
 	}
 	float *tensor[T_COUNT];
@@ -468,6 +643,9 @@ heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t 
 		return NULL;
 	}
 	read_styles(m, p, h.S);
+	if (h.profile) {
+		read_profile(m, p + h.profile);
+	}
 	fill_model(m, p, &h, tensor);
 	m->packed = heist_net_pack(m);
 	if (!m->packed) {

@@ -5,7 +5,8 @@
  *   offset  size        field
  *   0       8           magic "HEISTHSM"
  *   8       4   u32     version (= 1)
- *   12      4   u32     flags (= 0; reserved, must be 0)
+ *   12      4   u32     flags: 0, or HSM_FLAG_SECTIONS (sections follow the
+ *                       tensors); any other bit is refused
  *   16      4   u32     total file size in bytes (including the CRC)
  *   20      4   f32     frame_rate          frames per second, [50, 1000]
  *   24      4   f32     sample_rate         rate the model was trained at, [8000, 192000]
@@ -35,7 +36,30 @@
  *             dense1_b    [D]
  *             dense2_w    [O][D]      O = 1 + NH + NN
  *             dense2_b    [O]
+ *   ...     sections (only with HSM_FLAG_SECTIONS), one after another up to the
+ *           CRC, each: 4 bytes tag, u32 section version, u32 payload size
+ *           (a multiple of 4), payload. A tag this build does not know is
+ *           skipped; a known one is parsed and checked in full.
  *   end-4   4   u32     CRC-32 (IEEE 802.3, as zlib's crc32) of all bytes before it
+ *
+ * Section "PROF" version 1, the styles' profiles measured from their data
+ * (train/style_profile.py), payload:
+ *   u32 n_styles (= S), u32 n_bands NB [1, HSM_PROFILE_MAX_BANDS],
+ *   f32 edges[NB + 1]: the band extension's bands above the model's Nyquist,
+ *       Hz, strictly increasing, within [1000, 96000],
+ *   per style, NB + 9 f32:
+ *     band_db[NB]       energy of each band per Hz over the total energy
+ *                       (all frequencies), dB re 1/Hz, [-160, 0]
+ *     vibrato_hz        [0, 20]       vibrato_cents     [0, 300] (peak)
+ *     attack_s          [0.001, 2]    attack_depth_db   [0, 80]
+ *                       (loudness starts depth dB under the note's and
+ *                       approaches it with time constant attack_s)
+ *     release_db_s      [1, 10000]    (first 20 dB of the release)
+ *     release_tail_db_s [1, 10000]    (the rest)
+ *     loud_p5 <= loud_p50 <= loud_p95 within [-120, 20]: loudness (dB) of
+ *                       the sounding frames, percentiles
+ *     band_pitch        [0, 127] the pitch (MIDI) band_db was measured at
+ *     band_pitch_db_oct [-48, 48] band_db's change per octave of pitch
  *
  * The network, per frame (must match train/heist_model.py exactly):
  *   x  = [ (midi(f0) - pitch_center) / pitch_scale,
@@ -69,12 +93,28 @@
 #define HSM_NAME_SIZE 64u
 #define HSM_STYLE_NAME_SIZE 48u
 #define HSM_MAX_FILE_SIZE (64u * 1024u * 1024u)
+#define HSM_FLAG_SECTIONS 1u
+#define HSM_SECTION_HEADER_SIZE 12u
+#define HSM_PROFILE_TAG "PROF"
+#define HSM_PROFILE_VERSION 1u
+#define HSM_PROFILE_MAX_BANDS 8u
+#define HSM_PROFILE_EXPR_FLOATS 11u
 
 typedef struct {
 	char name[HSM_STYLE_NAME_SIZE];
 	float pitch_lo, pitch_hi, pitch_median; /* MIDI note numbers */
 	float loud_lo, loud_hi, loud_median;    /* dB */
 } heist_style;
+
+/* A style's profile (section PROF): band extension levels and expression. */
+typedef struct {
+	float band_db[HSM_PROFILE_MAX_BANDS];
+	float vibrato_hz, vibrato_cents;
+	float attack_s, attack_depth_db;
+	float release_db_s, release_tail_db_s;
+	float loud_p5, loud_p50, loud_p95;
+	float band_pitch, band_pitch_db_oct;
+} heist_style_profile;
 
 struct heist_model {
 	char name[HSM_NAME_SIZE];
@@ -85,6 +125,10 @@ struct heist_model {
 	uint32_t n_outputs; /* 1 + n_harmonics + n_noise */
 	float pitch_center, pitch_scale, loud_center, loud_scale;
 	heist_style *styles; /* [n_styles] */
+	/* Section PROF, or n_ext_bands = 0 and profiles = NULL without it. */
+	uint32_t n_ext_bands;
+	float ext_edges[HSM_PROFILE_MAX_BANDS + 1]; /* Hz */
+	heist_style_profile *profiles;              /* [n_styles] */
 	/* Tensors, each 64-byte aligned, layouts as in the file. */
 	float *embedding, *gru_w_ih, *gru_w_hh, *gru_b_ih, *gru_b_hh;
 	float *dense1_w, *dense1_b, *dense2_w, *dense2_b;

@@ -53,7 +53,9 @@ void heist_voice_reset(heist_voice *v)
 	v->onset = -1.0;
 	v->vib_phase = 0.0;
 	/* Until the first frame names the style: a plausible range. */
-	v->style = (heist_voice_style){-50.0f, -15.0f, 0.03f, 240.0f, 5.5f, 25.0f};
+	v->style = (heist_voice_style){
+	    -50.0f, -15.0f, 0.03f, 240.0f, 5.5f, 25.0f, HEIST_VOICE_ATTACK_DEPTH_DB,
+	    240.0f, -32.5f, 0};
 }
 
 void heist_voice_set(heist_voice *v, heist_voice_param p, float value)
@@ -69,8 +71,16 @@ void heist_voice_set(heist_voice *v, heist_voice_param p, float value)
 static float loud_target(const heist_voice *v)
 {
 	const float level = (v->velocity > v->pressure ? v->velocity : v->pressure) * v->expression;
+	if (v->style.loud_mid_on) { /* the data's 5/50/95 % at levels 0, 0.5, 1 */
+		const heist_voice_style *st = &v->style;
+		return level < 0.5f
+		           ? st->loud_lo + (st->loud_mid - st->loud_lo) * 2.0f * level
+		           : st->loud_mid + (st->loud_hi - st->loud_mid) * (2.0f * level - 1.0f);
+	}
 	return v->style.loud_lo + (v->style.loud_hi - v->style.loud_lo) * level;
 }
+
+#define RELEASE_HEAD_DB 20.0f
 
 /* Move the state to time t (>= v->time): envelope, glide, vibrato phase. */
 static void advance(heist_voice *v, double t)
@@ -84,7 +94,9 @@ static void advance(heist_voice *v, double t)
 		const float a = 1.0f - expf(-dt / v->style.attack_s);
 		v->env_db += (loud_target(v) - v->env_db) * a;
 	} else if (v->active) {
-		v->env_db -= v->style.release_db_s * dt;
+		/* Two slopes: the data's first 20 dB of a release, then its tail. */
+		const int head = v->env_db > v->release_from - RELEASE_HEAD_DB;
+		v->env_db -= (head ? v->style.release_db_s : v->style.release_tail_db_s) * dt;
 		if (v->env_db <= v->release_from - HEIST_VOICE_SILENT_DB) {
 			v->active = 0;
 			v->env_db = HEIST_LOUDNESS_FLOOR_DB;
@@ -137,12 +149,12 @@ static void note_on(heist_voice *v, double t, uint8_t n, uint8_t vel)
 		v->pitch = (float)n;
 	}
 	if (from_silence) {
-		v->env_db = loud_target(v) - HEIST_VOICE_ATTACK_DEPTH_DB;
+		v->env_db = loud_target(v) - v->style.attack_depth_db;
 		v->onset = t;
 		v->active = 1;
 	} else if (!legato) {
 		/* Re-attack out of a release: never louder than the attack start. */
-		const float start = loud_target(v) - HEIST_VOICE_ATTACK_DEPTH_DB;
+		const float start = loud_target(v) - v->style.attack_depth_db;
 		v->env_db = v->env_db > start ? v->env_db : start;
 	}
 	v->gate = 1;
@@ -303,7 +315,7 @@ heist_voice_features heist_voice_frame(heist_voice *v, double t, const heist_voi
 	return f;
 }
 
-/* Expression not (yet) in the model: the same for every style. */
+/* Expression of a model without a profile: the same for every style. */
 #define VOICE_ATTACK_S 0.03f      /* attack time constant */
 #define VOICE_RELEASE_DB_S 240.0f /* 60 dB in 0.25 s */
 #define VOICE_VIBRATO_HZ 5.5f     /* a typical orchestral vibrato rate */
@@ -320,15 +332,52 @@ static void style_range(const heist_style *s, float *lo, float *hi)
 	*lo = sane ? 2.0f * s->loud_median - s->loud_hi : -50.0f;
 }
 
+static float mixf(float a, float b, float t)
+{
+	return a + (b - a) * t;
+}
+
+/* Two profiles blended: time constants and slopes in the log domain (half
+ * way between 10 ms and 40 ms is 20 ms), levels and rates linearly. */
+static heist_voice_style profile_style(const heist_style_profile *a, const heist_style_profile *b,
+                                       float t)
+{
+	heist_voice_style st;
+	st.loud_lo = mixf(a->loud_p5, b->loud_p5, t);
+	st.loud_hi = mixf(a->loud_p95, b->loud_p95, t);
+	st.loud_mid = mixf(a->loud_p50, b->loud_p50, t);
+	st.loud_mid_on = 1;
+	st.attack_s = expf(mixf(logf(a->attack_s), logf(b->attack_s), t));
+	st.attack_depth_db = mixf(a->attack_depth_db, b->attack_depth_db, t);
+	st.release_db_s = expf(mixf(logf(a->release_db_s), logf(b->release_db_s), t));
+	st.release_tail_db_s =
+	    expf(mixf(logf(a->release_tail_db_s), logf(b->release_tail_db_s), t));
+	st.vibrato_hz = mixf(a->vibrato_hz, b->vibrato_hz, t);
+	st.vibrato_cents = mixf(a->vibrato_cents, b->vibrato_cents, t);
+	return st;
+}
+
 heist_voice_style heist_voice_style_of(const heist_model *m, uint32_t a, uint32_t b, float morph)
 {
 	const uint32_t last = m->n_styles - 1u;
+	if (m->profiles) {
+		return profile_style(&m->profiles[a > last ? last : a],
+		                     &m->profiles[b > last ? last : b],
+		                     heist_clampf(morph, 0.0f, 1.0f));
+	}
 	float alo, ahi, blo, bhi;
 	style_range(&m->styles[a > last ? last : a], &alo, &ahi);
 	style_range(&m->styles[b > last ? last : b], &blo, &bhi);
 	const float t = heist_clampf(morph, 0.0f, 1.0f);
-	const heist_voice_style st = {alo + (blo - alo) * t, ahi + (bhi - ahi) * t,
-	                              VOICE_ATTACK_S,        VOICE_RELEASE_DB_S,
-	                              VOICE_VIBRATO_HZ,      VOICE_VIBRATO_CENTS};
+	const heist_voice_style st = {alo + (blo - alo) * t,
+	                              ahi + (bhi - ahi) * t,
+	                              VOICE_ATTACK_S,
+	                              VOICE_RELEASE_DB_S,
+	                              VOICE_VIBRATO_HZ,
+	                              VOICE_VIBRATO_CENTS,
+	                              HEIST_VOICE_ATTACK_DEPTH_DB,
+	                              VOICE_RELEASE_DB_S,
+	                              0.0f,
+	                              0};
 	return st;
 }

@@ -38,6 +38,12 @@ typedef struct {
 	float release_db_s;     /* release slope, dB per second */
 	float vibrato_hz;       /* vibrato rate */
 	float vibrato_cents;    /* vibrato depth (peak) at full mod wheel */
+	/* From the model's profile (model.h); without one: 40 dB, release_db_s,
+	 * and loud_mid_on = 0 (velocity maps linearly from loud_lo to loud_hi). */
+	float attack_depth_db;   /* the attack starts this far below the note */
+	float release_tail_db_s; /* release slope after its first 20 dB */
+	float loud_mid;          /* dB at half the velocity range (loud_mid_on) */
+	int loud_mid_on;
 } heist_voice_style;
 
 typedef struct {
@@ -94,7 +100,9 @@ typedef struct {
 } heist_voice_features;
 
 /* [audio] The expression of styles a and b (clamped to the model's) at a
- * morph: the loudness range from the styles' training statistics. */
+ * morph: from the model's profile section (its values blended by morph),
+ * else the loudness range from the styles' training statistics and one
+ * envelope and vibrato for all. */
 heist_voice_style heist_voice_style_of(const heist_model *m, uint32_t a, uint32_t b, float morph);
 
 /* [audio] Advance to frame time t and read the features. */

@@ -126,6 +126,53 @@ static void print_scaling(const char *label, const char *unit, float center, flo
 	       (double)fabsf(center), (double)scale);
 }
 
+/* What Heist Synth plays each style with (dsp/voice.c): from the model's
+ * profile section, else the styles' loudness statistics and one envelope. */
+static void print_expression(const heist_model *m)
+{
+	printf("\nHeist Synth expression (%s)\n  #  %-24s %8s %8s %8s %8s %9s %9s %8s %8s\n",
+	       m->profiles ? "from the model's profile" : "no profile: one envelope for all",
+	       "style", "vel 1 dB", "127 dB", "attack s", "depth dB", "rel. dB/s", "tail dB/s",
+	       "vib. Hz", "cents");
+	for (uint32_t s = 0; s < m->n_styles; ++s) {
+		const heist_voice_style v = heist_voice_style_of(m, s, s, 0.0f);
+		printf("%3" PRIu32 "  %-24s %8.2f %8.2f %8.3f %8.1f %9.1f %9.1f %8.2f %8.1f\n", s,
+		       m->styles[s].name, (double)v.loud_lo, (double)v.loud_hi, (double)v.attack_s,
+		       (double)v.attack_depth_db, (double)v.release_db_s,
+		       (double)v.release_tail_db_s, (double)v.vibrato_hz, (double)v.vibrato_cents);
+	}
+}
+
+/* The profile section: the band extension's levels and the loudness
+ * percentiles as stored. */
+static void print_profile(const heist_model *m)
+{
+	if (!m->profiles) {
+		printf("\nprofile:       none (band extension by the fitted slope)\n");
+		return;
+	}
+	printf("\nprofile (section PROF v%u): band extension, each band's energy per Hz over "
+	       "the total (dB re 1/Hz), at a pitch (MIDI) with a slope (dB/octave)\n  #  %-24s",
+	       HSM_PROFILE_VERSION, "style");
+	for (uint32_t b = 0; b < m->n_ext_bands; ++b) {
+		char band[32];
+		snprintf(band, sizeof band, "%.0f-%.0fk", (double)m->ext_edges[b] / 1000.0,
+		         (double)m->ext_edges[b + 1] / 1000.0);
+		printf(" %8s", band);
+	}
+	printf(" %8s %8s %8s %8s %8s\n", "pitch", "dB/oct", "loud 5%", "50%", "95%");
+	for (uint32_t s = 0; s < m->n_styles; ++s) {
+		const heist_style_profile *p = &m->profiles[s];
+		printf("%3" PRIu32 "  %-24s", s, m->styles[s].name);
+		for (uint32_t b = 0; b < m->n_ext_bands; ++b) {
+			printf(" %8.1f", (double)p->band_db[b]);
+		}
+		printf(" %8.1f %8.1f %8.1f %8.1f %8.1f\n", (double)p->band_pitch,
+		       (double)p->band_pitch_db_oct, (double)p->loud_p5, (double)p->loud_p50,
+		       (double)p->loud_p95);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const int ttl = argc == 5 && !strcmp(argv[1], "--ttl");
@@ -178,18 +225,8 @@ int main(int argc, char **argv)
 		       (double)st->pitch_lo, (double)st->pitch_hi, (double)st->pitch_median,
 		       (double)st->loud_lo, (double)st->loud_hi, (double)st->loud_median);
 	}
-	/* What Heist Synth plays each style with (dsp/voice.c): the velocity
-	 * range comes from the style's statistics; the envelope and vibrato are
-	 * the same for all styles (not in the model yet). */
-	printf("\nHeist Synth expression (velocity 1..127 at full expression; envelope and "
-	       "vibrato not per style yet)\n  #  %-24s %8s %8s %8s %9s %8s %8s\n",
-	       "style", "vel 1 dB", "127 dB", "attack s", "rel. dB/s", "vib. Hz", "cents");
-	for (uint32_t s = 0; s < m->n_styles; ++s) {
-		const heist_voice_style v = heist_voice_style_of(m, s, s, 0.0f);
-		printf("%3" PRIu32 "  %-24s %8.2f %8.2f %8.3f %9.1f %8.2f %8.1f\n", s,
-		       m->styles[s].name, (double)v.loud_lo, (double)v.loud_hi, (double)v.attack_s,
-		       (double)v.release_db_s, (double)v.vibrato_hz, (double)v.vibrato_cents);
-	}
+	print_expression(m);
+	print_profile(m);
 	heist_model_free(m);
 	return 0;
 }

@@ -56,6 +56,9 @@ styles_for=train
 $py "$here/train.py" "$@" --out "$work/run" --minutes "$minutes" --batch 8 --seconds 2 --threads 1 \
 	--eval-crops 28 --name "Heist default" --lr "${LR:-1e-3}" --lr-end "${LR_END:-1e-4}" $init $augment
 $py "$here/export.py" "$work/run/best.pt" "$out" --name "Heist default"
+# the styles' profiles (band extension above 12 kHz, Heist Synth's expression),
+# measured from 48 kHz renders of the training sound sets; the network bytes stay
+$py "$here/style_profile.py" "$out" --render "$work/profile" -o "$out"
 
 # per-style quality report on the held-out renders (C engine), and a clarinet
 # line transferred into every style

@@ -100,6 +100,58 @@ static void test_shape(void)
 	}
 }
 
+/* A style's shape (the profile section): the extension's harmonics and
+ * noise carry the shape's share of their total per Hz at its band centres
+ * (linear in dB between them, flat outside), and no shape is the fitted
+ * slope bit for bit. */
+static void test_profile_shape(void)
+{
+	heist_bandext_shape sh = {2, {0}, {-50.0f, -70.0f}};
+	const float ref = 12000.0f * sqrtf(0.5f * 0.85f); /* the fit window's centre */
+	sh.lc[0] = log2f(13000.0f / ref);
+	sh.lc[1] = log2f(17000.0f / ref);
+	const float f0 = 500.0f; /* harmonics 26 (13 kHz) and 34 (17 kHz) */
+	float a[NH];
+	double total = 0.0;
+	for (int h = 0; h < NH; ++h) {
+		a[h] = (h + 1) * f0 < 10200.0f ? 1.0f / (float)(h + 1) : 0.0f;
+		total += (double)a[h] * a[h];
+	}
+	heist_bandext_harmonics_shaped(&x48, &sh, a, NH, f0);
+	/* A harmonic carries f0 Hz of the density: power a^2 = share * f0 *
+	 * total; exact at the points but for float rounding (0.01 dB). */
+	const double at13 = 10.0 * log10((double)a[25] * a[25] / (total * f0));
+	const double at17 = 10.0 * log10((double)a[33] * a[33] / (total * f0));
+	CHECK(fabs(at13 + 50.0) < 0.01, "13 kHz: %.2f dB/Hz, want -50", at13);
+	CHECK(fabs(at17 + 70.0) < 0.01, "17 kHz: %.2f dB/Hz, want -70", at17);
+	CHECK(a[29] < a[25] && a[29] > a[33], "15 kHz between its neighbours");
+	CHECK(a[39] == 0.0f, "20 kHz: silent");
+	float n[256];
+	double nt = 0.0;
+	for (int b = 0; b < 65; ++b) {
+		n[b] = 1.0f;
+		nt += 1.0;
+	}
+	heist_bandext_noise_shaped(&x48, &sh, n);
+	/* Bands 187.5 Hz apart: 13 kHz lies between bands 69 and 70 (12.94,
+	 * 13.13 kHz), 17 kHz between 90 and 91: within 0.3 dB of the point. */
+	const double n13 = 10.0 * log10((double)n[69] * n[69] / (nt * 187.5));
+	const double n17 = 10.0 * log10((double)n[91] * n[91] / (nt * 187.5));
+	CHECK(fabs(n13 + 50.0) < 0.3, "noise 13 kHz: %.2f dB/Hz", n13);
+	CHECK(fabs(n17 + 70.0) < 0.3, "noise 17 kHz: %.2f dB/Hz", n17);
+	/* An empty shape is the fitted slope, bit for bit. */
+	const heist_bandext_shape none = {0, {0}, {0}};
+	float b1[256], b2[256];
+	for (int b = 0; b < 65; ++b) {
+		b1[b] = b2[b] = 0.01f / (1 + b);
+	}
+	heist_bandext_noise(&x48, b1);
+	heist_bandext_noise_shaped(&x48, &none, b2);
+	for (int b = 0; b < 108; ++b) {
+		CHECK(b1[b] == b2[b], "noise band %d differs without a shape", b);
+	}
+}
+
 /* Power of x in [lo, hi) Hz by a plain DFT on a Hann window, per bin. */
 static double band_power(const float *x, int n, double fs, double lo, double hi)
 {
@@ -168,6 +220,7 @@ int main(int argc, char **argv)
 	}
 	test_limits();
 	test_shape();
+	test_profile_shape();
 	test_engine(m, 44100.0);
 	test_engine(m, 48000.0);
 	test_engine(m, 96000.0);

@@ -3,7 +3,8 @@
  * hsm_corpus DIR   writes the seeds into DIR: small valid models of several
  *                  shapes (from tests/model/hsm_writer.c), and truncated,
  *                  corrupted, wrong-version, wrong-flags, bad-magic,
- *                  huge-dimension, NaN-weight and trailing-data variants.
+ *                  huge-dimension, NaN-weight and trailing-data variants;
+ *                  valid profiled models (section PROF) and hostile profiles.
  * hsm_corpus       only checks: every seed parses or is refused as expected,
  *                  with a one-line message naming the problem.
  */
@@ -104,7 +105,8 @@ static void seed_header(const uint8_t *base, size_t size, uint8_t *p)
 	memcpy(p, base, size);
 	hsm_put_u32(p + 8, 0); /* CRC left stale: the version is checked first */
 	seed("wrong-version-0", p, size, "unsupported version 0");
-	seed_u32("wrong-flags", base, size, p, 12, 1, "unsupported flags");
+	seed_u32("wrong-flags", base, size, p, 12, 2, "unsupported flags");
+	seed_u32("flags-no-sections", base, size, p, 12, 1, "flags say sections follow");
 	memcpy(p, base, size);
 	memcpy(p, "RIFFWAVE", 8);
 	seed("bad-magic", p, size, "bad magic");
@@ -151,6 +153,45 @@ static void seed_nonfinite(const hsm_dims *d, const uint8_t *base, size_t size, 
 	seed_f32("inf-weight", base, size, p, l.offset[2], INFINITY, "non-finite");
 }
 
+/* The profile section (model.h): valid ones of 1 and 8 bands, then one bad
+ * field each and framing errors, all with correct CRCs. */
+static void seed_profiles(const hsm_dims *d, const uint8_t *base, size_t size)
+{
+	size_t n1 = size, n8 = size;
+	uint8_t *one = hsm_add_profile(base, &n1, d->n_styles, 1);
+	uint8_t *eight = hsm_add_profile(base, &n8, d->n_styles, 8);
+	uint8_t *p = malloc(n8 + 16);
+	if (!one || !eight || !p) {
+		exit(1);
+	}
+	seed("valid-profile-1", one, n1, NULL);
+	seed("valid-profile-8", eight, n8, NULL);
+	const size_t pay = hsm_profile_payload(size);
+	const size_t expr = pay + 8 + 4 * 9 + 4 * 8; /* style 0's expression, 8 bands */
+	seed_f32("profile-pitch-slope", eight, n8, p, expr + 40, 100.0f, "band_pitch_db_oct");
+	seed_u32("profile-version", eight, n8, p, pay - 8, 9, "profile: unsupported version 9");
+	seed_u32("profile-huge-size", eight, n8, p, pay - 4, 0x7FFFFFF0u, "does not fit");
+	seed_u32("profile-styles", eight, n8, p, pay, d->n_styles + 1, "styles, the model has");
+	seed_u32("profile-bands-0", eight, n8, p, pay + 4, 0, "n_bands 0");
+	seed_u32("profile-bands-huge", eight, n8, p, pay + 4, 0xFFFFFFFFu, "n_bands");
+	seed_u32("profile-bands-fewer", eight, n8, p, pay + 4, 7, "counts imply");
+	seed_f32("profile-edge-nan", eight, n8, p, pay + 12, NAN, "band edge 1");
+	seed_f32("profile-edge-order", eight, n8, p, pay + 16, 1000.0f, "band edge 2");
+	seed_f32("profile-band-inf", eight, n8, p, pay + 8 + 36, INFINITY, "band_db");
+	seed_f32("profile-attack-nan", eight, n8, p, expr + 8, NAN, "attack_s");
+	seed_f32("profile-release-neg", eight, n8, p, expr + 16, -5.0f, "release_db_s");
+	seed_f32("profile-loud-order", eight, n8, p, expr + 28, 19.0f, "not in order");
+	memcpy(p, one, n1 - 4);
+	memset(p + n1 - 4, 0, 8);
+	hsm_put_u32(p + 16, (uint32_t)(n1 + 4));
+	hsm_fix_crc(p, n1 + 4);
+	seed("profile-stray-bytes", p, n1 + 4, "truncated section header");
+	seed("profile-truncated", one, n1 - 6, "truncated");
+	free(p);
+	free(one);
+	free(eight);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 2) {
@@ -184,6 +225,7 @@ int main(int argc, char **argv)
 	seed_damaged(base, size, p);
 	seed_header(base, size, p);
 	seed_nonfinite(&shapes[2], base, size, p);
+	seed_profiles(&shapes[2], base, size);
 	free(p);
 	free(base);
 	printf("%u seeds (%u valid): %s\n", n_seeds, n_valid, failures ? "FAIL" : "ok");

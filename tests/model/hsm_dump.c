@@ -2,7 +2,8 @@
  * hsm_writer_export.py, which checks it byte for byte against
  * train/export.py's writer.
  *
- * Usage: hsm_dump OUT.hsm STYLES EMBED GRU DENSE HARMONICS NOISE SEED [half] */
+ * Usage: hsm_dump OUT.hsm STYLES EMBED GRU DENSE HARMONICS NOISE SEED [half]
+ *                 [profile BANDS] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +12,20 @@
 
 int main(int argc, char **argv)
 {
-	if (argc != 9 && !(argc == 10 && !strcmp(argv[9], "half"))) {
+	int half = 0;
+	uint32_t bands = 0;
+	for (int i = 9; i < argc; ++i) {
+		if (!strcmp(argv[i], "half")) {
+			half = 1;
+		} else if (!strcmp(argv[i], "profile") && i + 1 < argc) {
+			bands = (uint32_t)strtoul(argv[++i], NULL, 10);
+		} else {
+			argc = 0;
+		}
+	}
+	if (argc < 9) {
 		fprintf(stderr, "usage: hsm_dump OUT.hsm STYLES EMBED GRU DENSE HARMONICS NOISE "
-		                "SEED [half]\n");
+		                "SEED [half] [profile BANDS]\n");
 		return 2;
 	}
 	uint32_t v[7];
@@ -27,8 +39,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hsm_dump: out of memory\n");
 		return 1;
 	}
-	if (argc == 10) {
+	if (half) {
 		hsm_round_half(p, &d);
+	}
+	if (bands) {
+		uint8_t *q = hsm_add_profile(p, &size, d.n_styles, bands);
+		free(p);
+		p = q;
+		if (!p) {
+			fprintf(stderr, "hsm_dump: out of memory\n");
+			return 1;
+		}
 	}
 	FILE *f = fopen(argv[1], "wb");
 	const int ok = f && fwrite(p, 1, size, f) == size;

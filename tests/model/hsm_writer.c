@@ -167,3 +167,52 @@ void hsm_round_half(uint8_t *data, const hsm_dims *d)
 	}
 	hsm_fix_crc(data, l.size);
 }
+
+uint8_t *hsm_add_profile(const uint8_t *data, size_t *size, uint32_t n_styles, uint32_t n_bands)
+{
+	const size_t old = *size;
+	const size_t payload = 8u + 4u * (n_bands + 1u) + (size_t)n_styles * 4u * (n_bands + 11u);
+	const size_t total = old + 12u + payload;
+	uint8_t *p = calloc(1, total);
+	if (!p) {
+		return NULL;
+	}
+	memcpy(p, data, old - 4);
+	hsm_put_u32(p + 12, 1); /* flags: sections follow */
+	hsm_put_u32(p + 16, (uint32_t)total);
+	uint8_t *q = p + old - 4;
+	memcpy(q, "PROF", 4);
+	hsm_put_u32(q + 4, 1);
+	hsm_put_u32(q + 8, (uint32_t)payload);
+	q += 12;
+	hsm_put_u32(q, n_styles);
+	hsm_put_u32(q + 4, n_bands);
+	q += 8;
+	for (uint32_t b = 0; b <= n_bands; ++b, q += 4) {
+		hsm_put_f32(q, 12000.0f + 8000.0f * (float)b / (float)n_bands);
+	}
+	for (uint32_t s = 0; s < n_styles; ++s) {
+		for (uint32_t b = 0; b < n_bands; ++b, q += 4) {
+			hsm_put_f32(q, -60.0f - 3.0f * (float)b - (float)(s % 5));
+		}
+		const float v[11] = {
+		    4.0f + 0.25f * (float)(s % 8),
+		    10.0f + (float)(s % 40),
+		    0.01f + 0.005f * (float)(s % 10),
+		    20.0f + (float)(s % 30),
+		    100.0f + 10.0f * (float)(s % 20),
+		    60.0f + 5.0f * (float)(s % 20),
+		    -50.0f + (float)(s % 7),
+		    -30.0f + (float)(s % 7),
+		    -15.0f + (float)(s % 7),
+		    60.0f + (float)(s % 20),
+		    6.0f - (float)(s % 9),
+		};
+		for (int k = 0; k < 11; ++k, q += 4) {
+			hsm_put_f32(q, v[k]);
+		}
+	}
+	hsm_fix_crc(p, total);
+	*size = total;
+	return p;
+}

@@ -40,6 +40,14 @@ float hsm_get_f32(const uint8_t *p);
  * to binary16 values, as train/export.py does by default; fixes the CRC. */
 void hsm_round_half(uint8_t *data, const hsm_dims *d);
 
+/* A malloc'ed copy of a file without sections (from hsm_write_random, for
+ * n_styles styles) with a PROF section of n_bands bands added after the
+ * tensors (flags and size set, CRC fixed): plausible values in every field,
+ * varying with the style. *size is updated. The section's payload starts
+ * at hsm_profile_payload(old size). */
+uint8_t *hsm_add_profile(const uint8_t *data, size_t *size, uint32_t n_styles, uint32_t n_bands);
+#define hsm_profile_payload(old_size) ((old_size)-4u + 12u)
+
 /* Recompute the trailing CRC after editing a file. */
 void hsm_fix_crc(uint8_t *data, size_t size);
 

@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "train"))
 
 try:
-    from export import half_weights, hsm_bytes, read_hsm  # noqa: E402
+    from export import half_weights, hsm_bytes, read_hsm, read_hsm_full, with_profile  # noqa: E402
 except ImportError as e:
     print(f"SKIP: train/export.py cannot be imported ({e})")
     sys.exit(77)
@@ -35,8 +35,9 @@ SHAPES = [
 ]
 
 
-def dump(exe: str, path: str, shape, half: bool) -> bytes:
+def dump(exe: str, path: str, shape, half: bool, bands: int = 0) -> bytes:
     args = [exe, path] + [str(v) for v in shape] + (["half"] if half else [])
+    args += ["profile", str(bands)] if bands else []
     subprocess.run(args, check=True)
     with open(path, "rb") as f:
         return f.read()
@@ -53,7 +54,16 @@ def main() -> int:
         py = hsm_bytes(cfg, tensors, stats)
         c_half = dump(exe, path + ".half", shape, True)
         py_half = hsm_bytes(cfg, half_weights(tensors), stats)
-        for what, a, b in (("float32", c, py), ("binary16", c_half, py_half)):
+        # The profile section (PROF): the C writer's, written again by
+        # hsm_bytes and added to the plain file by with_profile.
+        bands = 1 + shape[-1] % 8
+        c_prof = dump(exe, path + ".prof", shape, True, bands)
+        cfg_p, t_p, stats_p, prof = read_hsm_full(path + ".prof")
+        py_prof = hsm_bytes(cfg_p, t_p, stats_p, prof)
+        py_added = with_profile(path + ".half", prof)
+        for what, a, b in (("float32", c, py), ("binary16", c_half, py_half),
+                           (f"profile {bands} bands", c_prof, py_prof),
+                           ("profile added", c_prof, py_added)):
             same = a == b
             failed += not same
             at = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))

@@ -456,6 +456,171 @@ static void test_free_null(void)
 	CHECK(heist_net_new(NULL) == NULL, "net for no model");
 }
 
+/* A medium file with a profile of nb bands; *psize its size, *payload the
+ * offset of the PROF payload. */
+static uint8_t *with_profile(uint32_t nb, size_t *psize, size_t *payload)
+{
+	size_t size;
+	uint8_t *p = valid(&medium, &size);
+	*payload = hsm_profile_payload(size);
+	uint8_t *q = hsm_add_profile(p, &size, medium.n_styles, nb);
+	free(p);
+	if (!q) {
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	*psize = size;
+	return q;
+}
+
+/* The profile section: read back exactly; a file without one has none. */
+static void test_profile_round_trip(void)
+{
+	size_t size, pay;
+	uint8_t *p = with_profile(4, &size, &pay);
+	char err[256] = "";
+	heist_model *m = heist_model_parse(p, size, err, sizeof err);
+	CHECK(m, "profiled file refused: %s", err);
+	if (m) {
+		CHECK(m->profiles && m->n_ext_bands == 4, "profile missing (%u bands)",
+		      m->n_ext_bands);
+		CHECK(m->ext_edges[0] == 12000.0f && m->ext_edges[4] == 20000.0f, "edges %g..%g",
+		      (double)m->ext_edges[0], (double)m->ext_edges[4]);
+		for (uint32_t s = 0; m->profiles && s < medium.n_styles; ++s) {
+			const heist_style_profile *pr = &m->profiles[s];
+			CHECK(pr->band_db[0] == -60.0f - (float)(s % 5) &&
+			          pr->band_db[3] == pr->band_db[0] - 9.0f,
+			      "style %u band levels", s);
+			CHECK(pr->vibrato_hz == 4.0f + 0.25f * (float)(s % 8) &&
+			          pr->attack_depth_db == 20.0f + (float)(s % 30) &&
+			          pr->loud_p95 == -15.0f + (float)(s % 7),
+			      "style %u expression", s);
+		}
+		/* The network is the same as without the section. */
+		size_t plain_size;
+		uint8_t *plain = valid(&medium, &plain_size);
+		heist_model *m0 = heist_model_parse(plain, plain_size, err, sizeof err);
+		CHECK(m0 && !m0->profiles && m0->n_ext_bands == 0, "plain file has a profile");
+		CHECK(m0 && !memcmp(m0->dense2_b, m->dense2_b, sizeof(float) * m->n_outputs),
+		      "tensors differ with the section");
+		heist_model_free(m0);
+		free(plain);
+	}
+	heist_model_free(m);
+	/* An unknown section is skipped, the profile still read. */
+	uint8_t *q = malloc(size + 20);
+	const size_t sec = pay - 12;
+	memcpy(q, p, sec);
+	memcpy(q + sec, "ZZZZ", 4);
+	hsm_put_u32(q + sec + 4, 7);
+	hsm_put_u32(q + sec + 8, 8);
+	memset(q + sec + 12, 0xFF, 8);
+	memcpy(q + sec + 20, p + sec, size - sec);
+	hsm_put_u32(q + 16, (uint32_t)(size + 20));
+	hsm_fix_crc(q, size + 20);
+	m = heist_model_parse(q, size + 20, err, sizeof err);
+	CHECK(m && m->profiles, "unknown section not skipped: %s", m ? "no profile" : err);
+	heist_model_free(m);
+	free(q);
+	free(p);
+}
+
+/* A profiled file with the u32/f32 at payload offset off replaced. */
+static void expect_profile_fail(size_t off, int is_float, uint32_t u, float f, const char *want,
+                                const char *what)
+{
+	size_t size, pay;
+	uint8_t *p = with_profile(4, &size, &pay);
+	if (is_float) {
+		hsm_put_f32(p + pay + off, f);
+	} else {
+		hsm_put_u32(p + pay + off, u);
+	}
+	hsm_fix_crc(p, size);
+	expect_fail(p, size, want, what);
+	free(p);
+}
+
+/* Hostile or corrupt profiles: every count, edge and value refused with
+ * its name; section framing errors too. */
+static void test_profile_refusals(void)
+{
+	/* Payload: S, NB, 5 edges (offsets 8..24), then per style 4 + 11 floats. */
+	const size_t style0 = 28, expr0 = style0 + 16;
+	expect_profile_fail(0, 0, 2, 0, "2 styles, the model has 3", "profile style count");
+	expect_profile_fail(4, 0, 0, 0, "n_bands 0", "no bands");
+	expect_profile_fail(4, 0, 9, 0, "n_bands 9", "too many bands");
+	expect_profile_fail(4, 0, 3, 0, "counts imply", "band count vs size");
+	expect_profile_fail(12, 0, 0, 11000.0f, "band edge 1", "edges not increasing");
+	expect_profile_fail(8, 1, 0, NAN, "band edge 0", "NaN edge");
+	expect_profile_fail(24, 1, 0, 1e6f, "band edge 4", "edge beyond 96 kHz");
+	expect_profile_fail(style0, 1, 0, NAN, "band_db", "NaN band level");
+	expect_profile_fail(style0 + 4, 1, 0, 1.0f, "band_db 1 out of range",
+	                    "band level above 0 dB");
+	expect_profile_fail(expr0, 1, 0, INFINITY, "vibrato_hz", "Inf vibrato rate");
+	expect_profile_fail(expr0 + 4, 1, 0, 301.0f, "vibrato_cents", "vibrato too deep");
+	expect_profile_fail(expr0 + 8, 1, 0, 0.0f, "attack_s 0", "zero attack");
+	expect_profile_fail(expr0 + 12, 1, 0, -1.0f, "attack_depth_db", "negative depth");
+	expect_profile_fail(expr0 + 16, 1, 0, 0.5f, "release_db_s", "release too slow");
+	expect_profile_fail(expr0 + 20, 1, 0, NAN, "release_tail_db_s", "NaN tail");
+	expect_profile_fail(expr0 + 24, 1, 0, -20.0f, "percentiles not in order", "p5 > p50");
+	expect_profile_fail(expr0 + 32, 1, 0, 25.0f, "loud_p95", "p95 too loud");
+	expect_profile_fail(expr0 + 36, 1, 0, -1.0f, "band_pitch -1", "pitch below 0");
+	expect_profile_fail(expr0 + 40, 1, 0, NAN, "band_pitch_db_oct", "NaN pitch slope");
+
+	size_t size, pay;
+	uint8_t *p = with_profile(4, &size, &pay);
+	/* Section framing: version, payload size, flags. */
+	hsm_put_u32(p + pay - 8, 2);
+	hsm_fix_crc(p, size);
+	expect_fail(p, size, "profile: unsupported version 2", "profile version");
+	hsm_put_u32(p + pay - 8, 1);
+	hsm_put_u32(p + pay - 4, 0xFFFFFFF0u);
+	hsm_fix_crc(p, size);
+	expect_fail(p, size, "does not fit", "huge payload size");
+	hsm_put_u32(p + pay - 4, 6);
+	hsm_fix_crc(p, size);
+	expect_fail(p, size, "multiple of 4", "unaligned payload size");
+	free(p);
+	p = with_profile(4, &size, &pay);
+	hsm_put_u32(p + 12, 3);
+	hsm_fix_crc(p, size);
+	expect_fail(p, size, "unsupported flags 0x00000003", "unknown flag bit");
+	hsm_put_u32(p + 12, 0);
+	hsm_fix_crc(p, size);
+	expect_fail(p, size, "size mismatch", "section without the flag");
+	free(p);
+	/* The flag without any section, and a truncated section header. */
+	size_t plain_size;
+	p = valid(&medium, &plain_size);
+	hsm_put_u32(p + 12, 1);
+	hsm_fix_crc(p, plain_size);
+	expect_fail(p, plain_size, "flags say sections follow", "flag without sections");
+	free(p);
+	p = with_profile(4, &size, &pay);
+	uint8_t *q = malloc(size + 8);
+	memcpy(q, p, size - 4);
+	memset(q + size - 4, 0, 8);
+	hsm_put_u32(q + 16, (uint32_t)(size + 4));
+	hsm_fix_crc(q, size + 4);
+	expect_fail(q, size + 4, "truncated section header", "4 stray bytes after the profile");
+	/* Two profile sections. */
+	uint8_t *r = malloc(2 * size);
+	const size_t sec = pay - 12, len = size - 4 - sec;
+	memcpy(r, p, size - 4);
+	memcpy(r + size - 4, p + sec, len);
+	hsm_put_u32(r + 16, (uint32_t)(size + len));
+	hsm_fix_crc(r, size + len);
+	expect_fail(r, size + len, "two profile sections", "duplicate profile");
+	free(r);
+	free(q);
+	/* Truncated anywhere inside the section: refused, never read past. */
+	for (size_t cut = plain_size - 4; cut < size; cut += 3) {
+		expect_fail(p, cut, NULL, "truncated profile");
+	}
+	free(p);
+}
+
 int main(void)
 {
 	test_crc();
@@ -472,5 +637,7 @@ int main(void)
 	test_control_characters();
 	test_random_edits();
 	test_free_null();
+	test_profile_round_trip();
+	test_profile_refusals();
 	return check_exit("test_model_parse");
 }
