@@ -33,8 +33,11 @@
 typedef double v4d __attribute__((vector_size(32)));
 typedef int64_t v4l __attribute__((vector_size(32)));
 
-/* Decimation toward ANALYSIS_RATE (see heist_analysis_new). */
+/* Decimation toward ANALYSIS_RATE (see heist_analysis_new): a stage is used
+ * while its output rate stays at or above MIN_ANALYSIS_RATE, so 44.1 kHz
+ * (and 88.2, 176.4 kHz) is analysed at 22.05 kHz. */
 #define ANALYSIS_RATE 24000.0
+#define MIN_ANALYSIS_RATE 22050.0
 #define DEC_MAX_STAGES 3
 #define DEC_MAX_TAPS 20 /* odd-tap pairs of a half-band stage */
 #define HI_TAPS 12      /* one side of the high-branch weighting filter */
@@ -368,8 +371,11 @@ static int core_init(heist_analysis *a, double sample_rate, float lowest_pitch)
 	return 1;
 }
 
-/* Host rates at or above twice ANALYSIS_RATE are analysed after exact 2:1
- * half-band decimation stages (48 kHz once, 96 kHz twice), as long as the
+/* Host rates at or above twice MIN_ANALYSIS_RATE are analysed after exact 2:1
+ * half-band decimation stages (44.1 and 48 kHz once, 88.2 and 96 kHz twice:
+ * a rational 80:147 resampler to exactly 24 kHz from 44.1 kHz would cost a
+ * polyphase filter several times the half-band's and a new high-branch
+ * loudness path, for an analysis band of 12 instead of 11 kHz), as long as the
  * span in host samples stays what the host rate alone gives (so framing and
  * latency do not change): the features then come from the same band and
  * the same FFT sizes as the 24 kHz training data, at a half or a quarter of
@@ -389,7 +395,7 @@ heist_analysis *heist_analysis_new(double sample_rate, float lowest_pitch)
 	}
 	const uint32_t host_span = span_at(sample_rate, lowest_pitch);
 	uint32_t decim = 1;
-	while (a->n_stages < DEC_MAX_STAGES && sample_rate / (2.0 * decim) >= ANALYSIS_RATE &&
+	while (a->n_stages < DEC_MAX_STAGES && sample_rate / (2.0 * decim) >= MIN_ANALYSIS_RATE &&
 	       span_at(sample_rate / (2.0 * decim), lowest_pitch) * 2 * decim == host_span) {
 		decim *= 2;
 		a->n_stages++;

@@ -13,16 +13,18 @@
  * of the stream are zero. Frame k can be computed once input sample
  * round(c_k) + half - 1 has arrived.
  *
- * Decimation. At host rates of 48 kHz and up (where the span in host
+ * Decimation. At host rates of 44.1 kHz and up (where the span in host
  * samples comes out the same) the span is first decimated by exact 2:1
- * half-band stages toward 24 kHz, the rate of the training data: 48 kHz
- * once, 96 kHz twice, 192 kHz three times. The stages are zero-phase and
+ * half-band stages toward 24 kHz, the rate of the training data, as long
+ * as the stages' output stays at or above 22.05 kHz: 44.1 and 48 kHz
+ * once, 88.2 and 96 kHz twice, 176.4 and 192 kHz three times. The stages are zero-phase and
  * read only the span (reflected at its ends), so framing and latency are
  * unchanged; YIN then runs at the decimated rate with the spans and FFT
  * sizes of a 24 kHz analysis, and the loudness adds the A-weighted power of
  * the stages' high branches (within 0.12 dB of the A curve up to 20 kHz).
- * Below 48 kHz (44.1 kHz included) nothing changes: the analysis of a
- * 24 kHz signal is the same as ever.
+ * Below 44.1 kHz nothing changes: the analysis of a 24 kHz signal is the
+ * same as ever. At 44.1 kHz the 110 Hz floor's span (810) halves to an odd
+ * 405, no FFT size: that floor is analysed undecimated, as before.
  */
 #ifndef HEIST_ANALYSIS_H
 #define HEIST_ANALYSIS_H

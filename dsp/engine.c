@@ -106,7 +106,8 @@ struct heist_engine {
 	 * model swapped out may be freed, so its address proves nothing). */
 	heist_net *morph_own, *morph_net;
 	int morph_lost;
-	heist_analysis *analysis; /* the current floor's, one of floors[] */
+	heist_morph_state morph_state; /* which of the two ran, how long (morph.h) */
+	heist_analysis *analysis;      /* the current floor's, one of floors[] */
 	heist_analysis *floors[N_FLOORS];
 	uint32_t floor; /* index into LOWEST_PITCHES */
 	heist_noise *noise;
@@ -262,6 +263,7 @@ static void bind_net(heist_engine *e, heist_net *net, const heist_net *old)
 	if (e->morph_net && old) {
 		heist_net_reset(e->morph_net); /* a swap starts both networks fresh */
 	}
+	memset(&e->morph_state, 0, sizeof e->morph_state);
 	const double model_nyq = 0.5 * e->model->sample_rate;
 	e->model_limit = 0.5 * e->fs < model_nyq ? 0.5 * e->fs : model_nyq;
 	e->band_limit = heist_bandext_limit(e->fs, model_nyq);
@@ -401,6 +403,7 @@ void heist_engine_reset(heist_engine *e)
 	if (e->morph_net) {
 		heist_net_reset(e->morph_net);
 	}
+	memset(&e->morph_state, 0, sizeof e->morph_state);
 	heist_fit_reset(&e->fit);
 	e->pos = 0;
 	e->next_frame = 0;
@@ -717,11 +720,18 @@ static void compute_frame(heist_engine *e)
 	const uint64_t t1 = prof_now(e);
 
 	float *s = e->smooth;
+	const float morph_prev = s[HEIST_PARAM_MORPH];
 	for (int p = 0; p < HEIST_PARAM_COUNT; ++p) {
 		s[p] += (e->target[p] - s[p]) * e->param_alpha;
 	}
 	const uint32_t style_a = (uint32_t)lrintf(e->target[HEIST_PARAM_STYLE_A]);
 	const uint32_t style_b = (uint32_t)lrintf(e->target[HEIST_PARAM_STYLE_B]);
+	if (e->morph_net && style_a != style_b) {
+		/* A network skipped at an end warms up before it plays (morph.h). */
+		s[HEIST_PARAM_MORPH] =
+		    heist_morph_advance(&e->morph_state, morph_prev, s[HEIST_PARAM_MORPH],
+		                        e->target[HEIST_PARAM_MORPH]);
+	}
 	heist_style target;
 	style_target(e->model, style_a, style_b, s[HEIST_PARAM_MORPH], &target);
 	float octave = 0.0f, loud_fit = 0.0f;
@@ -735,8 +745,9 @@ static void compute_frame(heist_engine *e)
 	                       &e->ext_shape);
 	/* The network writes straight into the frame's slot. */
 	const frame_ctl fc = frame_at(e, k);
-	heist_morph_step(e->net, e->morph_net, style_a, style_b, s[HEIST_PARAM_MORPH], e->net_in,
-	                 fc.f0, e->morph_out);
+	heist_morph_step(e->net, e->morph_net, style_a, style_b, s[HEIST_PARAM_MORPH],
+	                 e->target[HEIST_PARAM_MORPH], &e->morph_state, e->net_in, fc.f0,
+	                 e->morph_out);
 	frame_controls(e, &fc, f0, f.confidence, in_gate, in_power);
 	e->monitor.out_pitch_hz = in_gate > 0.0f && f.voiced ? f0 : 0.0f;
 	e->monitor.gate_open = e->in_gate_open;
