@@ -28,6 +28,7 @@
 #define SILENCE_POWER 1e-10
 #define OCTAVE_RATIO 0.2
 #define OCTAVE_CHECK_MIN 0.03
+#define NEAR_RATIO 0.5 /* prefer_deeper_near(): clearly deeper */
 
 typedef double v4d __attribute__((vector_size(32)));
 typedef int64_t v4l __attribute__((vector_size(32)));
@@ -566,6 +567,25 @@ static uint32_t prefer_true_period(const double *d, uint32_t tau, uint32_t tau_m
 	return best;
 }
 
+/* YIN's integration window is shorter than the period at low pitches (at
+ * the default floor W is about 8 ms): where it sits on a plain stretch of
+ * the waveform, a dip before the true period can cross the threshold first
+ * (a 83 Hz vowel read at 96 Hz every third frame). A clearly deeper dip
+ * further on but under 1.5 times the lag is no multiple of the chosen
+ * period (those lie at 2x, 3x), so it is the period. */
+static uint32_t prefer_deeper_near(const double *d, uint32_t tau, uint32_t tau_max)
+{
+	const uint32_t hi = tau + tau / 2 < tau_max ? tau + tau / 2 : tau_max;
+	uint32_t m = tau;
+	for (uint32_t t = tau + 1; t <= hi; ++t) {
+		if (d[t] < d[m]) {
+			m = t;
+		}
+	}
+	return m != tau && dip_depth(d, m, tau_max) < NEAR_RATIO * dip_depth(d, tau, tau_max) ? m
+	                                                                                      : tau;
+}
+
 /* out[0] = 0, out[i + 1] = out[i] + v[i]: four values a step so the chain of
  * dependent additions is a quarter as long (rounding differs from the plain
  * loop by an ulp or so of the sums). */
@@ -711,6 +731,7 @@ FM_ALWAYS heist_features frame_body(heist_analysis *a, const float *seg)
 			}
 		}
 	}
+	best = prefer_deeper_near(d, best, tmax);
 	best = prefer_true_period(d, best, tmax);
 	const double period = refine_period(d, best, tmax);
 	double conf = 1.0 - d[best];
