@@ -35,6 +35,7 @@ void heist_pitch_track_reset(heist_pitch_track *t)
 	t->cand = 0.0f;
 	t->cand_n = 0;
 	t->unvoiced = HEIST_VOICED_GAP_FRAMES + 1u;
+	t->octave_held = 0;
 	heist_pitch_track_subfloor_skip(t);
 }
 
