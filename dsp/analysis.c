@@ -29,6 +29,11 @@
 #define SILENCE_POWER 1e-10
 #define OCTAVE_RATIO 0.2
 #define OCTAVE_CHECK_MIN 0.03
+#define NEAR_RATIO 0.5 /* prefer_deeper_near(): clearly deeper */
+/* prefer_held_octave() */
+#define OCTAVE_UP_RATIO 0.5
+#define OCTAVE_HELD_DIP 0.25
+#define OCTAVE_HOLD_FRAMES 8u /* 32 ms: past the 30 ms of an excursion */
 
 typedef double v4d __attribute__((vector_size(32)));
 typedef int64_t v4l __attribute__((vector_size(32)));
@@ -559,6 +564,61 @@ static uint32_t prefer_true_period(const double *d, uint32_t tau, uint32_t tau_m
 	return best;
 }
 
+/* YIN's integration window is shorter than the period at low pitches (at
+ * the default floor W is about 8 ms): where it sits on a plain stretch of
+ * the waveform, a dip before the true period can cross the threshold first
+ * (a 83 Hz vowel read at 96 Hz every third frame). A clearly deeper dip
+ * further on but under 1.5 times the lag is no multiple of the chosen
+ * period (those lie at 2x, 3x), so it is the period. */
+static uint32_t prefer_deeper_near(const double *d, uint32_t tau, uint32_t tau_max)
+{
+	const uint32_t hi = tau + tau / 2 < tau_max ? tau + tau / 2 : tau_max;
+	uint32_t m = tau;
+	for (uint32_t t = tau + 1; t <= hi; ++t) {
+		if (d[t] < d[m]) {
+			m = t;
+		}
+	}
+	return m != tau && dip_depth(d, m, tau_max) < NEAR_RATIO * dip_depth(d, tau, tau_max) ? m
+	                                                                                      : tau;
+}
+
+/* Inside a voiced stretch, YIN's choice between a period and its double
+ * leans toward the octave being played: a vowel read an octave off for 4-7
+ * frames at confidence 0.83-0.99 (sung-high, oohs, sung-male) outlasts any
+ * jump confirmation short enough for a real leap. YIN's octave above the
+ * held one is taken only where the held period is no real dip (under half
+ * as deep, as a clean leap up leaves it); its octave below only where the
+ * held period's dip is shallow (OCTAVE_HELD_DIP: a real leap down leaves
+ * the new note's half period far shallower). At most OCTAVE_HOLD_FRAMES in
+ * a row, so a leap whose old octave stays a dip sounds that much late. */
+static uint32_t prefer_held_octave(heist_analysis *a, const double *d, uint32_t best, uint32_t tmax)
+{
+	heist_pitch_track *t = &a->track;
+	const int in_stretch =
+	    t->unvoiced < HEIST_VOICED_GAP_FRAMES && t->held > 0.0f && t->sub_out == 0.0f;
+	const double held_tau = in_stretch ? a->sample_rate / t->held : 0.0;
+	const double r = held_tau / best;
+	const int up = fabs(r - 2.0) < 0.06, down = fabs(r - 0.5) < 0.015;
+	if (!up && !down) {
+		t->octave_held = 0;
+		return best;
+	}
+	const uint32_t c = (uint32_t)lrint(held_tau), reach = c / 50u + 1u;
+	if (t->octave_held >= OCTAVE_HOLD_FRAMES || c < a->tau_min + reach || c + reach >= tmax) {
+		return best;
+	}
+	uint32_t m = c - reach;
+	for (uint32_t i = m + 1; i <= c + reach; ++i) {
+		m = d[i] < d[m] ? i : m;
+	}
+	const double held = dip_depth(d, m, tmax), here = dip_depth(d, best, tmax);
+	const int is_dip = m > c - reach && m < c + reach;
+	const int keep = is_dip && (up ? held < OCTAVE_UP_RATIO * here : held < OCTAVE_HELD_DIP);
+	t->octave_held += keep ? 1u : 0u;
+	return keep ? m : best;
+}
+
 /* out[0] = 0, out[i + 1] = out[i] + v[i]: four values a step so the chain of
  * dependent additions is a quarter as long (rounding differs from the plain
  * loop by an ulp or so of the sums). */
@@ -704,7 +764,9 @@ FM_ALWAYS heist_features frame_body(heist_analysis *a, const float *seg)
 			}
 		}
 	}
+	best = prefer_deeper_near(d, best, tmax);
 	best = prefer_true_period(d, best, tmax);
+	best = prefer_held_octave(a, d, best, tmax);
 	const double period = refine_period(d, best, tmax);
 	double conf = 1.0 - d[best];
 	conf = conf < 0.0 ? 0.0 : conf > 1.0 ? 1.0 : conf;

@@ -64,6 +64,14 @@ static const char *const LOWEST_PITCH_NAMES[N_FLOORS] = {
  * releases at a fixed rate in dB to silence: -80 dB within 100 ms. */
 #define HEIST_GATE_VOICED_DB 30.0f
 #define HEIST_GATE_VOICED_FRAMES 3u
+/* From closed, a pitch opens it only after HEIST_GATE_OPEN_FRAMES frames at
+ * confidence >= HEIST_GATE_OPEN_CONF: room noise reads as a pitch for up to
+ * 4 frames at 0.50-0.62 (measured on the material's room variants: a
+ * -45 dBFS floor opened the gate at the end of bassoon.room), quiet sung and
+ * spoken notes hold 0.68 and up (5th percentile of their voiced frames
+ * under -40 dBFS). Once open, any voiced run keeps it (soft endings). */
+#define HEIST_GATE_OPEN_FRAMES 5u
+#define HEIST_GATE_OPEN_CONF 0.65f
 #define HEIST_GATE_HYST_DB 3.0f
 #define HEIST_GATE_HOLD_S 0.02
 #define HEIST_GATE_RELEASE_DB_PER_S 1000.0
@@ -131,6 +139,7 @@ struct heist_engine {
 	float in_gate, in_gate_release;
 	uint32_t in_gate_hold, in_gate_hold_frames, in_gate_open;
 	uint32_t voiced_run, pitched_run; /* consecutive voiced frames: in range, any */
+	uint32_t sure_run;                /* ... in range at HEIST_GATE_OPEN_CONF */
 	uint32_t below_range_left, below_range_frames; /* monitor flag countdown */
 	uint32_t history;                              /* samples before a span to gather */
 	float level_alpha, level_db;                   /* level match: averaging, offset in dB */
@@ -416,6 +425,7 @@ void heist_engine_reset(heist_engine *e)
 	e->in_gate_open = 0;
 	e->voiced_run = 0;
 	e->pitched_run = 0;
+	e->sure_run = 0;
 	e->below_range_left = 0;
 	e->level_db = 0.0f;
 	e->monitor = (heist_monitor){0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0.0f, 0, 0};
@@ -516,6 +526,9 @@ static float input_gate(heist_engine *e, const heist_features *f, float threshol
 {
 	e->voiced_run = f->voiced && !f->below_range ? e->voiced_run + (e->voiced_run < 255u) : 0u;
 	e->pitched_run = f->voiced ? e->pitched_run + (e->pitched_run < 255u) : 0u;
+	e->sure_run = f->voiced && !f->below_range && f->confidence >= HEIST_GATE_OPEN_CONF
+	                  ? e->sure_run + (e->sure_run < 255u)
+	                  : 0u;
 	if (threshold_db <= HEIST_GATE_OFF_DB) {
 		e->in_gate_open = 1;
 		return e->in_gate = 1.0f;
@@ -525,7 +538,8 @@ static float input_gate(heist_engine *e, const heist_features *f, float threshol
 	/* A span that reaches before the stream holds the step from its zeros
 	 * to the input (a DC offset reads as a click there): only a pitch opens. */
 	const int open = (level > threshold_db && !stream_start) ||
-	                 (e->voiced_run >= HEIST_GATE_VOICED_FRAMES &&
+	                 ((e->in_gate_open ? e->voiced_run >= HEIST_GATE_VOICED_FRAMES
+	                                   : e->sure_run >= HEIST_GATE_OPEN_FRAMES) &&
 	                  level > threshold_db - HEIST_GATE_VOICED_DB);
 	if (open) {
 		e->in_gate_hold = e->in_gate_hold_frames;

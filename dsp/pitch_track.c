@@ -36,6 +36,7 @@ void heist_pitch_track_reset(heist_pitch_track *t)
 	t->cand = 0.0f;
 	t->cand_n = 0;
 	t->unvoiced = HEIST_VOICED_GAP_FRAMES + 1u;
+	t->octave_held = 0;
 	heist_pitch_track_subfloor_skip(t);
 }
 
@@ -200,9 +201,14 @@ float heist_pitch_track_step(heist_pitch_track *t, float f0, float confidence, i
 		/* A jump inside a stretch, or a note after a rest: wait for
 		 * agreement. */
 		const int agrees = t->cand_n > 0 && semitones(f0, t->cand) <= AGREE_SEMITONES;
+		t->cand_conf = agrees && t->cand_conf < confidence ? t->cand_conf : confidence;
 		t->cand_n = agrees ? t->cand_n + 1u : 1u;
 		t->cand = f0;
-		if (t->cand_n < (in_stretch ? HEIST_JUMP_CONFIRM : HEIST_ONSET_CONFIRM)) {
+		const uint32_t need = in_stretch ? HEIST_JUMP_CONFIRM
+		                      : t->cand_conf >= HEIST_ONSET_SURE
+		                          ? HEIST_ONSET_CONFIRM
+		                          : HEIST_ONSET_UNSURE_CONFIRM;
+		if (t->cand_n < need) {
 			return t->held;
 		}
 		t->cand_n = 0;

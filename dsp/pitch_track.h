@@ -12,7 +12,7 @@
  * HEIST_JUMP_CONFIRM consecutive frames agree on it (within a semitone): an
  * isolated octave slip or a wild 4 ms excursion never sounds; a real leap
  * sounds (HEIST_JUMP_CONFIRM - 1) frames late. A note after a rest is
- * accepted once two frames agree.
+ * accepted once two frames agree (four when one is unsure).
  *
  * All [audio] except where marked: no allocation, bounded time. */
 #ifndef HEIST_PITCH_TRACK_H
@@ -30,9 +30,16 @@
  * note (whose period a new note an octave below shares) cannot flag it. */
 #define HEIST_SUBFLOOR_EVERY 4u
 #define HEIST_SUBFLOOR_CONFIRM 3u
-#define HEIST_JUMP_SEMITONES 6.0f  /* a larger step inside a voiced stretch waits */
-#define HEIST_JUMP_CONFIRM 3u      /* frames that must agree on a jump */
-#define HEIST_ONSET_CONFIRM 2u     /* frames that must agree on a note after a rest */
+#define HEIST_JUMP_SEMITONES 6.0f /* a larger step inside a voiced stretch waits */
+/* Frames that must agree on a jump: a low voice's creak reads a whole
+ * octave down at confidence 0.98 for up to 4 frames (speech-male at 7.5 s). */
+#define HEIST_JUMP_CONFIRM 5u
+#define HEIST_ONSET_CONFIRM 2u /* frames that must agree on a note after a rest */
+/* ... or this many when one of them is under HEIST_ONSET_SURE: a voice's
+ * first frames read a harmonic (200-500 Hz for a 70-100 Hz voice) at
+ * 0.53-0.76 for 1-2 frames, then its pitch. */
+#define HEIST_ONSET_UNSURE_CONFIRM 4u
+#define HEIST_ONSET_SURE 0.8f
 #define HEIST_VOICED_GAP_FRAMES 6u /* a shorter unvoiced gap keeps the stretch voiced */
 /* The detector's rate is below 12 kHz at any host rate, so its lags stay
  * under 12000 / 30 = 400 and its input under 800 samples. */
@@ -52,11 +59,13 @@ typedef struct {
 	float held;              /* the pitch being played, Hz (0 before any) */
 	float cand;              /* an estimate waiting to be confirmed, Hz */
 	uint32_t cand_n;         /* consecutive frames agreeing with cand */
+	float cand_conf;         /* the lowest confidence among them */
 	uint32_t unvoiced;       /* frames since the last voiced one */
 	float sub_f;             /* the detector's last period below the floor, Hz */
 	uint32_t sub_run;        /* consecutive runs it agreed */
 	uint32_t sub_tick;       /* frames since the detector last ran */
 	float sub_out, sub_conf; /* its verdict (0 = none) and confidence */
+	uint32_t octave_held;    /* frames the analysis kept the held octave (analysis.c) */
 } heist_pitch_track;
 
 /* [main] Geometry for a host rate and floor, then reset. */

@@ -82,6 +82,25 @@ static void test_jumps(void)
 	CHECK(heist_pitch_track_step(&t, NAN, 0.9f, &accepted) == 400.0f && !accepted, "NaN f0");
 	CHECK(heist_pitch_track_step(&t, 300.0f, NAN, &accepted) == 400.0f && !accepted,
 	      "NaN confidence");
+
+	/* A voice's first frames after a rest read a harmonic at modest
+	 * confidence (measured: 200-500 Hz at 0.53-0.76 for 1-2 frames on a
+	 * 70-100 Hz voice): unsure, they never sound; the voice does once
+	 * HEIST_ONSET_UNSURE_CONFIRM frames agree. */
+	heist_pitch_track_reset(&t);
+	for (int i = 0; i < N; ++i) {
+		f0[i] = i < 2 ? 400.0f : 100.0f;
+		conf[i] = i < 2 ? 0.7f : i < 4 ? 0.75f : 0.95f;
+	}
+	largest_step(&t, f0, conf, N, played);
+	int harmonic = 0;
+	for (int i = 0; i < N; ++i) {
+		harmonic |= played[i] == 400.0f;
+	}
+	CHECK(!harmonic, "an unsure two-frame harmonic at the onset sounded");
+	CHECK(played[2 + HEIST_ONSET_UNSURE_CONFIRM - 2] == 0.0f &&
+	          played[2 + HEIST_ONSET_UNSURE_CONFIRM - 1] == 100.0f,
+	      "unsure onset accepted at frame %u", HEIST_ONSET_UNSURE_CONFIRM);
 }
 
 /* A tone of n samples at hz with a voice-like spectrum (falling harmonics,
@@ -146,6 +165,7 @@ static void test_below_range(void)
 	    {48000.0, 300.0f, 233.0, 466.0, 1}, /* a tenor on the low-latency floor */
 	    {48000.0, 65.0f, 73.4, 73.4, 0},    /* cello D2: in range, as it is */
 	    {96000.0, 65.0f, 65.4, 65.4, 0},    /* C2 at the floor */
+	    {48000.0, 65.0f, 83.0, 83.0, 0},    /* a low voice, period > YIN's window */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
 		double ok = 0.0, below = 0.0;

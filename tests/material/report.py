@@ -62,8 +62,12 @@ def render(render_bin: str, model: str, wav_in: str, wav_out: str,
     subprocess.run(cmd, check=True)
 
 
-def analyze(analyze_bin: str, wav_in: str, lowest_pitch: float, out_tsv: str) -> np.ndarray:
-    subprocess.run([analyze_bin, wav_in, "--lowest-pitch", f"{lowest_pitch:g}", "-o", out_tsv],
+def analyze(analyze_bin: str, wav_in: str, lowest_pitch: Optional[float],
+            out_tsv: str) -> np.ndarray:
+    """heist-analyze's f0; without lowest_pitch at its default, which is the
+    engine's (heist_config_default)."""
+    floor = [] if lowest_pitch is None else ["--lowest-pitch", f"{lowest_pitch:g}"]
+    subprocess.run([analyze_bin, wav_in, *floor, "-o", out_tsv],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return measure.read_analyze(out_tsv)
 
@@ -93,7 +97,7 @@ def evaluate(render_bin: str, model: str, wav_in: str, setting: str,
         res.update(measure.excursions(tr, res["seconds"]))
         res.update(measure.new_bursts(x, y, rate, res["seconds"]))
         if analyze_bin:
-            lp = params.get("lowest_pitch", 75.0)
+            lp = params.get("lowest_pitch")  # None: the engine's default floor
             f0 = analyze(analyze_bin, wav_in, lp, os.path.join(work, f"{base}.{setting}.tsv"))
             res.update(measure.frontend_jumps(f0, res["seconds"]))
         oc = measure.octave_changes(truth, tr, shift)
