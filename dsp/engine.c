@@ -105,7 +105,9 @@ struct heist_engine {
 	double band_limit;  /* rendered band (bandext.h): up to 20 kHz */
 	uint32_t n_noise;   /* noise bands, the model's and the extension's */
 	heist_bandext bandext;
-	heist_bandext_shape ext_shape; /* the styles' profile at the latest frame */
+	/* The styles' profile per frame in flight, beside its slot: a noise grain
+	 * uses its own frame's, whichever frames a block has computed since. */
+	heist_bandext_shape ext_shape[FRAME_RING];
 
 	const heist_model *model;
 	heist_net *net;
@@ -279,7 +281,9 @@ static void bind_net(heist_engine *e, heist_net *net, const heist_net *old)
 	e->n_noise = heist_noise_set_bands_ext(e->noise, e->model->n_noise, e->model->sample_rate,
 	                                       e->band_limit);
 	heist_bandext_init(&e->bandext, e->fs, model_nyq, e->model->n_noise, e->n_noise);
-	e->ext_shape.n = 0; /* the next frame sets the new model's */
+	for (uint32_t i = 0; i < FRAME_RING; ++i) {
+		e->ext_shape[i].n = 0; /* the next frames set the new model's */
+	}
 }
 
 heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model)
@@ -693,7 +697,8 @@ static void frame_controls(heist_engine *e, const frame_ctl *fc, float f0, float
 	for (uint32_t h = 0; h < nh; ++h) {
 		fc->harm[h] *= harm_scale;
 	}
-	heist_bandext_harmonics_shaped(&e->bandext, &e->ext_shape, fc->harm, nh, f0);
+	heist_bandext_harmonics_shaped(&e->bandext, &e->ext_shape[e->next_frame % FRAME_RING],
+	                               fc->harm, nh, f0);
 	const float noise_gain =
 	    heist_db_to_gain(s[HEIST_PARAM_NOISE_LEVEL]) * (e->vsrc ? confidence : 1.0f);
 	for (uint32_t b = 0; b < nn; ++b) {
@@ -756,7 +761,7 @@ static void compute_frame(heist_engine *e)
 	    e->vsrc ? 1.0f : input_gate(e, &f, e->target[HEIST_PARAM_INPUT_GATE], stream_start);
 	const float f0 = network_input(e, &f, octave, loud_fit);
 	heist_bandext_shape_of(&e->bandext, e->model, style_a, style_b, s[HEIST_PARAM_MORPH], f0,
-	                       &e->ext_shape);
+	                       &e->ext_shape[k % FRAME_RING]);
 	/* The network writes straight into the frame's slot. */
 	const frame_ctl fc = frame_at(e, k);
 	heist_morph_step(e->net, e->morph_net, style_a, style_b, s[HEIST_PARAM_MORPH],
@@ -793,7 +798,7 @@ static void noise_grain(heist_engine *e, uint64_t u)
 	for (uint32_t i = 0; i < e->model->n_noise; ++i) {
 		mags[i] = (a.noise[i] + (b.noise[i] - a.noise[i]) * t) * mute;
 	}
-	heist_bandext_noise_shaped(&e->bandext, &e->ext_shape, mags);
+	heist_bandext_noise_shaped(&e->bandext, &e->ext_shape[k % FRAME_RING], mags);
 	heist_noise_grain(e->noise, u, mags);
 }
 
