@@ -224,8 +224,12 @@ static void test_onsets_blocks(const heist_model *model)
 		 * bound; the ramp starts at the onset sample) */
 		CHECK(first >= ons[i] + lat && d <= 1.0,
 		      "note %zu: first sound %.3f ms after its onset", i, d);
-		CHECK(rms_db(ref, ons[i] + lat, ons[i] + lat + 480) > -80.0,
-		      "note %zu: silent in its first 10 ms", i);
+		/* not silent: the violin profile's attack starts 27 dB under the
+		 * note (tau 27 ms), measured -65..-76 dB over these 10 ms with the
+		 * 2026-12-06 model, -70..-81 with its retrained successor; a note
+		 * that does not start reads -300 */
+		const double first10 = rms_db(ref, ons[i] + lat, ons[i] + lat + 480);
+		CHECK(first10 > -90.0, "note %zu: silent in its first 10 ms (%.1f dB)", i, first10);
 	}
 	printf("onsets: worst %.3f ms from event + latency (%u samples)\n", worst, lat);
 	free(ref);
