@@ -55,8 +55,13 @@ BOUND = 0.95
 #     the first ~40 ms: a wrong note on time, then the right one late;
 #   alto sax (63.3 % / 77.5 %): onsets scoop up from a semitone below for
 #     50..180 ms, or read an octave low: the same.
+# The pitch front end's longer confirmations for real voices (octave jumps
+# wait 5 frames, unsure onsets 4: issue 12's clicks and octave slips) then
+# moved the violin to 78.6 % / 82.5 % (more of its scooped onsets land past
+# 50 ms), the flute to 77.8 % / 87.5 %, the alto sax to 66.7 % / 80.0 %,
+# the clarinet to 97.6 % / 100 %: the violin's floor follows, a note under.
 INSTRUMENTS = [
-    (40, "violin", 57, 88, 0.82),
+    (40, "violin", 57, 88, 0.76),
     (73, "flute", 62, 88, 0.77),
     (56, "trumpet", 56, 80, BOUND),
     (71, "clarinet", 52, 84, BOUND),
