@@ -306,8 +306,12 @@ def find_start(export_lead: np.ndarray, silence_out: np.ndarray, lo: int, hi: in
     return [n for _, n in found]
 
 
-def main() -> int:
-    a = hostlib.parse_args(__doc__)
+def ardour_env(a, export_formats: bool = True):
+    """[main] What every Ardour test does first (test_ardour_synth.py,
+    test_ardour_midi_out.py share it): the bundle installed, a private
+    configuration (the backend choice, recent sessions) and, with
+    export_formats, the float WAV export format: nothing read from or written
+    to the user's. Returns (lv2_path, env), or None where the test skips."""
     hostlib.need("ardour7-lua")
     if os.environ.get("HEIST_HOST_PRELOAD"):
         # An instrumented bundle needs the ASan runtime in the host, and
@@ -315,23 +319,33 @@ def main() -> int:
         # no output in 180 s). The bundle's memory safety in hosts is what
         # the other host tests check under ASan.
         print("SKIP: Ardour does not start with the ASan runtime preloaded")
-        return hostlib.SKIP
+        return None
     lv2_path = hostlib.install_bundle(a)
-    bundle = os.path.join(lv2_path, "heist.lv2")
-    # A private configuration (the backend choice, recent sessions) and
-    # export formats: nothing read from or written to the user's.
     home = os.path.join(a.work, "home")
-    formats = os.path.join(a.work, "export-formats")
     os.makedirs(os.path.join(home, "config"))
-    os.makedirs(formats)
-    with open(os.path.join(formats, "heist-test-float.format"), "w", encoding="utf-8") as f:
-        f.write(FORMAT_XML)
-    with open(os.path.join(formats, "heist-test-float.preset"), "w", encoding="utf-8") as f:
-        f.write(PRESET_XML)
+    extra = {}
+    if export_formats:
+        formats = os.path.join(a.work, "export-formats")
+        os.makedirs(formats)
+        with open(os.path.join(formats, "heist-test-float.format"), "w", encoding="utf-8") as f:
+            f.write(FORMAT_XML)
+        with open(os.path.join(formats, "heist-test-float.preset"), "w", encoding="utf-8") as f:
+            f.write(PRESET_XML)
+        extra["ARDOUR_EXPORT_FORMATS_PATH"] = formats
     env = hostlib.host_env(lv2_path, HOME=home, XDG_CONFIG_HOME=os.path.join(home, "config"),
-                           ARDOUR_EXPORT_FORMATS_PATH=formats)
+                           **extra)
     env.pop("DISPLAY", None)  # headless: it must not need one
     env.pop("WAYLAND_DISPLAY", None)
+    return lv2_path, env
+
+
+def main() -> int:
+    a = hostlib.parse_args(__doc__)
+    setup = ardour_env(a)
+    if setup is None:
+        return hostlib.SKIP
+    lv2_path, env = setup
+    bundle = os.path.join(lv2_path, "heist.lv2")
 
     x = hostlib.sung_line(RATE, 3.0)
     n_lead = int(LEAD_S * RATE)

@@ -39,7 +39,6 @@ What is checked:
 
 import os
 import re
-import struct
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -49,6 +48,9 @@ import soundfile as sf
 
 import hostlib
 import test_ardour
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "train"))
+import smf  # noqa: E402  (the project's MIDI writer: train/smf.py)
 
 URI = "http://heist.audio/plugins/heist-synth"
 RATE = 48000
@@ -87,10 +89,8 @@ DONE_MARK = {"create": "step: saved", "notes": "step: saved", "export": "step: e
 def write_empty_smf(path: str) -> None:
     """A format-0 SMF with one empty track, TICKS per quarter (what Ardour's
     SMF sources hold before the first note)."""
-    trk = b"\x00\xff\x2f\x00"
     with open(path, "wb") as f:
-        f.write(b"MThd" + struct.pack(">IHHH", 6, 0, 1, TICKS) + b"MTrk" +
-                struct.pack(">I", len(trk)) + trk)
+        f.write(smf.smf(0, [smf.track([])], TICKS))
 
 
 def write_smf(path: str, notes) -> None:
@@ -101,23 +101,8 @@ def write_smf(path: str, notes) -> None:
         events.append((start, bytes([0x90, note, vel])))
         events.append((start + length, bytes([0x80, note, 0])))
     events.sort(key=lambda e: (e[0], e[1][0] == 0x90))
-    body, now = b"", 0
-    for tick, data in events:
-        body += vlq(tick - now) + data
-        now = tick
-    body += b"\x00\xff\x2f\x00"
     with open(path, "wb") as f:
-        f.write(b"MThd" + struct.pack(">IHHH", 6, 0, 1, TICKS) + b"MTrk" +
-                struct.pack(">I", len(body)) + body)
-
-
-def vlq(n: int) -> bytes:
-    out = [n & 0x7F]
-    n >>= 7
-    while n:
-        out.append(0x80 | (n & 0x7F))
-        n >>= 7
-    return bytes(reversed(out))
+        f.write(smf.smf(0, [smf.track(events)], TICKS))
 
 
 def add_midi_region(session_file: str, smf_name: str, ticks: int) -> None:
@@ -172,23 +157,10 @@ def envelope(x: np.ndarray, t0: float, t1: float) -> np.ndarray:
 
 def main() -> int:
     a = hostlib.parse_args(__doc__)
-    hostlib.need("ardour7-lua")
-    if os.environ.get("HEIST_HOST_PRELOAD"):
-        print("SKIP: Ardour does not start with the ASan runtime preloaded (test_ardour.py)")
+    setup = test_ardour.ardour_env(a)
+    if setup is None:
         return hostlib.SKIP
-    lv2_path = hostlib.install_bundle(a)
-    home = os.path.join(a.work, "home")
-    formats = os.path.join(a.work, "export-formats")
-    os.makedirs(os.path.join(home, "config"))
-    os.makedirs(formats)
-    with open(os.path.join(formats, "heist-test-float.format"), "w", encoding="utf-8") as f:
-        f.write(test_ardour.FORMAT_XML)
-    with open(os.path.join(formats, "heist-test-float.preset"), "w", encoding="utf-8") as f:
-        f.write(test_ardour.PRESET_XML)
-    env = hostlib.host_env(lv2_path, HOME=home, XDG_CONFIG_HOME=os.path.join(home, "config"),
-                           ARDOUR_EXPORT_FORMATS_PATH=formats)
-    env.pop("DISPLAY", None)
-    env.pop("WAYLAND_DISPLAY", None)
+    _, env = setup
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_ardour_synth.lua")
 
     def lua(args, log_name, timeout, session_dir, out_dir=None):
@@ -279,13 +251,13 @@ def main() -> int:
     # The automation played: heist-render --midi (which takes no automation)
     # at morph 0 and at morph 1, each note of the export against both where
     # the automation holds morph at one end (before the ramp, after it).
-    smf = os.path.join(a.work, "notes.mid")
-    write_smf(smf, NOTES)
+    notes_mid = os.path.join(a.work, "notes.mid")
+    write_smf(notes_mid, NOTES)
     model = os.path.join(a.build_root, "plugin", "heist.lv2", "heist-default.hsm")
     renders = {}
     for morph in (0.0, 1.0):
         out = os.path.join(a.work, f"render-morph{morph:g}.wav")
-        subprocess.run([a.render, "--midi", smf, out, "--rate", str(RATE), "--quiet",
+        subprocess.run([a.render, "--midi", notes_mid, out, "--rate", str(RATE), "--quiet",
                         "--model", model, "--block", str(BLOCK), "--param",
                         f"style_b={STYLE_B}", "--param", f"morph={morph!r}"], check=True)
         r = hostlib.read_mono(out)
