@@ -21,36 +21,12 @@
 -- step prints "step: ..." and a failure ends the script with an error
 -- (exit status 1) that names the step.
 
-local function fail(msg)
-	error("FAIL: " .. msg, 0)
-end
-
-local function start_backend(block)
-	-- The dummy backend is hidden unless this is set (HOSTS.md).
-	ARDOUR.config():set_hide_dummy_backend(false)
-	if not AudioEngine:set_backend("None (Dummy)", "", "") then
-		fail("cannot select the backend \"None (Dummy)\"")
-	end
-	-- Kept by the stopped backend; the engine starts with it.
-	AudioEngine:set_buffer_size(block)
-end
-
-local function check_block(block)
-	print("step: rate " .. Session:nominal_sample_rate() .. ", block " ..
-	      Session:get_block_size())
-	if Session:get_block_size() ~= block then
-		fail("block size " .. Session:get_block_size() .. ", asked for " .. block)
-	end
-end
-
-local function load(dir, name, block)
-	start_backend(block)
-	if not load_session(dir, name) then
-		fail("load_session " .. dir)
-	end
-	print("step: session loaded")
-	check_block(block)
-end
+-- The shared steps (ardour_common.lua, its path from test_ardour.run_lua).
+local common = dofile(assert(os.getenv("HEIST_ARDOUR_COMMON"),
+	"HEIST_ARDOUR_COMMON: the path of tests/host/ardour_common.lua"))
+local fail, start_backend, check_block, load = common.fail, common.start_backend,
+	common.check_block, common.load
+local connect_to_master = common.connect_to_master
 
 local function the_track()
 	for r in Session:get_routes():iter() do
@@ -100,35 +76,13 @@ local function create(dir, name, rate, block)
 		fail("new_audio_track")
 	end
 	local t = tl:front()
-	-- Auto-connect is asynchronous and can lose the race with the save
-	-- (HOSTS.md): connect the track's two outputs to the master by hand.
+	-- Auto-connect is asynchronous (HOSTS.md): wire the outputs by hand.
 	t:output():disconnect_all(nil)
-	local m = Session:master_out()
-	for i = 0, 1 do
-		local dst = m:input():audio(i):name()
-		if t:output():audio(i):connect(dst) ~= 0 then
-			fail("connect " .. t:output():audio(i):name() .. " -> " .. dst)
-		end
-	end
+	local m = connect_to_master(t)
 	print("step: track " .. t:name() .. " (" .. t:n_inputs():n_audio() .. " in, " ..
 	      t:n_outputs():n_audio() .. " out) connected to " .. m:name())
 	Session:save_state("", false, false, false, false, false)
 	print("step: saved")
-end
-
--- The index n for plugin_automation of the plugin's control input port
--- `port` (an lv2:index): plugin_automation counts the plugin's control
--- ports, inputs and outputs alike (Plugin::nth_parameter), so n is not the
--- LV2 port index.
-local function parameter_index(proc, port)
-	local plug = proc:to_insert():plugin(0)
-	for n = 0, plug:parameter_count() - 1 do
-		local id, refs = plug:nth_parameter(n, false)
-		if refs[2] and id == port then
-			return n
-		end
-	end
-	fail("no control parameter for port " .. port)
 end
 
 local function plugin(dir, name, block, uri, points_file, drydir, first, last, preset)
@@ -148,40 +102,7 @@ local function plugin(dir, name, block, uri, points_file, drydir, first, last, p
 	      proc:signal_latency() .. " samples")
 
 	-- Points "sample port value", one control list per port.
-	local lists = {}
-	for line in io.lines(points_file) do
-		local s, port, v = line:match("^(%d+)%s+(%d+)%s+(%S+)$")
-		if not s then
-			fail("bad line in " .. points_file .. ": " .. line)
-		end
-		port = tonumber(port)
-		if not lists[port] then
-			local n = parameter_index(proc, port)
-			local al, cl, pd = ARDOUR.LuaAPI.plugin_automation(proc, n)
-			if al:isnil() then
-				fail("plugin_automation port " .. port)
-			end
-			lists[port] = { cl = cl, count = 0 }
-			print(string.format("step: port %d is parameter %d, \"%s\", range %g..%g",
-				port, n, pd.label, pd.lower, pd.upper))
-		end
-		-- No guard points, no initial point: exactly the listed points.
-		lists[port].cl:add(Temporal.timepos_t(tonumber(s)), tonumber(v), false, false)
-		lists[port].count = lists[port].count + 1
-	end
-	for port, l in pairs(lists) do
-		local ac = proc:to_automatable():automation_control(
-			Evoral.Parameter(ARDOUR.AutomationType.PluginAutomation, 0, port), false)
-		if ac:isnil() then
-			fail("no automation control for port " .. port)
-		end
-		ac:set_automation_state(ARDOUR.AutoState.Play)
-		print("step: port " .. port .. ": " .. l.cl:size() .. " points, state Play")
-		if l.cl:size() ~= l.count then
-			fail("port " .. port .. ": " .. l.cl:size() .. " points in the list, " ..
-			     l.count .. " written")
-		end
-	end
+	common.automate(proc, points_file)
 	Session:save_state("", false, false, false, false, false)
 	print("step: saved")
 end

@@ -150,6 +150,10 @@ def run_lua(a, env, args, log_name, timeout, session_dir, out_dir=None, script=N
     script = script or os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                     "test_ardour.lua")
     done_mark = done_mark or DONE_MARK
+    # The steps the scripts share, loaded by each with dofile (ardour7-lua
+    # tells a script no path of its own).
+    env = dict(env, HEIST_ARDOUR_COMMON=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                     "ardour_common.lua"))
     cmd = ["ardour7-lua", script] + [str(x) for x in args]
     print(" ".join(cmd))
     backup = session_dir + ".before-" + args[0]

@@ -15,17 +15,10 @@
 --
 -- Every step prints "step: ..."; a failure ends the script with an error.
 
-local function fail(msg)
-	error("FAIL: " .. msg, 0)
-end
-
-local function start_backend(block)
-	ARDOUR.config():set_hide_dummy_backend(false) -- HOSTS.md
-	if not AudioEngine:set_backend("None (Dummy)", "", "") then
-		fail("cannot select the backend \"None (Dummy)\"")
-	end
-	AudioEngine:set_buffer_size(block)
-end
+-- The shared steps (ardour_common.lua, its path from test_ardour.run_lua).
+local common = dofile(assert(os.getenv("HEIST_ARDOUR_COMMON"),
+	"HEIST_ARDOUR_COMMON: the path of tests/host/ardour_common.lua"))
+local fail, start_backend = common.fail, common.start_backend
 
 local function route(name)
 	for r in Session:get_routes():iter() do
@@ -63,13 +56,7 @@ local function create(dir, name, rate, block, uri)
 	voice:output():disconnect_all(nil)
 	-- Without strict I/O the track grows a MIDI output port for the
 	-- plugin's MIDI out by itself.
-	local m = Session:master_out()
-	for i = 0, 1 do
-		local dst = m:input():audio(i):name()
-		if voice:output():audio(i):connect(dst) ~= 0 then
-			fail("connect " .. voice:output():audio(i):name() .. " -> " .. dst)
-		end
-	end
+	common.connect_to_master(voice)
 	local rl = Session:new_midi_track(ARDOUR.ChanCount(ARDOUR.DataType("midi"), 1),
 		ARDOUR.ChanCount(ARDOUR.DataType("midi"), 1), true, ARDOUR.PluginInfo(), nil, nil, 1,
 		"rec", ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, false, false)

@@ -19,34 +19,11 @@
 -- Every step prints "step: ..."; a failure ends the script with an error
 -- (exit status 1) that names the step.
 
-local function fail(msg)
-	error("FAIL: " .. msg, 0)
-end
-
-local function start_backend(block)
-	ARDOUR.config():set_hide_dummy_backend(false) -- HOSTS.md
-	if not AudioEngine:set_backend("None (Dummy)", "", "") then
-		fail("cannot select the backend \"None (Dummy)\"")
-	end
-	AudioEngine:set_buffer_size(block)
-end
-
-local function check_block(block)
-	print("step: rate " .. Session:nominal_sample_rate() .. ", block " ..
-	      Session:get_block_size())
-	if Session:get_block_size() ~= block then
-		fail("block size " .. Session:get_block_size() .. ", asked for " .. block)
-	end
-end
-
-local function load(dir, name, block)
-	start_backend(block)
-	if not load_session(dir, name) then
-		fail("load_session " .. dir)
-	end
-	print("step: session loaded")
-	check_block(block)
-end
+-- The shared steps (ardour_common.lua, its path from test_ardour.run_lua).
+local common = dofile(assert(os.getenv("HEIST_ARDOUR_COMMON"),
+	"HEIST_ARDOUR_COMMON: the path of tests/host/ardour_common.lua"))
+local fail, start_backend, check_block, load = common.fail, common.start_backend,
+	common.check_block, common.load
 
 local function the_track()
 	for r in Session:get_routes():iter() do
@@ -124,19 +101,6 @@ local function create(dir, name, rate, block, uri)
 	print("step: saved")
 end
 
--- plugin_automation counts the plugin's control ports, inputs and outputs
--- alike (Plugin::nth_parameter): the n of an lv2:index.
-local function parameter_index(proc, port)
-	local plug = proc:to_insert():plugin(0)
-	for n = 0, plug:parameter_count() - 1 do
-		local id, refs = plug:nth_parameter(n, false)
-		if refs[2] and id == port then
-			return n
-		end
-	end
-	fail("no control parameter for port " .. port)
-end
-
 local function notes(dir, name, block, notes_file, points_file)
 	load(dir, name, block)
 	local t = the_track()
@@ -164,38 +128,7 @@ local function notes(dir, name, block, notes_file, points_file)
 	end
 
 	local proc = t:the_instrument()
-	local lists = {}
-	for line in io.lines(points_file) do
-		local s, port, v = line:match("^(%d+)%s+(%d+)%s+(%S+)$")
-		if not s then
-			fail("bad line in " .. points_file .. ": " .. line)
-		end
-		port = tonumber(port)
-		if not lists[port] then
-			local n = parameter_index(proc, port)
-			local al, cl, pd = ARDOUR.LuaAPI.plugin_automation(proc, n)
-			if al:isnil() then
-				fail("plugin_automation port " .. port)
-			end
-			lists[port] = { cl = cl, count = 0 }
-			print(string.format("step: port %d is parameter %d, \"%s\", range %g..%g",
-				port, n, pd.label, pd.lower, pd.upper))
-		end
-		lists[port].cl:add(Temporal.timepos_t(tonumber(s)), tonumber(v), false, false)
-		lists[port].count = lists[port].count + 1
-	end
-	for port, l in pairs(lists) do
-		local ac = proc:to_automatable():automation_control(
-			Evoral.Parameter(ARDOUR.AutomationType.PluginAutomation, 0, port), false)
-		if ac:isnil() then
-			fail("no automation control for port " .. port)
-		end
-		ac:set_automation_state(ARDOUR.AutoState.Play)
-		print("step: port " .. port .. ": " .. l.cl:size() .. " points, state Play")
-		if l.cl:size() ~= l.count then
-			fail("port " .. port .. ": " .. l.cl:size() .. " points, " .. l.count .. " written")
-		end
-	end
+	common.automate(proc, points_file)
 	Session:save_state("", false, false, false, false, false)
 	print("step: saved")
 end
