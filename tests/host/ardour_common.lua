@@ -37,6 +37,27 @@ function M.load(dir, name, block)
 	M.check_block(block)
 end
 
+-- A new session on the dummy backend, BLOCK samples per cycle.
+function M.create(dir, name, rate, block)
+	M.start_backend(block)
+	if not create_session(dir, name, rate) then
+		M.fail("create_session " .. dir)
+	end
+	print("step: session created")
+	M.check_block(block)
+end
+
+-- A mono audio track with two outputs (new_audio_track: inputs, outputs,
+-- group, count, name, order, mode, input auto-connect).
+function M.new_audio_track(name)
+	local tl = Session:new_audio_track(1, 2, nil, 1, name,
+		ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, false)
+	if tl:size() ~= 1 then
+		M.fail("new_audio_track")
+	end
+	return tl:front()
+end
+
 -- Track t's two audio outputs to the master's inputs, by hand: auto-connect
 -- is asynchronous and can lose the race with the save (HOSTS.md).
 function M.connect_to_master(t)
@@ -101,6 +122,27 @@ function M.automate(proc, points_file)
 			M.fail("port " .. port .. ": " .. l.cl:size() .. " points in the list, " ..
 			       l.count .. " written")
 		end
+	end
+end
+
+-- The automation proc (a plugin processor) plays after a reload: each
+-- control set to Play and its points printed; none is a failure.
+function M.check_automation(proc, what)
+	local plug = proc:to_insert():plugin(0)
+	local automated = 0
+	for n = 0, plug:parameter_count() - 1 do
+		local port, refs = plug:nth_parameter(n, false)
+		if refs[2] and plug:parameter_is_input(port) then
+			local ac = proc:to_automatable():automation_control(
+				Evoral.Parameter(ARDOUR.AutomationType.PluginAutomation, 0, port), false)
+			if not ac:isnil() and ac:automation_state() == ARDOUR.AutoState.Play then
+				print("step: port " .. port .. " plays " .. ac:alist():size() .. " points")
+				automated = automated + 1
+			end
+		end
+	end
+	if automated == 0 then
+		M.fail("no control of the " .. what .. " plays automation")
 	end
 end
 

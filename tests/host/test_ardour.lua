@@ -24,8 +24,7 @@
 -- The shared steps (ardour_common.lua, its path from test_ardour.run_lua).
 local common = dofile(assert(os.getenv("HEIST_ARDOUR_COMMON"),
 	"HEIST_ARDOUR_COMMON: the path of tests/host/ardour_common.lua"))
-local fail, start_backend, check_block, load = common.fail, common.start_backend,
-	common.check_block, common.load
+local fail, load = common.fail, common.load
 local connect_to_master = common.connect_to_master
 
 local function the_track()
@@ -62,20 +61,8 @@ local function export(outdir, first, last, preset)
 end
 
 local function create(dir, name, rate, block)
-	start_backend(block)
-	if not create_session(dir, name, rate) then
-		fail("create_session " .. dir)
-	end
-	print("step: session created")
-	check_block(block)
-	-- new_audio_track (inputs, outputs, group, count, name, order, mode,
-	-- input auto-connect)
-	local tl = Session:new_audio_track(1, 2, nil, 1, "voice",
-		ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, false)
-	if tl:size() ~= 1 then
-		fail("new_audio_track")
-	end
-	local t = tl:front()
+	common.create(dir, name, rate, block)
+	local t = common.new_audio_track("voice")
 	-- Auto-connect is asynchronous (HOSTS.md): wire the outputs by hand.
 	t:output():disconnect_all(nil)
 	local m = connect_to_master(t)
@@ -116,22 +103,7 @@ local function export_plugin(dir, name, block, outdir, first, last, preset)
 	end
 	print("step: " .. proc:display_name() .. " on the track, latency " ..
 	      proc:signal_latency() .. " samples")
-	local plug = proc:to_insert():plugin(0)
-	local automated = 0
-	for n = 0, plug:parameter_count() - 1 do
-		local port, refs = plug:nth_parameter(n, false)
-		if refs[2] and plug:parameter_is_input(port) then
-			local ac = proc:to_automatable():automation_control(
-				Evoral.Parameter(ARDOUR.AutomationType.PluginAutomation, 0, port), false)
-			if not ac:isnil() and ac:automation_state() == ARDOUR.AutoState.Play then
-				print("step: port " .. port .. " plays " .. ac:alist():size() .. " points")
-				automated = automated + 1
-			end
-		end
-	end
-	if automated == 0 then
-		fail("no control of the plugin plays automation")
-	end
+	common.check_automation(proc, "plugin")
 	export(outdir, first, last, preset)
 end
 

@@ -193,6 +193,33 @@ def run_lua(a, env, args, log_name, timeout, session_dir, out_dir=None, script=N
     raise AssertionError("unreachable")
 
 
+def add_source_region(root, track: str, source: dict, region_attrs: dict) -> None:
+    """[main] A Source (attributes `source`, its name the file's) in the
+    session XML root, a whole-file region of it in <Regions> and a region in
+    the playlist of `track`, both with region_attrs (position, length, type):
+    what add_region and test_ardour_synth.add_midi_region share."""
+    next_id = int(root.get("id-counter"))
+    src_id, whole_id, reg_id = next_id, next_id + 1, next_id + 2
+    root.set("id-counter", str(next_id + 3))
+    ET.SubElement(root.find("Sources"), "Source", dict(source, id=str(src_id)))
+
+    def region(parent, rid, whole):
+        ET.SubElement(parent, "Region", dict({
+            "name": os.path.splitext(source["name"])[0], "muted": "0", "opaque": "1",
+            "locked": "0", "video-locked": "0", "automatic": "0",
+            "whole-file": "1" if whole else "0", "import": "0", "external": "0",
+            "sync-marked": "0", "left-of-split": "0", "right-of-split": "0",
+            "hidden": "0", "position-locked": "0", "valid-transients": "0",
+            "id": str(rid), "first-edit": "nothing", "source-0": str(src_id),
+            "master-source-0": str(src_id)}, **region_attrs))
+
+    region(root.find("Regions"), whole_id, True)
+    playlist = [p for p in root.find("Playlists") if p.get("name") == track]
+    if len(playlist) != 1:
+        raise SystemExit(f"FAIL: no playlist for the track {track} in the new session")
+    region(playlist[0], reg_id, False)
+
+
 def add_region(session_file: str, wav_name: str, frames: int) -> None:
     """Put the WAV (already in the session's audiofiles folder) on the track
     "voice" at position 0, as Ardour's import would: a Source, a whole-file
@@ -207,33 +234,13 @@ def add_region(session_file: str, wav_name: str, frames: int) -> None:
     if per_s % RATE:
         raise SystemExit(f"FAIL: {per_s} superclocks per second is not a multiple of {RATE}")
     length = f"a{frames * (per_s // RATE)}@a0"
-    next_id = int(root.get("id-counter"))
-    src_id, whole_id, reg_id = next_id, next_id + 1, next_id + 2
-    root.set("id-counter", str(next_id + 3))
-    ET.SubElement(root.find("Sources"), "Source", {
-        "name": wav_name, "type": "audio", "flags": "", "id": str(src_id),
-        "captured-for": "", "take-id": "", "channel": "0", "origin": "", "gain": "1"})
-
-    def region(parent, rid, whole):
-        ET.SubElement(parent, "Region", {
-            "name": os.path.splitext(wav_name)[0], "muted": "0", "opaque": "1",
-            "locked": "0", "video-locked": "0", "automatic": "0",
-            "whole-file": "1" if whole else "0", "import": "0", "external": "0",
-            "sync-marked": "0", "left-of-split": "0", "right-of-split": "0",
-            "hidden": "0", "position-locked": "0", "valid-transients": "0",
-            "start": "a0", "length": length, "sync-position": "a0",
-            "stretch": "1",
-            "shift": "1", "layering-index": "0", "envelope-active": "0",
-            "default-fade-in": "0", "default-fade-out": "0", "fade-in-active": "0",
-            "fade-out-active": "0", "scale-amplitude": "1", "id": str(rid),
-            "type": "audio", "first-edit": "nothing", "source-0": str(src_id),
-            "master-source-0": str(src_id), "channels": "1"})
-
-    region(root.find("Regions"), whole_id, True)
-    playlist = [p for p in root.find("Playlists") if p.get("name") == "voice"]
-    if len(playlist) != 1:
-        raise SystemExit("FAIL: no playlist for the track voice in the new session")
-    region(playlist[0], reg_id, False)
+    add_source_region(root, "voice", {
+        "name": wav_name, "type": "audio", "flags": "", "captured-for": "", "take-id": "",
+        "channel": "0", "origin": "", "gain": "1"}, {
+        "start": "a0", "length": length, "sync-position": "a0", "stretch": "1",
+        "shift": "1", "layering-index": "0", "envelope-active": "0",
+        "default-fade-in": "0", "default-fade-out": "0", "fade-in-active": "0",
+        "fade-out-active": "0", "scale-amplitude": "1", "type": "audio", "channels": "1"})
     tree.write(session_file, encoding="UTF-8", xml_declaration=True)
 
 

@@ -30,17 +30,8 @@ local function route(name)
 end
 
 local function create(dir, name, rate, block, uri)
-	start_backend(block)
-	if not create_session(dir, name, rate) then
-		fail("create_session " .. dir)
-	end
-	print("step: session created, block " .. Session:get_block_size())
-	local tl = Session:new_audio_track(1, 2, nil, 1, "voice",
-		ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, false)
-	if tl:size() ~= 1 then
-		fail("new_audio_track")
-	end
-	local voice = tl:front()
+	common.create(dir, name, rate, block)
+	local voice = common.new_audio_track("voice")
 	-- Strict I/O would drop the plugin's MIDI output (the track's own data
 	-- is audio); without it the route passes what the plugin makes.
 	voice:set_strict_io(false)

@@ -22,8 +22,7 @@
 -- The shared steps (ardour_common.lua, its path from test_ardour.run_lua).
 local common = dofile(assert(os.getenv("HEIST_ARDOUR_COMMON"),
 	"HEIST_ARDOUR_COMMON: the path of tests/host/ardour_common.lua"))
-local fail, start_backend, check_block, load = common.fail, common.start_backend,
-	common.check_block, common.load
+local fail, load = common.fail, common.load
 
 local function the_track()
 	for r in Session:get_routes():iter() do
@@ -58,12 +57,7 @@ local function count_notes(region)
 end
 
 local function create(dir, name, rate, block, uri)
-	start_backend(block)
-	if not create_session(dir, name, rate) then
-		fail("create_session " .. dir)
-	end
-	print("step: session created")
-	check_block(block)
+	common.create(dir, name, rate, block)
 	local info = ARDOUR.LuaAPI.new_plugin_info(uri, ARDOUR.PluginType.LV2)
 	if info:isnil() then
 		fail("no LV2 plugin " .. uri .. " (LV2_PATH=" .. (os.getenv("LV2_PATH") or "") .. ")")
@@ -144,22 +138,7 @@ local function export(dir, name, block, outdir, first, last, preset)
 	end
 	print("step: " .. proc:display_name() .. " on the track, latency " ..
 	      proc:signal_latency() .. " samples")
-	local plug = proc:to_insert():plugin(0)
-	local automated = 0
-	for n = 0, plug:parameter_count() - 1 do
-		local port, refs = plug:nth_parameter(n, false)
-		if refs[2] and plug:parameter_is_input(port) then
-			local ac = proc:to_automatable():automation_control(
-				Evoral.Parameter(ARDOUR.AutomationType.PluginAutomation, 0, port), false)
-			if not ac:isnil() and ac:automation_state() == ARDOUR.AutoState.Play then
-				print("step: port " .. port .. " plays " .. ac:alist():size() .. " points")
-				automated = automated + 1
-			end
-		end
-	end
-	if automated == 0 then
-		fail("no control of the instrument plays automation")
-	end
+	common.check_automation(proc, "instrument")
 	local e = Session:simple_export()
 	if not e:set_preset(preset) then
 		fail("no export preset " .. preset)

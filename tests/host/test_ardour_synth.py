@@ -112,31 +112,12 @@ def add_midi_region(session_file: str, smf_name: str, ticks: int) -> None:
     live in beat time: positions "b" + ticks."""
     tree = ET.parse(session_file)
     root = tree.getroot()
-    next_id = int(root.get("id-counter"))
-    src_id, whole_id, reg_id = next_id, next_id + 1, next_id + 2
-    root.set("id-counter", str(next_id + 3))
-    ET.SubElement(root.find("Sources"), "Source", {
-        "name": smf_name, "type": "midi", "flags": "Writable", "id": str(src_id),
-        "captured-for": "synth", "take-id": "", "origin": ""})
     length = f"b{ticks}@b0"
-
-    def region(parent, rid, whole):
-        ET.SubElement(parent, "Region", {
-            "name": os.path.splitext(smf_name)[0], "muted": "0", "opaque": "1",
-            "locked": "0", "video-locked": "0", "automatic": "0",
-            "whole-file": "1" if whole else "0", "import": "0", "external": "0",
-            "sync-marked": "0", "left-of-split": "0", "right-of-split": "0",
-            "hidden": "0", "position-locked": "0", "valid-transients": "0",
-            "start": "b0", "length": length, "sync-position": "b0",
-            "layering-index": "0", "id": str(rid), "type": "midi",
-            "first-edit": "nothing", "source-0": str(src_id),
-            "master-source-0": str(src_id)})
-
-    region(root.find("Regions"), whole_id, True)
-    playlist = [p for p in root.find("Playlists") if p.get("name") == "synth"]
-    if len(playlist) != 1:
-        raise SystemExit("FAIL: no playlist for the track synth in the new session")
-    region(playlist[0], reg_id, False)
+    test_ardour.add_source_region(root, "synth", {
+        "name": smf_name, "type": "midi", "flags": "Writable", "captured-for": "synth",
+        "take-id": "", "origin": ""}, {
+        "start": "b0", "length": length, "sync-position": "b0", "layering-index": "0",
+        "type": "midi"})
     tree.write(session_file, encoding="UTF-8", xml_declaration=True)
 
 
