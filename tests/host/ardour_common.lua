@@ -146,4 +146,39 @@ function M.check_automation(proc, what)
 	end
 end
 
+-- The plugin uri inserted first on track t.
+function M.insert_plugin(t, uri)
+	local proc = ARDOUR.LuaAPI.new_plugin(Session, uri, ARDOUR.PluginType.LV2, "")
+	if proc:isnil() then
+		M.fail("new_plugin " .. uri .. " (LV2_PATH=" .. (os.getenv("LV2_PATH") or "") .. ")")
+	end
+	if not t:add_processor_by_index(proc, 0, nil, true) then
+		M.fail("add_processor_by_index")
+	end
+	print("step: inserted " .. proc:display_name() .. ", latency " ..
+	      proc:signal_latency() .. " samples")
+	return proc
+end
+
+-- The master over [first, last) into outdir/heist.wav with the export
+-- preset (the test's float WAV format).
+function M.export(outdir, first, last, preset)
+	local e = Session:simple_export()
+	if not e:set_preset(preset) then
+		M.fail("no export preset " .. preset .. " (ARDOUR_EXPORT_FORMATS_PATH=" ..
+		       (os.getenv("ARDOUR_EXPORT_FORMATS_PATH") or "") .. ")")
+	end
+	e:set_folder(outdir)
+	e:set_name("heist")
+	e:set_range(first, last)
+	if not e:check_outputs() then
+		M.fail("nothing to export (no master bus outputs)")
+	end
+	print("step: exporting samples " .. first .. ".." .. last .. " to " .. outdir)
+	if not e:run_export() then
+		M.fail("export")
+	end
+	print("step: exported")
+end
+
 return M

@@ -41,24 +41,7 @@ local function the_track()
 	fail("no track named voice in the session")
 end
 
-local function export(outdir, first, last, preset)
-	local e = Session:simple_export()
-	if not e:set_preset(preset) then
-		fail("no export preset " .. preset .. " (ARDOUR_EXPORT_FORMATS_PATH=" ..
-		     (os.getenv("ARDOUR_EXPORT_FORMATS_PATH") or "") .. ")")
-	end
-	e:set_folder(outdir)
-	e:set_name("heist")
-	e:set_range(first, last)
-	if not e:check_outputs() then
-		fail("nothing to export (no master bus outputs)")
-	end
-	print("step: exporting samples " .. first .. ".." .. last .. " to " .. outdir)
-	if not e:run_export() then
-		fail("export")
-	end
-	print("step: exported")
-end
+local export = common.export
 
 local function create(dir, name, rate, block)
 	common.create(dir, name, rate, block)
@@ -78,15 +61,7 @@ local function plugin(dir, name, block, uri, points_file, drydir, first, last, p
 	-- The track's plumbing alone: region, pan law, export alignment.
 	export(drydir, first, last, preset)
 
-	local proc = ARDOUR.LuaAPI.new_plugin(Session, uri, ARDOUR.PluginType.LV2, "")
-	if proc:isnil() then
-		fail("new_plugin " .. uri .. " (LV2_PATH=" .. (os.getenv("LV2_PATH") or "") .. ")")
-	end
-	if not t:add_processor_by_index(proc, 0, nil, true) then
-		fail("add_processor_by_index")
-	end
-	print("step: inserted " .. proc:display_name() .. ", latency " ..
-	      proc:signal_latency() .. " samples")
+	local proc = common.insert_plugin(t, uri)
 
 	-- Points "sample port value", one control list per port.
 	common.automate(proc, points_file)

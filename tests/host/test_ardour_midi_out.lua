@@ -35,15 +35,7 @@ local function create(dir, name, rate, block, uri)
 	-- Strict I/O would drop the plugin's MIDI output (the track's own data
 	-- is audio); without it the route passes what the plugin makes.
 	voice:set_strict_io(false)
-	local proc = ARDOUR.LuaAPI.new_plugin(Session, uri, ARDOUR.PluginType.LV2, "")
-	if proc:isnil() then
-		fail("new_plugin " .. uri)
-	end
-	if not voice:add_processor_by_index(proc, 0, nil, true) then
-		fail("add_processor_by_index")
-	end
-	print("step: inserted " .. proc:display_name() .. ", latency " ..
-	      proc:signal_latency() .. " samples")
+	common.insert_plugin(voice, uri)
 	voice:output():disconnect_all(nil)
 	-- Without strict I/O the track grows a MIDI output port for the
 	-- plugin's MIDI out by itself.

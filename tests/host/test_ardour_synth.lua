@@ -139,21 +139,7 @@ local function export(dir, name, block, outdir, first, last, preset)
 	print("step: " .. proc:display_name() .. " on the track, latency " ..
 	      proc:signal_latency() .. " samples")
 	common.check_automation(proc, "instrument")
-	local e = Session:simple_export()
-	if not e:set_preset(preset) then
-		fail("no export preset " .. preset)
-	end
-	e:set_folder(outdir)
-	e:set_name("heist")
-	e:set_range(first, last)
-	if not e:check_outputs() then
-		fail("nothing to export (no master bus outputs)")
-	end
-	print("step: exporting samples " .. first .. ".." .. last .. " to " .. outdir)
-	if not e:run_export() then
-		fail("export")
-	end
-	print("step: exported")
+	common.export(outdir, first, last, preset)
 end
 
 local mode = arg[1]
