@@ -37,6 +37,22 @@ function M.load(dir, name, block)
 	M.check_block(block)
 end
 
+-- The track named name in the session.
+function M.track(name)
+	for r in Session:get_routes():iter() do
+		if r:name() == name then
+			return r:to_track()
+		end
+	end
+	M.fail("no track named " .. name .. " in the session")
+end
+
+-- The session saved under its own name (no snapshot, no template).
+function M.save()
+	Session:save_state("", false, false, false, false, false)
+	print("step: saved")
+end
+
 -- A new session on the dummy backend, BLOCK samples per cycle.
 function M.create(dir, name, rate, block)
 	M.start_backend(block)
@@ -125,9 +141,15 @@ function M.automate(proc, points_file)
 	end
 end
 
--- The automation proc (a plugin processor) plays after a reload: each
--- control set to Play and its points printed; none is a failure.
+-- The plugin processor proc (what: "plugin", "instrument") is on the track
+-- after a reload and its automation plays: each control set to Play and its
+-- points printed; none is a failure.
 function M.check_automation(proc, what)
+	if proc:isnil() then
+		M.fail("no " .. what .. " on the track after reloading the session")
+	end
+	print("step: " .. proc:display_name() .. " on the track, latency " ..
+	      proc:signal_latency() .. " samples")
 	local plug = proc:to_insert():plugin(0)
 	local automated = 0
 	for n = 0, plug:parameter_count() - 1 do

@@ -28,17 +28,12 @@ local fail, load = common.fail, common.load
 local connect_to_master = common.connect_to_master
 
 local function the_track()
-	for r in Session:get_routes():iter() do
-		if r:name() == "voice" then
-			local t = r:to_track()
-			local regions = t:playlist():region_list():size()
-			if regions ~= 1 then
-				fail(regions .. " regions on the track's playlist, want the imported one")
-			end
-			return t
-		end
+	local t = common.track("voice")
+	local regions = t:playlist():region_list():size()
+	if regions ~= 1 then
+		fail(regions .. " regions on the track's playlist, want the imported one")
 	end
-	fail("no track named voice in the session")
+	return t
 end
 
 local export = common.export
@@ -51,8 +46,7 @@ local function create(dir, name, rate, block)
 	local m = connect_to_master(t)
 	print("step: track " .. t:name() .. " (" .. t:n_inputs():n_audio() .. " in, " ..
 	      t:n_outputs():n_audio() .. " out) connected to " .. m:name())
-	Session:save_state("", false, false, false, false, false)
-	print("step: saved")
+	common.save()
 end
 
 local function plugin(dir, name, block, uri, points_file, drydir, first, last, preset)
@@ -65,19 +59,13 @@ local function plugin(dir, name, block, uri, points_file, drydir, first, last, p
 
 	-- Points "sample port value", one control list per port.
 	common.automate(proc, points_file)
-	Session:save_state("", false, false, false, false, false)
-	print("step: saved")
+	common.save()
 end
 
 local function export_plugin(dir, name, block, outdir, first, last, preset)
 	load(dir, name, block)
 	local t = the_track()
 	local proc = t:nth_plugin(0)
-	if proc:isnil() then
-		fail("no plugin on the track after reloading the session")
-	end
-	print("step: " .. proc:display_name() .. " on the track, latency " ..
-	      proc:signal_latency() .. " samples")
 	common.check_automation(proc, "plugin")
 	export(outdir, first, last, preset)
 end

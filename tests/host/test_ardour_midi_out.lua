@@ -20,15 +20,6 @@ local common = dofile(assert(os.getenv("HEIST_ARDOUR_COMMON"),
 	"HEIST_ARDOUR_COMMON: the path of tests/host/ardour_common.lua"))
 local fail, start_backend = common.fail, common.start_backend
 
-local function route(name)
-	for r in Session:get_routes():iter() do
-		if r:name() == name then
-			return r
-		end
-	end
-	fail("no route " .. name)
-end
-
 local function create(dir, name, rate, block, uri)
 	common.create(dir, name, rate, block)
 	local voice = common.new_audio_track("voice")
@@ -58,8 +49,7 @@ local function create(dir, name, rate, block, uri)
 	print("step: " .. src:name() .. " -> " .. rec:input():midi(0):name())
 	print("step: voice outputs " .. voice:n_outputs():n_audio() .. " audio, " ..
 	      voice:n_outputs():n_midi() .. " MIDI")
-	Session:save_state("", false, false, false, false, false)
-	print("step: saved")
+	common.save()
 end
 
 local function record(dir, name, block, seconds)
@@ -68,8 +58,8 @@ local function record(dir, name, block, seconds)
 		fail("load_session " .. dir)
 	end
 	print("step: session loaded, block " .. Session:get_block_size())
-	local rec = route("rec"):to_track()
-	local voice = route("voice"):to_track()
+	local rec = common.track("rec")
+	local voice = common.track("voice")
 	print("step: voice holds " .. voice:playlist():region_list():size() .. " region(s), " ..
 	      "plugin latency " .. voice:nth_plugin(0):signal_latency())
 	rec:rec_enable_control():set_value(1, PBD.GroupControlDisposition.NoGroup)
@@ -102,8 +92,7 @@ local function record(dir, name, block, seconds)
 	ARDOUR.LuaAPI.usleep(1000000) -- the butler writes the capture
 	Session:disable_record(false, false)
 	rec:rec_enable_control():set_value(0, PBD.GroupControlDisposition.NoGroup)
-	Session:save_state("", false, false, false, false, false)
-	print("step: saved")
+	common.save()
 	-- The recorded region and its source (the test reads the notes from the
 	-- SMF Ardour wrote into midifiles/).
 	for r in rec:playlist():region_list():iter() do

@@ -25,12 +25,7 @@ local common = dofile(assert(os.getenv("HEIST_ARDOUR_COMMON"),
 local fail, load = common.fail, common.load
 
 local function the_track()
-	for r in Session:get_routes():iter() do
-		if r:name() == "synth" then
-			return r:to_track()
-		end
-	end
-	fail("no track named synth in the session")
+	return common.track("synth")
 end
 
 local function the_region(t)
@@ -91,8 +86,7 @@ local function create(dir, name, rate, block, uri)
 			fail("connect " .. src:name() .. " -> " .. dst)
 		end
 	end
-	Session:save_state("", false, false, false, false, false)
-	print("step: saved")
+	common.save()
 end
 
 local function notes(dir, name, block, notes_file, points_file)
@@ -123,8 +117,7 @@ local function notes(dir, name, block, notes_file, points_file)
 
 	local proc = t:the_instrument()
 	common.automate(proc, points_file)
-	Session:save_state("", false, false, false, false, false)
-	print("step: saved")
+	common.save()
 end
 
 local function export(dir, name, block, outdir, first, last, preset)
@@ -133,11 +126,6 @@ local function export(dir, name, block, outdir, first, last, preset)
 	local region = the_region(t)
 	print("step: the region holds " .. count_notes(region) .. " notes")
 	local proc = t:the_instrument()
-	if proc:isnil() then
-		fail("no instrument on the track after reloading the session")
-	end
-	print("step: " .. proc:display_name() .. " on the track, latency " ..
-	      proc:signal_latency() .. " samples")
 	common.check_automation(proc, "instrument")
 	common.export(outdir, first, last, preset)
 end
