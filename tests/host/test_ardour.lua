@@ -21,114 +21,32 @@
 -- step prints "step: ..." and a failure ends the script with an error
 -- (exit status 1) that names the step.
 
-local function fail(msg)
-	error("FAIL: " .. msg, 0)
-end
-
-local function start_backend(block)
-	-- The dummy backend is hidden unless this is set (HOSTS.md).
-	ARDOUR.config():set_hide_dummy_backend(false)
-	if not AudioEngine:set_backend("None (Dummy)", "", "") then
-		fail("cannot select the backend \"None (Dummy)\"")
-	end
-	-- Kept by the stopped backend; the engine starts with it.
-	AudioEngine:set_buffer_size(block)
-end
-
-local function check_block(block)
-	print("step: rate " .. Session:nominal_sample_rate() .. ", block " ..
-	      Session:get_block_size())
-	if Session:get_block_size() ~= block then
-		fail("block size " .. Session:get_block_size() .. ", asked for " .. block)
-	end
-end
-
-local function load(dir, name, block)
-	start_backend(block)
-	if not load_session(dir, name) then
-		fail("load_session " .. dir)
-	end
-	print("step: session loaded")
-	check_block(block)
-end
+-- The shared steps (ardour_common.lua, its path from test_ardour.run_lua).
+local common = dofile(assert(os.getenv("HEIST_ARDOUR_COMMON"),
+	"HEIST_ARDOUR_COMMON: the path of tests/host/ardour_common.lua"))
+local fail, load = common.fail, common.load
+local connect_to_master = common.connect_to_master
 
 local function the_track()
-	for r in Session:get_routes():iter() do
-		if r:name() == "voice" then
-			local t = r:to_track()
-			local regions = t:playlist():region_list():size()
-			if regions ~= 1 then
-				fail(regions .. " regions on the track's playlist, want the imported one")
-			end
-			return t
-		end
+	local t = common.track("voice")
+	local regions = t:playlist():region_list():size()
+	if regions ~= 1 then
+		fail(regions .. " regions on the track's playlist, want the imported one")
 	end
-	fail("no track named voice in the session")
+	return t
 end
 
-local function export(outdir, first, last, preset)
-	local e = Session:simple_export()
-	if not e:set_preset(preset) then
-		fail("no export preset " .. preset .. " (ARDOUR_EXPORT_FORMATS_PATH=" ..
-		     (os.getenv("ARDOUR_EXPORT_FORMATS_PATH") or "") .. ")")
-	end
-	e:set_folder(outdir)
-	e:set_name("heist")
-	e:set_range(first, last)
-	if not e:check_outputs() then
-		fail("nothing to export (no master bus outputs)")
-	end
-	print("step: exporting samples " .. first .. ".." .. last .. " to " .. outdir)
-	if not e:run_export() then
-		fail("export")
-	end
-	print("step: exported")
-end
+local export = common.export
 
 local function create(dir, name, rate, block)
-	start_backend(block)
-	if not create_session(dir, name, rate) then
-		fail("create_session " .. dir)
-	end
-	print("step: session created")
-	check_block(block)
-	-- new_audio_track (inputs, outputs, group, count, name, order, mode,
-	-- input auto-connect)
-	local tl = Session:new_audio_track(1, 2, nil, 1, "voice",
-		ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, false)
-	if tl:size() ~= 1 then
-		fail("new_audio_track")
-	end
-	local t = tl:front()
-	-- Auto-connect is asynchronous and can lose the race with the save
-	-- (HOSTS.md): connect the track's two outputs to the master by hand.
+	common.create(dir, name, rate, block)
+	local t = common.new_audio_track("voice")
+	-- Auto-connect is asynchronous (HOSTS.md): wire the outputs by hand.
 	t:output():disconnect_all(nil)
-	local m = Session:master_out()
-	for i = 0, 1 do
-		local dst = m:input():audio(i):name()
-		if t:output():audio(i):connect(dst) ~= 0 then
-			fail("connect " .. t:output():audio(i):name() .. " -> " .. dst)
-		end
-	end
+	local m = connect_to_master(t)
 	print("step: track " .. t:name() .. " (" .. t:n_inputs():n_audio() .. " in, " ..
 	      t:n_outputs():n_audio() .. " out) connected to " .. m:name())
-	Session:save_state("", false, false, false, false, false)
-	print("step: saved")
-end
-
--- The index n for plugin_automation of the plugin's control input port
--- `port` (an lv2:index): plugin_automation counts the plugin's control
--- ports, inputs and outputs alike (Plugin::nth_parameter), so n is not the
--- LV2 port index.
-local function parameter_index(proc, port)
-	local plug = proc:to_insert():plugin(0)
-	for n = 0, plug:parameter_count() - 1 do
-		local id, refs = plug:nth_parameter(n, false)
-		if refs[2] and id == port then
-			return n
-		end
-	end
-	fail("no control parameter for port " .. port)
+	common.save()
 end
 
 local function plugin(dir, name, block, uri, points_file, drydir, first, last, preset)
@@ -137,80 +55,18 @@ local function plugin(dir, name, block, uri, points_file, drydir, first, last, p
 	-- The track's plumbing alone: region, pan law, export alignment.
 	export(drydir, first, last, preset)
 
-	local proc = ARDOUR.LuaAPI.new_plugin(Session, uri, ARDOUR.PluginType.LV2, "")
-	if proc:isnil() then
-		fail("new_plugin " .. uri .. " (LV2_PATH=" .. (os.getenv("LV2_PATH") or "") .. ")")
-	end
-	if not t:add_processor_by_index(proc, 0, nil, true) then
-		fail("add_processor_by_index")
-	end
-	print("step: inserted " .. proc:display_name() .. ", latency " ..
-	      proc:signal_latency() .. " samples")
+	local proc = common.insert_plugin(t, uri)
 
 	-- Points "sample port value", one control list per port.
-	local lists = {}
-	for line in io.lines(points_file) do
-		local s, port, v = line:match("^(%d+)%s+(%d+)%s+(%S+)$")
-		if not s then
-			fail("bad line in " .. points_file .. ": " .. line)
-		end
-		port = tonumber(port)
-		if not lists[port] then
-			local n = parameter_index(proc, port)
-			local al, cl, pd = ARDOUR.LuaAPI.plugin_automation(proc, n)
-			if al:isnil() then
-				fail("plugin_automation port " .. port)
-			end
-			lists[port] = { cl = cl, count = 0 }
-			print(string.format("step: port %d is parameter %d, \"%s\", range %g..%g",
-				port, n, pd.label, pd.lower, pd.upper))
-		end
-		-- No guard points, no initial point: exactly the listed points.
-		lists[port].cl:add(Temporal.timepos_t(tonumber(s)), tonumber(v), false, false)
-		lists[port].count = lists[port].count + 1
-	end
-	for port, l in pairs(lists) do
-		local ac = proc:to_automatable():automation_control(
-			Evoral.Parameter(ARDOUR.AutomationType.PluginAutomation, 0, port), false)
-		if ac:isnil() then
-			fail("no automation control for port " .. port)
-		end
-		ac:set_automation_state(ARDOUR.AutoState.Play)
-		print("step: port " .. port .. ": " .. l.cl:size() .. " points, state Play")
-		if l.cl:size() ~= l.count then
-			fail("port " .. port .. ": " .. l.cl:size() .. " points in the list, " ..
-			     l.count .. " written")
-		end
-	end
-	Session:save_state("", false, false, false, false, false)
-	print("step: saved")
+	common.automate(proc, points_file)
+	common.save()
 end
 
 local function export_plugin(dir, name, block, outdir, first, last, preset)
 	load(dir, name, block)
 	local t = the_track()
 	local proc = t:nth_plugin(0)
-	if proc:isnil() then
-		fail("no plugin on the track after reloading the session")
-	end
-	print("step: " .. proc:display_name() .. " on the track, latency " ..
-	      proc:signal_latency() .. " samples")
-	local plug = proc:to_insert():plugin(0)
-	local automated = 0
-	for n = 0, plug:parameter_count() - 1 do
-		local port, refs = plug:nth_parameter(n, false)
-		if refs[2] and plug:parameter_is_input(port) then
-			local ac = proc:to_automatable():automation_control(
-				Evoral.Parameter(ARDOUR.AutomationType.PluginAutomation, 0, port), false)
-			if not ac:isnil() and ac:automation_state() == ARDOUR.AutoState.Play then
-				print("step: port " .. port .. " plays " .. ac:alist():size() .. " points")
-				automated = automated + 1
-			end
-		end
-	end
-	if automated == 0 then
-		fail("no control of the plugin plays automation")
-	end
+	common.check_automation(proc, "plugin")
 	export(outdir, first, last, preset)
 end
 

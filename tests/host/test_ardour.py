@@ -150,6 +150,10 @@ def run_lua(a, env, args, log_name, timeout, session_dir, out_dir=None, script=N
     script = script or os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                     "test_ardour.lua")
     done_mark = done_mark or DONE_MARK
+    # The steps the scripts share, loaded by each with dofile (ardour7-lua
+    # tells a script no path of its own).
+    env = dict(env, HEIST_ARDOUR_COMMON=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                     "ardour_common.lua"))
     cmd = ["ardour7-lua", script] + [str(x) for x in args]
     print(" ".join(cmd))
     backup = session_dir + ".before-" + args[0]
@@ -189,6 +193,33 @@ def run_lua(a, env, args, log_name, timeout, session_dir, out_dir=None, script=N
     raise AssertionError("unreachable")
 
 
+def add_source_region(root, track: str, source: dict, region_attrs: dict) -> None:
+    """[main] A Source (attributes `source`, its name the file's) in the
+    session XML root, a whole-file region of it in <Regions> and a region in
+    the playlist of `track`, both with region_attrs (position, length, type):
+    what add_region and test_ardour_synth.add_midi_region share."""
+    next_id = int(root.get("id-counter"))
+    src_id, whole_id, reg_id = next_id, next_id + 1, next_id + 2
+    root.set("id-counter", str(next_id + 3))
+    ET.SubElement(root.find("Sources"), "Source", dict(source, id=str(src_id)))
+
+    def region(parent, rid, whole):
+        ET.SubElement(parent, "Region", dict({
+            "name": os.path.splitext(source["name"])[0], "muted": "0", "opaque": "1",
+            "locked": "0", "video-locked": "0", "automatic": "0",
+            "whole-file": "1" if whole else "0", "import": "0", "external": "0",
+            "sync-marked": "0", "left-of-split": "0", "right-of-split": "0",
+            "hidden": "0", "position-locked": "0", "valid-transients": "0",
+            "id": str(rid), "first-edit": "nothing", "source-0": str(src_id),
+            "master-source-0": str(src_id)}, **region_attrs))
+
+    region(root.find("Regions"), whole_id, True)
+    playlist = [p for p in root.find("Playlists") if p.get("name") == track]
+    if len(playlist) != 1:
+        raise SystemExit(f"FAIL: no playlist for the track {track} in the new session")
+    region(playlist[0], reg_id, False)
+
+
 def add_region(session_file: str, wav_name: str, frames: int) -> None:
     """Put the WAV (already in the session's audiofiles folder) on the track
     "voice" at position 0, as Ardour's import would: a Source, a whole-file
@@ -203,33 +234,13 @@ def add_region(session_file: str, wav_name: str, frames: int) -> None:
     if per_s % RATE:
         raise SystemExit(f"FAIL: {per_s} superclocks per second is not a multiple of {RATE}")
     length = f"a{frames * (per_s // RATE)}@a0"
-    next_id = int(root.get("id-counter"))
-    src_id, whole_id, reg_id = next_id, next_id + 1, next_id + 2
-    root.set("id-counter", str(next_id + 3))
-    ET.SubElement(root.find("Sources"), "Source", {
-        "name": wav_name, "type": "audio", "flags": "", "id": str(src_id),
-        "captured-for": "", "take-id": "", "channel": "0", "origin": "", "gain": "1"})
-
-    def region(parent, rid, whole):
-        ET.SubElement(parent, "Region", {
-            "name": os.path.splitext(wav_name)[0], "muted": "0", "opaque": "1",
-            "locked": "0", "video-locked": "0", "automatic": "0",
-            "whole-file": "1" if whole else "0", "import": "0", "external": "0",
-            "sync-marked": "0", "left-of-split": "0", "right-of-split": "0",
-            "hidden": "0", "position-locked": "0", "valid-transients": "0",
-            "start": "a0", "length": length, "sync-position": "a0",
-            "stretch": "1",
-            "shift": "1", "layering-index": "0", "envelope-active": "0",
-            "default-fade-in": "0", "default-fade-out": "0", "fade-in-active": "0",
-            "fade-out-active": "0", "scale-amplitude": "1", "id": str(rid),
-            "type": "audio", "first-edit": "nothing", "source-0": str(src_id),
-            "master-source-0": str(src_id), "channels": "1"})
-
-    region(root.find("Regions"), whole_id, True)
-    playlist = [p for p in root.find("Playlists") if p.get("name") == "voice"]
-    if len(playlist) != 1:
-        raise SystemExit("FAIL: no playlist for the track voice in the new session")
-    region(playlist[0], reg_id, False)
+    add_source_region(root, "voice", {
+        "name": wav_name, "type": "audio", "flags": "", "captured-for": "", "take-id": "",
+        "channel": "0", "origin": "", "gain": "1"}, {
+        "start": "a0", "length": length, "sync-position": "a0", "stretch": "1",
+        "shift": "1", "layering-index": "0", "envelope-active": "0",
+        "default-fade-in": "0", "default-fade-out": "0", "fade-in-active": "0",
+        "fade-out-active": "0", "scale-amplitude": "1", "type": "audio", "channels": "1"})
     tree.write(session_file, encoding="UTF-8", xml_declaration=True)
 
 
@@ -306,8 +317,12 @@ def find_start(export_lead: np.ndarray, silence_out: np.ndarray, lo: int, hi: in
     return [n for _, n in found]
 
 
-def main() -> int:
-    a = hostlib.parse_args(__doc__)
+def ardour_env(a, export_formats: bool = True):
+    """[main] What every Ardour test does first (test_ardour_synth.py,
+    test_ardour_midi_out.py share it): the bundle installed, a private
+    configuration (the backend choice, recent sessions) and, with
+    export_formats, the float WAV export format: nothing read from or written
+    to the user's. Returns (lv2_path, env), or None where the test skips."""
     hostlib.need("ardour7-lua")
     if os.environ.get("HEIST_HOST_PRELOAD"):
         # An instrumented bundle needs the ASan runtime in the host, and
@@ -315,23 +330,33 @@ def main() -> int:
         # no output in 180 s). The bundle's memory safety in hosts is what
         # the other host tests check under ASan.
         print("SKIP: Ardour does not start with the ASan runtime preloaded")
-        return hostlib.SKIP
+        return None
     lv2_path = hostlib.install_bundle(a)
-    bundle = os.path.join(lv2_path, "heist.lv2")
-    # A private configuration (the backend choice, recent sessions) and
-    # export formats: nothing read from or written to the user's.
     home = os.path.join(a.work, "home")
-    formats = os.path.join(a.work, "export-formats")
     os.makedirs(os.path.join(home, "config"))
-    os.makedirs(formats)
-    with open(os.path.join(formats, "heist-test-float.format"), "w", encoding="utf-8") as f:
-        f.write(FORMAT_XML)
-    with open(os.path.join(formats, "heist-test-float.preset"), "w", encoding="utf-8") as f:
-        f.write(PRESET_XML)
+    extra = {}
+    if export_formats:
+        formats = os.path.join(a.work, "export-formats")
+        os.makedirs(formats)
+        with open(os.path.join(formats, "heist-test-float.format"), "w", encoding="utf-8") as f:
+            f.write(FORMAT_XML)
+        with open(os.path.join(formats, "heist-test-float.preset"), "w", encoding="utf-8") as f:
+            f.write(PRESET_XML)
+        extra["ARDOUR_EXPORT_FORMATS_PATH"] = formats
     env = hostlib.host_env(lv2_path, HOME=home, XDG_CONFIG_HOME=os.path.join(home, "config"),
-                           ARDOUR_EXPORT_FORMATS_PATH=formats)
+                           **extra)
     env.pop("DISPLAY", None)  # headless: it must not need one
     env.pop("WAYLAND_DISPLAY", None)
+    return lv2_path, env
+
+
+def main() -> int:
+    a = hostlib.parse_args(__doc__)
+    setup = ardour_env(a)
+    if setup is None:
+        return hostlib.SKIP
+    lv2_path, env = setup
+    bundle = os.path.join(lv2_path, "heist.lv2")
 
     x = hostlib.sung_line(RATE, 3.0)
     n_lead = int(LEAD_S * RATE)

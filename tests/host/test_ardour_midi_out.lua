@@ -15,61 +15,22 @@
 --
 -- Every step prints "step: ..."; a failure ends the script with an error.
 
-local function fail(msg)
-	error("FAIL: " .. msg, 0)
-end
-
-local function start_backend(block)
-	ARDOUR.config():set_hide_dummy_backend(false) -- HOSTS.md
-	if not AudioEngine:set_backend("None (Dummy)", "", "") then
-		fail("cannot select the backend \"None (Dummy)\"")
-	end
-	AudioEngine:set_buffer_size(block)
-end
-
-local function route(name)
-	for r in Session:get_routes():iter() do
-		if r:name() == name then
-			return r
-		end
-	end
-	fail("no route " .. name)
-end
+-- The shared steps (ardour_common.lua, its path from test_ardour.run_lua).
+local common = dofile(assert(os.getenv("HEIST_ARDOUR_COMMON"),
+	"HEIST_ARDOUR_COMMON: the path of tests/host/ardour_common.lua"))
+local fail, start_backend = common.fail, common.start_backend
 
 local function create(dir, name, rate, block, uri)
-	start_backend(block)
-	if not create_session(dir, name, rate) then
-		fail("create_session " .. dir)
-	end
-	print("step: session created, block " .. Session:get_block_size())
-	local tl = Session:new_audio_track(1, 2, nil, 1, "voice",
-		ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, false)
-	if tl:size() ~= 1 then
-		fail("new_audio_track")
-	end
-	local voice = tl:front()
+	common.create(dir, name, rate, block)
+	local voice = common.new_audio_track("voice")
 	-- Strict I/O would drop the plugin's MIDI output (the track's own data
 	-- is audio); without it the route passes what the plugin makes.
 	voice:set_strict_io(false)
-	local proc = ARDOUR.LuaAPI.new_plugin(Session, uri, ARDOUR.PluginType.LV2, "")
-	if proc:isnil() then
-		fail("new_plugin " .. uri)
-	end
-	if not voice:add_processor_by_index(proc, 0, nil, true) then
-		fail("add_processor_by_index")
-	end
-	print("step: inserted " .. proc:display_name() .. ", latency " ..
-	      proc:signal_latency() .. " samples")
+	common.insert_plugin(voice, uri)
 	voice:output():disconnect_all(nil)
 	-- Without strict I/O the track grows a MIDI output port for the
 	-- plugin's MIDI out by itself.
-	local m = Session:master_out()
-	for i = 0, 1 do
-		local dst = m:input():audio(i):name()
-		if voice:output():audio(i):connect(dst) ~= 0 then
-			fail("connect " .. voice:output():audio(i):name() .. " -> " .. dst)
-		end
-	end
+	common.connect_to_master(voice)
 	local rl = Session:new_midi_track(ARDOUR.ChanCount(ARDOUR.DataType("midi"), 1),
 		ARDOUR.ChanCount(ARDOUR.DataType("midi"), 1), true, ARDOUR.PluginInfo(), nil, nil, 1,
 		"rec", ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, false, false)
@@ -88,8 +49,7 @@ local function create(dir, name, rate, block, uri)
 	print("step: " .. src:name() .. " -> " .. rec:input():midi(0):name())
 	print("step: voice outputs " .. voice:n_outputs():n_audio() .. " audio, " ..
 	      voice:n_outputs():n_midi() .. " MIDI")
-	Session:save_state("", false, false, false, false, false)
-	print("step: saved")
+	common.save()
 end
 
 local function record(dir, name, block, seconds)
@@ -98,8 +58,8 @@ local function record(dir, name, block, seconds)
 		fail("load_session " .. dir)
 	end
 	print("step: session loaded, block " .. Session:get_block_size())
-	local rec = route("rec"):to_track()
-	local voice = route("voice"):to_track()
+	local rec = common.track("rec")
+	local voice = common.track("voice")
 	print("step: voice holds " .. voice:playlist():region_list():size() .. " region(s), " ..
 	      "plugin latency " .. voice:nth_plugin(0):signal_latency())
 	rec:rec_enable_control():set_value(1, PBD.GroupControlDisposition.NoGroup)
@@ -132,8 +92,7 @@ local function record(dir, name, block, seconds)
 	ARDOUR.LuaAPI.usleep(1000000) -- the butler writes the capture
 	Session:disable_record(false, false)
 	rec:rec_enable_control():set_value(0, PBD.GroupControlDisposition.NoGroup)
-	Session:save_state("", false, false, false, false, false)
-	print("step: saved")
+	common.save()
 	-- The recorded region and its source (the test reads the notes from the
 	-- SMF Ardour wrote into midifiles/).
 	for r in rec:playlist():region_list():iter() do

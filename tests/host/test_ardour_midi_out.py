@@ -40,6 +40,9 @@ import numpy as np
 import hostlib
 import test_ardour
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "train"))
+import smf  # noqa: E402  (the project's MIDI writer: train/smf.py)
+
 RATE = 48000
 BLOCK = 256
 SESSION = "heist"
@@ -58,15 +61,6 @@ COMPENSATED_S = 0.008
 DONE_MARK = {"create": "step: saved", "record": "step: recorded"}
 
 
-def vlq(n: int) -> bytes:
-    out = [n & 0x7F]
-    n >>= 7
-    while n:
-        out.append(0x80 | (n & 0x7F))
-        n >>= 7
-    return bytes(reversed(out))
-
-
 def write_smf(path: str) -> None:
     """NOTES as a format-0 SMF, 480 ticks per quarter at 120 bpm."""
     events = []
@@ -74,14 +68,8 @@ def write_smf(path: str) -> None:
         events.append((round(start * 960), 1, bytes([0x90, note, 100])))
         events.append((round(end * 960), 0, bytes([0x80, note, 0])))
     events.sort()
-    body, now = b"", 0
-    for tick, _, data in events:
-        body += vlq(tick - now) + data
-        now = tick
-    body += b"\x00\xff\x2f\x00"
     with open(path, "wb") as f:
-        f.write(b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480) + b"MTrk" +
-                struct.pack(">I", len(body)) + body)
+        f.write(smf.smf(0, [smf.track([(tick, data) for tick, _, data in events])]))
 
 
 def read_notes(path: str):
@@ -132,27 +120,21 @@ def check(cond: bool, what: str) -> bool:
 
 def main() -> int:
     a = hostlib.parse_args(__doc__)
-    hostlib.need("ardour7-lua")
-    if os.environ.get("HEIST_HOST_PRELOAD"):
-        print("SKIP: Ardour does not start with the ASan runtime preloaded (test_ardour.py)")
+    setup = test_ardour.ardour_env(a, export_formats=False)
+    if setup is None:
         return hostlib.SKIP
-    lv2_path = hostlib.install_bundle(a)
-    home = os.path.join(a.work, "home")
-    os.makedirs(os.path.join(home, "config"))
-    env = hostlib.host_env(lv2_path, HOME=home, XDG_CONFIG_HOME=os.path.join(home, "config"))
-    env.pop("DISPLAY", None)
-    env.pop("WAYLAND_DISPLAY", None)
+    lv2_path, env = setup
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_ardour_midi_out.lua")
 
     def lua(args, log_name, timeout, session_dir):
         return test_ardour.run_lua(a, env, args, log_name, timeout, session_dir,
                                    script=script, done_mark=DONE_MARK)
 
-    smf = os.path.join(a.work, "melody.mid")
-    write_smf(smf)
+    melody = os.path.join(a.work, "melody.mid")
+    write_smf(melody)
     wav = os.path.join(a.work, "melody.wav")
     model = os.path.join(a.build_root, "plugin", "heist.lv2", "heist-default.hsm")
-    subprocess.run([a.render, "--midi", smf, wav, "--rate", str(RATE), "--quiet", "--model",
+    subprocess.run([a.render, "--midi", melody, wav, "--rate", str(RATE), "--quiet", "--model",
                     model], check=True)
     x = hostlib.read_mono(wav)
     x = np.pad(x, (0, max(0, int(END_S * RATE) - len(x))))[:int(END_S * RATE)]

@@ -19,42 +19,13 @@
 -- Every step prints "step: ..."; a failure ends the script with an error
 -- (exit status 1) that names the step.
 
-local function fail(msg)
-	error("FAIL: " .. msg, 0)
-end
-
-local function start_backend(block)
-	ARDOUR.config():set_hide_dummy_backend(false) -- HOSTS.md
-	if not AudioEngine:set_backend("None (Dummy)", "", "") then
-		fail("cannot select the backend \"None (Dummy)\"")
-	end
-	AudioEngine:set_buffer_size(block)
-end
-
-local function check_block(block)
-	print("step: rate " .. Session:nominal_sample_rate() .. ", block " ..
-	      Session:get_block_size())
-	if Session:get_block_size() ~= block then
-		fail("block size " .. Session:get_block_size() .. ", asked for " .. block)
-	end
-end
-
-local function load(dir, name, block)
-	start_backend(block)
-	if not load_session(dir, name) then
-		fail("load_session " .. dir)
-	end
-	print("step: session loaded")
-	check_block(block)
-end
+-- The shared steps (ardour_common.lua, its path from test_ardour.run_lua).
+local common = dofile(assert(os.getenv("HEIST_ARDOUR_COMMON"),
+	"HEIST_ARDOUR_COMMON: the path of tests/host/ardour_common.lua"))
+local fail, load = common.fail, common.load
 
 local function the_track()
-	for r in Session:get_routes():iter() do
-		if r:name() == "synth" then
-			return r:to_track()
-		end
-	end
-	fail("no track named synth in the session")
+	return common.track("synth")
 end
 
 local function the_region(t)
@@ -81,12 +52,7 @@ local function count_notes(region)
 end
 
 local function create(dir, name, rate, block, uri)
-	start_backend(block)
-	if not create_session(dir, name, rate) then
-		fail("create_session " .. dir)
-	end
-	print("step: session created")
-	check_block(block)
+	common.create(dir, name, rate, block)
 	local info = ARDOUR.LuaAPI.new_plugin_info(uri, ARDOUR.PluginType.LV2)
 	if info:isnil() then
 		fail("no LV2 plugin " .. uri .. " (LV2_PATH=" .. (os.getenv("LV2_PATH") or "") .. ")")
@@ -120,21 +86,7 @@ local function create(dir, name, rate, block, uri)
 			fail("connect " .. src:name() .. " -> " .. dst)
 		end
 	end
-	Session:save_state("", false, false, false, false, false)
-	print("step: saved")
-end
-
--- plugin_automation counts the plugin's control ports, inputs and outputs
--- alike (Plugin::nth_parameter): the n of an lv2:index.
-local function parameter_index(proc, port)
-	local plug = proc:to_insert():plugin(0)
-	for n = 0, plug:parameter_count() - 1 do
-		local id, refs = plug:nth_parameter(n, false)
-		if refs[2] and id == port then
-			return n
-		end
-	end
-	fail("no control parameter for port " .. port)
+	common.save()
 end
 
 local function notes(dir, name, block, notes_file, points_file)
@@ -164,40 +116,8 @@ local function notes(dir, name, block, notes_file, points_file)
 	end
 
 	local proc = t:the_instrument()
-	local lists = {}
-	for line in io.lines(points_file) do
-		local s, port, v = line:match("^(%d+)%s+(%d+)%s+(%S+)$")
-		if not s then
-			fail("bad line in " .. points_file .. ": " .. line)
-		end
-		port = tonumber(port)
-		if not lists[port] then
-			local n = parameter_index(proc, port)
-			local al, cl, pd = ARDOUR.LuaAPI.plugin_automation(proc, n)
-			if al:isnil() then
-				fail("plugin_automation port " .. port)
-			end
-			lists[port] = { cl = cl, count = 0 }
-			print(string.format("step: port %d is parameter %d, \"%s\", range %g..%g",
-				port, n, pd.label, pd.lower, pd.upper))
-		end
-		lists[port].cl:add(Temporal.timepos_t(tonumber(s)), tonumber(v), false, false)
-		lists[port].count = lists[port].count + 1
-	end
-	for port, l in pairs(lists) do
-		local ac = proc:to_automatable():automation_control(
-			Evoral.Parameter(ARDOUR.AutomationType.PluginAutomation, 0, port), false)
-		if ac:isnil() then
-			fail("no automation control for port " .. port)
-		end
-		ac:set_automation_state(ARDOUR.AutoState.Play)
-		print("step: port " .. port .. ": " .. l.cl:size() .. " points, state Play")
-		if l.cl:size() ~= l.count then
-			fail("port " .. port .. ": " .. l.cl:size() .. " points, " .. l.count .. " written")
-		end
-	end
-	Session:save_state("", false, false, false, false, false)
-	print("step: saved")
+	common.automate(proc, points_file)
+	common.save()
 end
 
 local function export(dir, name, block, outdir, first, last, preset)
@@ -206,42 +126,8 @@ local function export(dir, name, block, outdir, first, last, preset)
 	local region = the_region(t)
 	print("step: the region holds " .. count_notes(region) .. " notes")
 	local proc = t:the_instrument()
-	if proc:isnil() then
-		fail("no instrument on the track after reloading the session")
-	end
-	print("step: " .. proc:display_name() .. " on the track, latency " ..
-	      proc:signal_latency() .. " samples")
-	local plug = proc:to_insert():plugin(0)
-	local automated = 0
-	for n = 0, plug:parameter_count() - 1 do
-		local port, refs = plug:nth_parameter(n, false)
-		if refs[2] and plug:parameter_is_input(port) then
-			local ac = proc:to_automatable():automation_control(
-				Evoral.Parameter(ARDOUR.AutomationType.PluginAutomation, 0, port), false)
-			if not ac:isnil() and ac:automation_state() == ARDOUR.AutoState.Play then
-				print("step: port " .. port .. " plays " .. ac:alist():size() .. " points")
-				automated = automated + 1
-			end
-		end
-	end
-	if automated == 0 then
-		fail("no control of the instrument plays automation")
-	end
-	local e = Session:simple_export()
-	if not e:set_preset(preset) then
-		fail("no export preset " .. preset)
-	end
-	e:set_folder(outdir)
-	e:set_name("heist")
-	e:set_range(first, last)
-	if not e:check_outputs() then
-		fail("nothing to export (no master bus outputs)")
-	end
-	print("step: exporting samples " .. first .. ".." .. last .. " to " .. outdir)
-	if not e:run_export() then
-		fail("export")
-	end
-	print("step: exported")
+	common.check_automation(proc, "instrument")
+	common.export(outdir, first, last, preset)
 end
 
 local mode = arg[1]

@@ -39,7 +39,6 @@ What is checked:
 
 import os
 import re
-import struct
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -49,6 +48,9 @@ import soundfile as sf
 
 import hostlib
 import test_ardour
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "train"))
+import smf  # noqa: E402  (the project's MIDI writer: train/smf.py)
 
 URI = "http://heist.audio/plugins/heist-synth"
 RATE = 48000
@@ -87,10 +89,8 @@ DONE_MARK = {"create": "step: saved", "notes": "step: saved", "export": "step: e
 def write_empty_smf(path: str) -> None:
     """A format-0 SMF with one empty track, TICKS per quarter (what Ardour's
     SMF sources hold before the first note)."""
-    trk = b"\x00\xff\x2f\x00"
     with open(path, "wb") as f:
-        f.write(b"MThd" + struct.pack(">IHHH", 6, 0, 1, TICKS) + b"MTrk" +
-                struct.pack(">I", len(trk)) + trk)
+        f.write(smf.smf(0, [smf.track([])], TICKS))
 
 
 def write_smf(path: str, notes) -> None:
@@ -101,23 +101,8 @@ def write_smf(path: str, notes) -> None:
         events.append((start, bytes([0x90, note, vel])))
         events.append((start + length, bytes([0x80, note, 0])))
     events.sort(key=lambda e: (e[0], e[1][0] == 0x90))
-    body, now = b"", 0
-    for tick, data in events:
-        body += vlq(tick - now) + data
-        now = tick
-    body += b"\x00\xff\x2f\x00"
     with open(path, "wb") as f:
-        f.write(b"MThd" + struct.pack(">IHHH", 6, 0, 1, TICKS) + b"MTrk" +
-                struct.pack(">I", len(body)) + body)
-
-
-def vlq(n: int) -> bytes:
-    out = [n & 0x7F]
-    n >>= 7
-    while n:
-        out.append(0x80 | (n & 0x7F))
-        n >>= 7
-    return bytes(reversed(out))
+        f.write(smf.smf(0, [smf.track(events)], TICKS))
 
 
 def add_midi_region(session_file: str, smf_name: str, ticks: int) -> None:
@@ -127,31 +112,12 @@ def add_midi_region(session_file: str, smf_name: str, ticks: int) -> None:
     live in beat time: positions "b" + ticks."""
     tree = ET.parse(session_file)
     root = tree.getroot()
-    next_id = int(root.get("id-counter"))
-    src_id, whole_id, reg_id = next_id, next_id + 1, next_id + 2
-    root.set("id-counter", str(next_id + 3))
-    ET.SubElement(root.find("Sources"), "Source", {
-        "name": smf_name, "type": "midi", "flags": "Writable", "id": str(src_id),
-        "captured-for": "synth", "take-id": "", "origin": ""})
     length = f"b{ticks}@b0"
-
-    def region(parent, rid, whole):
-        ET.SubElement(parent, "Region", {
-            "name": os.path.splitext(smf_name)[0], "muted": "0", "opaque": "1",
-            "locked": "0", "video-locked": "0", "automatic": "0",
-            "whole-file": "1" if whole else "0", "import": "0", "external": "0",
-            "sync-marked": "0", "left-of-split": "0", "right-of-split": "0",
-            "hidden": "0", "position-locked": "0", "valid-transients": "0",
-            "start": "b0", "length": length, "sync-position": "b0",
-            "layering-index": "0", "id": str(rid), "type": "midi",
-            "first-edit": "nothing", "source-0": str(src_id),
-            "master-source-0": str(src_id)})
-
-    region(root.find("Regions"), whole_id, True)
-    playlist = [p for p in root.find("Playlists") if p.get("name") == "synth"]
-    if len(playlist) != 1:
-        raise SystemExit("FAIL: no playlist for the track synth in the new session")
-    region(playlist[0], reg_id, False)
+    test_ardour.add_source_region(root, "synth", {
+        "name": smf_name, "type": "midi", "flags": "Writable", "captured-for": "synth",
+        "take-id": "", "origin": ""}, {
+        "start": "b0", "length": length, "sync-position": "b0", "layering-index": "0",
+        "type": "midi"})
     tree.write(session_file, encoding="UTF-8", xml_declaration=True)
 
 
@@ -172,23 +138,10 @@ def envelope(x: np.ndarray, t0: float, t1: float) -> np.ndarray:
 
 def main() -> int:
     a = hostlib.parse_args(__doc__)
-    hostlib.need("ardour7-lua")
-    if os.environ.get("HEIST_HOST_PRELOAD"):
-        print("SKIP: Ardour does not start with the ASan runtime preloaded (test_ardour.py)")
+    setup = test_ardour.ardour_env(a)
+    if setup is None:
         return hostlib.SKIP
-    lv2_path = hostlib.install_bundle(a)
-    home = os.path.join(a.work, "home")
-    formats = os.path.join(a.work, "export-formats")
-    os.makedirs(os.path.join(home, "config"))
-    os.makedirs(formats)
-    with open(os.path.join(formats, "heist-test-float.format"), "w", encoding="utf-8") as f:
-        f.write(test_ardour.FORMAT_XML)
-    with open(os.path.join(formats, "heist-test-float.preset"), "w", encoding="utf-8") as f:
-        f.write(test_ardour.PRESET_XML)
-    env = hostlib.host_env(lv2_path, HOME=home, XDG_CONFIG_HOME=os.path.join(home, "config"),
-                           ARDOUR_EXPORT_FORMATS_PATH=formats)
-    env.pop("DISPLAY", None)
-    env.pop("WAYLAND_DISPLAY", None)
+    _, env = setup
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_ardour_synth.lua")
 
     def lua(args, log_name, timeout, session_dir, out_dir=None):
@@ -279,13 +232,13 @@ def main() -> int:
     # The automation played: heist-render --midi (which takes no automation)
     # at morph 0 and at morph 1, each note of the export against both where
     # the automation holds morph at one end (before the ramp, after it).
-    smf = os.path.join(a.work, "notes.mid")
-    write_smf(smf, NOTES)
+    notes_mid = os.path.join(a.work, "notes.mid")
+    write_smf(notes_mid, NOTES)
     model = os.path.join(a.build_root, "plugin", "heist.lv2", "heist-default.hsm")
     renders = {}
     for morph in (0.0, 1.0):
         out = os.path.join(a.work, f"render-morph{morph:g}.wav")
-        subprocess.run([a.render, "--midi", smf, out, "--rate", str(RATE), "--quiet",
+        subprocess.run([a.render, "--midi", notes_mid, out, "--rate", str(RATE), "--quiet",
                         "--model", model, "--block", str(BLOCK), "--param",
                         f"style_b={STYLE_B}", "--param", f"morph={morph!r}"], check=True)
         r = hostlib.read_mono(out)
