@@ -46,6 +46,13 @@ static void drain(heist_notes *t, tally *y)
 }
 
 /* frames [k0, k1) of a tone at midi + cents(k) */
+/* A new tracker at the test's rates and an empty tally. */
+static void fresh(heist_notes *t, tally *y)
+{
+	heist_notes_init(t, FS, FR);
+	memset(y, 0, sizeof *y);
+}
+
 static void tone(heist_notes *t, int k0, int k1, double midi, double vib_cents, float loud)
 {
 	for (int k = k0; k < k1; ++k) {
@@ -68,8 +75,7 @@ int main(void)
 	tally y;
 
 	/* vibrato of +-40 cents: one note, bent */
-	heist_notes_init(&t, FS, FR);
-	memset(&y, 0, sizeof y);
+	fresh(&t, &y);
 	silence(&t, 0, 10);
 	tone(&t, 10, 260, 69, 40.0, -20.0f);
 	silence(&t, 260, 270);
@@ -87,9 +93,8 @@ int main(void)
 	CHECK(y.last_vel == 87, "velocity %d at -20 dBFS, expected 87", y.last_vel);
 
 	/* the same vibrato at +-70 cents without hysteresis: a trill */
-	heist_notes_init(&t, FS, FR);
+	fresh(&t, &y);
 	heist_notes_set(&t, 0.0f, 0.0f, 2.0f);
-	memset(&y, 0, sizeof y);
 	tone(&t, 0, 250, 69, 70.0, -20.0f);
 	drain(&t, &y);
 	CHECK(y.ons > 5, "no hysteresis: only %d notes from a 70-cent vibrato", y.ons);
@@ -101,8 +106,7 @@ int main(void)
 	CHECK(y.ons == 1, "hysteresis 30: %d notes from a 70-cent vibrato", y.ons);
 
 	/* a step up a tone: the new note at its first frame */
-	heist_notes_init(&t, FS, FR);
-	memset(&y, 0, sizeof y);
+	fresh(&t, &y);
 	tone(&t, 0, 100, 69, 0.0, -10.0f);
 	tone(&t, 100, 200, 71, 0.0, -10.0f);
 	drain(&t, &y);
@@ -113,8 +117,7 @@ int main(void)
 
 	/* a scoop from a semitone below: within the minimum note length (40 ms)
 	 * the first note is bent; after it, the note changes */
-	heist_notes_init(&t, FS, FR);
-	memset(&y, 0, sizeof y);
+	fresh(&t, &y);
 	tone(&t, 0, 5, 68, 0.0, -10.0f); /* 20 ms */
 	tone(&t, 5, 100, 69, 0.0, -10.0f);
 	drain(&t, &y);
@@ -125,8 +128,7 @@ int main(void)
 
 	/* the tracker waiting on a jump reads unvoiced at a clear periodicity
 	 * (confidence 0.9): the note holds over it, and ends only at silence */
-	heist_notes_init(&t, FS, FR);
-	memset(&y, 0, sizeof y);
+	fresh(&t, &y);
 	tone(&t, 0, 50, 84, 0.0, -20.0f);
 	for (int k = 50; k < 53; ++k) {
 		heist_notes_frame(&t, k * HOP, 0.0f, 0.9f, -20.0f);
@@ -141,8 +143,7 @@ int main(void)
 	 * trumpet): no note; the same slip held longer is a note */
 	for (int held = 0; held < 2; ++held) {
 		const int k1 = 100 + (held ? (int)HEIST_NOTES_OCTAVE_FRAMES + 5 : 11);
-		heist_notes_init(&t, FS, FR);
-		memset(&y, 0, sizeof y);
+		fresh(&t, &y);
 		tone(&t, 0, 100, 57, 0.0, -33.0f);
 		tone(&t, 100, k1, 45, 0.0, -33.0f);
 		tone(&t, k1, k1 + 50, 57, 0.0, -33.0f);
@@ -153,8 +154,7 @@ int main(void)
 
 	/* a slurred octave leap with a loudness dip (an articulation, as Heist
 	 * Synth plays legato): the new note at its first frame */
-	heist_notes_init(&t, FS, FR);
-	memset(&y, 0, sizeof y);
+	fresh(&t, &y);
 	tone(&t, 0, 100, 82, 0.0, -31.0f);
 	tone(&t, 100, 102, 70, 0.0, -37.0f);
 	tone(&t, 102, 200, 70, 0.0, -32.0f);
@@ -164,8 +164,7 @@ int main(void)
 
 	/* a young note read an octave low (a flute's first 20 ms) is corrected
 	 * as soon as the right pitch is confirmed, not after the minimum length */
-	heist_notes_init(&t, FS, FR);
-	memset(&y, 0, sizeof y);
+	fresh(&t, &y);
 	silence(&t, 0, 10);
 	tone(&t, 10, 15, 69, 0.0, -30.0f);
 	tone(&t, 15, 100, 81, 0.0, -25.0f);
