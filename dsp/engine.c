@@ -92,9 +92,12 @@ static const char *const LOWEST_PITCH_NAMES[N_FLOORS] = {
  * (net.h), n_outputs floats each, sized to the model: the f0 in Hz after
  * pitch shift (0 = silent) where the network's amplitude was, then the
  * final harmonic amplitudes and noise band magnitudes where the network
- * wrote its distribution and noise. */
+ * wrote its distribution and noise; beside them, the styles' band shape
+ * at that frame (a noise grain uses its own frame's, whatever frames the
+ * block has computed since). */
 typedef struct {
 	float *f0, *harm, *noise;
+	heist_bandext_shape *shape;
 } frame_ctl;
 
 struct heist_engine {
@@ -105,9 +108,7 @@ struct heist_engine {
 	double band_limit;  /* rendered band (bandext.h): up to 20 kHz */
 	uint32_t n_noise;   /* noise bands, the model's and the extension's */
 	heist_bandext bandext;
-	/* The styles' profile per frame in flight, beside its slot: a noise grain
-	 * uses its own frame's, whichever frames a block has computed since. */
-	heist_bandext_shape ext_shape[FRAME_RING];
+	heist_bandext_shape ext_shape[FRAME_RING]; /* frame_ctl.shape, per slot */
 
 	const heist_model *model;
 	heist_net *net;
@@ -238,11 +239,11 @@ static double frame_centre(const heist_engine *e, uint64_t k)
 }
 
 /* Frame k's controls in the bound network's slots. */
-static frame_ctl frame_at(const heist_engine *e, uint64_t k)
+static frame_ctl frame_at(heist_engine *e, uint64_t k)
 {
 	const uint32_t nh = e->model->n_harmonics;
 	float *p = e->net->frames + (size_t)(k % FRAME_RING) * e->model->n_outputs;
-	const frame_ctl c = {p, p + 1, p + 1 + nh};
+	const frame_ctl c = {p, p + 1, p + 1 + nh, &e->ext_shape[k % FRAME_RING]};
 	return c;
 }
 
@@ -697,8 +698,7 @@ static void frame_controls(heist_engine *e, const frame_ctl *fc, float f0, float
 	for (uint32_t h = 0; h < nh; ++h) {
 		fc->harm[h] *= harm_scale;
 	}
-	heist_bandext_harmonics_shaped(&e->bandext, &e->ext_shape[e->next_frame % FRAME_RING],
-	                               fc->harm, nh, f0);
+	heist_bandext_harmonics_shaped(&e->bandext, fc->shape, fc->harm, nh, f0);
 	const float noise_gain =
 	    heist_db_to_gain(s[HEIST_PARAM_NOISE_LEVEL]) * (e->vsrc ? confidence : 1.0f);
 	for (uint32_t b = 0; b < nn; ++b) {
@@ -760,10 +760,10 @@ static void compute_frame(heist_engine *e)
 	const float in_gate =
 	    e->vsrc ? 1.0f : input_gate(e, &f, e->target[HEIST_PARAM_INPUT_GATE], stream_start);
 	const float f0 = network_input(e, &f, octave, loud_fit);
-	heist_bandext_shape_of(&e->bandext, e->model, style_a, style_b, s[HEIST_PARAM_MORPH], f0,
-	                       &e->ext_shape[k % FRAME_RING]);
 	/* The network writes straight into the frame's slot. */
 	const frame_ctl fc = frame_at(e, k);
+	heist_bandext_shape_of(&e->bandext, e->model, style_a, style_b, s[HEIST_PARAM_MORPH], f0,
+	                       fc.shape);
 	heist_morph_step(e->net, e->morph_net, style_a, style_b, s[HEIST_PARAM_MORPH],
 	                 e->target[HEIST_PARAM_MORPH], &e->morph_state, e->net_in, fc.f0,
 	                 e->morph_out);
@@ -798,7 +798,7 @@ static void noise_grain(heist_engine *e, uint64_t u)
 	for (uint32_t i = 0; i < e->model->n_noise; ++i) {
 		mags[i] = (a.noise[i] + (b.noise[i] - a.noise[i]) * t) * mute;
 	}
-	heist_bandext_noise_shaped(&e->bandext, &e->ext_shape[k % FRAME_RING], mags);
+	heist_bandext_noise_shaped(&e->bandext, a.shape, mags);
 	heist_noise_grain(e->noise, u, mags);
 }
 
