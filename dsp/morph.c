@@ -51,6 +51,11 @@ void heist_morph_blend(float *out, const float *b_out, uint32_t nh, uint32_t nn,
 	blend_log(out + 1 + nh, b_out + 1 + nh, nn, u, t, 0.0f, 0.0f);
 }
 
+static float clamp_morph(float t)
+{
+	return heist_clampf(t, 0.0f, 1.0f); /* NaN reads as 0, as in heist_net_embed */
+}
+
 /* Why a warm-up, and how long. A network skipped at an end of the morph
  * has a recurrent state from the last time it ran (or none): given weight
  * at once, it plays that state, not the one it would have had. The GRU
@@ -61,13 +66,7 @@ void heist_morph_blend(float *out, const float *b_out, uint32_t nh, uint32_t nn,
  * a zero state; from a stale one 1 %). Starting from the other network's
  * state was worse (11 % after 50). 25 frames (100 ms at 250 frames/s) is
  * the delay a morph leaving an end waits; the fade-in (the smoother from
- * 0) keeps it click-free. */
-static float clamp_morph(float t)
-{
-	return heist_clampf(t, 0.0f, 1.0f); /* NaN reads as 0, as in heist_net_embed */
-}
-
-/* [audio] See morph.h. */
+ * 0) keeps it click-free. [audio] See morph.h. */
 float heist_morph_advance(const heist_morph_state *st, float prev, float next, float target)
 {
 	target = clamp_morph(target);
