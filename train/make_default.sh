@@ -15,6 +15,7 @@
 # files (default 2; a second sound set, so the model learns the instrument,
 # not one sample set; TimGM6mb stays the held-out set of timbre.py).
 # AUGMENT=1 adds train.py's voice-like level/confidence augmentation.
+# KEEP=N keeps run/step_NNNNN.pt every N steps (to choose one by timbre.py).
 # Needs heist-analyze and heist-render (meson setup build && ninja -C build).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +26,7 @@ files=${FILES:-4}
 cs_files=${CS_FILES:-2}
 augment=${AUGMENT:+--augment}
 init=${INIT:+--init $INIT}
+keep=${KEEP:+--keep-every $KEEP}
 py=/usr/bin/python3
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 mkdir -p "$work/data" "$work/run"
@@ -54,7 +56,7 @@ done <"$work/instruments.txt"
 styles_for=train
 . "$here/default_styles.sh"
 $py "$here/train.py" "$@" --out "$work/run" --minutes "$minutes" --batch 8 --seconds 2 --threads 1 \
-	--eval-crops 28 --name "Heist default" --lr "${LR:-1e-3}" --lr-end "${LR_END:-1e-4}" $init $augment
+	--eval-crops 28 --name "Heist default" --lr "${LR:-1e-3}" --lr-end "${LR_END:-1e-4}" $init $augment $keep
 $py "$here/export.py" "$work/run/best.pt" "$out" --name "Heist default"
 # the styles' profiles (band extension above 12 kHz, Heist Synth's expression),
 # measured from 48 kHz renders of the training sound sets; the network bytes stay

@@ -281,6 +281,9 @@ def main() -> None:
     ap.add_argument("--eval-every", type=int, default=200)
     ap.add_argument("--eval-crops", type=int, default=16)
     ap.add_argument("--ckpt-every", type=int, default=50)
+    ap.add_argument("--keep-every", type=int, default=0,
+                    help="also keep step_NNNNN.pt every N steps (0: never), to choose a checkpoint by "
+                         "timbre.py rather than by the held-out loss alone")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--name", default="heist")
@@ -361,6 +364,8 @@ def main() -> None:
             log.flush()
         if step % a.ckpt_every == 0 or done:
             trainer.checkpoint(ckpt_path)
+        if a.keep_every and step % a.keep_every == 0:
+            trainer.checkpoint(os.path.join(a.out, f"step_{step:05d}.pt"))
     trainer.checkpoint(ckpt_path)
     step, elapsed, best, history = trainer.step, trainer.elapsed, trainer.best, trainer.history
     # final summary: train loss over the last logged windows, held-out loss of the last step
