@@ -156,6 +156,8 @@ typedef struct {
 	size_t count[T_COUNT];
 	size_t sections; /* offset of the first section (= of the CRC without any) */
 	size_t profile;  /* offset of the PROF payload; 0 = none */
+	size_t speq;     /* offset of the SPEQ payload; 0 = none */
+	uint32_t speq_nb, speq_np;
 } hsm_header;
 
 /* Written so that NaN fails every test. */
@@ -240,6 +242,8 @@ static bool read_header(const uint8_t *p, hsm_header *h, char *err, size_t err_s
 {
 	h->flags = rd_u32(p + OFF_FLAGS);
 	h->profile = 0;
+	h->speq = 0;
+	h->speq_nb = h->speq_np = 0;
 	h->S = rd_u32(p + OFF_N_STYLES);
 	h->E = rd_u32(p + OFF_EMBED_DIM);
 	h->H = rd_u32(p + OFF_GRU_HIDDEN);
@@ -450,6 +454,84 @@ static bool check_profile(const uint8_t *q, uint32_t version, size_t n, const hs
 	return true;
 }
 
+/* Section SPEQ version 1 (model.h): counts, centres, pitches and gains
+ * against their bounds before the model is allocated. */
+static bool check_speq(const uint8_t *q, uint32_t version, size_t n, hsm_header *h, char *err,
+                       size_t err_size)
+{
+	if (version != HSM_SPEQ_VERSION) {
+		set_err(err, err_size,
+		        "model: spectral correction: unsupported version %u (this build reads %u)",
+		        version, HSM_SPEQ_VERSION);
+		return false;
+	}
+	if (n < 12) {
+		set_err(err, err_size,
+		        "model: spectral correction: %zu bytes, too short for its counts", n);
+		return false;
+	}
+	const uint32_t S = rd_u32(q), NB = rd_u32(q + 4), NP = rd_u32(q + 8);
+	if (S != h->S) {
+		set_err(err, err_size, "model: spectral correction: %u styles, the model has %u", S,
+		        h->S);
+		return false;
+	}
+	if (NB < 2 || NB > HSM_SPEQ_MAX_BANDS || NP < 1 || NP > HSM_SPEQ_MAX_PITCHES) {
+		set_err(err, err_size,
+		        "model: spectral correction: %u bands, %u pitches out of range [2, %u], "
+		        "[1, %u]",
+		        NB, NP, HSM_SPEQ_MAX_BANDS, HSM_SPEQ_MAX_PITCHES);
+		return false;
+	}
+	const size_t want = 12u + 4u * NB + (size_t)S * 4u * (NP + (size_t)NP * NB);
+	if (n != want) {
+		set_err(err, err_size,
+		        "model: spectral correction: %zu bytes, its counts imply %zu", n, want);
+		return false;
+	}
+	float prev = 0.0f;
+	for (uint32_t b = 0; b < NB; ++b) {
+		const float c = rd_f32(q + 12u + 4u * b);
+		if (!(c >= 10.0f && c <= 96000.0f) || (b > 0 && !(c > prev))) {
+			set_err(
+			    err, err_size,
+			    "model: spectral correction: centre %u (%g Hz) not increasing within "
+			    "[10, 96000]",
+			    b, (double)c);
+			return false;
+		}
+		prev = c;
+	}
+	const uint8_t *sp = q + 12u + 4u * NB;
+	for (uint32_t s = 0; s < S; ++s) {
+		for (uint32_t i = 0; i < NP; ++i, sp += 4) {
+			const float p = rd_f32(sp);
+			if (!(p >= 0.0f && p <= 127.0f) || (i > 0 && !(p > rd_f32(sp - 4)))) {
+				set_err(err, err_size,
+				        "model: spectral correction: style %u pitch %u (%g) not "
+				        "increasing within [0, 127]",
+				        s, i, (double)p);
+				return false;
+			}
+		}
+		for (uint32_t i = 0; i < NP * NB; ++i, sp += 4) {
+			const float g = rd_f32(sp);
+			if (!(g >= -HSM_SPEQ_MAX_DB && g <= HSM_SPEQ_MAX_DB)) {
+				set_err(
+				    err, err_size,
+				    "model: spectral correction: style %u gain %g dB out of range "
+				    "[%g, %g]",
+				    s, (double)g, -(double)HSM_SPEQ_MAX_DB,
+				    (double)HSM_SPEQ_MAX_DB);
+				return false;
+			}
+		}
+	}
+	h->speq_nb = NB;
+	h->speq_np = NP;
+	return true;
+}
+
 /* The sections between the tensors and the CRC: each header and payload
  * inside the area, known ones checked, unknown ones skipped. */
 static bool check_sections(const uint8_t *p, size_t size, hsm_header *h, char *err, size_t err_size)
@@ -482,6 +564,15 @@ static bool check_sections(const uint8_t *p, size_t size, hsm_header *h, char *e
 				return false;
 			}
 			h->profile = at;
+		} else if (!memcmp(tag, HSM_SPEQ_TAG, 4)) {
+			if (h->speq) {
+				set_err(err, err_size, "model: two spectral correction sections");
+				return false;
+			}
+			if (!check_speq(p + at, version, n, h, err, err_size)) {
+				return false;
+			}
+			h->speq = at;
 		}
 		at += n;
 	}
@@ -521,14 +612,37 @@ static void read_profile(heist_model *m, const uint8_t *q)
 	}
 }
 
+/* The checked SPEQ payload into the model (its arrays allocated). */
+static void read_speq(heist_model *m, const uint8_t *q)
+{
+	const uint32_t S = rd_u32(q), NB = rd_u32(q + 4), NP = rd_u32(q + 8);
+	m->speq_bands = NB;
+	m->speq_pitches = NP;
+	for (uint32_t b = 0; b < NB; ++b) {
+		m->speq_centres[b] = rd_f32(q + 12u + 4u * b);
+	}
+	const uint8_t *sp = q + 12u + 4u * NB;
+	for (uint32_t s = 0; s < S; ++s) {
+		for (uint32_t i = 0; i < NP; ++i, sp += 4) {
+			m->speq_pitch[(size_t)s * NP + i] = rd_f32(sp);
+		}
+		for (uint32_t i = 0; i < NP * NB; ++i, sp += 4) {
+			m->speq_db[(size_t)s * NP * NB + i] = rd_f32(sp);
+		}
+	}
+}
+
 /* One aligned block: styles, then each tensor on a 64-byte boundary. */
 static heist_model *alloc_model(const hsm_header *h, float *tensor[T_COUNT], char *err,
                                 size_t err_size)
 {
 	size_t off[T_COUNT];
 	const size_t prof_off = align_up(sizeof(heist_style) * h->S);
-	size_t block_size =
+	const size_t speq_off =
 	    prof_off + (h->profile ? align_up(sizeof(heist_style_profile) * h->S) : 0u);
+	const size_t speq_pitch = (size_t)h->S * h->speq_np;
+	size_t block_size =
+	    speq_off + (h->speq ? align_up(sizeof(float) * speq_pitch * (1u + h->speq_nb)) : 0u);
 	for (int t = 0; t < T_COUNT; ++t) {
 		off[t] = block_size;
 		block_size += align_up(h->count[t] * sizeof(float));
@@ -544,6 +658,8 @@ static heist_model *alloc_model(const hsm_header *h, float *tensor[T_COUNT], cha
 	m->block = block;
 	m->styles = block;
 	m->profiles = h->profile ? (heist_style_profile *)((char *)block + prof_off) : NULL;
+	m->speq_pitch = h->speq ? (float *)((char *)block + speq_off) : NULL;
+	m->speq_db = h->speq ? m->speq_pitch + speq_pitch : NULL;
 	for (int t = 0; t < T_COUNT; ++t) {
 		tensor[t] = (float *)((char *)block + off[t]);
 	}
@@ -645,6 +761,9 @@ heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t 
 	read_styles(m, p, h.S);
 	if (h.profile) {
 		read_profile(m, p + h.profile);
+	}
+	if (h.speq) {
+		read_speq(m, p + h.speq);
 	}
 	fill_model(m, p, &h, tensor);
 	m->packed = heist_net_pack(m);

@@ -61,6 +61,16 @@
  *     band_pitch        [0, 127] the pitch (MIDI) band_db was measured at
  *     band_pitch_db_oct [-48, 48] band_db's change per octave of pitch
  *
+ * Section "SPEQ" version 1, the styles' spectral correction (the "formant
+ * stage", train/style_eq.py: the network's long-term spectral envelope
+ * against its instrument's), payload:
+ *   u32 n_styles (= S), u32 n_bands NB [2, HSM_SPEQ_MAX_BANDS],
+ *   u32 n_pitches NP [1, HSM_SPEQ_MAX_PITCHES],
+ *   f32 centres[NB]: Hz, strictly increasing within [10, 96000],
+ *   per style: f32 pitch[NP] (MIDI, strictly increasing within [0, 127]),
+ *              f32 gain_db[NP][NB] within +-HSM_SPEQ_MAX_DB: the gain at
+ *              each centre for a note at each pitch (dsp/speq.h applies it).
+ *
  * The network, per frame (must match train/heist_model.py exactly):
  *   x  = [ (midi(f0) - pitch_center) / pitch_scale,
  *          (loudness_db - loud_center) / loud_scale,
@@ -99,6 +109,11 @@
 #define HSM_PROFILE_VERSION 1u
 #define HSM_PROFILE_MAX_BANDS 8u
 #define HSM_PROFILE_EXPR_FLOATS 11u
+#define HSM_SPEQ_TAG "SPEQ"
+#define HSM_SPEQ_VERSION 1u
+#define HSM_SPEQ_MAX_BANDS 64u
+#define HSM_SPEQ_MAX_PITCHES 4u
+#define HSM_SPEQ_MAX_DB 18.0f
 
 typedef struct {
 	char name[HSM_STYLE_NAME_SIZE];
@@ -129,6 +144,11 @@ struct heist_model {
 	uint32_t n_ext_bands;
 	float ext_edges[HSM_PROFILE_MAX_BANDS + 1]; /* Hz */
 	heist_style_profile *profiles;              /* [n_styles] */
+	/* Section SPEQ, or speq_bands = 0 and the pointers NULL without it. */
+	uint32_t speq_bands, speq_pitches;
+	float speq_centres[HSM_SPEQ_MAX_BANDS]; /* Hz */
+	float *speq_pitch;                      /* [n_styles][speq_pitches], MIDI */
+	float *speq_db;                         /* [n_styles][speq_pitches][speq_bands] */
 	/* Tensors, each 64-byte aligned, layouts as in the file. */
 	float *embedding, *gru_w_ih, *gru_w_hh, *gru_b_ih, *gru_b_hh;
 	float *dense1_w, *dense1_b, *dense2_w, *dense2_b;

@@ -4,7 +4,8 @@
  *                  shapes (from tests/model/hsm_writer.c), and truncated,
  *                  corrupted, wrong-version, wrong-flags, bad-magic,
  *                  huge-dimension, NaN-weight and trailing-data variants;
- *                  valid profiled models (section PROF) and hostile profiles.
+ *                  valid profiled models (section PROF) and hostile profiles;
+ *                  valid and hostile spectral corrections (section SPEQ).
  * hsm_corpus       only checks: every seed parses or is refused as expected,
  *                  with a one-line message naming the problem.
  */
@@ -192,6 +193,40 @@ static void seed_profiles(const hsm_dims *d, const uint8_t *base, size_t size)
 	free(eight);
 }
 
+/* The spectral correction section (model.h): valid ones (beside a profile,
+ * and alone at the most bands), then one bad field each. */
+static void seed_speq(const hsm_dims *d, const uint8_t *base, size_t size)
+{
+	size_t n1 = size, n2;
+	uint8_t *prof = hsm_add_profile(base, &n1, d->n_styles, 4);
+	n2 = n1;
+	uint8_t *both = prof ? hsm_add_speq(prof, &n2, d->n_styles, 8, 2) : NULL;
+	size_t nm = size;
+	uint8_t *most =
+	    hsm_add_speq(base, &nm, d->n_styles, HSM_SPEQ_MAX_BANDS, HSM_SPEQ_MAX_PITCHES);
+	uint8_t *p = malloc(n2);
+	if (!both || !most || !p) {
+		exit(1);
+	}
+	seed("valid-speq-profile", both, n2, NULL);
+	seed("valid-speq-64x4", most, nm, NULL);
+	const size_t pay = hsm_profile_payload(n1);
+	const size_t style0 = pay + 12 + 4 * 8; /* 8 centres, then 2 pitches, 16 gains */
+	seed_u32("speq-version", both, n2, p, pay - 8, 3, "correction: unsupported version 3");
+	seed_u32("speq-styles", both, n2, p, pay, d->n_styles + 1, "styles, the model has");
+	seed_u32("speq-bands-huge", both, n2, p, pay + 4, 0xFFFFFFFFu, "bands");
+	seed_u32("speq-pitches-0", both, n2, p, pay + 8, 0, "0 pitches");
+	seed_f32("speq-centre-nan", both, n2, p, pay + 16, NAN, "centre 1");
+	seed_f32("speq-pitch-order", both, n2, p, style0 + 4, 0.0f, "pitch 1");
+	seed_f32("speq-gain-inf", both, n2, p, style0 + 8, INFINITY, "gain inf");
+	seed_f32("speq-gain-big", both, n2, p, style0 + 20, 40.0f, "gain 40 dB");
+	seed("speq-truncated", both, n2 - 10, "truncated");
+	free(p);
+	free(prof);
+	free(both);
+	free(most);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 2) {
@@ -226,6 +261,7 @@ int main(int argc, char **argv)
 	seed_header(base, size, p);
 	seed_nonfinite(&shapes[2], base, size, p);
 	seed_profiles(&shapes[2], base, size);
+	seed_speq(&shapes[2], base, size);
 	free(p);
 	free(base);
 	printf("%u seeds (%u valid): %s\n", n_seeds, n_valid, failures ? "FAIL" : "ok");

@@ -216,3 +216,42 @@ uint8_t *hsm_add_profile(const uint8_t *data, size_t *size, uint32_t n_styles, u
 	*size = total;
 	return p;
 }
+
+uint8_t *hsm_add_speq(const uint8_t *data, size_t *size, uint32_t n_styles, uint32_t n_bands,
+                      uint32_t n_pitches)
+{
+	const size_t old = *size;
+	const size_t payload =
+	    12u + 4u * n_bands + (size_t)n_styles * 4u * (n_pitches + n_pitches * n_bands);
+	const size_t total = old + 12u + payload;
+	uint8_t *p = calloc(1, total);
+	if (!p) {
+		return NULL;
+	}
+	memcpy(p, data, old - 4);
+	hsm_put_u32(p + 12, 1); /* flags: sections follow */
+	hsm_put_u32(p + 16, (uint32_t)total);
+	uint8_t *q = p + old - 4;
+	memcpy(q, "SPEQ", 4);
+	hsm_put_u32(q + 4, 1);
+	hsm_put_u32(q + 8, (uint32_t)payload);
+	q += 12;
+	hsm_put_u32(q, n_styles);
+	hsm_put_u32(q + 4, n_bands);
+	hsm_put_u32(q + 8, n_pitches);
+	q += 12;
+	for (uint32_t b = 0; b < n_bands; ++b, q += 4) { /* 100 Hz .. 10 kHz */
+		hsm_put_f32(q, 100.0f * powf(100.0f, (float)b / (float)(n_bands - 1u)));
+	}
+	for (uint32_t s = 0; s < n_styles; ++s) {
+		for (uint32_t i = 0; i < n_pitches; ++i, q += 4) {
+			hsm_put_f32(q, 48.0f + 12.0f * (float)i + (float)(s % 3));
+		}
+		for (uint32_t i = 0; i < n_pitches * n_bands; ++i, q += 4) {
+			hsm_put_f32(q, 6.0f * sinf(0.7f * (float)i + (float)s));
+		}
+	}
+	hsm_fix_crc(p, total);
+	*size = total;
+	return p;
+}

@@ -48,6 +48,14 @@ void hsm_round_half(uint8_t *data, const hsm_dims *d);
 uint8_t *hsm_add_profile(const uint8_t *data, size_t *size, uint32_t n_styles, uint32_t n_bands);
 #define hsm_profile_payload(old_size) ((old_size)-4u + 12u)
 
+/* A malloc'ed copy of a file (with or without sections) with a SPEQ
+ * section of n_bands centres and n_pitches pitch anchors added before the
+ * CRC (flags and size set, CRC fixed): centres 100 Hz .. 10 kHz, anchors
+ * 48 + 12 i (+ s % 3), gains 6 sin(0.7 i + s) dB. *size is updated; the
+ * payload starts at hsm_profile_payload(old size) as well. */
+uint8_t *hsm_add_speq(const uint8_t *data, size_t *size, uint32_t n_styles, uint32_t n_bands,
+                      uint32_t n_pitches);
+
 /* Recompute the trailing CRC after editing a file. */
 void hsm_fix_crc(uint8_t *data, size_t size);
 

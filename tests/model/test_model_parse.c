@@ -621,6 +621,141 @@ static void test_profile_refusals(void)
 	free(p);
 }
 
+/* A medium file with a profile of 4 bands and then a SPEQ section of nb
+ * centres, np pitches; *payload the offset of the SPEQ payload. */
+static uint8_t *with_speq(uint32_t nb, uint32_t np, size_t *psize, size_t *payload)
+{
+	size_t size, pay;
+	uint8_t *p = with_profile(4, &size, &pay);
+	*payload = hsm_profile_payload(size);
+	uint8_t *q = hsm_add_speq(p, &size, medium.n_styles, nb, np);
+	free(p);
+	if (!q) {
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	*psize = size;
+	return q;
+}
+
+/* The spectral correction section: read back exactly beside the profile;
+ * a file without one has none. */
+static void test_speq_round_trip(void)
+{
+	size_t size, pay;
+	uint8_t *p = with_speq(5, 3, &size, &pay);
+	char err[256] = "";
+	heist_model *m = heist_model_parse(p, size, err, sizeof err);
+	CHECK(m, "file with SPEQ refused: %s", err);
+	if (m) {
+		CHECK(m->speq_bands == 5 && m->speq_pitches == 3 && m->speq_db && m->speq_pitch,
+		      "SPEQ missing (%u bands, %u pitches)", m->speq_bands, m->speq_pitches);
+		CHECK(m->profiles && m->n_ext_bands == 4, "profile lost beside SPEQ");
+		CHECK(m->speq_centres[0] == 100.0f && fabsf(m->speq_centres[4] - 10000.0f) < 0.01f,
+		      "centres %g..%g", (double)m->speq_centres[0], (double)m->speq_centres[4]);
+		for (uint32_t s = 0; m->speq_db && s < medium.n_styles; ++s) {
+			CHECK(m->speq_pitch[s * 3 + 2] == 72.0f + (float)(s % 3), "style %u pitch",
+			      s);
+			for (uint32_t i = 0; i < 15; ++i) {
+				CHECK(m->speq_db[s * 15 + i] ==
+				          6.0f * sinf(0.7f * (float)i + (float)s),
+				      "style %u gain %u", s, i);
+			}
+		}
+	}
+	heist_model_free(m);
+	size_t plain_size;
+	uint8_t *plain = valid(&medium, &plain_size);
+	m = heist_model_parse(plain, plain_size, err, sizeof err);
+	CHECK(m && !m->speq_db && !m->speq_pitch && m->speq_bands == 0, "plain file has SPEQ");
+	heist_model_free(m);
+	free(plain);
+	free(p);
+	/* One pitch and the most bands, without a profile. */
+	plain = valid(&medium, &plain_size);
+	size = plain_size;
+	p = hsm_add_speq(plain, &size, medium.n_styles, HSM_SPEQ_MAX_BANDS, 1);
+	m = p ? heist_model_parse(p, size, err, sizeof err) : NULL;
+	CHECK(m && m->speq_bands == HSM_SPEQ_MAX_BANDS && m->speq_pitches == 1 && !m->profiles,
+	      "64-band SPEQ alone: %s", m ? "wrong counts" : err);
+	heist_model_free(m);
+	free(p);
+	free(plain);
+}
+
+/* A file with SPEQ (5 centres, 2 pitches) with the u32/f32 at payload
+ * offset off replaced. */
+static void expect_speq_fail(size_t off, int is_float, uint32_t u, float f, const char *want,
+                             const char *what)
+{
+	size_t size, pay;
+	uint8_t *p = with_speq(5, 2, &size, &pay);
+	if (is_float) {
+		hsm_put_f32(p + pay + off, f);
+	} else {
+		hsm_put_u32(p + pay + off, u);
+	}
+	hsm_fix_crc(p, size);
+	expect_fail(p, size, want, what);
+	free(p);
+}
+
+/* Hostile or corrupt spectral corrections: counts, centres, pitches and
+ * gains refused with a message saying which. */
+static void test_speq_refusals(void)
+{
+	/* Payload: S, NB, NP (0..8), 5 centres (12..28), then per style 2
+	 * pitches and 10 gains. */
+	const size_t style0 = 32, gain0 = style0 + 8, style1 = style0 + 48;
+	expect_speq_fail(0, 0, 4, 0, "4 styles, the model has 3", "SPEQ style count");
+	expect_speq_fail(4, 0, 1, 0, "1 bands", "one band");
+	expect_speq_fail(4, 0, 65, 0, "65 bands", "too many bands");
+	expect_speq_fail(4, 0, 0xFFFFFFFFu, 0, "bands", "huge band count");
+	expect_speq_fail(8, 0, 0, 0, "0 pitches", "no pitch");
+	expect_speq_fail(8, 0, 5, 0, "5 pitches", "too many pitches");
+	expect_speq_fail(8, 0, 1, 0, "counts imply", "pitch count vs size");
+	expect_speq_fail(12, 1, 0, NAN, "centre 0", "NaN centre");
+	expect_speq_fail(12, 1, 0, 5.0f, "centre 0 (5 Hz)", "centre below 10 Hz");
+	expect_speq_fail(16, 1, 0, 50.0f, "centre 1", "centres not increasing");
+	expect_speq_fail(28, 1, 0, 1e6f, "centre 4", "centre beyond 96 kHz");
+	expect_speq_fail(style0, 1, 0, -1.0f, "style 0 pitch 0", "pitch below 0");
+	expect_speq_fail(style0 + 4, 1, 0, 40.0f, "style 0 pitch 1", "pitches not increasing");
+	expect_speq_fail(style1 + 4, 1, 0, INFINITY, "style 1 pitch 1", "Inf pitch");
+	expect_speq_fail(gain0, 1, 0, NAN, "style 0 gain nan", "NaN gain");
+	expect_speq_fail(gain0 + 36, 1, 0, 18.5f, "gain 18.5 dB out of range", "gain too high");
+	expect_speq_fail(style1 + 8, 1, 0, -INFINITY, "style 1 gain -inf", "gain -Inf");
+	expect_speq_fail(style1 + 12, 1, 0, -19.0f, "gain -19 dB", "gain too low");
+
+	size_t size, pay;
+	uint8_t *p = with_speq(5, 2, &size, &pay);
+	hsm_put_u32(p + pay - 8, 2);
+	hsm_fix_crc(p, size);
+	expect_fail(p, size, "spectral correction: unsupported version 2", "SPEQ version");
+	free(p);
+	p = with_speq(5, 2, &size, &pay);
+	uint8_t *r = malloc(2 * size);
+	const size_t sec = pay - 12, len = size - 4 - sec;
+	memcpy(r, p, size - 4);
+	memcpy(r + size - 4, p + sec, len);
+	hsm_put_u32(r + 16, (uint32_t)(size + len));
+	hsm_fix_crc(r, size + len);
+	expect_fail(r, size + len, "two spectral correction sections", "duplicate SPEQ");
+	free(r);
+	/* A payload too short for its counts, and truncated anywhere. */
+	r = malloc(size);
+	memcpy(r, p, sec + 12);
+	hsm_put_u32(r + sec + 8, 8);
+	memcpy(r + sec + 12, p + pay, 8);
+	hsm_put_u32(r + 16, (uint32_t)(sec + 24));
+	hsm_fix_crc(r, sec + 24);
+	expect_fail(r, sec + 24, "too short for its counts", "8-byte SPEQ");
+	free(r);
+	for (size_t cut = pay - 12; cut < size; cut += 5) {
+		expect_fail(p, cut, NULL, "truncated SPEQ");
+	}
+	free(p);
+}
+
 int main(void)
 {
 	test_crc();
@@ -639,5 +774,7 @@ int main(void)
 	test_free_null();
 	test_profile_round_trip();
 	test_profile_refusals();
+	test_speq_round_trip();
+	test_speq_refusals();
 	return check_exit("test_model_parse");
 }
