@@ -37,6 +37,7 @@
 #include "morph.h"
 #include "net.h"
 #include "profile.h"
+#include "speq.h"
 #include "synth.h"
 #include "util.h"
 #include "voice.h"
@@ -672,8 +673,8 @@ static float network_input(heist_engine *e, const heist_features *f, float octav
  * synthesis controls in place. Harmonics at or above the band limit are
  * silenced, the distribution normalised to sum 1 and scaled by the amplitude
  * (train/heist_synth.py), then the user's levels and both gates apply. */
-static void frame_controls(heist_engine *e, const frame_ctl *fc, float f0, float confidence,
-                           float in_gate, float in_power)
+static void frame_controls(heist_engine *e, const frame_ctl *fc, const heist_speq_curve *eq,
+                           float f0, float confidence, float in_gate, float in_power)
 {
 	const float *s = e->smooth;
 	const uint32_t nh = e->model->n_harmonics, nn = e->model->n_noise;
@@ -698,12 +699,16 @@ static void frame_controls(heist_engine *e, const frame_ctl *fc, float f0, float
 	for (uint32_t h = 0; h < nh; ++h) {
 		fc->harm[h] *= harm_scale;
 	}
-	heist_bandext_harmonics_shaped(&e->bandext, fc->shape, fc->harm, nh, f0);
 	const float noise_gain =
 	    heist_db_to_gain(s[HEIST_PARAM_NOISE_LEVEL]) * (e->vsrc ? confidence : 1.0f);
 	for (uint32_t b = 0; b < nn; ++b) {
 		fc->noise[b] *= noise_gain;
 	}
+	/* The style's spectral correction (speq.h) keeps the frame's power; the
+	 * band extension then continues the corrected spectrum. */
+	heist_speq_apply(e->model->speq_centres, eq, fc->harm, nh, f0, fc->noise, nn,
+	                 0.5f * e->model->sample_rate / (float)(nn - 1u));
+	heist_bandext_harmonics_shaped(&e->bandext, fc->shape, fc->harm, nh, f0);
 	/* Measured inside notes, past their attack (LEVEL_SETTLE_FRAMES), where
 	 * the network's level is the instrument's own. */
 	const int settled = e->in_gate_open && e->pitched_run >= LEVEL_SETTLE_FRAMES;
@@ -767,7 +772,9 @@ static void compute_frame(heist_engine *e)
 	heist_morph_step(e->net, e->morph_net, style_a, style_b, s[HEIST_PARAM_MORPH],
 	                 e->target[HEIST_PARAM_MORPH], &e->morph_state, e->net_in, fc.f0,
 	                 e->morph_out);
-	frame_controls(e, &fc, f0, f.confidence, in_gate, in_power);
+	heist_speq_curve eq;
+	heist_speq_curve_of(e->model, style_a, style_b, s[HEIST_PARAM_MORPH], f0, &eq);
+	frame_controls(e, &fc, &eq, f0, f.confidence, in_gate, in_power);
 	e->monitor.out_pitch_hz = in_gate > 0.0f && f.voiced ? f0 : 0.0f;
 	e->monitor.gate_open = e->in_gate_open;
 
