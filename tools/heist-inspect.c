@@ -173,6 +173,34 @@ static void print_profile(const heist_model *m)
 	}
 }
 
+/* The spectral correction section: the centres, then per style and pitch
+ * anchor the gain (dB) at each centre. */
+static void print_speq(const heist_model *m)
+{
+	if (!m->speq_db) {
+		printf("\nspectral correction: none\n");
+		return;
+	}
+	const uint32_t nb = m->speq_bands, np = m->speq_pitches;
+	printf("\nspectral correction (section SPEQ v%u): gain (dB) at each centre (Hz) for a "
+	       "note at each pitch (MIDI)\n  #  %-14s %5s",
+	       HSM_SPEQ_VERSION, "style", "pitch");
+	for (uint32_t b = 0; b < nb; ++b) {
+		printf(" %5.0f", (double)m->speq_centres[b]);
+	}
+	printf("\n");
+	for (uint32_t s = 0; s < m->n_styles; ++s) {
+		for (uint32_t i = 0; i < np; ++i) {
+			printf("%3" PRIu32 "  %-14.14s %5.1f", s, i ? "" : m->styles[s].name,
+			       (double)m->speq_pitch[s * np + i]);
+			for (uint32_t b = 0; b < nb; ++b) {
+				printf(" %5.1f", (double)m->speq_db[((size_t)s * np + i) * nb + b]);
+			}
+			printf("\n");
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const int ttl = argc == 5 && !strcmp(argv[1], "--ttl");
@@ -227,6 +255,7 @@ int main(int argc, char **argv)
 	}
 	print_expression(m);
 	print_profile(m);
+	print_speq(m);
 	heist_model_free(m);
 	return 0;
 }
