@@ -106,6 +106,14 @@ def main():
     check(b"?[31mred?]0;title?" in p.stdout and b"st?[2J?yle" in p.stdout,
           "names shown with '?' for control characters")
 
+    # the spectral correction as stored: centres, then each style's anchors
+    eq = os.path.join(work, "speq.hsm")
+    subprocess.run([write_model, eq, "speq"], check=True)
+    rc, text, err = run([inspect, eq])
+    check(rc == 0 and "spectral correction (section SPEQ v1)" in text
+          and "  100   251   631  1585  3981 10000" in text and "  48.0   0.0   3.9" in text,
+          f"heist-inspect prints the spectral correction: {text[-600:]!r} {err!r}")
+
     print(f"test_tools: {'ok' if failures == 0 else f'{failures} check(s) failed'}")
     return 1 if failures else 0
 

@@ -1,7 +1,8 @@
 /* Writes test models for test_tools.py and tests/ui: write_model OUT.hsm
  * [evil|one]. "evil": the model and style names carry terminal escape
  * sequences (a colour, a window title, a screen clear) and a newline. "one":
- * a single style, called "kazoo". */
+ * a single style, called "kazoo". "speq": with a spectral correction (section
+ * SPEQ, tests/model/hsm_writer.h) of 6 centres and 2 pitch anchors. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: write_model OUT.hsm [evil]\n");
+		fprintf(stderr, "usage: write_model OUT.hsm [evil|one|speq]\n");
 		return 2;
 	}
 	const int one = argc > 2 && !strcmp(argv[2], "one");
@@ -28,6 +29,14 @@ int main(int argc, char **argv)
 		memset(data + 132, 0, 48);
 		memcpy(data + 132, "kazoo", 5);
 		hsm_fix_crc(data, size);
+	}
+	if (argc > 2 && !strcmp(argv[2], "speq")) {
+		uint8_t *q = hsm_add_speq(data, &size, d.n_styles, 6, 2);
+		free(data);
+		data = q;
+		if (!data) {
+			return 1;
+		}
 	}
 	FILE *f = fopen(argv[1], "wb");
 	const int ok = f && fwrite(data, 1, size, f) == size;
