@@ -61,6 +61,9 @@ $py "$here/export.py" "$work/run/best.pt" "$out" --name "Heist default"
 # the styles' profiles (band extension above 12 kHz, Heist Synth's expression),
 # measured from 48 kHz renders of the training sound sets; the network bytes stay
 $py "$here/style_profile.py" "$out" --render "$work/profile" -o "$out"
+# the styles' spectral correction (formant stage: the network's long-term
+# envelope against its instrument's), fitted on the training performances
+$py "$here/style_eq.py" "$out" --data "$work/data" -o "$out" --report "$work/style_eq.json"
 
 # per-style quality report on the held-out renders (C engine), and a clarinet
 # line transferred into every style
