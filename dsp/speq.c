@@ -3,7 +3,9 @@
 
 #include <math.h>
 
-#define DB_TO_LOG2 0.16609640f /* amplitude dB to log2 of the gain: 1 / 20 log10(2) */
+#include "fastmath.h"
+
+#define DB_TO_LN 0.11512925f /* amplitude dB to the gain's natural log: ln(10) / 20 */
 
 /* Style s's curve at pitch midi (linear between its anchors, flat outside),
  * added into out with weight w. */
@@ -54,52 +56,64 @@ void heist_speq_curve_of(const heist_model *m, uint32_t a, uint32_t b, float mor
 	out->n = m->speq_bands;
 }
 
-/* Amplitude gain at f: dB linear in Hz between the centres, flat outside.
- * *at walks up the centres (callers ask for increasing f). */
-static float gain_at(const float *centres, const heist_speq_curve *c, float f, uint32_t *at)
+/* Gain in dB at f: linear in Hz between the centres, flat outside. *at
+ * walks up the centres (callers ask for increasing f). */
+static float db_at(const float *centres, const heist_speq_curve *c, float f, uint32_t *at)
 {
 	uint32_t i = *at;
 	while (i + 1 < c->n && f > centres[i + 1]) {
 		++i;
 	}
 	*at = i;
-	float db;
 	if (f <= centres[0]) {
-		db = c->db[0];
-	} else if (i + 1 >= c->n) {
-		db = c->db[c->n - 1];
-	} else {
-		const float u = (f - centres[i]) / (centres[i + 1] - centres[i]);
-		db = c->db[i] + (c->db[i + 1] - c->db[i]) * u;
+		return c->db[0];
 	}
-	return exp2f(db * DB_TO_LOG2);
+	if (i + 1 >= c->n) {
+		return c->db[c->n - 1];
+	}
+	const float u = (f - centres[i]) / (centres[i + 1] - centres[i]);
+	return c->db[i] + (c->db[i + 1] - c->db[i]) * u;
 }
 
 void heist_speq_apply(const float *centres, const heist_speq_curve *c, float *harm, uint32_t nh,
                       float f0, float *noise, uint32_t nn, float noise_hz)
 {
-	if (c->n == 0) {
+	if (c->n == 0 || nh > HEIST_SPEQ_MAX_VALUES || nn > HEIST_SPEQ_MAX_VALUES) {
 		return;
 	}
-	float before = 0.0f, after = 0.0f;
+	/* The gains in dB, harmonics then noise bands (silent harmonics 0 dB),
+	 * then all to amplitudes eight at a time (fastmath.h: one vector exp
+	 * where scalar exp2f per value cost ~1.5 us a frame). */
+	float g[2u * HEIST_SPEQ_MAX_VALUES + 8u];
 	uint32_t at = 0;
-	for (uint32_t h = 0; h < nh && f0 > 0.0f; ++h) {
-		if (harm[h] == 0.0f) {
-			continue; /* above the band, or silent: no exp2f */
-		}
-		const float p = harm[h] * harm[h];
-		harm[h] *= gain_at(centres, c, (float)(h + 1) * f0, &at);
-		before += 0.5f * p;
-		after += 0.5f * harm[h] * harm[h];
+	for (uint32_t h = 0; h < nh; ++h) {
+		g[h] = f0 > 0.0f && harm[h] != 0.0f ? db_at(centres, c, (float)(h + 1) * f0, &at)
+		                                    : 0.0f;
 	}
-	float nb = 0.0f, na = 0.0f;
 	at = 0;
 	for (uint32_t b = 0; b < nn; ++b) {
-		const float p = noise[b] * noise[b];
-		noise[b] *= gain_at(centres, c, (float)b * noise_hz, &at);
-		nb += p;
+		g[nh + b] = db_at(centres, c, (float)b * noise_hz, &at);
+	}
+	const uint32_t n = nh + nn;
+	for (uint32_t i = n; i < ((n + 7u) & ~7u); ++i) {
+		g[i] = 0.0f;
+	}
+	for (uint32_t i = 0; i < n; i += 8) {
+		fm_store(g + i, fm_exp(fm_load(g + i) * DB_TO_LN));
+	}
+	float before = 0.0f, after = 0.0f, nb = 0.0f, na = 0.0f;
+	for (uint32_t h = 0; h < nh; ++h) {
+		before += harm[h] * harm[h];
+		harm[h] *= g[h];
+		after += harm[h] * harm[h];
+	}
+	for (uint32_t b = 0; b < nn; ++b) {
+		nb += noise[b] * noise[b];
+		noise[b] *= g[nh + b];
 		na += noise[b] * noise[b];
 	}
+	before *= 0.5f;
+	after *= 0.5f;
 	if (nn) {
 		before += nb / (3.0f * (float)nn);
 		after += na / (3.0f * (float)nn);

@@ -14,6 +14,10 @@
 
 #include "model.h"
 
+/* The most harmonics and the most noise bands heist_speq_apply() takes
+ * (model.h's bounds). */
+#define HEIST_SPEQ_MAX_VALUES 256u
+
 /* One frame's curve: gain in dB at the model's centres; n = 0 means none. */
 typedef struct {
 	uint32_t n;
@@ -30,7 +34,7 @@ void heist_speq_curve_of(const heist_model *m, uint32_t a, uint32_t b, float mor
  * at (h + 1) f0) and the noise band magnitudes noise[nn] (band b at
  * b * noise_hz), scaled together so that their rendered power (sinusoids
  * a^2 / 2, noise about mean square / 3) is what it was. Nothing changes
- * when c->n = 0 or nothing sounds. */
+ * when c->n = 0, nothing sounds, or nh or nn exceeds HEIST_SPEQ_MAX_VALUES. */
 void heist_speq_apply(const float *centres, const heist_speq_curve *c, float *harm, uint32_t nh,
                       float f0, float *noise, uint32_t nn, float noise_hz);
 
