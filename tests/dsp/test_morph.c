@@ -225,8 +225,12 @@ static void test_automation(const heist_model *m)
 	CHECK(worst[0] <= 0.15 && worst[1] <= 0.15, "automation follows both-running: %g %g",
 	      worst[0], worst[1]);
 	/* No click: the broadband step energy is the reference's (measured
-	 * 1.018 and 1.005; without the warm-up 1.040). */
-	CHECK(worst_hf[0] <= 1.03 && worst_hf[1] <= 1.03, "automation click-free: %g %g",
+	 * 1.018 and 1.005; without the warm-up 1.040). With the shipped model's
+	 * spectral correction (SPEQ) 1.032 and 1.007: its treble lift weighs
+	 * the warm-up's difference more in the second difference, not a step
+	 * of its own (one curve for every style, so the morph changes nothing
+	 * in it: 1.046; none: 1.017), hence 1.04. */
+	CHECK(worst_hf[0] <= 1.04 && worst_hf[1] <= 1.04, "automation click-free: %g %g",
 	      worst_hf[0], worst_hf[1]);
 	free(in);
 	free(y);
