@@ -36,6 +36,7 @@
 #include "model.h"
 #include "morph.h"
 #include "net.h"
+#include "pitch_track.h"
 #include "profile.h"
 #include "synth.h"
 #include "util.h"
@@ -143,6 +144,7 @@ struct heist_engine {
 	uint32_t in_gate_hold, in_gate_hold_frames, in_gate_open;
 	uint32_t voiced_run, pitched_run; /* consecutive voiced frames: in range, any */
 	uint32_t sure_run;                /* ... in range at HEIST_GATE_OPEN_CONF */
+	uint32_t unvoiced_run;            /* frames since the last voiced one (saturating) */
 	uint32_t below_range_left, below_range_frames; /* monitor flag countdown */
 	uint32_t history;                              /* samples before a span to gather */
 	float level_alpha, level_db;                   /* level match: averaging, offset in dB */
@@ -431,6 +433,7 @@ void heist_engine_reset(heist_engine *e)
 	e->voiced_run = 0;
 	e->pitched_run = 0;
 	e->sure_run = 0;
+	e->unvoiced_run = HEIST_VOICED_GAP_FRAMES + 1u;
 	e->below_range_left = 0;
 	e->level_db = 0.0f;
 	e->monitor = (heist_monitor){0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0.0f, 0, 0};
@@ -472,6 +475,18 @@ static float gate_target(float confidence, float gate)
 	}
 	const float x = heist_clampf((confidence - gate) * 10.0f + 0.5f, 0.0f, 1.0f);
 	return x * x * (3.0f - 2.0f * x);
+}
+
+/* [audio] Whether the f0 a frame plays is a stale hold: the tracker holds
+ * the last accepted pitch while a note after a rest waits for confirmation
+ * (pitch_track.h), and confidence rises on those frames, so the harmonic
+ * bank would start the new note at the previous note's pitch for 1-3
+ * frames (a 4-12 ms blip a musician hears as a click at the onset). Holds
+ * inside a voiced stretch (a slip of a few frames) are the design and play. */
+static int stale_pitch(heist_engine *e, const heist_features *f)
+{
+	e->unvoiced_run = f->voiced ? 0u : e->unvoiced_run + (e->unvoiced_run < 255u);
+	return e->unvoiced_run > HEIST_VOICED_GAP_FRAMES;
 }
 
 /* [audio] The statistics the fitter aims at: styles a and b (clamped to the
@@ -673,7 +688,7 @@ static float network_input(heist_engine *e, const heist_features *f, float octav
  * silenced, the distribution normalised to sum 1 and scaled by the amplitude
  * (train/heist_synth.py), then the user's levels and both gates apply. */
 static void frame_controls(heist_engine *e, const frame_ctl *fc, float f0, float confidence,
-                           float in_gate, float in_power)
+                           int stale, float in_gate, float in_power)
 {
 	const float *s = e->smooth;
 	const uint32_t nh = e->model->n_harmonics, nn = e->model->n_noise;
@@ -684,8 +699,9 @@ static void frame_controls(heist_engine *e, const frame_ctl *fc, float f0, float
 		fc->harm[h] = audible ? fc->harm[h] : 0.0f;
 		sum += fc->harm[h];
 	}
-	e->gate_gain += (gate_target(confidence, s[HEIST_PARAM_CONFIDENCE_GATE]) - e->gate_gain) *
-	                e->gate_alpha;
+	/* A stale pitch never sounds, whatever the gate's setting. */
+	const float gate = stale ? 0.0f : gate_target(confidence, s[HEIST_PARAM_CONFIDENCE_GATE]);
+	e->gate_gain += (gate - e->gate_gain) * e->gate_alpha;
 	if (e->vsrc) { /* synth: sounding or silent, at the frame (the voice shapes it) */
 		e->gate_gain = confidence;
 	}
@@ -767,7 +783,8 @@ static void compute_frame(heist_engine *e)
 	heist_morph_step(e->net, e->morph_net, style_a, style_b, s[HEIST_PARAM_MORPH],
 	                 e->target[HEIST_PARAM_MORPH], &e->morph_state, e->net_in, fc.f0,
 	                 e->morph_out);
-	frame_controls(e, &fc, f0, f.confidence, in_gate, in_power);
+	const int stale = !e->vsrc && stale_pitch(e, &f);
+	frame_controls(e, &fc, f0, f.confidence, stale, in_gate, in_power);
 	e->monitor.out_pitch_hz = in_gate > 0.0f && f.voiced ? f0 : 0.0f;
 	e->monitor.gate_open = e->in_gate_open;
 

@@ -331,10 +331,24 @@ def frontend_jumps(f0: np.ndarray, duration_s: float) -> Dict[str, float]:
     return {"fe_jumps": n, "fe_jumps_per_min": 60.0 * n / max(duration_s, 1e-9)}
 
 
+VOICED_GAP_FRAMES = 6  # pitch_track.h HEIST_VOICED_GAP_FRAMES
+
+
 def read_analyze(path: str) -> np.ndarray:
-    """heist-analyze's f0_hz column (one row per frame)."""
+    """heist-analyze's f0_hz column (one row per frame), as the engine plays
+    it: 0 where the f0 is a stale hold, more than VOICED_GAP_FRAMES unvoiced
+    frames after the last voiced one (the tracker holds the previous note's
+    pitch while a note after a rest waits for confirmation; the engine's
+    stale_pitch() keeps the harmonic part silent there)."""
     rows = [ln.split() for ln in open(path) if ln.strip() and not ln.startswith("#")]
-    return np.array([float(r[1]) for r in rows])
+    f0 = np.array([float(r[1]) for r in rows])
+    voiced = np.array([int(r[5]) for r in rows], dtype=bool)
+    since = VOICED_GAP_FRAMES + 1
+    for k in range(len(f0)):
+        since = 0 if voiced[k] else min(since + 1, 255)
+        if since > VOICED_GAP_FRAMES:
+            f0[k] = 0.0
+    return f0
 
 
 def burst_frames(x: np.ndarray, rate: float) -> np.ndarray:
