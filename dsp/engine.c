@@ -482,11 +482,15 @@ static float gate_target(float confidence, float gate)
  * (pitch_track.h), and confidence rises on those frames, so the harmonic
  * bank would start the new note at the previous note's pitch for 1-3
  * frames (a 4-12 ms blip a musician hears as a click at the onset). Holds
- * inside a voiced stretch (a slip of a few frames) are the design and play. */
+ * inside a voiced stretch (a slip of a few frames) are the design and play,
+ * and so do holds while the input is below range (the monitor's flag, held
+ * 0.5 s): there the held pitch is the steady octave-up the sub-floor
+ * detector found, which frames under the floor rarely confirm (on a 115 Hz
+ * voice at the 300 Hz floor 80 % of audible frames are such holds). */
 static int stale_pitch(heist_engine *e, const heist_features *f)
 {
 	e->unvoiced_run = f->voiced ? 0u : e->unvoiced_run + (e->unvoiced_run < 255u);
-	return e->unvoiced_run > HEIST_VOICED_GAP_FRAMES;
+	return e->unvoiced_run > HEIST_VOICED_GAP_FRAMES && !e->monitor.below_range;
 }
 
 /* [audio] The statistics the fitter aims at: styles a and b (clamped to the
@@ -567,6 +571,16 @@ static float input_gate(heist_engine *e, const heist_features *f, float threshol
 		return e->in_gate = 1.0f;
 	}
 	e->in_gate_open = 0;
+	/* Input fallen to silence (under even a pitch's opening level): the
+	 * note has ended and nothing soft is left to keep, so the gate shuts at
+	 * once; a release tail would let the start of the next sound through
+	 * for a frame or two, at a falling gain (a new burst in speech-male's
+	 * pause at 3.0 s: its input reached digital silence, then a fricative
+	 * at -40 dB came out as a 16 ms puff inside the release). */
+	if (level < threshold_db - HEIST_GATE_VOICED_DB) {
+		e->in_gate_hold = 0;
+		return e->in_gate = 0.0f;
+	}
 	if (e->in_gate_hold > 0) {
 		e->in_gate_hold--;
 		return e->in_gate;
