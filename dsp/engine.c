@@ -36,6 +36,7 @@
 #include "model.h"
 #include "morph.h"
 #include "net.h"
+#include "pitch_track.h"
 #include "profile.h"
 #include "speq.h"
 #include "synth.h"
@@ -144,6 +145,7 @@ struct heist_engine {
 	uint32_t in_gate_hold, in_gate_hold_frames, in_gate_open;
 	uint32_t voiced_run, pitched_run; /* consecutive voiced frames: in range, any */
 	uint32_t sure_run;                /* ... in range at HEIST_GATE_OPEN_CONF */
+	uint32_t unvoiced_run;            /* frames since the last voiced one (saturating) */
 	uint32_t below_range_left, below_range_frames; /* monitor flag countdown */
 	uint32_t history;                              /* samples before a span to gather */
 	float level_alpha, level_db;                   /* level match: averaging, offset in dB */
@@ -432,6 +434,7 @@ void heist_engine_reset(heist_engine *e)
 	e->voiced_run = 0;
 	e->pitched_run = 0;
 	e->sure_run = 0;
+	e->unvoiced_run = HEIST_VOICED_GAP_FRAMES + 1u;
 	e->below_range_left = 0;
 	e->level_db = 0.0f;
 	e->monitor = (heist_monitor){0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0.0f, 0, 0};
@@ -473,6 +476,22 @@ static float gate_target(float confidence, float gate)
 	}
 	const float x = heist_clampf((confidence - gate) * 10.0f + 0.5f, 0.0f, 1.0f);
 	return x * x * (3.0f - 2.0f * x);
+}
+
+/* [audio] Whether the f0 a frame plays is a stale hold: the tracker holds
+ * the last accepted pitch while a note after a rest waits for confirmation
+ * (pitch_track.h), and confidence rises on those frames, so the harmonic
+ * bank would start the new note at the previous note's pitch for 1-3
+ * frames (a 4-12 ms blip a musician hears as a click at the onset). Holds
+ * inside a voiced stretch (a slip of a few frames) are the design and play,
+ * and so do holds while the input is below range (the monitor's flag, held
+ * 0.5 s): there the held pitch is the steady octave-up the sub-floor
+ * detector found, which frames under the floor rarely confirm (on a 115 Hz
+ * voice at the 300 Hz floor 80 % of audible frames are such holds). */
+static int stale_pitch(heist_engine *e, const heist_features *f)
+{
+	e->unvoiced_run = f->voiced ? 0u : e->unvoiced_run + (e->unvoiced_run < 255u);
+	return e->unvoiced_run > HEIST_VOICED_GAP_FRAMES && !e->monitor.below_range;
 }
 
 /* [audio] The statistics the fitter aims at: styles a and b (clamped to the
@@ -553,6 +572,16 @@ static float input_gate(heist_engine *e, const heist_features *f, float threshol
 		return e->in_gate = 1.0f;
 	}
 	e->in_gate_open = 0;
+	/* Input fallen to silence (under even a pitch's opening level): the
+	 * note has ended and nothing soft is left to keep, so the gate shuts at
+	 * once; a release tail would let the start of the next sound through
+	 * for a frame or two, at a falling gain (a new burst in speech-male's
+	 * pause at 3.0 s: its input reached digital silence, then a fricative
+	 * at -40 dB came out as a 16 ms puff inside the release). */
+	if (level < threshold_db - HEIST_GATE_VOICED_DB) {
+		e->in_gate_hold = 0;
+		return e->in_gate = 0.0f;
+	}
 	if (e->in_gate_hold > 0) {
 		e->in_gate_hold--;
 		return e->in_gate;
@@ -674,7 +703,7 @@ static float network_input(heist_engine *e, const heist_features *f, float octav
  * silenced, the distribution normalised to sum 1 and scaled by the amplitude
  * (train/heist_synth.py), then the user's levels and both gates apply. */
 static void frame_controls(heist_engine *e, const frame_ctl *fc, const heist_speq_curve *eq,
-                           float f0, float confidence, float in_gate, float in_power)
+                           float f0, float confidence, int stale, float in_gate, float in_power)
 {
 	const float *s = e->smooth;
 	const uint32_t nh = e->model->n_harmonics, nn = e->model->n_noise;
@@ -685,8 +714,9 @@ static void frame_controls(heist_engine *e, const frame_ctl *fc, const heist_spe
 		fc->harm[h] = audible ? fc->harm[h] : 0.0f;
 		sum += fc->harm[h];
 	}
-	e->gate_gain += (gate_target(confidence, s[HEIST_PARAM_CONFIDENCE_GATE]) - e->gate_gain) *
-	                e->gate_alpha;
+	/* A stale pitch never sounds, whatever the gate's setting. */
+	const float gate = stale ? 0.0f : gate_target(confidence, s[HEIST_PARAM_CONFIDENCE_GATE]);
+	e->gate_gain += (gate - e->gate_gain) * e->gate_alpha;
 	if (e->vsrc) { /* synth: sounding or silent, at the frame (the voice shapes it) */
 		e->gate_gain = confidence;
 	}
@@ -774,7 +804,8 @@ static void compute_frame(heist_engine *e)
 	                 e->morph_out);
 	heist_speq_curve eq;
 	heist_speq_curve_of(e->model, style_a, style_b, s[HEIST_PARAM_MORPH], f0, &eq);
-	frame_controls(e, &fc, &eq, f0, f.confidence, in_gate, in_power);
+	const int stale = !e->vsrc && stale_pitch(e, &f);
+	frame_controls(e, &fc, &eq, f0, f.confidence, stale, in_gate, in_power);
 	e->monitor.out_pitch_hz = in_gate > 0.0f && f.voiced ? f0 : 0.0f;
 	e->monitor.gate_open = e->in_gate_open;
 

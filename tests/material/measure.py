@@ -34,6 +34,7 @@ PHRASE_REST_S = 0.400  # rests this long separate phrases (issue 12)
 OCTAVE_RUN_S = 0.060  # an octave offset must hold this long to count as a
 # change of the auto octave shift (shorter ones are clicks, counted apart)
 TRACKER_CACHE_VERSION = "1"
+NSDF_FMAX = 2000.0  # track_nsdf's highest pitch (aubio's reach: 4 kHz)
 AUBIO_DELAY_FRAMES = 29  # see track_aubio
 
 
@@ -55,7 +56,7 @@ def _frames(x: np.ndarray, rate: float, width: int) -> Tuple[np.ndarray, int]:
     return padded[idx], n
 
 
-def track_nsdf(x: np.ndarray, rate: float, fmin: float = 50.0, fmax: float = 2000.0,
+def track_nsdf(x: np.ndarray, rate: float, fmin: float = 50.0, fmax: float = NSDF_FMAX,
                threshold: float = 0.55) -> Tuple[np.ndarray, np.ndarray]:
     """Normalised square difference (autocorrelation over the energies of
     both lagged parts) per frame; the period is the first key maximum that
@@ -331,10 +332,24 @@ def frontend_jumps(f0: np.ndarray, duration_s: float) -> Dict[str, float]:
     return {"fe_jumps": n, "fe_jumps_per_min": 60.0 * n / max(duration_s, 1e-9)}
 
 
+VOICED_GAP_FRAMES = 6  # pitch_track.h HEIST_VOICED_GAP_FRAMES
+
+
 def read_analyze(path: str) -> np.ndarray:
-    """heist-analyze's f0_hz column (one row per frame)."""
+    """heist-analyze's f0_hz column (one row per frame), as the engine plays
+    it: 0 where the f0 is a stale hold, more than VOICED_GAP_FRAMES unvoiced
+    frames after the last voiced one (the tracker holds the previous note's
+    pitch while a note after a rest waits for confirmation; the engine's
+    stale_pitch() keeps the harmonic part silent there)."""
     rows = [ln.split() for ln in open(path) if ln.strip() and not ln.startswith("#")]
-    return np.array([float(r[1]) for r in rows])
+    f0 = np.array([float(r[1]) for r in rows])
+    voiced = np.array([int(r[5]) for r in rows], dtype=bool)
+    since = VOICED_GAP_FRAMES + 1
+    for k in range(len(f0)):
+        since = 0 if voiced[k] else min(since + 1, 255)
+        if since > VOICED_GAP_FRAMES:
+            f0[k] = 0.0
+    return f0
 
 
 def burst_frames(x: np.ndarray, rate: float) -> np.ndarray:
@@ -442,12 +457,18 @@ def octave_changes(truth: Truth, out_tracks: Dict[str, np.ndarray],
     n = len(truth.f0)
     sc = truth.scored()
     off = np.full(n, np.nan)
-    for name in ("nsdf", "aubio"):
-        e = cents(_fit(out_tracks[name], n), truth.f0) - shift_cents
-        o = np.round(e / 1200.0)
-        ok = np.abs(e - 1200.0 * o) <= GROSS_CENTS
-        take = ok & np.isnan(off) & sc
-        off[take] = o[take]
+    nsdf = _fit(out_tracks["nsdf"], n)
+    # nsdf cannot see a pitch over NSDF_FMAX: it reads one over 2 kHz an
+    # octave down (tuba +4 octaves by whistle-to-flute: 2490 Hz, aubio 2490,
+    # nsdf 1244), so where it reads over half its reach aubio decides.
+    first = np.where(nsdf > 0.5 * NSDF_FMAX, 1, 0)
+    for rank in (0, 1):
+        for i, name in enumerate(("nsdf", "aubio")):
+            e = cents(_fit(out_tracks[name], n), truth.f0) - shift_cents
+            o = np.round(e / 1200.0)
+            ok = np.abs(e - 1200.0 * o) <= GROSS_CENTS
+            take = ok & np.isnan(off) & sc & ((first == i) == (rank == 0))
+            off[take] = o[take]
     need = int(round(OCTAVE_RUN_S * FRAME_RATE))
     changed = scored = 0
     detail = []

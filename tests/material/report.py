@@ -42,8 +42,18 @@ PRESETS_DIR = os.path.join(ROOT, "presets")
 DEFAULT_MODEL = os.path.join(ROOT, "models", "heist-default.hsm")
 
 
+EFFECT_URI = "<http://heist.audio/plugins/heist>"
+
+
 def preset_names() -> List[str]:
-    return sorted(f[:-4] for f in os.listdir(PRESETS_DIR) if f.endswith(".ttl"))
+    """The effect's factory presets (Heist Synth's play MIDI, not audio)."""
+    names = []
+    for f in sorted(os.listdir(PRESETS_DIR)):
+        if f.endswith(".ttl"):
+            with open(os.path.join(PRESETS_DIR, f), encoding="utf-8") as fh:
+                if "lv2:appliesTo " + EFFECT_URI in fh.read():
+                    names.append(f[:-4])
+    return names
 
 
 def preset_params(name: str) -> Dict[str, float]:
