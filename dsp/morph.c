@@ -64,9 +64,13 @@ static float clamp_morph(float t)
  * from one with both networks running all along by up to 25 % RMS in a
  * 10 ms window without a warm-up, 11 % after 25 frames, 4 % after 50 (from
  * a zero state; from a stale one 1 %). Starting from the other network's
- * state was worse (11 % after 50). 25 frames (100 ms at 250 frames/s) is
- * the delay a morph leaving an end waits; the fade-in (the smoother from
- * 0) keeps it click-free. [audio] See morph.h. */
+ * state was worse (11 % after 50). The network of 2026-12-07 (step 7000,
+ * with its spectral correction) forgets more slowly: 12 % after 25 frames,
+ * 7 % after 50, 4 % after 100, with a broadband excess (test_morph's
+ * second-difference ratio) of 1.087, 1.056, 1.028. 50 frames (200 ms at
+ * 250 frames/s) is the delay a morph leaving an end waits: a knob still
+ * answers in a fifth of a second; the fade-in (the smoother from 0) keeps
+ * it click-free. [audio] See morph.h. */
 float heist_morph_advance(const heist_morph_state *st, float prev, float next, float target)
 {
 	target = clamp_morph(target);

@@ -11,7 +11,7 @@
 
 /* Frames a network that was skipped runs before the morph may give it
  * weight again (morph.c: why and how long). */
-#define HEIST_MORPH_WARM 25u
+#define HEIST_MORPH_WARM 50u
 
 /* Which networks have run in a row, and how long (heist_morph_step). */
 typedef struct {

