@@ -9,6 +9,7 @@
 
 static heist_cpu_level_t hw_level = HEIST_CPU_GENERIC;
 static heist_cpu_level_t run_level = HEIST_CPU_GENERIC;
+static int has_avx; /* vzeroupper exists (heist_cpu_clear_upper) */
 
 int heist_cpu_parse(const char *name)
 {
@@ -69,6 +70,9 @@ cpu_init(void)
 {
 	hw_level = detect();
 	run_level = hw_level;
+#if defined(__x86_64__) && defined(__GNUC__)
+	has_avx = __builtin_cpu_supports("avx");
+#endif
 	const int cap = heist_cpu_parse(getenv("HEIST_CPU"));
 	if (cap >= 0 && (heist_cpu_level_t)cap < run_level) {
 		run_level = (heist_cpu_level_t)cap;
@@ -83,4 +87,24 @@ heist_cpu_level_t heist_cpu_level(void)
 heist_cpu_level_t heist_cpu_hardware_level(void)
 {
 	return hw_level;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* Out of line: the ABI makes every vector register caller-saved across a
+ * call, so nothing live is lost. */
+__attribute__((target("avx"), noinline)) static void zero_upper(void)
+{
+	_mm256_zeroupper();
+}
+#endif
+
+void heist_cpu_clear_upper(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (has_avx) {
+		zero_upper();
+	}
+#endif
 }

@@ -34,4 +34,11 @@ const char *heist_cpu_level_name(heist_cpu_level_t level);
 /* [any] The level a HEIST_CPU value names; -1 when it names none. */
 int heist_cpu_parse(const char *name);
 
+/* [any] Clears the upper halves of the AVX registers (vzeroupper) when the
+ * processor has AVX; nothing elsewhere. Called before the baseline (SSE)
+ * kernels: libc's AVX-512 string functions leave the upper state dirty, and
+ * on Zen 4 every legacy-SSE instruction then waits on it (RTNeural's SSE2
+ * build and the generic network ran 3x slower after one memcpy, measured). */
+void heist_cpu_clear_upper(void);
+
 #endif

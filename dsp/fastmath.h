@@ -52,6 +52,14 @@ FM_ALWAYS fm_v8f fm_splat(float x)
 	return (fm_v8f){x, x, x, x, x, x, x, x};
 }
 
+/* The sum of the lanes (pairwise: a few shuffles, no serial chain). */
+FM_ALWAYS float fm_hsum(fm_v8f v)
+{
+	float l[8];
+	memcpy(l, &v, sizeof l);
+	return ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));
+}
+
 /* Lanes in reverse order. */
 FM_ALWAYS fm_v8f fm_reverse(fm_v8f v)
 {

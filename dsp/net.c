@@ -18,6 +18,7 @@
 #define NET_MAX_OUTPUTS (1u + 256u + 256u) /* 1 + max NH + max NN */
 #define NET_ROWS 8u                        /* rows per packed block */
 #define NET_HALF_ROWS 16u                  /* rows per half-precision block */
+#define NET_PANEL 6u                       /* 8-row blocks per single-precision panel */
 
 /* exp_sigmoid's floor: also the value emitted for a frame that went bad. */
 #define NET_EXP_SIGMOID_FLOOR 1e-7f
@@ -41,7 +42,7 @@ static size_t round16(size_t n)
 }
 
 typedef struct {
-	float *w;           /* [blocks][cols][8] */
+	float *w;           /* panels of up to 4 blocks, each [cols][8 x blocks] (block_at) */
 	float *b;           /* [round16(rows)], zero in the padding rows */
 	const uint16_t *hw; /* NULL, or the same weights in binary16: [hblocks][cols][16] */
 	uint32_t blocks, hblocks, cols;
@@ -81,6 +82,18 @@ static float layer_weight(pack_src a, pack_src b, uint32_t r, uint32_t c)
 	return c < a.cols ? a.w[(size_t)r * a.cols + c] : b.w[(size_t)r * b.cols + (c - a.cols)];
 }
 
+/* Where block blk's column 0 lies in a packed layer and (*step) the floats
+ * from one of its columns to the next. Blocks are grouped in panels of
+ * NET_PANEL (the last panel may hold fewer), each panel [cols][8 x its
+ * blocks]: a kernel running a whole panel streams one pointer. */
+static size_t block_at(uint32_t blocks, uint32_t cols, uint32_t blk, size_t *step)
+{
+	const uint32_t first = blk / NET_PANEL * NET_PANEL;
+	const uint32_t nb = blocks - first < NET_PANEL ? blocks - first : NET_PANEL;
+	*step = (size_t)nb * NET_ROWS;
+	return (size_t)first * cols * NET_ROWS + (size_t)(blk - first) * NET_ROWS;
+}
+
 /* Fill a packed layer at *at: columns of a, then of b (b.w may be NULL);
  * bias = ba + bb (bb may be NULL). */
 static float *pack_layer(packed_layer *L, float *at, uint32_t rows, pack_src a, pack_src b,
@@ -92,9 +105,10 @@ static float *pack_layer(packed_layer *L, float *at, uint32_t rows, pack_src a, 
 	L->w = at;
 	L->b = at + align_floats(round8(rows) * (size_t)cols);
 	for (uint32_t r = 0; r < L->blocks * NET_ROWS; ++r) {
-		float *dst = L->w + (size_t)(r / NET_ROWS) * cols * NET_ROWS + r % NET_ROWS;
+		size_t step;
+		float *dst = L->w + block_at(L->blocks, cols, r / NET_ROWS, &step) + r % NET_ROWS;
 		for (uint32_t c = 0; c < cols; ++c) {
-			dst[(size_t)c * NET_ROWS] = r < rows ? layer_weight(a, b, r, c) : 0.0f;
+			dst[(size_t)c * step] = r < rows ? layer_weight(a, b, r, c) : 0.0f;
 		}
 	}
 	for (uint32_t r = 0; r < round16(rows); ++r) {
@@ -269,73 +283,77 @@ double heist_net_flops(const heist_model *m)
 	return 2.0 * (3.0 * H * I + 3.0 * H * H + D * (H + I) + O * D);
 }
 
-/* y[NB blocks of 8 rows from blk] = b + W v. Each row is two chains, over
- * the even columns (from the bias) and the odd ones, added at the end: the
- * same operations per row in every kernel here (so the generic one gives
- * today's bits). NB (1 or 4) is a constant after inlining. */
-FM_ALWAYS void matvec_blocks(float *restrict y, const packed_layer *L, uint32_t blk, int NB,
-                             const float *restrict v)
+/* The rows of one panel (NB blocks of 8, NB = 1..4: a constant after
+ * inlining) = b + W v, in 8-float vectors (AVX builds). Each row is two
+ * chains, over the even columns (from the bias) and the odd ones, added at
+ * the end: eight independent multiply-add chains in a full panel, enough to
+ * cover the FMA latency. */
+FM_ALWAYS void matvec_panel(float *restrict y, const float *restrict w, const float *restrict b,
+                            uint32_t C, int NB, const float *restrict v)
 {
-	const uint32_t C = L->cols;
-	const size_t stride = (size_t)C * NET_ROWS;
-	const float *w0 = L->w + blk * stride, *w1 = w0 + stride, *w2 = w1 + stride,
-	            *w3 = w2 + stride;
-	const float *b = L->b + blk * NET_ROWS;
-	const fm_v8f zero = fm_splat(0.0f);
-	/* Blocks past NB are never loaded or stored. */
-	fm_v8f a0 = fm_load(b), a1 = NB > 1 ? fm_load(b + 8) : zero,
-	       a2 = NB > 1 ? fm_load(b + 16) : zero, a3 = NB > 1 ? fm_load(b + 24) : zero;
-	fm_v8f o0 = zero, o1 = zero, o2 = zero, o3 = zero;
+	const size_t step = (size_t)NB * NET_ROWS;
+	fm_v8f a[NET_PANEL], o[NET_PANEL];
+	for (int k = 0; k < NB; ++k) {
+		a[k] = fm_load(b + NET_ROWS * k);
+		o[k] = fm_splat(0.0f);
+	}
 	uint32_t c = 0;
-	for (; c + 2u <= C; c += 2u) {
-		const size_t at = (size_t)c * NET_ROWS, at1 = at + NET_ROWS;
+	for (; c + 2u <= C; c += 2u, w += 2u * step) {
 		const float x0 = v[c], x1 = v[c + 1u];
-		a0 += fm_load(w0 + at) * x0;
-		o0 += fm_load(w0 + at1) * x1;
-		if (NB > 1) {
-			a1 += fm_load(w1 + at) * x0;
-			a2 += fm_load(w2 + at) * x0;
-			a3 += fm_load(w3 + at) * x0;
-			o1 += fm_load(w1 + at1) * x1;
-			o2 += fm_load(w2 + at1) * x1;
-			o3 += fm_load(w3 + at1) * x1;
+		for (int k = 0; k < NB; ++k) {
+			a[k] += fm_load(w + NET_ROWS * k) * x0;
+			o[k] += fm_load(w + step + NET_ROWS * k) * x1;
 		}
 	}
 	if (c < C) {
-		const size_t at = (size_t)c * NET_ROWS;
-		a0 += fm_load(w0 + at) * v[c];
-		if (NB > 1) {
-			a1 += fm_load(w1 + at) * v[c];
-			a2 += fm_load(w2 + at) * v[c];
-			a3 += fm_load(w3 + at) * v[c];
+		for (int k = 0; k < NB; ++k) {
+			a[k] += fm_load(w + NET_ROWS * k) * v[c];
 		}
 	}
-	float *out = y + blk * NET_ROWS;
-	fm_store(out, a0 + o0);
-	if (NB > 1) {
-		fm_store(out + 8, a1 + o1);
-		fm_store(out + 16, a2 + o2);
-		fm_store(out + 24, a3 + o3);
+	for (int k = 0; k < NB; ++k) {
+		fm_store(y + NET_ROWS * k, a[k] + o[k]);
 	}
 }
 
-/* y[rows padded to 8] = b + W v (AVX builds), four blocks at a time: eight
- * independent multiply-add chains. */
+/* y[rows padded to 8] = b + W v (AVX builds), a panel at a time. */
 FM_ALWAYS void matvec(float *restrict y, const packed_layer *L, const float *restrict v)
 {
-	uint32_t blk = 0;
-	for (; blk + 4u <= L->blocks; blk += 4u) {
-		matvec_blocks(y, L, blk, 4, v);
+	const uint32_t C = L->cols, full = L->blocks / NET_PANEL * NET_PANEL;
+	const size_t panel = (size_t)NET_PANEL * NET_ROWS * C;
+	for (uint32_t blk = 0; blk < full; blk += NET_PANEL) {
+		matvec_panel(y + blk * NET_ROWS, L->w + blk / NET_PANEL * panel,
+		             L->b + blk * NET_ROWS, C, NET_PANEL, v);
 	}
-	for (; blk < L->blocks; ++blk) {
-		matvec_blocks(y, L, blk, 1, v);
+	const float *w = L->w + full / NET_PANEL * panel, *b = L->b + full * NET_ROWS;
+	float *out = y + full * NET_ROWS;
+	switch (L->blocks - full) {
+	case 5:
+		matvec_panel(out, w, b, C, 5, v);
+		break;
+	case 4:
+		matvec_panel(out, w, b, C, 4, v);
+		break;
+	case 3:
+		matvec_panel(out, w, b, C, 3, v);
+		break;
+	case 2:
+		matvec_panel(out, w, b, C, 2, v);
+		break;
+	case 1:
+		matvec_panel(out, w, b, C, 1, v);
+		break;
+	default:
+		break;
 	}
 }
 
 /* The portable kernel in vectors of 4 floats, which every target holds in
  * one register (SSE2, NEON): 256-bit generic vectors would live on the stack
- * there. One 8-row block is two halves; two blocks at a time make the same
- * eight chains in eight registers. Per row the same operations as above. */
+ * there. A full panel is 32 rows in eight accumulators, one broadcast per
+ * column, one chain per row: SSE2 has no FMA, so a column's multiplies and
+ * adds (16 + 1 broadcast) keep the four FP pipes busier than the add
+ * latency; the weights are read in order through one pointer, 16-byte
+ * aligned (so SSE2 folds each load into its multiply). */
 typedef float net_v4f __attribute__((vector_size(16)));
 
 FM_ALWAYS net_v4f load4(const float *p)
@@ -345,64 +363,66 @@ FM_ALWAYS net_v4f load4(const float *p)
 	return v;
 }
 
+/* p is 16-byte aligned (panels start 64-byte aligned, columns 32 bytes apart). */
+FM_ALWAYS net_v4f load4a(const float *p)
+{
+	net_v4f v;
+	memcpy(&v, __builtin_assume_aligned(p, 16), sizeof v);
+	return v;
+}
+
 FM_ALWAYS void store4(float *p, net_v4f v)
 {
 	memcpy(p, &v, sizeof v);
 }
 
-/* Rows [8 blk, 8 blk + 8 NB), NB = 1 or 2. */
-FM_ALWAYS void matvec4_blocks(float *restrict y, const packed_layer *L, uint32_t blk, int NB,
-                              const float *restrict v)
+/* The rows of one panel of NB blocks (NB = 1..4, a constant after inlining). */
+FM_ALWAYS void matvec4_panel(float *restrict y, const float *restrict w, const float *restrict b,
+                             uint32_t C, int NB, const float *restrict v)
 {
-	const uint32_t C = L->cols;
-	const size_t stride = (size_t)C * NET_ROWS;
-	const float *w0 = L->w + blk * stride, *w1 = w0 + stride;
-	const float *b = L->b + blk * NET_ROWS;
-	const net_v4f zero = {0.0f, 0.0f, 0.0f, 0.0f};
-	net_v4f a0 = load4(b), a1 = load4(b + 4), a2 = NB > 1 ? load4(b + 8) : zero,
-	        a3 = NB > 1 ? load4(b + 12) : zero;
-	net_v4f o0 = zero, o1 = zero, o2 = zero, o3 = zero;
-	uint32_t c = 0;
-	for (; c + 2u <= C; c += 2u) {
-		const size_t at = (size_t)c * NET_ROWS, at1 = at + NET_ROWS;
-		const float x0 = v[c], x1 = v[c + 1u];
-		a0 += load4(w0 + at) * x0;
-		a1 += load4(w0 + at + 4) * x0;
-		o0 += load4(w0 + at1) * x1;
-		o1 += load4(w0 + at1 + 4) * x1;
-		if (NB > 1) {
-			a2 += load4(w1 + at) * x0;
-			a3 += load4(w1 + at + 4) * x0;
-			o2 += load4(w1 + at1) * x1;
-			o3 += load4(w1 + at1 + 4) * x1;
+	net_v4f a[2u * NET_PANEL];
+	for (int k = 0; k < 2 * NB; ++k) {
+		a[k] = load4(b + 4 * k);
+	}
+	for (uint32_t c = 0; c < C; ++c, w += (size_t)NB * NET_ROWS) {
+		const net_v4f x = {v[c], v[c], v[c], v[c]};
+		for (int k = 0; k < 2 * NB; ++k) {
+			a[k] += load4a(w + 4 * k) * x;
 		}
 	}
-	if (c < C) {
-		const size_t at = (size_t)c * NET_ROWS;
-		a0 += load4(w0 + at) * v[c];
-		a1 += load4(w0 + at + 4) * v[c];
-		if (NB > 1) {
-			a2 += load4(w1 + at) * v[c];
-			a3 += load4(w1 + at + 4) * v[c];
-		}
-	}
-	float *out = y + blk * NET_ROWS;
-	store4(out, a0 + o0);
-	store4(out + 4, a1 + o1);
-	if (NB > 1) {
-		store4(out + 8, a2 + o2);
-		store4(out + 12, a3 + o3);
+	for (int k = 0; k < 2 * NB; ++k) {
+		store4(y + 4 * k, a[k]);
 	}
 }
 
 FM_ALWAYS void matvec4(float *restrict y, const packed_layer *L, const float *restrict v)
 {
-	uint32_t blk = 0;
-	for (; blk + 2u <= L->blocks; blk += 2u) {
-		matvec4_blocks(y, L, blk, 2, v);
+	const uint32_t C = L->cols, full = L->blocks / NET_PANEL * NET_PANEL;
+	const size_t panel = (size_t)NET_PANEL * NET_ROWS * C;
+	for (uint32_t blk = 0; blk < full; blk += NET_PANEL) {
+		matvec4_panel(y + blk * NET_ROWS, L->w + blk / NET_PANEL * panel,
+		              L->b + blk * NET_ROWS, C, NET_PANEL, v);
 	}
-	if (blk < L->blocks) {
-		matvec4_blocks(y, L, blk, 1, v);
+	const float *w = L->w + full / NET_PANEL * panel, *b = L->b + full * NET_ROWS;
+	float *out = y + full * NET_ROWS;
+	switch (L->blocks - full) {
+	case 5:
+		matvec4_panel(out, w, b, C, 5, v);
+		break;
+	case 4:
+		matvec4_panel(out, w, b, C, 4, v);
+		break;
+	case 3:
+		matvec4_panel(out, w, b, C, 3, v);
+		break;
+	case 2:
+		matvec4_panel(out, w, b, C, 2, v);
+		break;
+	case 1:
+		matvec4_panel(out, w, b, C, 1, v);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -592,19 +612,31 @@ FM_ALWAYS void step_body(heist_net *net, const float *in, float *out, int kind)
 	layer(kind, s.rz, &pw->rz, net->x);
 	layer(kind, s.nh, &pw->nh, h);
 	layer(kind, s.nx, &pw->nx, xin);
+	fm_v8f hsum = fm_splat(0.0f);
 	for (uint32_t j = 0; j < H; j += NET_ROWS) {
 		const fm_v8f r = fm_sigmoid(fm_load(s.rz + j));
 		const fm_v8f z = fm_sigmoid(fm_load(s.rz + H + j));
 		const fm_v8f n = fm_tanh(fm_load(s.nx + j) + r * fm_load(s.nh + j));
-		fm_store(s.hnew + j, (1.0f - z) * n + z * fm_load(h + j));
+		const fm_v8f hn = (1.0f - z) * n + z * fm_load(h + j);
+		/* h[j..j+8) is read only here, so whole vectors go straight into
+		 * it; a partial last one (H not a multiple of 8) would overwrite
+		 * the input after h and goes through hnew. No memcpy: glibc's
+		 * AVX-512 copy leaves the upper register state dirty, and on Zen 4
+		 * every SSE instruction after it then runs ~3x slower (measured). */
+		if (j + NET_ROWS <= H) {
+			fm_store(h + j, hn);
+		} else {
+			fm_store(s.hnew + j, hn);
+			for (uint32_t t = j; t < H; ++t) {
+				h[t] = s.hnew[t];
+			}
+		}
+		hsum += hn;
 	}
-	float sum = 0.0f;
-	for (uint32_t j = 0; j < H; ++j) {
-		h[j] = s.hnew[j];
-		sum += h[j];
-	}
-	/* A finite h lies in [-1, 1], so the sum is finite iff every value is. */
-	if (!isfinite(sum)) {
+	/* A finite h lies in [-1, 1] (the padding lanes too: gates of zero rows
+	 * over finite inputs), so the sum is finite iff every value is; summed in
+	 * vectors, not a serial chain of H scalar adds. */
+	if (!isfinite(fm_hsum(hsum))) {
 		heist_net_reset(net);
 	}
 
@@ -616,16 +648,23 @@ FM_ALWAYS void step_body(heist_net *net, const float *in, float *out, int kind)
 	}
 	layer(kind, net->y, &pw->d2, net->y1);
 
-	/* Outputs lie in [1e-7, 2 + 1e-7] when finite, so again the sum tells. */
+	/* Outputs lie in [1e-7, 2 + 1e-7] when finite, so again the sum tells
+	 * (the padding lanes are zero rows: finite unless y1 is not, and then
+	 * the frame is bad anyway). */
+	fm_v8f osum = fm_splat(0.0f);
 	for (uint32_t k = 0; k < O; k += NET_ROWS) {
-		fm_store(s.out + k, fm_exp_sigmoid(fm_load(net->y + k)));
+		const fm_v8f e = fm_exp_sigmoid(fm_load(net->y + k));
+		if (k + NET_ROWS <= O) {
+			fm_store(out + k, e);
+		} else {
+			fm_store(s.out + k, e);
+			for (uint32_t t = k; t < O; ++t) {
+				out[t] = s.out[t];
+			}
+		}
+		osum += e;
 	}
-	float osum = 0.0f;
-	for (uint32_t k = 0; k < O; ++k) {
-		out[k] = s.out[k];
-		osum += out[k];
-	}
-	if (!isfinite(osum)) {
+	if (!isfinite(fm_hsum(osum))) {
 		for (uint32_t k = 0; k < O; ++k) {
 			out[k] = NET_EXP_SIGMOID_FLOOR;
 		}
@@ -634,6 +673,7 @@ FM_ALWAYS void step_body(heist_net *net, const float *in, float *out, int kind)
 
 static void step_generic(heist_net *net, const float *in, float *out)
 {
+	heist_cpu_clear_upper();
 	step_body(net, in, out, MV_GENERIC);
 }
 
