@@ -36,6 +36,9 @@ void heist_notes_reset(heist_notes *t)
 	t->onset_open = 0;
 	t->rising = 0;
 	t->popped_until = -INFINITY;
+	t->last_midi = 0.0f;
+	t->was_steady = 0;
+	t->glide_time = -INFINITY;
 	t->head = t->count = 0;
 }
 
@@ -206,6 +209,10 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 	 * the last voiced frame */
 	const int steady = fabsf(midi - t->last_midi) <= HEIST_NOTES_STEADY_ST;
 	t->last_midi = midi;
+	if (!steady && t->was_steady) {
+		t->glide_time = time; /* where the pitch set off */
+	}
+	t->was_steady = steady;
 	int nearest = (int)lrintf(midi);
 	nearest = nearest < 0 ? 0 : nearest > 127 ? 127 : nearest;
 	const int onset_near = t->onset_open && time - t->onset_time <= reach;
@@ -261,6 +268,17 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 		} else if (correct && t->on_time >= t->popped_until) {
 			/* still queued: the wrong start is taken back */
 			start_note(t, t->on_time, midi, 1);
+		} else if (t->note >= 0 && t->glide_time == t->on_time &&
+		           t->on_time >= t->popped_until && t->cand_time - t->glide_time <= reach) {
+			/* the same glide goes on past a passing note it started: that
+			 * note is taken back, this one starts where the glide set off */
+			start_note(t, t->glide_time, midi, 0);
+		} else if (t->note >= 0 &&
+		           t->glide_time >= t->on_time + (double)t->min_note_s * t->fs &&
+		           t->cand_time - t->glide_time <= reach) {
+			/* a legato note that glided in: from where the glide set off
+			 * (not within the minimum length of the note it leaves) */
+			start_note(t, t->glide_time, midi, 0);
 		} else {
 			start_note(t, t->cand_time, midi, 0);
 		}

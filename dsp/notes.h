@@ -22,8 +22,10 @@
  * or blown attack reads noise or an octave low for up to ~100 ms); a note
  * that began at an onset and is replaced within that reach by a scoop's end
  * (2 semitones) or the octave above (an octave-low attack) is corrected: the
- * new note takes the old one's start. A confirmed onset at the sounding
- * pitch re-strikes it (repeated notes). Events still queued (not popped)
+ * new note takes the old one's start. A legato note that glided in is
+ * stamped where the pitch set off from its last steady stretch, within the
+ * same reach. A confirmed onset at the sounding pitch re-strikes it
+ * (repeated notes). Events still queued (not popped)
  * are taken back when a decision moves before them, so a host that reads
  * the queue late by a lookahead (the plugin's midi_lookahead, added to its
  * latency) receives only the final notes, on time; without lookahead an
@@ -106,6 +108,8 @@ typedef struct {
 	int rising;          /* the loudness is rising (an onset is on the edge) */
 	float note_peak_db;  /* the loudest frame since the sounding note began */
 	float last_midi;     /* the last voiced frame's pitch */
+	int was_steady;      /* ... and it was steady */
+	double glide_time;   /* where the pitch last set off from a steady stretch */
 	double popped_until; /* events before this have left the queue */
 	heist_note_event q[HEIST_NOTES_QUEUE];
 	uint32_t head, count;

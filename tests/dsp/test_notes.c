@@ -6,8 +6,9 @@
  * octave slip at a steady loudness is no note but a slurred octave with a
  * dip is, a young note an octave off is corrected at once (one note when the
  * events are read late, a lookahead), a noisy attack is stamped at its
- * rise, a repeated note out of a deep dip is struck again, a glide has no
- * passing notes, non-finite frames and a full queue are safe. */
+ * rise, a repeated note out of a deep dip is struck again, a slow glide has
+ * few passing notes, a fast legato glide is stamped where it set off,
+ * non-finite frames and a full queue are safe. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -243,6 +244,19 @@ int main(void)
 	drain(&t, &y);
 	CHECK(y.ons <= 5 && y.last_on == 69, "glide: %d ons (at most 5), last %d", y.ons,
 	      y.last_on);
+
+	/* a legato note that glides in (30 ms time constant, a major third):
+	 * read late, one new note, stamped where the glide set off */
+	fresh(&t, &y);
+	silence(&t, 0, 5);
+	tone(&t, 5, 50, 60, 0.0, -20.0f);
+	for (int k = 50; k < 150; ++k) {
+		tone(&t, k, k + 1, 64.0 - 4.0 * exp(-(k - 49) / (0.03 * FR)), 0.0, -20.0f);
+	}
+	drain(&t, &y);
+	CHECK(y.ons == 2 && y.last_on == 64 && fabs(y.last_off_t - 50 * HOP) < 1e-9,
+	      "legato glide: %d ons, last %d, the change at %g, expected %g", y.ons, y.last_on,
+	      y.last_off_t, 50 * HOP);
 
 	/* non-finite frames, and a queue nobody empties */
 	heist_notes_init(&t, FS, FR);

@@ -134,16 +134,18 @@ def report(name, ref, got, bound=BOUND) -> int:
 # The project's voice material (tests/material/make_material.py, its note
 # plan in .labels.json), clean: (name, controls, precision floor, recall
 # floor). Measured with the lookahead: oohs 100/100 (FluidR3 Voice Oohs, the
-# issue's 95 %); sung-high 75.0/92.3, sung-male 33.3/61.5: their legato
-# notes glide in (30 or 120 ms time constant) and are reached within a
-# semitone 60..450 ms after the written onset, so the note comes late and
-# the passing notes of the slow glides' ends become notes (the floors are
-# one note under what was measured: 1/13 = 7.7 %; the issue stays open
-# for them). sung-low (C2..E3) is not scored: its glides give 26.9/50.0.
+# issue's 95 %); sung-high 75.0/92.3, sung-male 39.1/69.2 (before this
+# tracker, without lookahead: 52.4/84.6 and 26.7/61.5): their legato notes
+# glide in (30 or 120 ms time constant); a fast glide is stamped where it set
+# off, but a slow one reaches its note 170..450 ms after the written onset,
+# past the 120 ms reach, and its last semitones (where it slows under 0.1
+# semitone a frame) become passing notes. The floors are one note under
+# what was measured (1/13 = 7.7 %); the issue stays open for them. sung-low
+# (C2..E3) is not scored: 34.8/57.1, the same glides and octave slips.
 VOICES = [
     ("oohs", (), BOUND, BOUND),
     ("sung-high", (), 0.67, 0.84),
-    ("sung-male", (), 0.25, 0.53),
+    ("sung-male", (), 0.30, 0.61),
 ]
 
 
