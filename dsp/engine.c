@@ -437,7 +437,7 @@ void heist_engine_reset(heist_engine *e)
 	e->unvoiced_run = HEIST_VOICED_GAP_FRAMES + 1u;
 	e->below_range_left = 0;
 	e->level_db = 0.0f;
-	e->monitor = (heist_monitor){0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0.0f, 0, 0};
+	e->monitor = (heist_monitor){0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0.0f, 0, 0, 0.0f};
 	e->snap = 1;
 	if (e->vsrc) { /* synth */
 		heist_voice_reset(&e->vsrc->voice);
@@ -641,6 +641,7 @@ static float level_match(heist_engine *e, float in_power, float wet_power, int a
 static void frame_monitor(heist_engine *e, uint64_t k, const heist_features *f)
 {
 	e->monitor.pitch_hz = f->voiced ? f->f0 : 0.0f;
+	e->monitor.raw_pitch_hz = f->f0_raw;
 	e->monitor.confidence = f->confidence;
 	e->monitor.loudness_db = f->loudness_db;
 	e->below_range_left = f->below_range        ? e->below_range_frames

@@ -72,6 +72,8 @@ typedef struct {
 	int below_range;    /* the input's pitch is under the lowest pitch: it is played
 	                     * whole octaves up (held 0.5 s after the last such frame) */
 	int gate_open;      /* the input gate lets the performance through */
+	float raw_pitch_hz; /* this frame's own estimate (0 if none), before the jump
+	                     * confirmation: MIDI out decides notes from it (notes.h) */
 } heist_monitor;
 
 /* [main] Default configuration for a host rate. */

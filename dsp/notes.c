@@ -30,6 +30,15 @@ void heist_notes_reset(heist_notes *t)
 	t->recent_at = 0;
 	t->cand_attack = 0;
 	t->bend = 8192;
+	t->prev_note = -1;
+	t->on_onset = t->corrected = 0;
+	t->onset_time = 0.0;
+	t->onset_open = 0;
+	t->rising = 0;
+	t->popped_until = -INFINITY;
+	t->last_midi = 0.0f;
+	t->was_steady = 0;
+	t->glide_time = -INFINITY;
 	t->head = t->count = 0;
 }
 
@@ -60,6 +69,16 @@ static void push(heist_notes *t, double time, uint8_t a, uint8_t b, uint8_t c)
 	e->size = 3;
 }
 
+/* Take back the queued events at or after `time` (they are the newest:
+ * the queue is in time order). */
+static void take_back(heist_notes *t, double time)
+{
+	while (t->count > 0 && t->q[(t->head + t->count - 1) % HEIST_NOTES_QUEUE].time >= time) {
+		--t->count;
+		t->bend = -1; /* the last bend sent is no longer known */
+	}
+}
+
 static void note_off(heist_notes *t, double time)
 {
 	if (t->note >= 0) {
@@ -86,41 +105,121 @@ static uint8_t velocity(float loud_db)
 	return (uint8_t)lrintf(heist_clampf(v, 1.0f, 127.0f));
 }
 
-void heist_notes_frame(heist_notes *t, double time, float f0, float confidence, float loud_db)
+/* Loudness bookkeeping of a frame: the articulation flag (the loudness moved
+ * by more than HEIST_NOTES_ATTACK_DB over the last HEIST_NOTES_ATTACK_FRAMES
+ * frames: an attack, a dip between slurred notes; the tracker's octave slips
+ * come at a steady loudness) and onsets at a rise (their time: the frame
+ * after the lowest of the rise). */
+static int loudness_frame(heist_notes *t, double time, float loud_db)
 {
-	loud_db = isfinite(loud_db) ? loud_db : -120.0f;
-	/* articulation: the loudness moved by more than HEIST_NOTES_ATTACK_DB
-	 * over the last HEIST_NOTES_ATTACK_FRAMES frames (an attack, a dip
-	 * between slurred notes); the tracker's octave slips come at a steady
-	 * loudness */
 	float lo_db = loud_db, hi_db = loud_db;
 	for (uint32_t i = 0; i < HEIST_NOTES_ATTACK_FRAMES; ++i) {
 		lo_db = fminf(lo_db, t->recent_db[i]);
 		hi_db = fmaxf(hi_db, t->recent_db[i]);
 	}
-	const int attack = hi_db - lo_db > HEIST_NOTES_ATTACK_DB;
+	uint32_t low_age = 0;
+	float low_db = loud_db;
+	for (uint32_t age = 1; age <= HEIST_NOTES_RISE_FRAMES; ++age) {
+		const float d = t->recent_db[(t->recent_at + HEIST_NOTES_ATTACK_FRAMES - age) %
+		                             HEIST_NOTES_ATTACK_FRAMES];
+		if (d < low_db) {
+			low_db = d;
+			low_age = age;
+		}
+	}
+	const int rise = loud_db - low_db >= HEIST_NOTES_RISE_DB;
+	const double reach = (double)HEIST_NOTES_ONSET_REACH_S * t->fs;
+	/* one attack is one onset (a two-stage rise is not two); over a
+	 * sounding note only a rise out of a deep dip is one (a swell, a
+	 * sample's loop is not) */
+	const int dip = t->note < 0 || low_db <= t->note_peak_db - HEIST_NOTES_DIP_DB;
+	if (rise && !t->rising && dip && loud_db >= HEIST_NOTES_ONSET_MIN_DB &&
+	    !(t->onset_open && time - t->onset_time <= reach)) {
+		t->onset_time = time - (double)(low_age - 1) * t->fs / t->frame_rate;
+		t->onset_open = 1;
+	}
+	t->note_peak_db = fmaxf(t->note_peak_db, loud_db);
+	t->rising = rise;
 	t->recent_db[t->recent_at] = loud_db;
 	t->recent_at = (t->recent_at + 1) % HEIST_NOTES_ATTACK_FRAMES;
+	return hi_db - lo_db > HEIST_NOTES_ATTACK_DB;
+}
+
+/* Start note t->cand at `at` (its pitch now `midi`), the sounding one ending
+ * there; queued events from `at` on are taken back first (a correction or a
+ * stamp at an onset), and the one the sounding note ended is restored if its
+ * start is taken back. */
+static void start_note(heist_notes *t, double at, float midi, int on_onset)
+{
+	at = at < t->popped_until ? t->popped_until : at;
+	const int again = t->note >= 0 && t->on_onset && t->on_time >= at;
+	take_back(t, at);
+	if (t->note >= 0 && t->on_time >= at) {
+		t->note = t->prev_note; /* its start (and the previous one's end) are gone */
+	}
+	t->prev_note = t->note;
+	note_off(t, at);
+	bend_to(t, at, midi - (float)t->cand, 1);
+	push(t, at, 0x90, (uint8_t)t->cand, velocity(t->cand_loud));
+	t->corrected = on_onset && again;
+	t->note = t->cand;
+	t->on_time = at;
+	t->on_onset = on_onset;
+	t->note_peak_db = -120.0f;
+	t->cand = -1;
+}
+
+void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, float confidence,
+                       float loud_db)
+{
+	loud_db = isfinite(loud_db) ? loud_db : -120.0f;
+	const int attack = loudness_frame(t, time, loud_db);
+	const double hop = t->fs / t->frame_rate;
+	const double reach = (double)HEIST_NOTES_ONSET_REACH_S * t->fs;
 	if (!(f0 > 0.0f) || !isfinite(f0)) {
+		/* the front end confirming a jump reads unvoiced: its raw estimate
+		 * is the pitch when it is clear */
+		f0 = raw_hz > 0.0f && isfinite(raw_hz) && confidence >= HEIST_NOTES_START_CONFIDENCE
+		         ? raw_hz
+		         : 0.0f;
+	}
+	if (!(f0 > 0.0f)) {
 		t->cand = -1;
 		++t->unvoiced;
 		if (confidence >= HEIST_NOTES_START_CONFIDENCE &&
 		    t->unvoiced < HEIST_NOTES_WAIT_FRAMES) {
-			/* the tracker waits on a pitch jump (it reads unvoiced while
-			 * the periodicity is clear): the note holds a while */
+			/* a clear periodicity without a pitch: the note holds a while */
 			return;
 		}
 		if (t->unvoiced >= HEIST_NOTES_OFF_FRAMES && t->note >= 0) {
-			/* ended at the first unvoiced frame */
-			note_off(t, time - (double)(t->unvoiced - 1) * t->fs / t->frame_rate);
+			/* ended at the first unvoiced frame (or the earliest time open) */
+			const double off = time - (double)(t->unvoiced - 1) * hop;
+			note_off(t, off < t->popped_until ? t->popped_until : off);
 		}
 		return;
 	}
+	if (t->note < 0 && !(t->onset_open && time - t->onset_time <= reach)) {
+		/* the first voiced frame without a note is an onset */
+		t->onset_time = time;
+		t->onset_open = 1;
+	}
 	t->unvoiced = 0;
 	const float midi = 69.0f + 12.0f * log2f(f0 / 440.0f);
+	/* a glide: the pitch moved by more than HEIST_NOTES_STEADY_ST since
+	 * the last voiced frame */
+	const int steady = fabsf(midi - t->last_midi) <= HEIST_NOTES_STEADY_ST;
+	t->last_midi = midi;
+	if (!steady && t->was_steady) {
+		t->glide_time = time; /* where the pitch set off */
+	}
+	t->was_steady = steady;
 	int nearest = (int)lrintf(midi);
 	nearest = nearest < 0 ? 0 : nearest > 127 ? 127 : nearest;
-	if (t->note >= 0) {
+	const int onset_near = t->onset_open && time - t->onset_time <= reach;
+	/* the sounding note struck again: an onset well after its start */
+	const int restrike = t->note >= 0 && nearest == t->note && onset_near &&
+	                     t->onset_time - t->on_time >= (double)t->min_note_s * t->fs;
+	if (t->note >= 0 && !restrike) {
 		const float dev = midi - (float)t->note;
 		const int young = time - t->on_time < (double)t->min_note_s * t->fs &&
 		                  fabsf(dev) < HEIST_NOTES_YOUNG_SPAN;
@@ -136,28 +235,53 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float confidence, 
 		t->cand = -1; /* voiced, but not clearly enough to start a note on */
 		return;
 	}
-	if (t->cand == nearest) {
+	/* a glide passes its notes by: a candidate grows only where the pitch
+	 * is steady; a step starts one */
+	if (t->cand == nearest && steady) {
 		++t->cand_frames;
 		t->cand_attack |= attack;
 		t->cand_loud = loud_db > t->cand_loud ? loud_db : t->cand_loud;
 	} else {
 		t->cand = nearest;
 		t->cand_time = time;
-		t->cand_frames = 1;
+		t->cand_frames = steady ? 1u : 0u; /* a jump needs steady frames after it */
 		t->cand_loud = loud_db;
 		t->cand_attack = attack;
 	}
+	/* a young note that began at an onset, replaced by a scoop's end or the
+	 * octave (or twelfth) above its misread attack, once: a correction */
+	const int step = t->cand - t->note;
+	const int correct = t->note >= 0 && !restrike && t->on_onset && !t->corrected &&
+	                    !onset_near && time - t->on_time <= reach &&
+	                    (abs(step) <= 2 || step == 12 || step == 19 || step == 24);
 	/* an octave away from a settled note: the tracker's octave slips last
 	 * tens of ms, so such a change must hold longer before it counts */
-	const int octave = !t->cand_attack && t->note >= 0 && abs(t->cand - t->note) % 12 == 0 &&
+	const int octave = !correct && !t->cand_attack && t->note >= 0 && abs(step) % 12 == 0 &&
 	                   time - t->on_time >= (double)t->min_note_s * t->fs;
-	if (t->cand_frames >= (octave ? HEIST_NOTES_OCTAVE_FRAMES : HEIST_NOTES_CONFIRM_FRAMES)) {
-		note_off(t, t->cand_time);
-		bend_to(t, t->cand_time, midi - (float)t->cand, 1);
-		push(t, t->cand_time, 0x90, (uint8_t)t->cand, velocity(t->cand_loud));
-		t->note = t->cand;
-		t->on_time = t->cand_time;
-		t->cand = -1;
+	const uint32_t need = restrike ? HEIST_NOTES_RESTRIKE_FRAMES
+	                      : octave ? HEIST_NOTES_OCTAVE_FRAMES
+	                               : HEIST_NOTES_CONFIRM_FRAMES;
+	if (t->cand_frames >= need) {
+		if (onset_near) {
+			t->onset_open = 0;
+			start_note(t, t->onset_time, midi, 1);
+		} else if (correct && t->on_time >= t->popped_until) {
+			/* still queued: the wrong start is taken back */
+			start_note(t, t->on_time, midi, 1);
+		} else if (t->note >= 0 && t->glide_time == t->on_time &&
+		           t->on_time >= t->popped_until && t->cand_time - t->glide_time <= reach) {
+			/* the same glide goes on past a passing note it started: that
+			 * note is taken back, this one starts where the glide set off */
+			start_note(t, t->glide_time, midi, 0);
+		} else if (t->note >= 0 &&
+		           t->glide_time >= t->on_time + (double)t->min_note_s * t->fs &&
+		           t->cand_time - t->glide_time <= reach) {
+			/* a legato note that glided in: from where the glide set off
+			 * (not within the minimum length of the note it leaves) */
+			start_note(t, t->glide_time, midi, 0);
+		} else {
+			start_note(t, t->cand_time, midi, 0);
+		}
 	}
 }
 
@@ -170,6 +294,7 @@ void heist_notes_all_off(heist_notes *t, double time)
 
 int heist_notes_pop(heist_notes *t, double before, heist_note_event *out)
 {
+	t->popped_until = before > t->popped_until ? before : t->popped_until;
 	if (t->count == 0 || !(t->q[t->head].time < before)) {
 		return 0;
 	}

@@ -1,23 +1,39 @@
 /* Heist note tracker: the effect's MIDI out. The engine's analysis frames
- * (pitch, confidence, loudness, at their centre times) in; note on/off and
- * pitch-bend messages, stamped with input-time sample positions, out.
+ * (pitch, its raw estimate, confidence, loudness, at their centre times) in;
+ * note on/off and pitch-bend messages, stamped with input-time sample
+ * positions, out.
  *
- * A note starts when the pitch has stayed nearest one note for
- * HEIST_NOTES_CONFIRM_FRAMES frames (stamped at the first of them: decided
- * one frame later, within the latency's slack, so the events are on time);
- * it changes to another note only when the pitch leaves the current one by
- * more than half a semitone plus the hysteresis, and never within
- * min_note_s of its start (so vibrato and scoops do not become trills; the
- * deviation goes out as bend meanwhile); it ends after
- * HEIST_NOTES_OFF_FRAMES unvoiced frames (HEIST_NOTES_WAIT_FRAMES if they
- * are confident: the tracker reads unvoiced while it waits on a jump). A
- * young note may still move by HEIST_NOTES_YOUNG_SPAN or more at once (an
- * attack read an octave off, corrected); a move by whole octaves from a
- * settled note at a steady loudness (no articulation: the tracker's octave
- * slips) must hold HEIST_NOTES_OCTAVE_FRAMES. A note repeated at the same pitch
- * without a break in the voicing is not re-struck (no onset detector yet). The deviation from the
- * note's centre goes out as pitch bend (range bend_range semitones, sent when it moves by 2 cents
- * or more). Velocity follows the loudness at the note's start: -50 dBFS -> 1, -6 dBFS -> 127,
+ * A frame reads a pitch from the accepted f0, or from the raw estimate when
+ * it is confident (the pitch front end reads unvoiced while it confirms a
+ * jump: the note is there before it plays). A note starts when the pitch has
+ * stayed nearest one note for HEIST_NOTES_CONFIRM_FRAMES frames; it changes
+ * to another note only when the pitch leaves the current one by more than
+ * half a semitone plus the hysteresis, and never within min_note_s of its
+ * start (so vibrato and scoops do not become trills; the deviation goes out
+ * as bend meanwhile); it ends after HEIST_NOTES_OFF_FRAMES unvoiced frames
+ * (HEIST_NOTES_WAIT_FRAMES if they are confident). A move by whole octaves
+ * from a settled note at a steady loudness (the tracker's octave slips) must
+ * hold HEIST_NOTES_OCTAVE_FRAMES.
+ *
+ * Onsets: a rise of the loudness by HEIST_NOTES_RISE_DB within
+ * HEIST_NOTES_RISE_FRAMES (an attack, a re-articulation), or the first voiced
+ * frame after a rest. A note decided within HEIST_NOTES_ONSET_REACH_S of an
+ * onset is stamped at the onset, not where its pitch became clear (a bowed
+ * or blown attack reads noise or an octave low for up to ~100 ms); a note
+ * that began at an onset and is replaced within that reach by a scoop's end
+ * (2 semitones) or the octave above (an octave-low attack) is corrected: the
+ * new note takes the old one's start. A legato note that glided in is
+ * stamped where the pitch set off from its last steady stretch, within the
+ * same reach. A confirmed onset at the sounding pitch re-strikes it
+ * (repeated notes). Events still queued (not popped)
+ * are taken back when a decision moves before them, so a host that reads
+ * the queue late by a lookahead (the plugin's midi_lookahead, added to its
+ * latency) receives only the final notes, on time; without lookahead an
+ * event decided late is stamped at the earliest time still open.
+ *
+ * The deviation from the note's centre goes out as pitch bend (range
+ * bend_range semitones, sent when it moves by 2 cents or more). Velocity
+ * follows the loudness at the note's start: -50 dBFS -> 1, -6 dBFS -> 127,
  * linear in dB.
  *
  * All [audio]: fixed storage, no allocation, bounded time. */
@@ -41,6 +57,28 @@
  * voiced frame): attacks scoop and bow noise reads as neighbouring pitches
  * at 0.5..0.8 (FluidR3's violin: 20 ms two semitones low at 0.54..0.80). */
 #define HEIST_NOTES_START_CONFIDENCE 0.85f
+/* An onset: the loudness rises by 6 dB within 3 frames (12 ms); a note's
+ * own swell or tremolo rises slower. */
+#define HEIST_NOTES_RISE_DB 6.0f
+#define HEIST_NOTES_RISE_FRAMES 3u
+/* ... to at least this loudness (dBFS): a rise out of silence into the
+ * noise floor is none. */
+#define HEIST_NOTES_ONSET_MIN_DB (-70.0f)
+/* Over a sounding note, a rise is an onset only out of a dip this far under
+ * the note's peak: FluidR3's Voice Oohs dips 16 dB within its notes, the
+ * clarinet's attack rises in two steps (a re-articulation dips deeper). */
+#define HEIST_NOTES_DIP_DB 20.0f
+/* Semitones a frame the pitch may move where a note starts: a glide's
+ * passing notes start none (a sung 12-semitone portamento gave 6 notes, 2
+ * with it; a held note's vibrato moves under 0.05 a frame). */
+#define HEIST_NOTES_STEADY_ST 0.1f
+/* How long after an onset a note may still be stamped at it: FluidR3's
+ * violin reads bow noise and subharmonics for up to 104 ms after its note-on
+ * (seed 14), its flute an octave low for up to 70 ms. */
+#define HEIST_NOTES_ONSET_REACH_S 0.12f
+/* Frames at the sounding pitch that confirm a re-strike after an onset: the
+ * previous note's ring reads for a frame or two after a new attack. */
+#define HEIST_NOTES_RESTRIKE_FRAMES 5u
 
 typedef struct {
 	double time;    /* input-time sample position */
@@ -61,7 +99,18 @@ typedef struct {
 	float recent_db[HEIST_NOTES_ATTACK_FRAMES]; /* loudness of the last frames */
 	uint32_t recent_at;                         /* the oldest of them */
 	uint32_t unvoiced;
-	int bend; /* last bend sent, 14 bit */
+	int bend;            /* last bend sent, 14 bit (-1: unknown, after a take-back) */
+	int prev_note;       /* the note the sounding one ended at its start, -1 for none */
+	int on_onset;        /* the sounding note started at an onset */
+	int corrected;       /* ... and was corrected once already */
+	double onset_time;   /* the latest onset */
+	int onset_open;      /* no note started at it yet */
+	int rising;          /* the loudness is rising (an onset is on the edge) */
+	float note_peak_db;  /* the loudest frame since the sounding note began */
+	float last_midi;     /* the last voiced frame's pitch */
+	int was_steady;      /* ... and it was steady */
+	double glide_time;   /* where the pitch last set off from a steady stretch */
+	double popped_until; /* events before this have left the queue */
 	heist_note_event q[HEIST_NOTES_QUEUE];
 	uint32_t head, count;
 	uint32_t dropped; /* events lost to a full queue */
@@ -79,14 +128,16 @@ void heist_notes_reset(heist_notes *t);
 void heist_notes_set(heist_notes *t, float min_note_s, float hysteresis_cents, float bend_range);
 
 /* [audio] One analysis frame at input time `time`: f0 in Hz (0 when
- * unvoiced), its confidence, loudness in dBFS. */
-void heist_notes_frame(heist_notes *t, double time, float f0, float confidence, float loud_db);
+ * unvoiced), the frame's raw estimate (heist_monitor.raw_pitch_hz, 0 if
+ * none), its confidence, loudness in dBFS. */
+void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, float confidence,
+                       float loud_db);
 
 /* [audio] End the sounding note (and centre the bend) at `time`. */
 void heist_notes_all_off(heist_notes *t, double time);
 
 /* [audio] The oldest queued event if its time is before `before`: 1 and
- * *out, else 0. */
+ * *out, else 0. Nothing before `before` is taken back afterwards. */
 int heist_notes_pop(heist_notes *t, double before, heist_note_event *out);
 
 #endif

@@ -158,6 +158,7 @@ typedef struct {
 	const float *midi_bend_range;
 	const float *midi_min_note;
 	const float *midi_hysteresis;
+	const float *midi_lookahead;
 
 	/* MIDI out: the note tracker fed by the engine's frames, and the
 	 * engine's input position at the start of the block ([audio]). */
@@ -167,6 +168,11 @@ typedef struct {
 	LV2_Atom_Forge_Frame midi_frame;
 	bool midi_open;    /* the output sequence is being written */
 	int64_t midi_last; /* frame of the last event written */
+	/* midi_lookahead: the audio out delayed by delay_len samples (a ring
+	 * allocated at instantiate for the largest), added to the latency, so the
+	 * note tracker may decide that much later and its events stay on time. */
+	float *delay;
+	uint32_t delay_cap, delay_len, delay_at;
 
 	/* Peak meters of the input and output (level_meter.h). */
 	heist_level_meter in_meter, out_meter;
@@ -369,6 +375,7 @@ static void cleanup(LV2_Handle instance)
 	}
 	heist_model_free(self->shipped);
 	heist_idisp_free(self->idisp);
+	free(self->delay);
 	free(self->shipped_path);
 	if (self->free_lock_ready) {
 		pthread_mutex_destroy(&self->free_lock);
@@ -397,7 +404,41 @@ static void map_uris(LV2_URID_Map *map, heist_uris *uris)
 static void midi_frame(void *user, double centre, const heist_monitor *m)
 {
 	Heist *self = (Heist *)user;
-	heist_notes_frame(&self->notes, centre, m->pitch_hz, m->confidence, m->loudness_db);
+	heist_notes_frame(&self->notes, centre, m->pitch_hz, m->raw_pitch_hz, m->confidence,
+	                  m->loudness_db);
+}
+
+/* [audio] The latency the plugin reports: the engine's and the MIDI
+ * lookahead's audio delay. */
+static uint32_t total_latency(const Heist *self)
+{
+	return heist_engine_latency(self->engine) + self->delay_len;
+}
+
+/* [audio] The MIDI lookahead in samples for the control (ms, 0 when
+ * unconnected or not finite). */
+static uint32_t lookahead_samples(const Heist *self)
+{
+	const float ms = self->midi_lookahead ? *self->midi_lookahead : 0.0f;
+	const double n = isfinite(ms) ? floor(fminf(fmaxf(ms, 0.0f), HEIST_MIDI_LOOKAHEAD_MAX_MS) *
+	                                          0.001 * self->cfg.sample_rate +
+	                                      0.5)
+	                              : 0.0;
+	return n < (double)self->delay_cap ? (uint32_t)n : self->delay_cap - 1u;
+}
+
+/* [audio] out[] through the lookahead's delay ring (in place). */
+static void delay_run(Heist *self, float *out, uint32_t n)
+{
+	if (self->delay_len == 0) {
+		return;
+	}
+	for (uint32_t i = 0; i < n; ++i) {
+		const float x = out[i];
+		out[i] = self->delay[self->delay_at];
+		self->delay[self->delay_at] = x;
+		self->delay_at = self->delay_at + 1u == self->delay_len ? 0u : self->delay_at + 1u;
+	}
 }
 
 /* [audio] MIDI out of a block: midi_begin() opens the output sequence,
@@ -422,7 +463,7 @@ static void midi_emit(Heist *self, double before, uint32_t n)
 	if (n == 0) {
 		return; /* nowhere to place them: they wait */
 	}
-	const double lat = (double)heist_engine_latency(self->engine);
+	const double lat = (double)total_latency(self);
 	heist_note_event ev;
 	while (heist_notes_pop(&self->notes, before, &ev)) {
 		int64_t at = (int64_t)llround(ev.time + lat - (double)self->midi_pos);
@@ -515,6 +556,12 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
 	heist_level_meter_init(&self->in_meter, rate);
 	heist_level_meter_init(&self->out_meter, rate);
 	lv2_atom_forge_init(&self->midi_forge, self->map);
+	self->delay_cap = (uint32_t)ceil(HEIST_MIDI_LOOKAHEAD_MAX_MS * 0.001 * rate) + 1u;
+	self->delay = (float *)calloc(self->delay_cap, sizeof(float));
+	if (!self->delay) {
+		cleanup(self);
+		return NULL;
+	}
 	heist_notes_init(&self->notes, rate, self->shipped->frame_rate);
 	heist_engine_set_frame_hook(self->engine, midi_frame, self);
 	self->idisp = heist_idisp_new(rate, features); /* optional */
@@ -625,6 +672,9 @@ static void connect_port(LV2_Handle instance, uint32_t port, void *data)
 	case HEIST_PORT_MIDI_HYSTERESIS:
 		self->midi_hysteresis = (const float *)data;
 		break;
+	case HEIST_PORT_MIDI_LOOKAHEAD:
+		self->midi_lookahead = (const float *)data;
+		break;
 	case HEIST_PORT_COUNT:
 		break;
 	}
@@ -637,6 +687,8 @@ static void activate(LV2_Handle instance)
 	heist_engine_reset(self->engine);
 	heist_notes_reset(&self->notes);
 	self->midi_pos = 0;
+	memset(self->delay, 0, self->delay_cap * sizeof(float));
+	self->delay_at = 0;
 }
 
 /* [audio] A control value clamped to the parameter's range. An unconnected
@@ -925,10 +977,18 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	heist_engine_set_param(e, HEIST_PARAM_LEVEL_MATCH, level_match);
 	/* Restarts the engine only when the snapped floor changes (and so the
 	 * latency): MIDI out then ends its note and restarts its clock. */
-	const uint32_t latency_before = heist_engine_latency(e);
+	const uint32_t latency_before = total_latency(self);
 	heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, lowest_pitch);
 	midi_begin(self);
-	if (heist_engine_latency(e) != latency_before) {
+	const uint32_t lookahead = lookahead_samples(self);
+	if (lookahead != self->delay_len) {
+		/* a new delay starts from silence (the latency changes: hosts
+		 * re-align, as for lowest_pitch) */
+		memset(self->delay, 0, self->delay_cap * sizeof(float));
+		self->delay_len = lookahead;
+		self->delay_at = 0;
+	}
+	if (total_latency(self) != latency_before) {
 		/* everything pending, and the off, at the block's start */
 		heist_notes_all_off(&self->notes, (double)self->midi_pos - latency_before);
 		midi_emit(self, INFINITY, n_samples);
@@ -946,12 +1006,13 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	 * the TTL does not declare lv2:inPlaceBroken. */
 	if (self->in && self->out) {
 		heist_engine_process(e, self->in, self->out, n_samples);
+		delay_run(self, self->out, n_samples);
 	} else if (self->out) {
 		/* No input: silence, never what the buffer held before. */
 		memset(self->out, 0, sizeof(float) * n_samples);
 	}
 	if (self->in && self->out) {
-		midi_emit(self, (double)(self->midi_pos + n_samples) - heist_engine_latency(e),
+		midi_emit(self, (double)(self->midi_pos + n_samples) - total_latency(self),
 		          n_samples);
 		self->midi_pos += n_samples;
 	}
@@ -975,7 +1036,7 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 		*self->loudness_out = mon.loudness_db;
 	}
 	if (self->latency) {
-		*self->latency = (float)heist_engine_latency(e);
+		*self->latency = (float)total_latency(self);
 	}
 	if (self->below_range) {
 		*self->below_range = mon.below_range ? 1.0f : 0.0f;

@@ -48,7 +48,11 @@ typedef enum {
 	HEIST_PORT_MIDI_BEND_RANGE, /* semitones that a full pitch bend means */
 	HEIST_PORT_MIDI_MIN_NOTE,   /* ms: minimum note length */
 	HEIST_PORT_MIDI_HYSTERESIS, /* cents beyond half a semitone before a note changes */
+	HEIST_PORT_MIDI_LOOKAHEAD,  /* ms the tracker may decide later: audio delay, latency */
 	HEIST_PORT_COUNT
 } heist_port;
+
+/* The largest MIDI lookahead (ms): the ring the plugin allocates. */
+#define HEIST_MIDI_LOOKAHEAD_MAX_MS 200.0f
 
 #endif

@@ -4,8 +4,11 @@
  * note at its first frame, a scoop is bent for the minimum note length,
  * velocity follows loudness, a confident unvoiced wait holds the note, an
  * octave slip at a steady loudness is no note but a slurred octave with a
- * dip is, a young note an octave off is corrected at once, non-finite frames
- * and a full queue are safe. */
+ * dip is, a young note an octave off is corrected at once (one note when the
+ * events are read late, a lookahead), a noisy attack is stamped at its
+ * rise, a repeated note out of a deep dip is struck again, a slow glide has
+ * few passing notes, a fast legato glide is stamped where it set off,
+ * non-finite frames and a full queue are safe. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,10 +26,11 @@ typedef struct {
 	float min_bend, max_bend; /* cents */
 } tally;
 
-static void drain(heist_notes *t, tally *y)
+/* The events due before `before` (a host reading the queue as it goes). */
+static void drain_before(heist_notes *t, tally *y, double before)
 {
 	heist_note_event ev;
-	while (heist_notes_pop(t, INFINITY, &ev)) {
+	while (heist_notes_pop(t, before, &ev)) {
 		if (ev.msg[0] == 0x90) {
 			y->first_on_t = y->ons ? y->first_on_t : ev.time;
 			++y->ons;
@@ -45,6 +49,11 @@ static void drain(heist_notes *t, tally *y)
 	}
 }
 
+static void drain(heist_notes *t, tally *y)
+{
+	drain_before(t, y, INFINITY);
+}
+
 /* frames [k0, k1) of a tone at midi + cents(k) */
 /* A new tracker at the test's rates and an empty tally. */
 static void fresh(heist_notes *t, tally *y)
@@ -58,14 +67,14 @@ static void tone(heist_notes *t, int k0, int k1, double midi, double vib_cents, 
 	for (int k = k0; k < k1; ++k) {
 		const double c = vib_cents * sin(6.28318530717958647692 * 5.5 * k / FR);
 		const double f = 440.0 * pow(2.0, (midi + c / 100.0 - 69.0) / 12.0);
-		heist_notes_frame(t, k * HOP, (float)f, 0.95f, loud);
+		heist_notes_frame(t, k * HOP, (float)f, (float)f, 0.95f, loud);
 	}
 }
 
 static void silence(heist_notes *t, int k0, int k1)
 {
 	for (int k = k0; k < k1; ++k) {
-		heist_notes_frame(t, k * HOP, 0.0f, 0.1f, -90.0f);
+		heist_notes_frame(t, k * HOP, 0.0f, 0.0f, 0.1f, -90.0f);
 	}
 }
 
@@ -116,22 +125,37 @@ int main(void)
 	      y.last_off_t, 100 * HOP);
 
 	/* a scoop from a semitone below: within the minimum note length (40 ms)
-	 * the first note is bent; after it, the note changes */
-	fresh(&t, &y);
-	tone(&t, 0, 5, 68, 0.0, -10.0f); /* 20 ms */
-	tone(&t, 5, 100, 69, 0.0, -10.0f);
-	drain(&t, &y);
-	CHECK(y.ons == 2 && y.last_on == 69 && y.max_bend > 99.0f,
-	      "scoop: %d ons, note %d, bend up to %.1f", y.ons, y.last_on, (double)y.max_bend);
-	CHECK(fabs(y.last_off_t - 10 * HOP) < 1e-9, "scoop: the change at %g, expected %g",
-	      y.last_off_t, 10 * HOP);
+	 * the first note is bent; after it, the note changes. Events read at
+	 * once (no lookahead): the first note is out, the change follows it;
+	 * read late (a lookahead): the note is corrected, one note from the
+	 * onset */
+	for (int late = 0; late < 2; ++late) {
+		fresh(&t, &y);
+		for (int k = 0; k < 100; ++k) {
+			tone(&t, k, k + 1, k < 5 ? 68 : 69, 0.0, -10.0f); /* 20 ms low */
+			if (!late) {
+				drain_before(&t, &y, (k - 3) * HOP); /* the plugin's slack */
+			}
+		}
+		drain(&t, &y);
+		if (late) {
+			CHECK(y.ons == 1 && y.last_on == 69 && y.first_on_t == 0.0,
+			      "scoop, late: %d ons, note %d at %g", y.ons, y.last_on, y.first_on_t);
+		} else {
+			CHECK(y.ons == 2 && y.last_on == 69 && y.max_bend > 99.0f,
+			      "scoop: %d ons, note %d, bend up to %.1f", y.ons, y.last_on,
+			      (double)y.max_bend);
+			CHECK(fabs(y.last_off_t - 10 * HOP) < 1e-9,
+			      "scoop: the change at %g, expected %g", y.last_off_t, 10 * HOP);
+		}
+	}
 
 	/* the tracker waiting on a jump reads unvoiced at a clear periodicity
 	 * (confidence 0.9): the note holds over it, and ends only at silence */
 	fresh(&t, &y);
 	tone(&t, 0, 50, 84, 0.0, -20.0f);
 	for (int k = 50; k < 53; ++k) {
-		heist_notes_frame(&t, k * HOP, 0.0f, 0.9f, -20.0f);
+		heist_notes_frame(&t, k * HOP, 0.0f, 0.0f, 0.9f, -20.0f);
 	}
 	tone(&t, 53, 100, 84, 0.0, -20.0f);
 	silence(&t, 100, 110);
@@ -163,23 +187,86 @@ int main(void)
 	      "slurred octave: %d ons, last %d, the change at %g", y.ons, y.last_on, y.last_off_t);
 
 	/* a young note read an octave low (a flute's first 20 ms) is corrected
-	 * as soon as the right pitch is confirmed, not after the minimum length */
+	 * as soon as the right pitch is confirmed, not after the minimum length:
+	 * read late, one note from the onset; read at once, a change */
+	for (int late = 0; late < 2; ++late) {
+		fresh(&t, &y);
+		silence(&t, 0, 10);
+		for (int k = 10; k < 100; ++k) {
+			tone(&t, k, k + 1, k < 15 ? 69 : 81, 0.0, k < 15 ? -30.0f : -25.0f);
+			if (!late) {
+				drain_before(&t, &y, (k - 3) * HOP); /* the plugin's slack */
+			}
+		}
+		drain(&t, &y);
+		CHECK(late ? y.ons == 1 && y.last_on == 81 && fabs(y.first_on_t - 10 * HOP) < 1e-9
+		           : y.ons == 2 && y.last_on == 81 && fabs(y.last_off_t - 15 * HOP) < 1e-9,
+		      "young octave (%s): %d ons, last %d at %g, the change at %g",
+		      late ? "late" : "at once", y.ons, y.last_on, y.first_on_t, y.last_off_t);
+	}
+
+	/* an attack that reads noise for 60 ms (a bowed violin: unvoiced, then
+	 * the pitch): the note is stamped at the rise of the loudness */
 	fresh(&t, &y);
 	silence(&t, 0, 10);
-	tone(&t, 10, 15, 69, 0.0, -30.0f);
-	tone(&t, 15, 100, 81, 0.0, -25.0f);
+	for (int k = 10; k < 25; ++k) {
+		heist_notes_frame(&t, k * HOP, 0.0f, 150.0f, 0.6f, -30.0f);
+	}
+	tone(&t, 25, 100, 88, 0.0, -25.0f);
 	drain(&t, &y);
-	CHECK(y.ons == 2 && y.last_on == 81 && fabs(y.last_off_t - 15 * HOP) < 1e-9,
-	      "young octave: %d ons, last %d, the change at %g", y.ons, y.last_on, y.last_off_t);
+	CHECK(y.ons == 1 && y.last_on == 88 && fabs(y.first_on_t - 10 * HOP) < 1e-9,
+	      "bowed attack: %d ons, note %d at %g, expected at %g", y.ons, y.last_on, y.first_on_t,
+	      10 * HOP);
+
+	/* the same pitch struck again: a dip of 25 dB and a rise is a new note
+	 * at the rise; a 10 dB dip (a swell, a sample's loop) is not */
+	for (int deep = 0; deep < 2; ++deep) {
+		fresh(&t, &y);
+		silence(&t, 0, 5);
+		tone(&t, 5, 60, 69, 0.0, -20.0f);
+		tone(&t, 60, 65, 69, 0.0, deep ? -45.0f : -30.0f);
+		tone(&t, 65, 120, 69, 0.0, -20.0f);
+		silence(&t, 120, 130);
+		drain(&t, &y);
+		CHECK(deep ? y.ons == 2 && fabs(y.last_off_t - 120 * HOP) < 1e-9 : y.ons == 1,
+		      "repeated note, %s dip: %d ons", deep ? "deep" : "shallow", y.ons);
+	}
+
+	/* a slow glide over an octave (a sung portamento, 120 ms time constant):
+	 * passing notes only where it slows under 0.1 semitone a frame (within
+	 * 3 semitones of the target; 12 without the rule), the target last */
+	fresh(&t, &y);
+	silence(&t, 0, 5);
+	tone(&t, 5, 60, 57, 0.0, -20.0f);
+	for (int k = 60; k < 260; ++k) {
+		tone(&t, k, k + 1, 69.0 - 12.0 * exp(-(k - 60) / (0.12 * FR)), 0.0, -20.0f);
+	}
+	drain(&t, &y);
+	CHECK(y.ons <= 5 && y.last_on == 69, "glide: %d ons (at most 5), last %d", y.ons,
+	      y.last_on);
+
+	/* a legato note that glides in (30 ms time constant, a major third):
+	 * read late, one new note, stamped where the glide set off */
+	fresh(&t, &y);
+	silence(&t, 0, 5);
+	tone(&t, 5, 50, 60, 0.0, -20.0f);
+	for (int k = 50; k < 150; ++k) {
+		tone(&t, k, k + 1, 64.0 - 4.0 * exp(-(k - 49) / (0.03 * FR)), 0.0, -20.0f);
+	}
+	drain(&t, &y);
+	CHECK(y.ons == 2 && y.last_on == 64 && fabs(y.last_off_t - 50 * HOP) < 1e-9,
+	      "legato glide: %d ons, last %d, the change at %g, expected %g", y.ons, y.last_on,
+	      y.last_off_t, 50 * HOP);
 
 	/* non-finite frames, and a queue nobody empties */
 	heist_notes_init(&t, FS, FR);
 	heist_notes_set(&t, NAN, INFINITY, -INFINITY);
 	for (int k = 0; k < 20000; ++k) {
-		const float f = k % 7 == 0    ? NAN
-		                : k % 11 == 0 ? INFINITY
-		                              : 200.0f + (float)(k % 50) * 20;
-		heist_notes_frame(&t, k * HOP, f, k % 13 ? 0.95f : NAN, k % 5 ? -20.0f : NAN);
+		const float f = k % 29 == 0   ? NAN
+		                : k % 31 == 0 ? INFINITY
+		                              : 200.0f + (float)(k / 4 % 50) * 20;
+		heist_notes_frame(&t, k * HOP, f, k % 3 ? f : -INFINITY, k % 13 ? 0.95f : NAN,
+		                  k % 5 ? -20.0f : NAN);
 	}
 	CHECK(t.count == HEIST_NOTES_QUEUE && t.dropped > 0, "queue %u, dropped %u", t.count,
 	      t.dropped);

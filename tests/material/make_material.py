@@ -27,7 +27,8 @@ file starts with 1 s without the source (a gate must be shut by then) and its
 phrases are separated by rests of 0.6-0.8 s (issue 12: >= 400 ms).
 
 Files per variant: NAME.VARIANT.wav (float), .truth.npz (f0 per 4 ms frame),
-.labels.json (phrases, silences, breaths in seconds).
+.labels.json (phrases, silences, breaths in seconds; the notes of sung and
+FluidR3 material).
 
 Usage: make_material.py --out DIR [NAME ...]   (prints the files it made)
 """
@@ -544,6 +545,8 @@ def make(name: str, out_dir: str) -> List[str]:
             np.savez(base + ".truth.npz", f0=f0.astype(np.float32))
             lab = {"phrases": plan["phrases"], "silences": silences(clean_part, plan, spans),
                    "breaths": spans, "rests": plan["rests"],
+                   # the notes sung or played (t, dur s, midi, legato): MIDI out's truth
+                   "notes": plan.get("notes", []),
                    "info": dict(info, variant=variant,
                                 **({"mains_hz": info_hum} if variant == "hum" else {}))}
             with open(base + ".labels.json", "w") as f:

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The effect's MIDI out gives the notes of known melodies back.
 
 1. FluidR3 (Debian's fluid-soundfont-gm) renders random melodies of five
@@ -9,11 +9,13 @@
    and flute) go through the effect the same way; one held note is bent by
    +30 cents, which must come back as pitch bend, not as another note.
 
-A reference note is found when a detected note has the same pitch and an
+3. The project's voice material (VOICES): FluidR3's Voice Oohs and the
+   sung lines of tests/material, against their written notes.
+
+All with midi_lookahead = 100 ms (LOOKAHEAD). A reference note is found when a detected note has the same pitch and an
 onset within 50 ms (one-to-one). Precision and recall must be >= 95 % (the
-issue's bound) for Heist Synth, the trumpet and the clarinet; for the
-violin, flute and alto sax it is not met, and the floors (with the
-measurements and reasons) are at INSTRUMENTS.
+issue's bound) where it is met; the floors under it, with the measurements
+and reasons, are at INSTRUMENTS and VOICES.
 
 Melodies: 0.25..0.6 s notes, never the same pitch twice in a row (a
 repeated pitch without a rest has no pitch change to find it by), within
@@ -36,36 +38,28 @@ import smf  # noqa: E402  (pure Python)
 
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 SKIP = 77
+# The tracker may decide a note 100 ms after its onset (notes.h: a bowed
+# attack reads noise up to 104 ms, FluidR3's flute an octave low up to
+# 70 ms); the plugin adds that to its latency, so the notes stay on time.
+# Without it (0, the default) the late decisions come late: printed too.
+LOOKAHEAD = "midi_lookahead=100"
 RATE = 48000
 TOLERANCE_S = 0.05
 BOUND = 0.95
 # (GM program, name, lowest, highest MIDI note, bound on precision and recall)
-# The issue's 95 % holds for the trumpet (measured 100 % / 100 %), the
-# clarinet (95.2 % / 100 %) and Heist Synth (100 % / 100 %). The others are
-# held at floors one note (2.5 %) under what was measured (seed 14, 40
-# notes); before notes.c held notes over the tracker's jump waits and
-# guarded octave slips, violin 81.0/85.0, flute 80.0/90.0, trumpet 95.2/100,
-# alto sax 59.6/77.5. What is left is the sound's own onset, which a real-time
-# tracker must decide within the latency's slack (one frame hop + one noise
-# hop, 6.7 ms at 48 kHz) for its events to be on time:
-#   violin (measured 85.0 % / 85.0 %): every miss is the right pitch 52..83
-#     ms after the note-on (bow noise and a scoop two semitones low first),
-#     past the 50 ms tolerance;
-#   flute (80.0 % / 90.0 %): onsets read an octave (or a twelfth) low for
-#     the first ~40 ms: a wrong note on time, then the right one late;
-#   alto sax (63.3 % / 77.5 %): onsets scoop up from a semitone below for
-#     50..180 ms, or read an octave low: the same.
-# The pitch front end's longer confirmations for real voices (octave jumps
-# wait 5 frames, unsure onsets 4: issue 12's clicks and octave slips) then
-# moved the violin to 78.6 % / 82.5 % (more of its scooped onsets land past
-# 50 ms), the flute to 77.8 % / 87.5 %, the alto sax to 66.7 % / 80.0 %,
-# the clarinet to 97.6 % / 100 %: the violin's floor follows, a note under.
+# Measured with the 100 ms lookahead (seed 14, 40 notes; before it and the
+# onset stamping of notes.h: violin 78.6/82.5, flute 77.8/87.5, trumpet
+# 100/100, clarinet 97.6/100, alto sax 66.7/80.0): violin 95.1/97.5, flute
+# 95.2/100, trumpet 100/100, clarinet 95.2/100 (the issue's 95 %), alto sax
+# 81.8/90.0: its onsets scoop up from a semitone below for 106..184 ms, past
+# the 120 ms an onset reaches (HEIST_NOTES_ONSET_REACH_S), so the note is
+# late; its floor is one note (2.5 %) under what was measured.
 INSTRUMENTS = [
-    (40, "violin", 57, 88, 0.76),
-    (73, "flute", 62, 88, 0.77),
+    (40, "violin", 57, 88, BOUND),
+    (73, "flute", 62, 88, BOUND),
     (56, "trumpet", 56, 80, BOUND),
     (71, "clarinet", 52, 84, BOUND),
-    (65, "alto sax", 52, 78, 0.60),
+    (65, "alto sax", 52, 78, 0.79),
 ]
 
 
@@ -96,9 +90,10 @@ def melody(rng: random.Random, lo: int, hi: int, count: int, legato: float):
     return notes
 
 
-def midi_out(host: str, wav: str):
+def midi_out(host: str, wav: str, controls=(LOOKAHEAD,)):
     """Notes (onset_s, pitch) and bends (time_s, cents) from the effect."""
-    text = subprocess.run([host, wav], check=True, capture_output=True, text=True).stdout
+    text = subprocess.run([host, wav, *controls], check=True, capture_output=True,
+                          text=True).stdout
     notes, bends, on = [], [], {}
     for line in text.splitlines():
         t, st, d1, d2 = line.split()
@@ -136,6 +131,47 @@ def report(name, ref, got, bound=BOUND) -> int:
     return 0 if ok else 1
 
 
+# The project's voice material (tests/material/make_material.py, its note
+# plan in .labels.json), clean: (name, controls, precision floor, recall
+# floor). Measured with the lookahead: oohs 100/100 (FluidR3 Voice Oohs, the
+# issue's 95 %); sung-high 75.0/92.3, sung-male 39.1/69.2 (before this
+# tracker, without lookahead: 52.4/84.6 and 26.7/61.5): their legato notes
+# glide in (30 or 120 ms time constant); a fast glide is stamped where it set
+# off, but a slow one reaches its note 170..450 ms after the written onset,
+# past the 120 ms reach, and its last semitones (where it slows under 0.1
+# semitone a frame) become passing notes. The floors are one note under
+# what was measured (1/13 = 7.7 %); the issue stays open for them. sung-low
+# (C2..E3) is not scored: 34.8/57.1, the same glides and octave slips.
+VOICES = [
+    ("oohs", (), BOUND, BOUND),
+    ("sung-high", (), 0.67, 0.84),
+    ("sung-male", (), 0.30, 0.61),
+]
+
+
+def voice(host: str, work: str) -> int:
+    """MIDI out of the voice material against its notes."""
+    import json
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, os.path.join(here, "..", "material"))
+    import make_material  # noqa: E402  (numpy, scipy, espeak-ng, sox)
+    fails = 0
+    for name, controls, pmin, rmin in VOICES:
+        make_material.ensure(os.path.join(work, "material"), name)
+        base = os.path.join(work, "material", f"{name}.clean")
+        with open(base + ".labels.json") as f:
+            notes = json.load(f)["notes"]
+        ref = [(n["t"], n["t"] + n["dur"], n["midi"], 0) for n in notes]
+        got, _ = midi_out(host, base + ".wav", (LOOKAHEAD, *controls))
+        p, r, worst = score(ref, got)
+        ok = p >= pmin and r >= rmin
+        print(("ok" if ok else "FAIL") + f": voice {name}: {len(ref)} notes, {len(got)} "
+              f"detected, precision {100 * p:.1f} %, recall {100 * r:.1f} %, worst onset "
+              f"{1000 * worst:.1f} ms (floors {100 * pmin:.0f} / {100 * rmin:.0f} %)")
+        fails += not ok
+    return fails
+
+
 def main() -> int:
     host, render, work = sys.argv[1:4]
     if os.path.isdir(work):
@@ -154,6 +190,11 @@ def main() -> int:
                            check=True, stdout=subprocess.DEVNULL)
             got, _ = midi_out(host, wav)
             fails += report(f"FluidR3 {name}", ref, got, bound)
+            # without the lookahead: printed, no bound (the late decisions
+            # come out late; the default keeps the effect's latency)
+            p, r, _ = score(ref, midi_out(host, wav, ("midi_lookahead=0",))[0])
+            print(f"info: FluidR3 {name} without lookahead: precision {100 * p:.1f} %, "
+                  f"recall {100 * r:.1f} %")
     else:
         print("SKIP (FluidR3 part): fluidsynth or FluidR3_GM.sf2 missing")
         return SKIP
@@ -179,6 +220,7 @@ def main() -> int:
         print(("ok" if ok else "FAIL") + f": {style}: a +30 cent bend comes back as "
               f"{late[-1] if late else float('nan'):+.1f} cents of pitch bend")
         fails += not ok
+    fails += voice(host, work)
     print("midi_out: " + ("ok" if not fails else f"{fails} failure(s)"))
     return 1 if fails else 0
 

@@ -63,6 +63,7 @@ static const expected_port expected[HEIST_PORT_COUNT] = {
     [HEIST_PORT_MIDI_BEND_RANGE] = {"midi_bend_range", false, true, HEIST_PARAM_COUNT},
     [HEIST_PORT_MIDI_MIN_NOTE] = {"midi_min_note", false, true, HEIST_PARAM_COUNT},
     [HEIST_PORT_MIDI_HYSTERESIS] = {"midi_hysteresis", false, true, HEIST_PARAM_COUNT},
+    [HEIST_PORT_MIDI_LOOKAHEAD] = {"midi_lookahead", false, true, HEIST_PARAM_COUNT},
 };
 
 static void check(bool ok, const char *what, unsigned port)
