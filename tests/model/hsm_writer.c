@@ -168,10 +168,11 @@ void hsm_round_half(uint8_t *data, const hsm_dims *d)
 	hsm_fix_crc(data, l.size);
 }
 
-uint8_t *hsm_add_profile(const uint8_t *data, size_t *size, uint32_t n_styles, uint32_t n_bands)
+/* A copy of the file (its CRC left off) with one version-1 section header
+ * (tag, payload size) appended, the payload zeroed; the flag "sections
+ * follow" and the total size set. NULL when out of memory. */
+static uint8_t *append_section(const uint8_t *data, size_t old, const char tag[4], size_t payload)
 {
-	const size_t old = *size;
-	const size_t payload = 8u + 4u * (n_bands + 1u) + (size_t)n_styles * 4u * (n_bands + 11u);
 	const size_t total = old + 12u + payload;
 	uint8_t *p = calloc(1, total);
 	if (!p) {
@@ -181,10 +182,22 @@ uint8_t *hsm_add_profile(const uint8_t *data, size_t *size, uint32_t n_styles, u
 	hsm_put_u32(p + 12, 1); /* flags: sections follow */
 	hsm_put_u32(p + 16, (uint32_t)total);
 	uint8_t *q = p + old - 4;
-	memcpy(q, "PROF", 4);
+	memcpy(q, tag, 4);
 	hsm_put_u32(q + 4, 1);
 	hsm_put_u32(q + 8, (uint32_t)payload);
-	q += 12;
+	return p;
+}
+
+uint8_t *hsm_add_profile(const uint8_t *data, size_t *size, uint32_t n_styles, uint32_t n_bands)
+{
+	const size_t old = *size;
+	const size_t payload = 8u + 4u * (n_bands + 1u) + (size_t)n_styles * 4u * (n_bands + 11u);
+	const size_t total = old + 12u + payload;
+	uint8_t *p = append_section(data, old, "PROF", payload);
+	if (!p) {
+		return NULL;
+	}
+	uint8_t *q = p + old - 4 + 12;
 	hsm_put_u32(q, n_styles);
 	hsm_put_u32(q + 4, n_bands);
 	q += 8;
@@ -224,18 +237,11 @@ uint8_t *hsm_add_speq(const uint8_t *data, size_t *size, uint32_t n_styles, uint
 	const size_t payload =
 	    12u + 4u * n_bands + (size_t)n_styles * 4u * (n_pitches + n_pitches * n_bands);
 	const size_t total = old + 12u + payload;
-	uint8_t *p = calloc(1, total);
+	uint8_t *p = append_section(data, old, "SPEQ", payload);
 	if (!p) {
 		return NULL;
 	}
-	memcpy(p, data, old - 4);
-	hsm_put_u32(p + 12, 1); /* flags: sections follow */
-	hsm_put_u32(p + 16, (uint32_t)total);
-	uint8_t *q = p + old - 4;
-	memcpy(q, "SPEQ", 4);
-	hsm_put_u32(q + 4, 1);
-	hsm_put_u32(q + 8, (uint32_t)payload);
-	q += 12;
+	uint8_t *q = p + old - 4 + 12;
 	hsm_put_u32(q, n_styles);
 	hsm_put_u32(q + 4, n_bands);
 	hsm_put_u32(q + 8, n_pitches);
