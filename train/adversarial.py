@@ -35,7 +35,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from features import Clip, load_dir  # noqa: E402
 from heist_model import HeistNet, ModelConfig  # noqa: E402
-from train import (Crops, batch, evaluate, parse_style, reexec_with_malloc_env, save,  # noqa: E402
+from train import (Crops, augment, batch, evaluate, parse_style, reexec_with_malloc_env, save,  # noqa: E402
                    spectral_loss, synthesize)
 
 RESOLUTIONS = ((1024, 256), (512, 128), (256, 64))  # (n_fft, hop) at the model rate
@@ -116,6 +116,10 @@ def main() -> None:
     ap.add_argument("--eval-seconds", type=float, default=2.0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--augment", action="store_true",
+                    help="train.py's voice-like level/confidence augmentation (as the plain run had)")
+    ap.add_argument("--keep-every", type=int, default=0,
+                    help="also keep step_NNNNN.pt every N steps (to choose one by timbre.py)")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -175,7 +179,10 @@ def main() -> None:
     last_ho = float("nan")
     while elapsed < budget:
         t0 = time.time()
-        f0, loud, conf, audio, style = batch([tr.random(rng) for _ in range(a.batch)])
+        items = [tr.random(rng) for _ in range(a.batch)]
+        if a.augment:
+            items = augment(items, rng)
+        f0, loud, conf, audio, style = batch(items)
         y = synthesize(net, f0, loud, conf, style)
         ld = d_loss(disc, audio, y)
         opt_d.zero_grad()
@@ -205,6 +212,8 @@ def main() -> None:
             log.flush()
         if step % 50 == 0 or done:
             checkpoint(ckpt_path, True)
+        if a.keep_every and step % a.keep_every == 0:
+            checkpoint(os.path.join(a.out, f"step_{step:05d}.pt"), False)
     checkpoint(os.path.join(a.out, "last.pt"), False)
     print(f"done: {step} steps, held-out spectral loss {start_loss:.3f} -> best {best:.3f}, "
           f"last {last_ho:.3f}", flush=True)
