@@ -104,8 +104,11 @@
  * step or a tracker slip, where a new run starts. */
 #define HEIST_NOTES_RUN_JUMP_ST 0.5f
 /* A glide that stops more than HEIST_NOTES_SETTLE_ST off a note's centre is
- * still on its way for HEIST_NOTES_STALL_FRAMES (40 ms): a sung 11-semitone
- * glide stalled 0.41 st under its note for 40 ms where its vibrato set in. */
+ * still on its way for HEIST_NOTES_STALL_FRAMES (100 ms): a sung 11-semitone
+ * glide stalled 0.41 st under its note for 40 ms where its vibrato set in
+ * (48 and 80 ms still let that passing note start; 100 ms was the least
+ * tried that did not). A note sung that far off after a glide starts 100 ms
+ * late. */
 #define HEIST_NOTES_SETTLE_ST 0.3f
 #define HEIST_NOTES_STALL_FRAMES 25u
 /* How long after its start a note that began at an onset may still be
