@@ -12,8 +12,10 @@
 3. The project's voice material (VOICES): FluidR3's Voice Oohs and the
    sung lines of tests/material, against their written notes.
 
-All with midi_lookahead = 100 ms (LOOKAHEAD). A reference note is found when a detected note has the same pitch and an
-onset within 50 ms (one-to-one). Precision and recall must be >= 95 % (the
+All with midi_lookahead = 100 ms (LOOKAHEAD); the FluidR3 melodies also
+without it (the default), bounded where the 95 % is met there. A reference
+note is found when a detected note has the same pitch and an onset within
+50 ms (one-to-one). Precision and recall must be >= 95 % (the
 issue's bound) where it is met; the floors under it, with the measurements
 and reasons, are at INSTRUMENTS and VOICES.
 
@@ -55,12 +57,19 @@ BOUND = 0.95
 # before the lookahead: violin 78.6/82.5, flute 77.8/87.5, alto sax
 # 66.7/80.0.) The one alto sax note left reads an octave low for 112 ms,
 # past the 100 ms lookahead (right at 200 ms).
+# The last field: the bound without lookahead (midi_lookahead = 0, the
+# default), None where only printed. Trumpet 100/100 and clarinet 97.6/100
+# meet the 95 % there; violin 83.3/87.5, flute 78.3/90.0 and alto sax
+# 66.7/80.0 do not, and cannot causally: their pitch is clear only 50..110
+# ms after the onset (bow noise, an octave-low or scooped attack) while
+# without lookahead an event can be stamped at most ~10 ms before the frame
+# that decides it (the engine's latency less its analysis delay).
 INSTRUMENTS = [
-    (40, "violin", 57, 88, BOUND),
-    (73, "flute", 62, 88, BOUND),
-    (56, "trumpet", 56, 80, BOUND),
-    (71, "clarinet", 52, 84, BOUND),
-    (65, "alto sax", 52, 78, BOUND),
+    (40, "violin", 57, 88, BOUND, None),
+    (73, "flute", 62, 88, BOUND, None),
+    (56, "trumpet", 56, 80, BOUND, BOUND),
+    (71, "clarinet", 52, 84, BOUND, BOUND),
+    (65, "alto sax", 52, 78, BOUND, None),
 ]
 
 
@@ -219,7 +228,7 @@ def main() -> int:
     fails = 0
     if shutil.which("fluidsynth") and os.path.isfile(SOUNDFONT):
         rng = random.Random(14)
-        for program, name, lo, hi, bound in INSTRUMENTS:
+        for program, name, lo, hi, bound, bound0 in INSTRUMENTS:
             ref = melody(rng, lo, hi, 40, 0.0)
             mid = os.path.join(work, f"gm{program}.mid")
             wav = os.path.join(work, f"gm{program}.wav")
@@ -229,11 +238,15 @@ def main() -> int:
                            check=True, stdout=subprocess.DEVNULL)
             got, _ = midi_out(host, wav)
             fails += report(f"FluidR3 {name}", ref, got, bound)
-            # without the lookahead: printed, no bound (the late decisions
-            # come out late; the default keeps the effect's latency)
-            p, r, _ = score(ref, midi_out(host, wav, ("midi_lookahead=0",))[0])
-            print(f"info: FluidR3 {name} without lookahead: precision {100 * p:.1f} %, "
-                  f"recall {100 * r:.1f} %")
+            # without the lookahead (the default, keeping the effect's
+            # latency): bounded where met, else printed
+            got0 = midi_out(host, wav, ("midi_lookahead=0",))[0]
+            if bound0 is not None:
+                fails += report(f"FluidR3 {name} without lookahead", ref, got0, bound0)
+            else:
+                p, r, _ = score(ref, got0)
+                print(f"info: FluidR3 {name} without lookahead: precision {100 * p:.1f} %, "
+                      f"recall {100 * r:.1f} %")
     else:
         print("SKIP (FluidR3 part): fluidsynth or FluidR3_GM.sf2 missing")
         return SKIP
