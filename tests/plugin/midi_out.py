@@ -27,7 +27,10 @@ legato step sounds both notes at once for up to 100 ms, which a monophonic
 tracker cannot split on time. Heist Synth's are 30 % legato (it is
 monophonic).
 
-Usage: midi_out.py MIDI_OUT_HOST HEIST_RENDER WORKDIR
+Usage: midi_out.py MIDI_OUT_HOST HEIST_RENDER WORKDIR [MS,MS,...]
+(the optional list: lookaheads at which every FluidR3 and voice render's
+precision and recall are also printed, unbounded: how midi_lookahead trades
+latency for accuracy)
 """
 import os
 import random
@@ -132,6 +135,16 @@ def score(ref, got):
     return (matched / len(got) if got else 0.0, matched / len(ref), worst)
 
 
+SWEEP = []  # lookaheads (ms) to print as well (the optional 4th argument)
+
+
+def sweep(host: str, name: str, ref, wav: str, controls=()) -> None:
+    for ms in SWEEP:
+        p, r, _ = score(ref, midi_out(host, wav, (f"midi_lookahead={ms}", *controls))[0])
+        print(f"info: {name} at lookahead {ms} ms: precision {100 * p:.1f} %, "
+              f"recall {100 * r:.1f} %")
+
+
 def report(name, ref, got, bound=BOUND) -> int:
     p, r, worst = score(ref, got)
     ok = p >= bound and r >= bound
@@ -212,6 +225,7 @@ def voice(host: str, work: str) -> int:
         print(("ok" if ok else "FAIL") + f": voice {name}: {len(ref)} notes, {len(got)} "
               f"detected, precision {100 * p:.1f} %, recall {100 * r:.1f} %, worst onset "
               f"{1000 * worst:.1f} ms (floors {100 * pmin:.0f} / {100 * rmin:.0f} %)")
+        sweep(host, f"voice {name}", ref, base + ".wav", controls)
         import numpy as np
         gp, gr = glide_aware(ref, got, np.load(base + ".truth.npz")["f0"])
         print(f"info: voice {name} glide-aware: precision {100 * gp:.1f} %, recall "
@@ -222,6 +236,8 @@ def voice(host: str, work: str) -> int:
 
 def main() -> int:
     host, render, work = sys.argv[1:4]
+    if len(sys.argv) > 4:
+        SWEEP.extend(int(ms) for ms in sys.argv[4].split(",") if ms)
     if os.path.isdir(work):
         shutil.rmtree(work)
     os.makedirs(work)
@@ -247,6 +263,7 @@ def main() -> int:
                 p, r, _ = score(ref, got0)
                 print(f"info: FluidR3 {name} without lookahead: precision {100 * p:.1f} %, "
                       f"recall {100 * r:.1f} %")
+            sweep(host, f"FluidR3 {name}", ref, wav)
     else:
         print("SKIP (FluidR3 part): fluidsynth or FluidR3_GM.sf2 missing")
         return SKIP
