@@ -39,6 +39,11 @@ void heist_notes_reset(heist_notes *t)
 	t->last_midi = 0.0f;
 	t->was_steady = 0;
 	t->glide_time = -INFINITY;
+	t->run_dir = t->run_jump = 0;
+	t->stall = 0;
+	t->on_run = -INFINITY;
+	t->run_from = t->run_ext = t->prev_midi = NAN;
+	t->run_time = t->ext_time = t->turn_time = -INFINITY;
 	t->head = t->count = 0;
 }
 
@@ -105,6 +110,55 @@ static uint8_t velocity(float loud_db)
 	return (uint8_t)lrintf(heist_clampf(v, 1.0f, 127.0f));
 }
 
+/* The monotone run of the pitch (voiced frames since a rest): where and when
+ * it set off, how far it went. A run spanning HEIST_NOTES_GLIDE_ST is a
+ * glide (bit 1; its set-off is where a note it reaches starts), bit 2 while
+ * it still moves (no note starts on its way). */
+static int run_frame(heist_notes *t, double time, float midi, int fresh, float two_ago)
+{
+	if (fresh || fabsf(midi - two_ago) > 2.0f * HEIST_NOTES_RUN_JUMP_ST) {
+		/* a glide is smooth: a jump (a step, an octave slip) starts a run */
+		t->run_jump = !fresh;
+		t->run_dir = 0;
+		t->run_from = t->run_ext = midi;
+		t->run_time = t->ext_time = t->turn_time = time;
+		t->stall = 0;
+	} else if (t->run_dir == 0) {
+		if (fabsf(midi - t->run_from) > HEIST_NOTES_RUN_DEAD_ST) {
+			t->run_dir = midi > t->run_from ? 1 : -1;
+			t->run_ext = midi;
+			t->ext_time = time;
+		} else {
+			t->run_time = time; /* still where it was: it sets off later */
+		}
+	} else if ((midi - t->run_ext) * (float)t->run_dir >= 0.0f) {
+		t->run_ext = midi;
+		t->ext_time = time;
+	} else if ((t->run_ext - midi) * (float)t->run_dir > HEIST_NOTES_RUN_DEAD_ST) {
+		/* turned back: a new run from the turning point */
+		t->run_from = t->run_ext;
+		t->run_time = t->ext_time;
+		t->run_dir = -t->run_dir;
+		t->run_ext = midi;
+		t->ext_time = t->turn_time = time;
+		t->stall = 0;
+	}
+	if (t->run_dir == 0 || fabsf(t->run_ext - t->run_from) < HEIST_NOTES_GLIDE_ST) {
+		return 0;
+	}
+	if (!t->run_jump && t->run_time > t->glide_time) {
+		t->glide_time = t->run_time; /* a slow glide never moved 0.1 st a frame */
+	}
+	const int moving =
+	    (midi - two_ago) * (float)t->run_dir >= 2.0f * HEIST_NOTES_GLIDE_SPEED_ST;
+	t->stall = moving ? 0u : t->stall + 1u;
+	/* stalled between two notes (a vibrato setting in under the glide's
+	 * end): on its way still, for a while */
+	const int between = fabsf(midi - rintf(midi)) > HEIST_NOTES_SETTLE_ST &&
+	                    t->stall < HEIST_NOTES_STALL_FRAMES;
+	return 1 | (moving || between ? 2 : 0);
+}
+
 /* Loudness bookkeeping of a frame: the articulation flag (the loudness moved
  * by more than HEIST_NOTES_ATTACK_DB over the last HEIST_NOTES_ATTACK_FRAMES
  * frames: an attack, a dip between slurred notes; the tracker's octave slips
@@ -164,6 +218,7 @@ static void start_note(heist_notes *t, double at, float midi, int on_onset)
 	t->corrected = on_onset && again;
 	t->note = t->cand;
 	t->on_time = at;
+	t->on_run = t->run_time;
 	t->on_onset = on_onset;
 	t->note_peak_db = -120.0f;
 	t->cand = -1;
@@ -176,7 +231,8 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 	const int attack = loudness_frame(t, time, loud_db);
 	const double hop = t->fs / t->frame_rate;
 	const double reach = (double)HEIST_NOTES_ONSET_REACH_S * t->fs;
-	if (!(f0 > 0.0f) || !isfinite(f0)) {
+	const int accepted = f0 > 0.0f && isfinite(f0);
+	if (!accepted) {
 		/* the front end confirming a jump reads unvoiced: its raw estimate
 		 * is the pitch when it is clear */
 		f0 = raw_hz > 0.0f && isfinite(raw_hz) && confidence >= HEIST_NOTES_START_CONFIDENCE
@@ -186,9 +242,12 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 	if (!(f0 > 0.0f)) {
 		t->cand = -1;
 		++t->unvoiced;
-		if (confidence >= HEIST_NOTES_START_CONFIDENCE &&
+		const int loud =
+		    t->note >= 0 && confidence >= HEIST_NOTES_HOLD_CONFIDENCE && !attack;
+		if ((confidence >= HEIST_NOTES_START_CONFIDENCE || loud) &&
 		    t->unvoiced < HEIST_NOTES_WAIT_FRAMES) {
-			/* a clear periodicity without a pitch: the note holds a while */
+			/* a clear periodicity without a pitch, or a dropout at a
+			 * steady loudness: the note holds a while */
 			return;
 		}
 		if (t->unvoiced >= HEIST_NOTES_OFF_FRAMES && t->note >= 0) {
@@ -203,11 +262,20 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 		t->onset_time = time;
 		t->onset_open = 1;
 	}
+	const int fresh = t->unvoiced > 0 || !isfinite(t->run_from) || !isfinite(t->prev_midi);
 	t->unvoiced = 0;
 	const float midi = 69.0f + 12.0f * log2f(f0 / 440.0f);
 	/* a glide: the pitch moved by more than HEIST_NOTES_STEADY_ST since
 	 * the last voiced frame */
 	const int steady = fabsf(midi - t->last_midi) <= HEIST_NOTES_STEADY_ST;
+	const float two_ago = fresh ? midi : t->prev_midi;
+	int glide = 0;
+	if (accepted || fresh) {
+		/* a jump the front end still confirms may be its slip: the run
+		 * goes on from the frames it accepted */
+		t->prev_midi = fresh ? midi : t->last_midi;
+		glide = run_frame(t, time, midi, fresh, two_ago);
+	}
 	t->last_midi = midi;
 	if (!steady && t->was_steady) {
 		t->glide_time = time; /* where the pitch set off */
@@ -223,7 +291,17 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 		const float dev = midi - (float)t->note;
 		const int young = time - t->on_time < (double)t->min_note_s * t->fs &&
 		                  fabsf(dev) < HEIST_NOTES_YOUNG_SPAN;
-		if (young || fabsf(dev) <= 0.5f + t->hysteresis_cents * 0.01f) {
+		/* a note started at an onset and still queued is re-decided
+		 * without the hysteresis while its pitch drifts one way slowly
+		 * since its first frames (a scoop that ends nearer the next note;
+		 * not a vibrato) */
+		const double drift_frames = (time - t->turn_time) / hop + 1.0;
+		const int open =
+		    t->on_onset && !t->corrected && t->on_time >= t->popped_until &&
+		    time - t->on_time <= (double)HEIST_NOTES_CORRECT_REACH_S * t->fs &&
+		    t->turn_time <= t->on_time + (double)t->min_note_s * t->fs &&
+		    fabsf(t->run_ext - t->run_from) < HEIST_NOTES_SCOOP_SPEED_ST * drift_frames;
+		if (young || fabsf(dev) <= 0.5f + (open ? 0.0f : t->hysteresis_cents * 0.01f)) {
 			/* within the hysteresis, or too soon after the note began to
 			 * leave it: the same note, bent */
 			t->cand = -1;
@@ -237,9 +315,20 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 	}
 	/* a glide passes its notes by: a candidate grows only where the pitch
 	 * is steady; a step starts one */
-	if (t->cand == nearest && steady) {
+	if (glide & 2) {
+		/* on a glide's way: its notes pass by */
+		t->cand = nearest;
+		t->cand_time = time;
+		t->cand_frames = 0;
+		t->cand_loud = loud_db;
+		t->cand_attack = attack;
+		t->cand_accepted = accepted;
+	} else if (t->cand == nearest && (steady || (accepted && !t->cand_accepted))) {
+		/* (the front end's pitch, once it accepts the jump, may differ
+		 * from its raw estimate by a tenth of a semitone) */
 		++t->cand_frames;
 		t->cand_attack |= attack;
+		t->cand_accepted |= accepted;
 		t->cand_loud = loud_db > t->cand_loud ? loud_db : t->cand_loud;
 	} else {
 		t->cand = nearest;
@@ -247,35 +336,51 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 		t->cand_frames = steady ? 1u : 0u; /* a jump needs steady frames after it */
 		t->cand_loud = loud_db;
 		t->cand_attack = attack;
+		t->cand_accepted = accepted;
 	}
 	/* a young note that began at an onset, replaced by a scoop's end or the
 	 * octave (or twelfth) above its misread attack, once: a correction */
 	const int step = t->cand - t->note;
 	const int correct = t->note >= 0 && !restrike && t->on_onset && !t->corrected &&
-	                    !onset_near && time - t->on_time <= reach &&
+	                    !onset_near &&
+	                    time - t->on_time <= (double)HEIST_NOTES_CORRECT_REACH_S * t->fs &&
 	                    (abs(step) <= 2 || step == 12 || step == 19 || step == 24);
 	/* an octave away from a settled note: the tracker's octave slips last
-	 * tens of ms, so such a change must hold longer before it counts */
-	const int octave = !correct && !t->cand_attack && t->note >= 0 && abs(step) % 12 == 0 &&
+	 * tens of ms, so such a change must hold longer before it counts (also
+	 * back to the octave a correction left: FluidR3's flute reads it again
+	 * for 24 ms while its attack still rises) */
+	const int octave = !correct && (!t->cand_attack || t->corrected) && t->note >= 0 &&
+	                   abs(step) % 12 == 0 &&
 	                   time - t->on_time >= (double)t->min_note_s * t->fs;
 	const uint32_t need = restrike ? HEIST_NOTES_RESTRIKE_FRAMES
 	                      : octave ? HEIST_NOTES_OCTAVE_FRAMES
 	                               : HEIST_NOTES_CONFIRM_FRAMES;
-	if (t->cand_frames >= need) {
+	/* over a sounding note, a jump the front end has not accepted yet (its
+	 * octave slips: 4 frames at 0.92 over a sung glide) starts none */
+	if (t->cand_frames >= need && (t->cand_accepted || t->note < 0 || onset_near || correct)) {
 		if (onset_near) {
 			t->onset_open = 0;
 			start_note(t, t->onset_time, midi, 1);
 		} else if (correct && t->on_time >= t->popped_until) {
 			/* still queued: the wrong start is taken back */
 			start_note(t, t->on_time, midi, 1);
+		} else if (t->note >= 0 && (glide & 1) && !t->run_jump &&
+		           t->on_run == t->run_time && t->on_time > t->run_time &&
+		           t->on_time >= t->popped_until) {
+			/* the sounding note passed by on this glide's way (it began
+			 * before the glide spanned a semitone): taken back, this one
+			 * starts where the glide set off */
+			start_note(t, t->run_time, midi, 0);
 		} else if (t->note >= 0 && t->glide_time == t->on_time &&
-		           t->on_time >= t->popped_until && t->cand_time - t->glide_time <= reach) {
+		           t->on_time >= t->popped_until && t->glide_time <= t->cand_time &&
+		           ((glide & 1) || t->cand_time - t->glide_time <= reach)) {
 			/* the same glide goes on past a passing note it started: that
 			 * note is taken back, this one starts where the glide set off */
 			start_note(t, t->glide_time, midi, 0);
 		} else if (t->note >= 0 &&
 		           t->glide_time >= t->on_time + (double)t->min_note_s * t->fs &&
-		           t->cand_time - t->glide_time <= reach) {
+		           t->glide_time <= t->cand_time &&
+		           ((glide & 1) || t->cand_time - t->glide_time <= reach)) {
 			/* a legato note that glided in: from where the glide set off
 			 * (not within the minimum length of the note it leaves) */
 			start_note(t, t->glide_time, midi, 0);

@@ -25,11 +25,24 @@
  * new note takes the old one's start. A legato note that glided in is
  * stamped where the pitch set off from its last steady stretch, within the
  * same reach. A confirmed onset at the sounding pitch re-strikes it
- * (repeated notes). Events still queued (not popped)
- * are taken back when a decision moves before them, so a host that reads
- * the queue late by a lookahead (the plugin's midi_lookahead, added to its
- * latency) receives only the final notes, on time; without lookahead an
- * event decided late is stamped at the earliest time still open.
+ * (repeated notes).
+ *
+ * Glides, scoops, dropouts: the pitch's monotone runs are followed; one
+ * spanning a semitone is a glide, and no note starts on its way (until it
+ * slows under HEIST_NOTES_GLIDE_SPEED_ST a frame near a note's centre); the
+ * note it reaches starts where it set off (the earliest time still open),
+ * and a passing note that began on it before it was known is taken back
+ * while queued. A queued note that began at an onset is re-decided without
+ * the hysteresis while its pitch drifts slowly one way (a scoop across the
+ * half semitone). Over a sounding note, a jump only in the raw estimate
+ * (the front end still confirms it) starts no note, and unvoiced frames at
+ * a steady loudness and some periodicity hold it (tracker dropouts).
+ *
+ * Events still queued (not popped) are taken back when a decision moves
+ * before them, so a host that reads the queue late by a lookahead (the
+ * plugin's midi_lookahead, added to its latency) receives only the final
+ * notes, on time; without lookahead an event decided late is stamped at the
+ * earliest time still open.
  *
  * The deviation from the note's centre goes out as pitch bend (range
  * bend_range semitones, sent when it moves by 2 cents or more). Velocity
@@ -76,6 +89,43 @@
  * violin reads bow noise and subharmonics for up to 104 ms after its note-on
  * (seed 14), its flute an octave low for up to 70 ms. */
 #define HEIST_NOTES_ONSET_REACH_S 0.12f
+/* A glide: the pitch moving one way (back by at most HEIST_NOTES_RUN_DEAD_ST)
+ * over HEIST_NOTES_GLIDE_ST or more; no note starts while it still moves by
+ * HEIST_NOTES_GLIDE_SPEED_ST a frame (over two). A slow portamento's last
+ * semitones move under HEIST_NOTES_STEADY_ST a frame (a sung 10-semitone
+ * glide with a 120 ms time constant gave 3 passing notes); a held note's
+ * vibrato (0.35 st deep) never runs a semitone one way; 0.015 st a frame is
+ * a 120 ms glide 0.45 st from its note (0.0125 kept one more passing note of
+ * the sung material, 0.02 two more). */
+#define HEIST_NOTES_GLIDE_ST 1.0f
+#define HEIST_NOTES_RUN_DEAD_ST 0.1f
+#define HEIST_NOTES_GLIDE_SPEED_ST 0.015f
+/* ... and it is smooth: a move by more than this a frame (over two) is a
+ * step or a tracker slip, where a new run starts. */
+#define HEIST_NOTES_RUN_JUMP_ST 0.5f
+/* A glide that stops more than HEIST_NOTES_SETTLE_ST off a note's centre is
+ * still on its way for HEIST_NOTES_STALL_FRAMES (100 ms): a sung 11-semitone
+ * glide stalled 0.41 st under its note for 40 ms where its vibrato set in
+ * (48 and 80 ms still let that passing note start; 100 ms was the least
+ * tried that did not). A note sung that far off after a glide starts 100 ms
+ * late. */
+#define HEIST_NOTES_SETTLE_ST 0.3f
+#define HEIST_NOTES_STALL_FRAMES 25u
+/* How long after its start a note that began at an onset may still be
+ * corrected while it is queued (the lookahead's reach, 200 ms at most):
+ * FluidR3's alto sax scoops from 60 cents low and crosses the half semitone
+ * 50..60 ms after its onset; while queued, the note is re-decided without
+ * the hysteresis ... */
+#define HEIST_NOTES_CORRECT_REACH_S 0.2f
+/* ... if its pitch drifts slower than this (semitones a frame on average:
+ * the sax's 0.003; a vibrato moves 0.06 in its first quarter period). */
+#define HEIST_NOTES_SCOOP_SPEED_ST 0.035f
+/* Unvoiced frames hold the note (up to HEIST_NOTES_WAIT_FRAMES) at this
+ * confidence while the loudness is steady (no articulation: it moved by at
+ * most HEIST_NOTES_ATTACK_DB over the last 40 ms): a sung glide's tracker
+ * dropouts (2 frames at 0.82, the level steady) are no ending; an ending
+ * fades or loses its periodicity, a new attack rises. */
+#define HEIST_NOTES_HOLD_CONFIDENCE 0.6f
 /* Frames at the sounding pitch that confirm a re-strike after an onset: the
  * previous note's ring reads for a frame or two after a new attack. */
 #define HEIST_NOTES_RESTRIKE_FRAMES 5u
@@ -94,8 +144,9 @@ typedef struct {
 	double cand_time; /* its first frame */
 	double on_time;   /* the sounding note's start */
 	uint32_t cand_frames;
-	float cand_loud;                            /* loudest frame of the candidate */
-	int cand_attack;                            /* an articulation came with the candidate */
+	float cand_loud;   /* loudest frame of the candidate */
+	int cand_attack;   /* an articulation came with the candidate */
+	int cand_accepted; /* ... a frame of it had the front end's pitch (not the raw) */
 	float recent_db[HEIST_NOTES_ATTACK_FRAMES]; /* loudness of the last frames */
 	uint32_t recent_at;                         /* the oldest of them */
 	uint32_t unvoiced;
@@ -110,6 +161,16 @@ typedef struct {
 	float last_midi;     /* the last voiced frame's pitch */
 	int was_steady;      /* ... and it was steady */
 	double glide_time;   /* where the pitch last set off from a steady stretch */
+	int run_dir;         /* the pitch's monotone run: +1 up, -1 down, 0 none yet */
+	float run_from;      /* ... the pitch it set off from */
+	float run_ext;       /* ... the farthest it went */
+	double run_time;     /* ... when it set off */
+	double ext_time;     /* ... when it went farthest */
+	double turn_time;    /* ... when it began (turned back, or after a rest or jump) */
+	float prev_midi;     /* the pitch two voiced frames ago */
+	int run_jump;        /* the run set off at a jump */
+	uint32_t stall;      /* frames the run has not moved on */
+	double on_run;       /* run_time when the sounding note started */
 	double popped_until; /* events before this have left the queue */
 	heist_note_event q[HEIST_NOTES_QUEUE];
 	uint32_t head, count;

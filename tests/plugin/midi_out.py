@@ -12,8 +12,10 @@
 3. The project's voice material (VOICES): FluidR3's Voice Oohs and the
    sung lines of tests/material, against their written notes.
 
-All with midi_lookahead = 100 ms (LOOKAHEAD). A reference note is found when a detected note has the same pitch and an
-onset within 50 ms (one-to-one). Precision and recall must be >= 95 % (the
+All with midi_lookahead = 100 ms (LOOKAHEAD); the FluidR3 melodies also
+without it (the default), bounded where the 95 % is met there. A reference
+note is found when a detected note has the same pitch and an onset within
+50 ms (one-to-one). Precision and recall must be >= 95 % (the
 issue's bound) where it is met; the floors under it, with the measurements
 and reasons, are at INSTRUMENTS and VOICES.
 
@@ -25,7 +27,10 @@ legato step sounds both notes at once for up to 100 ms, which a monophonic
 tracker cannot split on time. Heist Synth's are 30 % legato (it is
 monophonic).
 
-Usage: midi_out.py MIDI_OUT_HOST HEIST_RENDER WORKDIR
+Usage: midi_out.py MIDI_OUT_HOST HEIST_RENDER WORKDIR [MS,MS,...]
+(the optional list: lookaheads at which every FluidR3 and voice render's
+precision and recall are also printed, unbounded: how midi_lookahead trades
+latency for accuracy)
 """
 import os
 import random
@@ -47,19 +52,27 @@ RATE = 48000
 TOLERANCE_S = 0.05
 BOUND = 0.95
 # (GM program, name, lowest, highest MIDI note, bound on precision and recall)
-# Measured with the 100 ms lookahead (seed 14, 40 notes; before it and the
-# onset stamping of notes.h: violin 78.6/82.5, flute 77.8/87.5, trumpet
-# 100/100, clarinet 97.6/100, alto sax 66.7/80.0): violin 95.1/97.5, flute
-# 95.2/100, trumpet 100/100, clarinet 95.2/100 (the issue's 95 %), alto sax
-# 81.8/90.0: its onsets scoop up from a semitone below for 106..184 ms, past
-# the 120 ms an onset reaches (HEIST_NOTES_ONSET_REACH_S), so the note is
-# late; its floor is one note (2.5 %) under what was measured.
+# Measured with the 100 ms lookahead (seed 14, 40 notes): violin 95.1/97.5,
+# flute 100/100, trumpet 100/100, clarinet 97.6/100, alto sax 95.1/97.5: all
+# at the issue's 95 %. (Before the glide, scoop and dropout handling of
+# notes.h: flute 95.2/100, clarinet 95.2/100, alto sax 81.8/90.0, its
+# attacks scooping from 60 cents low across the half semitone 50..60 ms in;
+# before the lookahead: violin 78.6/82.5, flute 77.8/87.5, alto sax
+# 66.7/80.0.) The one alto sax note left reads an octave low for 112 ms,
+# past the 100 ms lookahead (right at 200 ms).
+# The last field: the bound without lookahead (midi_lookahead = 0, the
+# default), None where only printed. Trumpet 100/100 and clarinet 97.6/100
+# meet the 95 % there; violin 83.3/87.5, flute 78.3/90.0 and alto sax
+# 66.7/80.0 do not, and cannot causally: their pitch is clear only 50..110
+# ms after the onset (bow noise, an octave-low or scooped attack) while
+# without lookahead an event can be stamped at most ~10 ms before the frame
+# that decides it (the engine's latency less its analysis delay).
 INSTRUMENTS = [
-    (40, "violin", 57, 88, BOUND),
-    (73, "flute", 62, 88, BOUND),
-    (56, "trumpet", 56, 80, BOUND),
-    (71, "clarinet", 52, 84, BOUND),
-    (65, "alto sax", 52, 78, 0.79),
+    (40, "violin", 57, 88, BOUND, None),
+    (73, "flute", 62, 88, BOUND, None),
+    (56, "trumpet", 56, 80, BOUND, BOUND),
+    (71, "clarinet", 52, 84, BOUND, BOUND),
+    (65, "alto sax", 52, 78, BOUND, None),
 ]
 
 
@@ -122,6 +135,16 @@ def score(ref, got):
     return (matched / len(got) if got else 0.0, matched / len(ref), worst)
 
 
+SWEEP = []  # lookaheads (ms) to print as well (the optional 4th argument)
+
+
+def sweep(host: str, name: str, ref, wav: str, controls=()) -> None:
+    for ms in SWEEP:
+        p, r, _ = score(ref, midi_out(host, wav, (f"midi_lookahead={ms}", *controls))[0])
+        print(f"info: {name} at lookahead {ms} ms: precision {100 * p:.1f} %, "
+              f"recall {100 * r:.1f} %")
+
+
 def report(name, ref, got, bound=BOUND) -> int:
     p, r, worst = score(ref, got)
     ok = p >= bound and r >= bound
@@ -133,20 +156,54 @@ def report(name, ref, got, bound=BOUND) -> int:
 
 # The project's voice material (tests/material/make_material.py, its note
 # plan in .labels.json), clean: (name, controls, precision floor, recall
-# floor). Measured with the lookahead: oohs 100/100 (FluidR3 Voice Oohs, the
-# issue's 95 %); sung-high 75.0/92.3, sung-male 39.1/69.2 (before this
-# tracker, without lookahead: 52.4/84.6 and 26.7/61.5): their legato notes
-# glide in (30 or 120 ms time constant); a fast glide is stamped where it set
-# off, but a slow one reaches its note 170..450 ms after the written onset,
-# past the 120 ms reach, and its last semitones (where it slows under 0.1
-# semitone a frame) become passing notes. The floors are one note under
-# what was measured (1/13 = 7.7 %); the issue stays open for them. sung-low
-# (C2..E3) is not scored: 34.8/57.1, the same glides and octave slips.
+# floor). The written onset of a legato note is where its glide sets off
+# from the previous pitch (an exponential approach, 30 or 120 ms time
+# constant); the pitch comes within 50 cents of the note only
+# tau * ln(2 * step) later: 166 ms for a slow whole tone, 380 ms for a slow
+# octave, past the 200 ms the lookahead can reach, so under a 50 ms
+# tolerance a slow-glide note cannot be found on time by any causal tracker
+# with that lookahead (it would have to name the note while the pitch is
+# still within a third of the way there). The "glide-aware" score printed
+# next to it (no bound) accepts such a note from its written onset to where
+# the contour (.truth.npz) first comes within 50 cents of it, +-50 ms.
+# Measured with the lookahead: oohs 100/100 (FluidR3 Voice Oohs, the issue's
+# 95 %); sung-high 92.3/92.3 (glide-aware 100/100: its one miss is a slow
+# 11-semitone glide), sung-male 58.8/76.9 (glide-aware 64.7/84.6: 3 slow
+# glides, and passing notes where the front end's pitch stalls or holds on
+# a glide of this low voice, and a 96 ms reading a fifth low at confidence
+# 1.0 inside a held note, a front-end error). Before the glide runs of
+# notes.h: 75.0/92.3 and 39.1/69.2. The floors are one note under what was
+# measured (sung-high 1/13 = 7.7 %, sung-male one match of 17 detected and
+# of 13); the issue stays open for them. sung-low (C2..E3) is not scored:
+# 46.7/50.0 (before: 29.2/50.0), the same glides and octave slips.
 VOICES = [
     ("oohs", (), BOUND, BOUND),
-    ("sung-high", (), 0.67, 0.84),
-    ("sung-male", (), 0.30, 0.61),
+    ("sung-high", (), 0.84, 0.84),
+    ("sung-male", (), 0.52, 0.69),
 ]
+
+
+def glide_aware(ref, got, truth_f0) -> tuple:
+    """Precision and recall with a legato note's onset window spanning its
+    glide: from the written onset to where the truth contour (f0 per 4 ms
+    frame) first comes within 50 cents of the note, +-TOLERANCE_S."""
+    import math
+    used, matched = set(), 0
+    for start, end, pitch, _ in ref:
+        arrive = start
+        k = int(round(start * 250.0))
+        while k < len(truth_f0) and k < end * 250.0:
+            f = float(truth_f0[k])
+            if f > 0 and abs(12.0 * math.log2(f / 440.0) + 69.0 - pitch) <= 0.5:
+                arrive = max(start, k / 250.0)
+                break
+            k += 1
+        for i, (t, p) in enumerate(got):
+            if i not in used and p == pitch and start - TOLERANCE_S <= t <= arrive + TOLERANCE_S:
+                used.add(i)
+                matched += 1
+                break
+    return (matched / len(got) if got else 0.0, matched / len(ref))
 
 
 def voice(host: str, work: str) -> int:
@@ -168,19 +225,26 @@ def voice(host: str, work: str) -> int:
         print(("ok" if ok else "FAIL") + f": voice {name}: {len(ref)} notes, {len(got)} "
               f"detected, precision {100 * p:.1f} %, recall {100 * r:.1f} %, worst onset "
               f"{1000 * worst:.1f} ms (floors {100 * pmin:.0f} / {100 * rmin:.0f} %)")
+        sweep(host, f"voice {name}", ref, base + ".wav", controls)
+        import numpy as np
+        gp, gr = glide_aware(ref, got, np.load(base + ".truth.npz")["f0"])
+        print(f"info: voice {name} glide-aware: precision {100 * gp:.1f} %, recall "
+              f"{100 * gr:.1f} %")
         fails += not ok
     return fails
 
 
 def main() -> int:
     host, render, work = sys.argv[1:4]
+    if len(sys.argv) > 4:
+        SWEEP.extend(int(ms) for ms in sys.argv[4].split(",") if ms)
     if os.path.isdir(work):
         shutil.rmtree(work)
     os.makedirs(work)
     fails = 0
     if shutil.which("fluidsynth") and os.path.isfile(SOUNDFONT):
         rng = random.Random(14)
-        for program, name, lo, hi, bound in INSTRUMENTS:
+        for program, name, lo, hi, bound, bound0 in INSTRUMENTS:
             ref = melody(rng, lo, hi, 40, 0.0)
             mid = os.path.join(work, f"gm{program}.mid")
             wav = os.path.join(work, f"gm{program}.wav")
@@ -190,11 +254,16 @@ def main() -> int:
                            check=True, stdout=subprocess.DEVNULL)
             got, _ = midi_out(host, wav)
             fails += report(f"FluidR3 {name}", ref, got, bound)
-            # without the lookahead: printed, no bound (the late decisions
-            # come out late; the default keeps the effect's latency)
-            p, r, _ = score(ref, midi_out(host, wav, ("midi_lookahead=0",))[0])
-            print(f"info: FluidR3 {name} without lookahead: precision {100 * p:.1f} %, "
-                  f"recall {100 * r:.1f} %")
+            # without the lookahead (the default, keeping the effect's
+            # latency): bounded where met, else printed
+            got0 = midi_out(host, wav, ("midi_lookahead=0",))[0]
+            if bound0 is not None:
+                fails += report(f"FluidR3 {name} without lookahead", ref, got0, bound0)
+            else:
+                p, r, _ = score(ref, got0)
+                print(f"info: FluidR3 {name} without lookahead: precision {100 * p:.1f} %, "
+                      f"recall {100 * r:.1f} %")
+            sweep(host, f"FluidR3 {name}", ref, wav)
     else:
         print("SKIP (FluidR3 part): fluidsynth or FluidR3_GM.sf2 missing")
         return SKIP
