@@ -2,10 +2,12 @@
  * LV2_PATH) in N instances in one process, as a session with N tracks:
  *
  *   heist-lv2-bench [--instances N] [--seconds S] [--reps R] [--cold-seconds C]
+ *                   [--mem-instances M]
  *
  * Prints, per rate (44.1, 48, 96 kHz):
- *   - heap per added instance (glibc mallinfo2: the plugin's allocations are
- *     this process's) and resident memory per added instance (/proc);
+ *   - resident memory per added instance (/proc, M instances, default 64,
+ *     in a child process per rate) and malloc's heap per added instance
+ *     (glibc mallinfo2; the engine's 2 MiB chunks are outside it);
  *   - cost of N instances played round-robin in 256-frame blocks against one
  *     instance, alternated run by run (ratio N x one is ideal), and one
  *     instance's real-time factor;
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -272,23 +275,24 @@ static void range(double *v, int n, double *med, double *lo, double *hi)
 
 int main(int argc, char **argv)
 {
-	int n_inst = 32, reps = 5;
+	int n_inst = 32, reps = 5, mem_inst = 64;
 	double seconds = 10.0, cold_seconds = 2.0;
 	for (int i = 1; i < argc; ++i) {
 		if (!int_arg(argc, argv, &i, "--instances", &n_inst) &&
 		    !double_arg(argc, argv, &i, "--seconds", &seconds) &&
 		    !int_arg(argc, argv, &i, "--reps", &reps) &&
-		    !double_arg(argc, argv, &i, "--cold-seconds", &cold_seconds)) {
+		    !double_arg(argc, argv, &i, "--cold-seconds", &cold_seconds) &&
+		    !int_arg(argc, argv, &i, "--mem-instances", &mem_inst)) {
 			fprintf(stderr, "usage: heist-lv2-bench [--instances N] [--seconds S] "
-			                "[--reps R] [--cold-seconds C]\n");
+			                "[--reps R] [--cold-seconds C] [--mem-instances M]\n");
 			return 2;
 		}
 	}
 	if (n_inst < 2 || n_inst > MAX_INSTANCES || !(seconds >= 1.0) || reps < 1 ||
-	    reps > MAX_REPS || !(cold_seconds >= 1.0)) {
+	    reps > MAX_REPS || !(cold_seconds >= 1.0) || mem_inst < 2 || mem_inst > 1024) {
 		fprintf(stderr,
 		        "error: --instances 2..%d, --seconds >= 1, --reps 1..%d, "
-		        "--cold-seconds >= 1\n",
+		        "--cold-seconds >= 1, --mem-instances 2..1024\n",
 		        MAX_INSTANCES, MAX_REPS);
 		return 2;
 	}
@@ -311,34 +315,52 @@ int main(int argc, char **argv)
 		float *out = malloc(8192 * sizeof(float));
 		host *h[MAX_INSTANCES] = {NULL};
 
-		/* Memory: after one instance, then after all. */
-		const double heap0 = heap_mib(), rss0 = rss_mib();
-		h[0] = host_new(&w, rate);
-		if (!h[0]) {
-			fprintf(stderr, "error: cannot instantiate at %.0f Hz\n", rate);
+		/* Memory in a child process of its own (a clean heap and page
+		 * count at every rate): resident memory and heap after one
+		 * instance, then after mem_inst. The engine's memory is carved
+		 * from 2 MiB chunks (dsp/mem.h) that malloc's figures do not see,
+		 * so resident memory is the figure; many instances make its
+		 * 2 MiB steps small per instance. */
+		fflush(stdout);
+		const pid_t child = fork();
+		if (child == 0) {
+			host **m = calloc((size_t)mem_inst, sizeof *m);
+			const double heap0 = heap_mib(), rss0 = rss_mib();
+			m[0] = host_new(&w, rate);
+			if (!m[0]) {
+				_exit(1);
+			}
+			play(m, 1, in, (size_t)(0.5 * rate), 256,
+			     out); /* touch what run() touches */
+			const double heap1 = heap_mib(), rss1 = rss_mib();
+			for (int i = 1; i < mem_inst; ++i) {
+				if (!(m[i] = host_new(&w, rate))) {
+					_exit(1);
+				}
+			}
+			play(m, mem_inst, in, (size_t)(0.5 * rate), 256, out);
+			const double heapN = heap_mib(), rssN = rss_mib();
+			printf(
+			    "\n%.1f kHz\n  memory (%d instances): first instance %.2f MiB "
+			    "resident, "
+			    "each added instance %.3f MiB resident (malloc heap: first %.2f MiB, "
+			    "each added %.3f MiB)\n",
+			    rate / 1000.0, mem_inst, rss1 - rss0, (rssN - rss1) / (mem_inst - 1),
+			    heap1 - heap0, (heapN - heap1) / (mem_inst - 1));
+			fflush(stdout);
+			_exit(0);
+		}
+		int status = 1;
+		if (child < 0 || waitpid(child, &status, 0) != child || status != 0) {
+			fprintf(stderr, "error: the memory measure at %.0f Hz failed\n", rate);
 			return 1;
 		}
-		play(h, 1, in, (size_t)(0.5 * rate), 256, out); /* touch what run() touches */
-		const double heap1 = heap_mib(), rss1 = rss_mib();
-		for (int i = 1; i < n_inst; ++i) {
-			h[i] = host_new(&w, rate);
-			if (!h[i]) {
+		for (int i = 0; i < n_inst; ++i) {
+			if (!(h[i] = host_new(&w, rate))) {
 				fprintf(stderr, "error: cannot instantiate instance %d\n", i + 1);
 				return 1;
 			}
 		}
-		play(h, n_inst, in, (size_t)(0.5 * rate), 256, out);
-		const double heapN = heap_mib(), rssN = rss_mib();
-		printf("\n%.1f kHz\n  memory: first instance %.2f MiB heap, each added instance "
-		       "%.3f MiB heap",
-		       rate / 1000.0, heap1 - heap0, (heapN - heap1) / (n_inst - 1));
-		/* Resident memory only before any instance was freed: later rates
-		 * reuse the freed pages and would read too low. */
-		if (r == 0) {
-			printf(" (resident: first %.2f MiB, each added %.3f MiB)", rss1 - rss0,
-			       (rssN - rss1) / (n_inst - 1));
-		}
-		printf("\n");
 
 		/* N instances against one, alternated. */
 		double ratio[MAX_REPS], rtf[MAX_REPS];

@@ -275,7 +275,7 @@ static size_t arena_align(size_t floats)
  * then the prefix sums (over the spectra, dead once the loudness is read)
  * and the differences. So the stages' scratch and the core's share one
  * region, and inside the core head/corr and spectra/cum_energy do. */
-static int arena_layout(heist_analysis *a, uint32_t n)
+static size_t arena_floats(const heist_analysis *a, uint32_t n)
 {
 	const size_t nbp = arena_align(n / 2 + 1);
 	const size_t core = arena_align(n) + 4 * nbp + arena_align(2 * ((size_t)a->tau_max + 1));
@@ -286,13 +286,17 @@ static int arena_layout(heist_analysis *a, uint32_t n)
 		outs = arena_align(a->host_span / 2) +
 		       (a->n_stages > 1 ? arena_align(a->host_span / 4) : 0);
 	}
-	const size_t total = outs + (core > dec ? core : dec);
-	float *b = heist_mem_alloc(total * sizeof(float));
-	if (!b) {
-		return 0;
-	}
-	a->arena = b;
+	return outs + (core > dec ? core : dec);
+}
+
+/* Point the per-frame buffers into b (arena_floats() floats). */
+static void arena_place(heist_analysis *a, uint32_t n, float *b)
+{
+	const size_t nbp = arena_align(n / 2 + 1);
+	size_t outs = 0;
 	if (a->n_stages) {
+		outs = arena_align(a->host_span / 2) +
+		       (a->n_stages > 1 ? arena_align(a->host_span / 4) : 0);
 		const size_t padded = arena_align((size_t)a->host_span + 4 * DEC_MAX_TAPS + 16);
 		a->dec_in = b;
 		a->dec_out = a->n_stages > 1 ? b + arena_align(a->host_span / 2) : NULL;
@@ -309,6 +313,26 @@ static int arena_layout(heist_analysis *a, uint32_t n)
 	a->hspec_im = a->hspec_re + nbp;
 	a->cum_energy = (double *)(void *)a->spec_re; /* 2 (n + 1) <= 4 nbp floats */
 	a->diff = (double *)(void *)(a->spec_re + 4 * nbp);
+}
+
+/* The sub-floor detector's two buffers. */
+#define TRACK_FLOATS (2u * HEIST_SUBFLOOR_MAX_N)
+
+static void place_track(heist_analysis *a, float *b)
+{
+	a->track.x = b;
+	a->track.d = b + HEIST_SUBFLOOR_MAX_N;
+}
+
+static int arena_layout(heist_analysis *a, uint32_t n)
+{
+	float *b =
+	    heist_mem_alloc((arena_align(arena_floats(a, n)) + TRACK_FLOATS) * sizeof(float));
+	if (!b) {
+		return 0;
+	}
+	a->arena = b;
+	arena_place(a, n, b);
 	return 1;
 }
 
@@ -346,7 +370,9 @@ static int fill_hann2(float *w, size_t floats, const void *ctx)
 }
 
 /* The YIN and loudness tables for the (decimated) analysis rate. */
-static int core_init(heist_analysis *a, double sample_rate, float lowest_pitch)
+/* own: the analyser gets its own scratch (else heist_analysis_new_set places
+ * it). */
+static int core_init(heist_analysis *a, double sample_rate, float lowest_pitch, int own)
 {
 	a->sample_rate = sample_rate;
 	a->tau_max = (uint32_t)ceil(sample_rate / lowest_pitch);
@@ -360,12 +386,12 @@ static int core_init(heist_analysis *a, double sample_rate, float lowest_pitch)
 	a->width = n - a->tau_max - a->offset;
 
 	const uint32_t nb = n / 2 + 1;
-	a->fft = heist_rfft_new(n);
+	a->fft = own ? heist_rfft_new(n) : heist_rfft_new_unbacked(n);
 	/* The weights depend on the rate, the span and the last stage (whose
 	 * design is fixed): shared by every analyser with the same three. */
 	const double key[3] = {sample_rate, n, a->n_stages ? 1.0 : 0.0};
 	a->a_weight2 = heist_shared_get("a_weight2", key, 3, nb / 8 * 8 + 8, fill_a_weight2, a);
-	if (!a->fft || !a->a_weight2 || !arena_layout(a, n)) {
+	if (!a->fft || !a->a_weight2 || (own && !arena_layout(a, n))) {
 		return 0;
 	}
 	a->hann_power = 0.0;
@@ -388,7 +414,7 @@ static int core_init(heist_analysis *a, double sample_rate, float lowest_pitch)
  * its ends), so a frame still depends on its span alone. The loudness adds
  * the A-weighted power of every stage's high branch, with weights that keep
  * each tone's reading exact across the transition bands. */
-heist_analysis *heist_analysis_new(double sample_rate, float lowest_pitch)
+static heist_analysis *analysis_create(double sample_rate, float lowest_pitch, int own)
 {
 	if (!(sample_rate >= 8000.0 && sample_rate <= 768000.0) ||
 	    !(lowest_pitch >= 20.0f && lowest_pitch <= 1000.0f)) {
@@ -424,13 +450,21 @@ heist_analysis *heist_analysis_new(double sample_rate, float lowest_pitch)
 		}
 		fit_hi_filter(st, sample_rate / (double)(1u << s), last);
 	}
-	if (!core_init(a, sample_rate / decim, lowest_pitch)) {
+	if (!core_init(a, sample_rate / decim, lowest_pitch, own)) {
 		heist_analysis_free(a);
 		return NULL;
 	}
 	a->lowest_pitch = lowest_pitch;
 	heist_pitch_track_init(&a->track, sample_rate, lowest_pitch);
+	if (own) {
+		place_track(a, (float *)a->arena + arena_align(arena_floats(a, a->span)));
+	}
 	return a;
+}
+
+heist_analysis *heist_analysis_new(double sample_rate, float lowest_pitch)
+{
+	return analysis_create(sample_rate, lowest_pitch, 1);
 }
 
 void heist_analysis_free(heist_analysis *a)
@@ -445,6 +479,39 @@ void heist_analysis_free(heist_analysis *a)
 	}
 	heist_mem_free(a->arena);
 	heist_mem_free(a);
+}
+
+int heist_analysis_new_set(double sample_rate, const float *lowest_pitch, uint32_t n,
+                           heist_analysis **a)
+{
+	size_t arena = 0, work = 0;
+	int ok = 1;
+	for (uint32_t i = 0; i < n; ++i) {
+		a[i] = analysis_create(sample_rate, lowest_pitch[i], 0);
+		if (!a[i]) {
+			ok = 0;
+			continue;
+		}
+		const size_t f = arena_align(arena_floats(a[i], a[i]->span));
+		const size_t w = heist_rfft_work_floats(a[i]->fft);
+		arena = f > arena ? f : arena;
+		work = w > work ? w : work;
+	}
+	float *b = ok && n ? heist_mem_alloc((arena + work + TRACK_FLOATS) * sizeof(float)) : NULL;
+	if (!b) {
+		for (uint32_t i = 0; i < n; ++i) {
+			heist_analysis_free(a[i]);
+			a[i] = NULL;
+		}
+		return 0;
+	}
+	for (uint32_t i = 0; i < n; ++i) {
+		a[i]->arena = i == 0 ? b : NULL; /* a[0] owns the block */
+		arena_place(a[i], a[i]->span, b);
+		heist_rfft_share_work(a[i]->fft, b + arena);
+		place_track(a[i], b + arena + work);
+	}
+	return 1;
 }
 
 uint32_t heist_analysis_span(const heist_analysis *a)

@@ -53,6 +53,15 @@ typedef struct {
 heist_analysis *heist_analysis_new(double sample_rate, float lowest_pitch);
 void heist_analysis_free(heist_analysis *a);
 
+/* [main] n analysers a[i] (rate, lowest_pitch[i]) that share one block of
+ * per-frame scratch (their buffers and FFT work, dead between frames) sized
+ * for the largest, instead of one each: for analysers of which at most one
+ * runs at a time (the engine's floors). a[0] owns the block: the others
+ * analyse no frame once it is freed. 0 on bad arguments or no memory (then
+ * every a[i] is NULL). */
+int heist_analysis_new_set(double sample_rate, const float *lowest_pitch, uint32_t n,
+                           heist_analysis **a);
+
 /* [any] The analysis span in host samples (even). */
 uint32_t heist_analysis_span(const heist_analysis *a);
 

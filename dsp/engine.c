@@ -306,11 +306,9 @@ heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model
 	 * models swapped in later must share it (the worker checks). */
 	e->frame_rate = model->frame_rate;
 	e->hop = e->fs / e->frame_rate;
-	int ok = 1;
-	for (uint32_t f = 0; f < N_FLOORS; ++f) {
-		e->floors[f] = heist_analysis_new(e->fs, LOWEST_PITCHES[f]);
-		ok = ok && e->floors[f];
-	}
+	/* One floor analyses at a time: one scratch block for all (memory per
+	 * instance, heist-lv2-bench). */
+	int ok = heist_analysis_new_set(e->fs, LOWEST_PITCHES, N_FLOORS, e->floors);
 	e->noise = heist_noise_new(e->fs, MAX_NOISE);
 	heist_net *net = heist_net_new(model);
 	e->morph_own = heist_net_new(model);

@@ -509,7 +509,27 @@ static int fill_tables(float *block, size_t floats, const void *ctx)
 	return 1;
 }
 
-heist_rfft *heist_rfft_new(uint32_t n)
+static void place_work(heist_rfft *f, float *b)
+{
+	f->ar = b;
+	f->ai = f->ar + alignf(f->half);
+	f->br = f->ai + alignf(f->half);
+	f->bi = f->br + alignf(f->half);
+}
+
+size_t heist_rfft_work_floats(const heist_rfft *f)
+{
+	return 4 * alignf(f->half);
+}
+
+void heist_rfft_share_work(heist_rfft *f, float *work)
+{
+	heist_mem_free(f->block);
+	f->block = NULL;
+	place_work(f, work);
+}
+
+static heist_rfft *rfft_create(uint32_t n, int own)
 {
 	if (!heist_rfft_size_ok(n)) {
 		return NULL;
@@ -535,26 +555,34 @@ heist_rfft *heist_rfft_new(uint32_t n)
 		s *= S->r;
 	}
 	/* Work buffers per plan; the tables once per size in the process. */
-	const size_t work = 4 * alignf(f->half);
-	float *b = heist_mem_alloc(work * sizeof(float)); /* 64-byte aligned */
+	float *b = own ? heist_mem_alloc(heist_rfft_work_floats(f) * sizeof(float)) : NULL;
 	const double key = n;
 	f->tables = heist_shared_get("rfft", &key, 1, 2 * alignf(f->half + 1) + tw, fill_tables, f);
-	if (!b || !f->tables) {
+	if ((own && !b) || !f->tables) {
 		heist_mem_free(b);
 		heist_shared_put(f->tables);
 		heist_mem_free(f);
 		return NULL;
 	}
 	f->block = b;
-	f->ar = b;
-	f->ai = f->ar + alignf(f->half);
-	f->br = f->ai + alignf(f->half);
-	f->bi = f->br + alignf(f->half);
+	if (b) {
+		place_work(f, b); /* 64-byte aligned */
+	}
 	plan_layout(f, f->tables);
 #if FFT_HAVE_AVX2
 	f->avx2 = heist_cpu_level() >= HEIST_CPU_AVX2;
 #endif
 	return f;
+}
+
+heist_rfft *heist_rfft_new(uint32_t n)
+{
+	return rfft_create(n, 1);
+}
+
+heist_rfft *heist_rfft_new_unbacked(uint32_t n)
+{
+	return rfft_create(n, 0);
 }
 
 void heist_rfft_free(heist_rfft *f)

@@ -9,6 +9,7 @@
 #ifndef HEIST_FFT_H
 #define HEIST_FFT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct heist_rfft heist_rfft;
@@ -16,6 +17,18 @@ typedef struct heist_rfft heist_rfft;
 /* [main] NULL when n is not supported or out of memory. */
 heist_rfft *heist_rfft_new(uint32_t n);
 void heist_rfft_free(heist_rfft *f);
+
+/* [any] Floats of work memory one transform of f uses (dead between calls). */
+size_t heist_rfft_work_floats(const heist_rfft *f);
+
+/* [main] A plan without work memory: it transforms nothing until
+ * heist_rfft_share_work() gives it some. */
+heist_rfft *heist_rfft_new_unbacked(uint32_t n);
+
+/* [main] Use work (heist_rfft_work_floats() floats, 64-byte aligned, owned
+ * by the caller and outliving f) instead of f's own, which is freed: plans
+ * that never transform at the same time can share one. */
+void heist_rfft_share_work(heist_rfft *f, float *work);
 
 /* [any] Whether heist_rfft_new(n) accepts n. */
 int heist_rfft_size_ok(uint32_t n);

@@ -40,9 +40,44 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static chunk *newest; /* takes new blocks; older ones are in the list behind it */
 static size_t in_use;
 
+/* A CHUNK_BYTES block aligned to its size. glibc's aligned_alloc maps
+ * size + alignment for it and keeps the whole mapping: 4 MiB of address
+ * space and of its heap accounting per 2 MiB chunk. Where mmap is there, map
+ * twice the size and unmap what lies outside the aligned middle. */
+static void *chunk_map(void)
+{
+#if defined(MAP_ANONYMOUS)
+	uint8_t *m =
+	    mmap(NULL, 2 * CHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		return NULL;
+	}
+	const uintptr_t a = ((uintptr_t)m + CHUNK_BYTES - 1) & ~(uintptr_t)(CHUNK_BYTES - 1);
+	uint8_t *c = (uint8_t *)a;
+	if (c > m) {
+		munmap(m, (size_t)(c - m));
+	}
+	if (c + CHUNK_BYTES < m + 2 * CHUNK_BYTES) {
+		munmap(c + CHUNK_BYTES, (size_t)(m + 2 * CHUNK_BYTES - (c + CHUNK_BYTES)));
+	}
+	return c;
+#else
+	return aligned_alloc(CHUNK_BYTES, CHUNK_BYTES);
+#endif
+}
+
+static void chunk_unmap(void *c)
+{
+#if defined(MAP_ANONYMOUS)
+	munmap(c, CHUNK_BYTES);
+#else
+	free(c);
+#endif
+}
+
 static chunk *chunk_new(void)
 {
-	chunk *c = aligned_alloc(CHUNK_BYTES, CHUNK_BYTES);
+	chunk *c = chunk_map();
 	if (!c) {
 		return NULL;
 	}
@@ -71,7 +106,7 @@ static void chunk_release(chunk *c)
 	if (newest == c) {
 		newest = c->next;
 	}
-	free(c);
+	chunk_unmap(c);
 }
 
 void *heist_mem_alloc(size_t bytes)

@@ -47,14 +47,16 @@
 
 typedef struct {
 	/* detector geometry, fixed at init */
-	uint32_t decim;                /* host samples per detector sample */
-	uint32_t tau_lo, tau_hi;       /* detector lags searched */
-	uint32_t n_low;                /* detector samples: 2 * tau_hi */
-	uint32_t history;              /* host samples it needs before the span's end */
-	double low_rate;               /* host rate / decim */
-	float floor_hz;                /* the analysis floor */
-	float x[HEIST_SUBFLOOR_MAX_N]; /* decimated input */
-	float d[HEIST_SUBFLOOR_MAX_N]; /* difference function, then d' */
+	uint32_t decim;          /* host samples per detector sample */
+	uint32_t tau_lo, tau_hi; /* detector lags searched */
+	uint32_t n_low;          /* detector samples: 2 * tau_hi */
+	uint32_t history;        /* host samples it needs before the span's end */
+	double low_rate;         /* host rate / decim */
+	float floor_hz;          /* the analysis floor */
+	/* [HEIST_SUBFLOOR_MAX_N] each, scratch set by the owner after init
+	 * (the engine's floors share one pair) */
+	float *x; /* decimated input */
+	float *d; /* difference function, then d' */
 	/* tracker state */
 	float held;              /* the pitch being played, Hz (0 before any) */
 	float cand;              /* an estimate waiting to be confirmed, Hz */
