@@ -125,6 +125,26 @@ void heist_bandext_shape_of(const heist_bandext *x, const heist_model *m, uint32
 		out->db[i] = pa->band_db[i] + (pb->band_db[i] - pa->band_db[i]) * t + pitch_db;
 	}
 	out->n = m->n_ext_bands < HSM_PROFILE_MAX_BANDS ? m->n_ext_bands : HSM_PROFILE_MAX_BANDS;
+	out->harm_power = 0.0f;
+	out->harm_top = 0.0f;
+}
+
+void heist_bandext_harmonic_rest(const heist_bandext *x, heist_bandext_shape *sh, const float *harm,
+                                 uint32_t nh, float f0)
+{
+	sh->harm_power = 0.0f;
+	sh->harm_top = 0.0f;
+	const float from = XFADE_FROM * (float)x->model_limit;
+	if (sh->n == 0 || !(x->limit > x->model_limit) || !(f0 > 0.0f) ||
+	    !((float)nh * f0 < (float)x->limit)) {
+		return;
+	}
+	float p = 0.0f;
+	for (uint32_t h = 0; h < nh && (float)(h + 1) * f0 < from; ++h) {
+		p += harm[h] * harm[h];
+	}
+	sh->harm_power = 0.5f * p;
+	sh->harm_top = (float)nh * f0;
 }
 
 /* sqrt of a shape's density (per Hz, over the total) at lf = log2(f /
@@ -234,10 +254,21 @@ void heist_bandext_noise_shaped(const heist_bandext *x, const heist_bandext_shap
 		amp = sqrtf(total * (float)x->model_nyq / (float)(x->n_model - 1));
 	}
 	const float a = slope / DB_PER_OCTAVE;
+	/* The harmonics' share above the bank's top, in noise magnitude
+	 * squared: noise of magnitude b renders b^2 / 3 per model_nyq Hz
+	 * (engine.c: controls_power), faded in over 10 % above the top. */
+	const float spacing = (float)x->model_nyq / (float)(x->n_model - 1);
+	const float rest = shaped ? 3.0f * (float)x->model_nyq * sh->harm_power : 0.0f;
+	const float top = shaped ? sh->harm_top : 0.0f;
 	for (uint32_t b = 0; b < x->n_total; ++b) {
 		if (x->xfade[b] > 0.0f || b >= x->n_model) {
 			const float model = b < x->n_model ? mags[b] : 0.0f;
-			const float ext = shaped ? amp * shape_gain(sh, x->lg[b])
+			float amp_b = amp;
+			if (rest > 0.0f) {
+				const float w = smooth01(((float)b * spacing - top) / (0.1f * top));
+				amp_b = sqrtf(amp * amp + rest * w);
+			}
+			const float ext = shaped ? amp_b * shape_gain(sh, x->lg[b])
 			                         : amp * exp2f(a * x->lg[b] + x->above[b]);
 			mags[b] = (model + (ext - model) * x->xfade[b]) * x->edge[b];
 		}

@@ -43,6 +43,10 @@ typedef struct {
 	uint32_t n;
 	float lc[HSM_PROFILE_MAX_BANDS]; /* log2(centre / fit window centre), increasing */
 	float db[HSM_PROFILE_MAX_BANDS]; /* energy per Hz over the total, dB re 1/Hz */
+	/* The harmonics' power and the frequency above which the bank has none
+	 * (heist_bandext_harmonic_rest; 0: none missing): the noise extension
+	 * carries their share there. */
+	float harm_power, harm_top;
 } heist_bandext_shape;
 
 /* [audio] The shape of styles a and b (clamped to the model's) at a morph
@@ -70,6 +74,14 @@ void heist_bandext_harmonics(const heist_bandext *x, float *harm, uint32_t nh, f
 /* [audio] The same with a style's shape (NULL or n = 0: as above). */
 void heist_bandext_harmonics_shaped(const heist_bandext *x, const heist_bandext_shape *sh,
                                     float *harm, uint32_t nh, float f0);
+
+/* [audio] With a shape: the final harmonics' power (as the engine renders
+ * harm[nh], below the crossfade) and where the bank ends (nh f0), when it
+ * ends below the band limit. A low note's bank stops short of it (the
+ * shipped model's 60 harmonics of a 130 Hz cello reach 7.8 kHz), so its
+ * share of the band would be missing; the noise extension renders it. */
+void heist_bandext_harmonic_rest(const heist_bandext *x, heist_bandext_shape *sh, const float *harm,
+                                 uint32_t nh, float f0);
 
 /* [audio] Noise band magnitudes mags[0..n_model) from the model,
  * mags[n_model..n_total) filled up to the band limit (0 from there on). */

@@ -748,6 +748,7 @@ static void frame_controls(heist_engine *e, const frame_ctl *fc, const heist_spe
 	for (uint32_t b = 0; b < nn; ++b) {
 		fc->noise[b] *= gain;
 	}
+	heist_bandext_harmonic_rest(&e->bandext, fc->shape, fc->harm, nh, f0);
 	fc->f0[0] = f0;
 }
 

@@ -7,48 +7,47 @@
 #include "fastmath.h"
 #include "util.h"
 
-/* Floor of the blended values: -200 dB under the loudest a network writes
- * (exp_sigmoid outputs are at most 2), so a silent harmonic of one style
- * stays silent-ish halfway instead of log(0). */
+/* Floor of the blended amplitude: -200 dB under the loudest a network
+ * writes (exp_sigmoid outputs are at most 2), so log never sees 0. */
 #define MORPH_FLOOR 1e-10f
 
-/* out[i] = exp(u (log out[i] - la) + t (log b[i] - lb)), values floored at
- * MORPH_FLOOR; 8 at a time with the vectorised exp/log (fastmath.h). */
-static void blend_log(float *out, const float *b, uint32_t n, float u, float t, float la, float lb)
+/* out[i] = u out[i] + t b[i], 8 at a time. */
+static void blend_lin(float *out, const float *b, uint32_t n, float u, float t)
 {
-	const fm_v8f floor = fm_splat(MORPH_FLOOR);
-	const float c = -(u * la + t * lb);
 	uint32_t i = 0;
 	for (; i + 8 <= n; i += 8) {
 		fm_v8f x, y;
 		memcpy(&x, out + i, sizeof x);
 		memcpy(&y, b + i, sizeof y);
-		x = fm_select(x > floor, x, floor);
-		y = fm_select(y > floor, y, floor);
-		x = fm_exp(fm_log(x) * u + fm_log(y) * t + c);
+		x = x * u + y * t;
 		memcpy(out + i, &x, sizeof x);
 	}
 	for (; i < n; ++i) {
-		out[i] = expf(u * logf(fmaxf(out[i], MORPH_FLOOR)) +
-		              t * logf(fmaxf(b[i], MORPH_FLOOR)) + c);
+		out[i] = u * out[i] + t * b[i];
 	}
 }
 
+/* Shapes blend linearly, the level in dB. Blended in dB, halfway lies on
+ * the straight line in train/timbre.py's log-mel space, where a third style
+ * can sit nearer (flute 3.4 dB from cello-bassoon's midpoint, the ends 4.3):
+ * 6/8 pairs. Linear is both instruments sounding (in phase: one oscillator
+ * bank), each band carried by its stronger style: 7/8, same detour. */
 /* [audio] See morph.h. */
 void heist_morph_blend(float *out, const float *b_out, uint32_t nh, uint32_t nn, float t)
 {
 	const float u = 1.0f - t;
-	/* Each style's harmonic shares (distribution / its sum), blended in
-	 * log; the engine normalises the result again after band limiting. */
+	/* Each style's harmonic shares (distribution / its sum); the engine
+	 * normalises the result again after band limiting. */
 	float sa = 0.0f, sb = 0.0f;
 	for (uint32_t h = 1; h <= nh; ++h) {
 		sa += out[h];
 		sb += b_out[h];
 	}
-	const float la = logf(fmaxf(sa, MORPH_FLOOR)), lb = logf(fmaxf(sb, MORPH_FLOOR));
-	blend_log(out + 1, b_out + 1, nh, u, t, la, lb);
-	blend_log(out, b_out, 1, u, t, 0.0f, 0.0f);
-	blend_log(out + 1 + nh, b_out + 1 + nh, nn, u, t, 0.0f, 0.0f);
+	const float wa = sa > 0.0f ? u / sa : 0.0f, wb = sb > 0.0f ? t / sb : 0.0f;
+	blend_lin(out + 1, b_out + 1, nh, wa, wb);
+	out[0] =
+	    expf(u * logf(fmaxf(out[0], MORPH_FLOOR)) + t * logf(fmaxf(b_out[0], MORPH_FLOOR)));
+	blend_lin(out + 1 + nh, b_out + 1 + nh, nn, u, t);
 }
 
 static float clamp_morph(float t)

@@ -34,16 +34,17 @@ float heist_morph_advance(const heist_morph_state *st, float prev, float next, f
  * with its own style's embedding and state while its weight or the target's
  * is above 0 (a at t < 1 or target < 1, b at t > 0 or target > 0), so
  * t = 0 and t = 1 give exactly the pure styles at the cost of one network;
- * for 0 < t < 1 their outputs are blended: the overall amplitude, each
- * harmonic's share of it and each noise band geometrically (linearly in
- * dB). st counts the frames each has run in a row (heist_morph_advance).
+ * for 0 < t < 1 their outputs are blended: the overall amplitude
+ * geometrically (linearly in dB), each harmonic's share of it and each
+ * noise band linearly (the two instruments sounding together; morph.c:
+ * why). st counts the frames each has run in a row (heist_morph_advance).
  * b_out is scratch of n_outputs floats. Without b_net (or with a == b) the
  * embedding is interpolated as before. */
 void heist_morph_step(heist_net *net, heist_net *b_net, uint32_t a, uint32_t b, float t,
                       float target, heist_morph_state *st, float *in, float *out, float *b_out);
 
-/* [audio] out = the log-domain blend of out (style a) and b_out (style b)
- * at 0 < t < 1, for a model with nh harmonics and nn noise bands. */
+/* [audio] out = the blend of out (style a) and b_out (style b) at 0 < t < 1
+ * (heist_morph_step), for a model with nh harmonics and nn noise bands. */
 void heist_morph_blend(float *out, const float *b_out, uint32_t nh, uint32_t nn, float t);
 
 #endif

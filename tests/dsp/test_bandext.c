@@ -106,7 +106,7 @@ static void test_shape(void)
  * slope bit for bit. */
 static void test_profile_shape(void)
 {
-	heist_bandext_shape sh = {2, {0}, {-50.0f, -70.0f}};
+	heist_bandext_shape sh = {2, {0}, {-50.0f, -70.0f}, 0.0f, 0.0f};
 	const float ref = 12000.0f * sqrtf(0.5f * 0.85f); /* the fit window's centre */
 	sh.lc[0] = log2f(13000.0f / ref);
 	sh.lc[1] = log2f(17000.0f / ref);
@@ -140,7 +140,7 @@ static void test_profile_shape(void)
 	CHECK(fabs(n13 + 50.0) < 0.3, "noise 13 kHz: %.2f dB/Hz", n13);
 	CHECK(fabs(n17 + 70.0) < 0.3, "noise 17 kHz: %.2f dB/Hz", n17);
 	/* An empty shape is the fitted slope, bit for bit. */
-	const heist_bandext_shape none = {0, {0}, {0}};
+	const heist_bandext_shape none = {0, {0}, {0}, 0.0f, 0.0f};
 	float b1[256], b2[256];
 	for (int b = 0; b < 65; ++b) {
 		b1[b] = b2[b] = 0.01f / (1 + b);
@@ -150,6 +150,44 @@ static void test_profile_shape(void)
 	for (int b = 0; b < 108; ++b) {
 		CHECK(b1[b] == b2[b], "noise band %d differs without a shape", b);
 	}
+}
+
+/* A low note's bank ends below the band limit (60 harmonics of 100 Hz
+ * reach 6 kHz): the noise extension carries the harmonics' share too, so
+ * the band holds the shape's share of the harmonics' and the noise's power
+ * together; a bank reaching the limit leaves the noise alone. */
+static void test_harmonic_rest(void)
+{
+	heist_bandext_shape sh = {1, {0}, {-60.0f}, 0.0f, 0.0f};
+	float a[60];
+	double hp = 0.0;
+	for (int h = 0; h < 60; ++h) {
+		a[h] = 0.1f / (float)(h + 1);
+		hp += 0.5 * (double)a[h] * a[h];
+	}
+	heist_bandext_harmonic_rest(&x48, &sh, a, 60, 100.0f);
+	CHECK(fabs(sh.harm_power - hp) < 1e-6 * hp && sh.harm_top == 6000.0f, "rest %g at %g Hz",
+	      (double)sh.harm_power, (double)sh.harm_top);
+	float n[256];
+	double np = 0.0;
+	for (int b = 0; b < 65; ++b) {
+		n[b] = 0.01f;
+		np += (double)n[b] * n[b] / (3.0 * 65.0); /* engine.c: controls_power */
+	}
+	heist_bandext_noise_shaped(&x48, &sh, n);
+	/* Band 80 (15 kHz): noise of magnitude m renders m^2 / 3 per 12 kHz;
+	 * want 1e-6 of (noise + harmonics) per Hz. 64 vs 65 bands in the two
+	 * power sums: 0.1 dB. */
+	const double d15 = 10.0 * log10((double)n[80] * n[80] / (3.0 * 12000.0) / (np + hp));
+	CHECK(fabs(d15 + 60.0) < 0.1, "15 kHz with the harmonics' rest: %.2f dB/Hz", d15);
+	/* 400 Hz: 60 harmonics reach 24 kHz, past the 20 kHz limit. */
+	heist_bandext_harmonic_rest(&x48, &sh, a, 60, 400.0f);
+	CHECK(sh.harm_power == 0.0f && sh.harm_top == 0.0f, "400 Hz: nothing missing");
+	/* Without a shape nothing is recorded (the fitted slope has no share). */
+	const heist_bandext_shape none = {0, {0}, {0}, 0.0f, 0.0f};
+	heist_bandext_shape cp = none;
+	heist_bandext_harmonic_rest(&x48, &cp, a, 60, 100.0f);
+	CHECK(cp.harm_power == 0.0f, "no shape: no rest");
 }
 
 /* Power of x in [lo, hi) Hz by a plain DFT on a Hann window, per bin. */
@@ -221,6 +259,7 @@ int main(int argc, char **argv)
 	test_limits();
 	test_shape();
 	test_profile_shape();
+	test_harmonic_rest();
 	test_engine(m, 44100.0);
 	test_engine(m, 48000.0);
 	test_engine(m, 96000.0);

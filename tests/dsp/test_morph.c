@@ -27,16 +27,23 @@ static void test_blend(void)
 	float a[6] = {0.04f, 1.0f, 0.5f, 0.0f, 0.01f, 1e-4f};
 	const float b[6] = {0.01f, 0.2f, 0.2f, 0.6f, 0.04f, 1e-2f};
 	heist_morph_blend(a, b, 3, 2, 0.5f);
-	/* Amplitude and noise: geometric means (halfway in dB). */
+	/* Amplitude: the geometric mean (halfway in dB). */
 	CHECK(fabsf(a[0] - 0.02f) < 1e-6f, "amplitude %g", (double)a[0]);
-	CHECK(fabsf(a[4] - 0.02f) < 1e-6f, "noise band 1 %g", (double)a[4]);
-	CHECK(fabsf(a[5] - 1e-3f) < 1e-8f, "noise band 2 %g", (double)a[5]);
-	/* Harmonic shares: sqrt(share_a * share_b), the engine renormalises;
-	 * a harmonic silent in one style stays far down (floor 1e-10). */
-	const float h1 = sqrtf(1.0f / 1.5f * 0.2f), h2 = sqrtf(0.5f / 1.5f * 0.2f);
-	CHECK(fabsf(a[1] - h1) < 1e-5f && fabsf(a[2] - h2) < 1e-5f, "shares %g %g", (double)a[1],
+	/* Noise bands: the mean of the two (both instruments sounding). */
+	CHECK(fabsf(a[4] - 0.025f) < 1e-6f, "noise band 1 %g", (double)a[4]);
+	CHECK(fabsf(a[5] - 0.00505f) < 1e-7f, "noise band 2 %g", (double)a[5]);
+	/* Harmonic shares: the mean of each style's share (distribution / its
+	 * sum: a 1.5, b 1.0), so a harmonic silent in one style sounds at half
+	 * the other's share; the engine renormalises. */
+	const float h1 = 0.5f * (1.0f / 1.5f + 0.2f), h2 = 0.5f * (0.5f / 1.5f + 0.2f);
+	CHECK(fabsf(a[1] - h1) < 1e-6f && fabsf(a[2] - h2) < 1e-6f, "shares %g %g", (double)a[1],
 	      (double)a[2]);
-	CHECK(a[3] < 1e-4f, "harmonic silent in a: %g", (double)a[3]);
+	CHECK(fabsf(a[3] - 0.3f) < 1e-6f, "harmonic silent in a: %g", (double)a[3]);
+	/* A style whose harmonics are all silent gives no share (no 0/0). */
+	float z[6] = {0.04f, 0.0f, 0.0f, 0.0f, 0.01f, 1e-4f};
+	heist_morph_blend(z, b, 3, 2, 0.25f);
+	CHECK(fabsf(z[3] - 0.25f * 0.6f) < 1e-6f && z[1] == 0.25f * 0.2f, "silent a: %g %g",
+	      (double)z[1], (double)z[3]);
 }
 
 /* A sung-like line: a harmonic tone with vibrato, from 220 Hz up by a fifth
