@@ -144,6 +144,7 @@ struct heist_engine {
 	float in_gate, in_gate_release;
 	uint32_t in_gate_hold, in_gate_hold_frames, in_gate_open;
 	uint32_t voiced_run, pitched_run; /* consecutive voiced frames: in range, any */
+	uint32_t below_run;               /* frames below range playing the held pitch */
 	uint32_t sure_run;                /* ... in range at HEIST_GATE_OPEN_CONF */
 	uint32_t unvoiced_run;            /* frames since the last voiced one (saturating) */
 	uint32_t below_range_left, below_range_frames; /* monitor flag countdown */
@@ -433,6 +434,7 @@ void heist_engine_reset(heist_engine *e)
 	e->in_gate_open = 0;
 	e->voiced_run = 0;
 	e->pitched_run = 0;
+	e->below_run = 0;
 	e->sure_run = 0;
 	e->unvoiced_run = HEIST_VOICED_GAP_FRAMES + 1u;
 	e->below_range_left = 0;
@@ -741,8 +743,13 @@ static void frame_controls(heist_engine *e, const frame_ctl *fc, const heist_spe
 	                 0.5f * e->model->sample_rate / (float)(nn - 1u));
 	heist_bandext_harmonics_shaped(&e->bandext, fc->shape, fc->harm, nh, f0);
 	/* Measured inside notes, past their attack (LEVEL_SETTLE_FRAMES), where
-	 * the network's level is the instrument's own. */
-	const int settled = e->in_gate_open && e->pitched_run >= LEVEL_SETTLE_FRAMES;
+	 * the network's level is the instrument's own. Below the range the held
+	 * octave-up plays on frames the tracker rarely confirms (a 75 Hz voice at
+	 * the 300 Hz floor: 1 in 10), at the confidence gate's level: the match
+	 * learns on all of them, so it converges there too (-8.5 dB otherwise). */
+	e->below_run = e->monitor.below_range && !stale ? e->below_run + (e->below_run < 255u) : 0u;
+	const int settled = e->in_gate_open && (e->pitched_run >= LEVEL_SETTLE_FRAMES ||
+	                                        e->below_run >= LEVEL_SETTLE_FRAMES);
 	const float gain = level_match(e, in_power, controls_power(fc, nh, nn), settled) * in_gate;
 	for (uint32_t h = 0; h < nh; ++h) {
 		fc->harm[h] *= gain;
