@@ -29,8 +29,13 @@
 #define SILENCE_POWER 1e-10
 #define OCTAVE_RATIO 0.2
 #define OCTAVE_CHECK_MIN 0.03
-#define NEAR_RATIO 0.5          /* prefer_deeper_near(): clearly deeper */
-#define TRUE_PERIOD_MAX_MULT 5u /* prefer_true_period(): multiples looked at */
+#define NEAR_RATIO 0.5 /* prefer_deeper_near(): clearly deeper */
+/* prefer_true_period(): multiples looked at, 4x left out: a span across a
+ * step up of a fourth shows the two notes' common period at 4x the new
+ * note's lag as a near-perfect dip (330 -> 440 Hz read at 110 Hz for a
+ * frame: test_engine's note-to-note latency a frame late at 96 kHz) */
+#define TRUE_PERIOD_MAX_MULT 5u
+#define TRUE_PERIOD_SKIP_MULT 4u
 /* prefer_sub_period(): a dip at a half or third of the lag, at most this
  * deep, with the chosen dip at least SUB_PERIOD_RATIO as deep as it */
 #define SUB_PERIOD_MAX_DIV 3u
@@ -554,6 +559,9 @@ static uint32_t prefer_true_period(const double *d, uint32_t tau, uint32_t tau_m
 {
 	uint32_t best = tau;
 	for (uint32_t mult = 2; mult <= TRUE_PERIOD_MAX_MULT; ++mult) {
+		if (mult == TRUE_PERIOD_SKIP_MULT) {
+			continue;
+		}
 		const uint32_t centre = mult * tau, reach = centre / 50 + 1;
 		if (centre + reach > tau_max) {
 			break;
