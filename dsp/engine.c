@@ -686,18 +686,24 @@ static void frame_fit(heist_engine *e, const heist_features *f, const heist_styl
 
 /* [audio] Network input: scaled pitch, loudness and confidence (the style
  * embedding follows in heist_morph_step). Returns the f0 to play (Hz, 0
- * before any pitch). */
-static float network_input(heist_engine *e, const heist_features *f, float octave, float loud_fit)
+ * before any pitch). Where the input gate has shut on an unvoiced frame
+ * (room noise, hum between phrases) the network sees silence, as in its
+ * training data: fed the noise, its state carried a breathy balance into
+ * the next words (speech-low.room: 6.8 % of frames unpitched in the output,
+ * 2.9 % so). Voiced frames still reach it while the gate waits to open, so
+ * a soft note's attack is not delayed. */
+static float network_input(heist_engine *e, const heist_features *f, float octave, float loud_fit,
+                           int silent)
 {
 	const heist_model *m = e->model;
 	const float *s = e->smooth;
 	const float f0 = f->f0 * exp2f((s[HEIST_PARAM_PITCH_SHIFT] + octave) / 12.0f);
 	const float midi = f0 > 0.0f ? 69.0f + 12.0f * log2f(f0 / 440.0f) : m->pitch_center;
 	e->net_in[0] = (midi - m->pitch_center) / m->pitch_scale;
-	e->net_in[1] =
-	    (f->loudness_db + s[HEIST_PARAM_LOUDNESS_SHIFT] + loud_fit - m->loud_center) /
-	    m->loud_scale;
-	e->net_in[2] = f->confidence;
+	const float loud = silent ? HEIST_LOUDNESS_FLOOR_DB
+	                          : f->loudness_db + s[HEIST_PARAM_LOUDNESS_SHIFT] + loud_fit;
+	e->net_in[1] = (loud - m->loud_center) / m->loud_scale;
+	e->net_in[2] = silent ? 0.0f : f->confidence;
 	return f0;
 }
 
@@ -802,7 +808,7 @@ static void compute_frame(heist_engine *e)
 	    heist_frame_start(k, e->fs, e->frame_rate, e->span) < (int64_t)e->history;
 	const float in_gate =
 	    e->vsrc ? 1.0f : input_gate(e, &f, e->target[HEIST_PARAM_INPUT_GATE], stream_start);
-	const float f0 = network_input(e, &f, octave, loud_fit);
+	const float f0 = network_input(e, &f, octave, loud_fit, in_gate <= 0.0f && !f.voiced);
 	/* The network writes straight into the frame's slot. */
 	const frame_ctl fc = frame_at(e, k);
 	heist_bandext_shape_of(&e->bandext, e->model, style_a, style_b, s[HEIST_PARAM_MORPH], f0,
