@@ -30,6 +30,17 @@
 #define OCTAVE_RATIO 0.2
 #define OCTAVE_CHECK_MIN 0.03
 #define NEAR_RATIO 0.5 /* prefer_deeper_near(): clearly deeper */
+/* prefer_true_period(): multiples looked at, 4x left out: a span across a
+ * step up of a fourth shows the two notes' common period at 4x the new
+ * note's lag as a near-perfect dip (330 -> 440 Hz read at 110 Hz for a
+ * frame: test_engine's note-to-note latency a frame late at 96 kHz) */
+#define TRUE_PERIOD_MAX_MULT 5u
+#define TRUE_PERIOD_SKIP_MULT 4u
+/* prefer_sub_period(): a dip at a half or third of the lag, at most this
+ * deep, with the chosen dip at least SUB_PERIOD_RATIO as deep as it */
+#define SUB_PERIOD_MAX_DIV 3u
+#define SUB_PERIOD_MAX_DIP 0.25
+#define SUB_PERIOD_RATIO 0.6
 /* prefer_held_octave() */
 #define OCTAVE_UP_RATIO 0.5
 #define OCTAVE_HELD_DIP 0.25
@@ -608,11 +619,16 @@ HEIST_DEFINE_DIP_DEPTH(dip_depth, double)
  * (a sung "ah" whose first formant lifts the second harmonic, FluidR3's
  * bassoon): the true period then shows a far deeper dip at twice (or three
  * times) the chosen lag. A truly periodic signal's dips at multiples are no
- * deeper, and with vibrato or glides shallower. */
+ * deeper, and with vibrato or glides shallower. Up to five times: a low
+ * bassoon note in reverb reads its 5th harmonic (d' 0.10-0.14) on every
+ * other frame while its period's dip is near 0. */
 static uint32_t prefer_true_period(const double *d, uint32_t tau, uint32_t tau_max)
 {
 	uint32_t best = tau;
-	for (uint32_t mult = 2; mult <= 3; ++mult) {
+	for (uint32_t mult = 2; mult <= TRUE_PERIOD_MAX_MULT; ++mult) {
+		if (mult == TRUE_PERIOD_SKIP_MULT) {
+			continue;
+		}
 		const uint32_t centre = mult * tau, reach = centre / 50 + 1;
 		if (centre + reach > tau_max) {
 			break;
@@ -629,6 +645,34 @@ static uint32_t prefer_true_period(const double *d, uint32_t tau, uint32_t tau_m
 		}
 	}
 	return best;
+}
+
+/* YIN's first dip under the threshold lands on a multiple of the period
+ * when noise lifts the period's own dip just over it (a voice's soft ending
+ * over mains hum: d' 0.16-0.22 at the period, 0.11-0.15 at three times it,
+ * read as a note a twelfth down). A dip at a half or a third of the chosen
+ * lag that is nearly as deep (SUB_PERIOD_RATIO) and near the threshold is
+ * the period; a weak fundamental's half period is far shallower than its
+ * period (prefer_true_period's side of the same comparison). */
+static uint32_t prefer_sub_period(const double *d, uint32_t tau, uint32_t tau_min, uint32_t tau_max)
+{
+	const double here = dip_depth(d, tau, tau_max);
+	for (uint32_t div = SUB_PERIOD_MAX_DIV; div >= 2; --div) {
+		const uint32_t centre = (tau + div / 2) / div, reach = centre / 50 + 1;
+		if (centre < tau_min + reach) {
+			continue;
+		}
+		uint32_t m = centre - reach;
+		for (uint32_t t = m + 1; t <= centre + reach; ++t) {
+			m = d[t] < d[m] ? t : m;
+		}
+		const double sub = dip_depth(d, m, tau_max);
+		if (m > centre - reach && m < centre + reach && sub < SUB_PERIOD_MAX_DIP &&
+		    here > SUB_PERIOD_RATIO * sub) {
+			return m;
+		}
+	}
+	return tau;
 }
 
 /* YIN's integration window is shorter than the period at low pitches (at
@@ -832,6 +876,7 @@ FM_ALWAYS heist_features frame_body(heist_analysis *a, const float *seg)
 		}
 	}
 	best = prefer_deeper_near(d, best, tmax);
+	best = prefer_sub_period(d, best, a->tau_min, tmax);
 	best = prefer_true_period(d, best, tmax);
 	best = prefer_held_octave(a, d, best, tmax);
 	const double period = refine_period(d, best, tmax);
