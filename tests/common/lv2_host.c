@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lv2/atom/atom.h>
 #include <lv2/atom/forge.h>
@@ -81,8 +82,37 @@ struct lv2_host {
 
 /* ---- the world ---------------------------------------------------------- */
 
+/* [main] Debian 12's lilv crashes in lilv_world_load_all() on a relative
+ * LV2_PATH entry (it cannot map it to a file URI): make every entry absolute
+ * first, so `LV2_PATH=build/plugin` works as a user would type it. */
+static void absolute_lv2_path(void)
+{
+	const char *path = getenv("LV2_PATH");
+	char cwd[4096];
+	if (!path || !*path || !getcwd(cwd, sizeof cwd)) {
+		return;
+	}
+	char out[8192] = "";
+	size_t used = 0;
+	for (const char *p = path; *p; p += *p == ':') {
+		size_t n = strcspn(p, ":");
+		if (n > 0) {
+			int w =
+			    snprintf(out + used, sizeof out - used, "%s%s%s%.*s", used ? ":" : "",
+			             *p == '/' ? "" : cwd, *p == '/' ? "" : "/", (int)n, p);
+			if (w < 0 || (size_t)w >= sizeof out - used) {
+				return; /* too long to rewrite: leave LV2_PATH as it is */
+			}
+			used += (size_t)w;
+		}
+		p += n;
+	}
+	setenv("LV2_PATH", out, 1);
+}
+
 LilvWorld *lv2h_world_new(void)
 {
+	absolute_lv2_path();
 	LilvWorld *world = lilv_world_new();
 	if (world) {
 		lilv_world_load_all(world);
