@@ -286,29 +286,37 @@ static size_t arena_align(size_t floats)
  * then the prefix sums (over the spectra, dead once the loudness is read)
  * and the differences. So the stages' scratch and the core's share one
  * region, and inside the core head/corr and spectra/cum_energy do. */
+/* The decimation stages' padded input (floats; 0 without stages). */
+static size_t arena_padded(const heist_analysis *a)
+{
+	return a->n_stages ? arena_align((size_t)a->host_span + 4 * DEC_MAX_TAPS + 16) : 0;
+}
+
+/* The stages' outputs (dec_in, dec_out) ahead of the shared region. */
+static size_t arena_outs(const heist_analysis *a)
+{
+	if (!a->n_stages) {
+		return 0;
+	}
+	return arena_align(a->host_span / 2) +
+	       (a->n_stages > 1 ? arena_align(a->host_span / 4) : 0);
+}
+
 static size_t arena_floats(const heist_analysis *a, uint32_t n)
 {
 	const size_t nbp = arena_align(n / 2 + 1);
 	const size_t core = arena_align(n) + 4 * nbp + arena_align(2 * ((size_t)a->tau_max + 1));
-	size_t dec = 0, outs = 0;
-	if (a->n_stages) {
-		const size_t padded = arena_align((size_t)a->host_span + 4 * DEC_MAX_TAPS + 16);
-		dec = padded + padded;
-		outs = arena_align(a->host_span / 2) +
-		       (a->n_stages > 1 ? arena_align(a->host_span / 4) : 0);
-	}
-	return outs + (core > dec ? core : dec);
+	const size_t dec = 2 * arena_padded(a);
+	return arena_outs(a) + (core > dec ? core : dec);
 }
 
 /* Point the per-frame buffers into b (arena_floats() floats). */
 static void arena_place(heist_analysis *a, uint32_t n, float *b)
 {
 	const size_t nbp = arena_align(n / 2 + 1);
-	size_t outs = 0;
+	const size_t outs = arena_outs(a);
 	if (a->n_stages) {
-		outs = arena_align(a->host_span / 2) +
-		       (a->n_stages > 1 ? arena_align(a->host_span / 4) : 0);
-		const size_t padded = arena_align((size_t)a->host_span + 4 * DEC_MAX_TAPS + 16);
+		const size_t padded = arena_padded(a);
 		a->dec_in = b;
 		a->dec_out = a->n_stages > 1 ? b + arena_align(a->host_span / 2) : NULL;
 		a->pad = b + outs;
