@@ -146,7 +146,18 @@ class Session:
 
 def window_tree(s):
     """(id, name, width, height, depth) of every window, in tree order."""
-    out = s.run(["xwininfo", "-root", "-tree"])
+    # The tree walk queries each window in turn; one that a client destroys
+    # meanwhile (GTK's short-lived popups) fails the whole walk with
+    # BadWindow, so a failed walk is taken again.
+    for attempt in range(5):
+        r = subprocess.run(["xwininfo", "-root", "-tree"], env=s.env, capture_output=True,
+                           text=True, timeout=30)
+        if r.returncode == 0:
+            break
+        if attempt == 4:
+            raise Fail(f"xwininfo -root -tree failed: {r.stderr.strip()}")
+        time.sleep(0.2)
+    out = r.stdout
     rows = []
     pat = re.compile(r'^(\s*)(0x[0-9a-f]+) (\(has no name\)|"[^"]*").*?\s(\d+)x(\d+)[+-]')
     for line in out.splitlines():
