@@ -16,8 +16,10 @@ before, or defaults (the engine's values without a profile).
 Per style:
 * band extension: energy per Hz of 12-14, 14-16, 16-18, 18-20 kHz as a
   share of the total energy, in dB re 1/Hz, over the frames within 40 dB
-  of the loudest (dsp/bandext.c gives the extension that share of each
-  frame's harmonic and noise power);
+  of the loudest, each frame's share held to 6 dB above the 95th percentile
+  of the frames as loud as it (robust_band_sums: a few outlier frames
+  carried most of the tuba's and French horn's; dsp/bandext.c gives the
+  extension that share of each frame's harmonic and noise power);
 * expression (from heist-analyze's features, as Heist Synth feeds the
   network): vibrato rate and depth (notes of 0.6 s or more: cents around a
   0.25 s moving mean, the strongest 3-9 Hz component; notes with 5 cents or
@@ -49,6 +51,9 @@ FORBIDDEN = ("TimGM6mb", "MuseScore")  # held out / reserved (HELPERS.md, timbre
 N_FFT, HOP = 2048, 512
 ACTIVE_DB = 40.0
 BAND_FLOOR_DB = -160.0  # dB re 1/Hz (model.h's bound)
+# Outlier frames of the band shares (robust_band_sums): loudness classes, the
+# percentile of a class's shares and how far above it a frame may go.
+OUTLIER_CLASSES, OUTLIER_PCT, OUTLIER_DB = 16, 95.0, 6.0
 LOUD_FLOOR_DB = -120.0  # the analyser's loudness floor
 FRAME_RATE = 250.0  # heist-analyze's frames per second (the model's frame rate)
 # The engine's values without a profile (dsp/voice.c): styles without data.
@@ -146,6 +151,27 @@ def band_powers(x: np.ndarray, rate: int, bands: Sequence[Tuple[float, float]],
     return sums
 
 
+def robust_band_sums(spec: np.ndarray) -> np.ndarray:
+    """[band] energy of spec's [frame][total, band...] powers summed over the
+    frames, a frame's share of each band held to OUTLIER_DB above the
+    OUTLIER_PCT percentile of the shares of frames as loud as it (one of
+    OUTLIER_CLASSES classes of frame level). A few frames carry most of some
+    instruments' energy above 12 kHz (FluidR3's French horn: 1 % of the
+    frames 92 % of it, low notes of one sample zone): the energy-weighted
+    share was theirs, not the instrument's (train/README.md)."""
+    tot = np.maximum(spec[:, 0], 1e-30)
+    level = 10.0 * np.log10(tot)
+    edges = np.percentile(level, np.linspace(0, 100, OUTLIER_CLASSES + 1))
+    cls = np.clip(np.searchsorted(edges, level, side="right") - 1, 0, OUTLIER_CLASSES - 1)
+    share = spec[:, 1:] / tot[:, None]
+    for c in range(OUTLIER_CLASSES):
+        m = cls == c
+        if np.count_nonzero(m) >= 20:
+            lim = np.percentile(share[m], OUTLIER_PCT, axis=0) * 10 ** (OUTLIER_DB / 10)
+            share[m] = np.minimum(share[m], lim[None, :])
+    return np.concatenate([[tot.sum()], (share * tot[:, None]).sum(axis=0)])
+
+
 def vibrato(f0: np.ndarray, conf: np.ndarray, hold: float,
             notes: Sequence[Tuple[float, float, int]]) -> List[Tuple[float, float]]:
     """(rate Hz, peak cents) of every note long enough to show one."""
@@ -232,6 +258,7 @@ def measure_style(wavs: List[str], model_nyq: float, edges: Sequence[float],
     band_wavs = wavs if band_wavs is None else band_wavs
     bands = [(0.0, 1e9)] + list(zip(edges[:-1], edges[1:]))
     sums = np.zeros((len(bands), 2))
+    band_frames = []
     pitch_x, pitch_y, pitch_w = [], [], []
     vib, att, rel, louds = [], [], [], []
     for w in wavs:
@@ -243,7 +270,7 @@ def measure_style(wavs: List[str], model_nyq: float, edges: Sequence[float],
         x = x.mean(axis=1)
         bp, spec, times, active = band_powers(x, rate, bands, frames=True)
         if w in band_wavs:
-            sums[:, 0] += bp[:, 0]
+            band_frames.append(spec[active])
             sums[:, 1] = bp[:, 1]
         tsv = w[:-4] + ".tsv"
         if not os.path.exists(tsv) or os.path.getmtime(tsv) < os.path.getmtime(w) or not has_constants(tsv):
@@ -265,6 +292,8 @@ def measure_style(wavs: List[str], model_nyq: float, edges: Sequence[float],
             vib += vibrato(f0, conf, ft["hold_confidence"], notes)
             att += attack_curve(loud, notes)
             rel += release_times(loud, notes)
+    if band_frames:
+        sums[:, 0] = robust_band_sums(np.concatenate(band_frames))
     share = sums[1:, 0] / np.maximum(sums[1:, 1], 1.0) / max(sums[0, 0], 1e-30)
     band_db = [float(np.clip(10 * np.log10(max(d, 1e-30)), BAND_FLOOR_DB, 0.0)) for d in share]
     out = dict(DEFAULTS)

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Band extension per style: energy above 12 kHz of Heist's 48 kHz output
 within 10 dB of the training instrument's own (issue 13), for violin,
-trumpet, choir, tuba and harmonica.
+trumpet, choir, tuba, harmonica and French horn (tuba and French horn:
+the styles whose profile outlier frames made too bright, train/README.md).
 
     bandext_styles.py MODEL.hsm WORKDIR [--bound DB]
 
@@ -26,7 +27,7 @@ import timbre  # noqa: E402
 from export import read_hsm_full, write_hsm  # noqa: E402
 from instruments import INSTRUMENTS  # noqa: E402
 
-STYLES = ("violin", "trumpet", "choir aahs", "tuba", "harmonica")
+STYLES = ("violin", "trumpet", "choir aahs", "tuba", "harmonica", "french horn")
 INPUT = "voice ooh"
 # Issue 13's bound: "within 10 dB of the training instrument's own".
 BOUND_DB = 10.0
