@@ -74,6 +74,19 @@ static const char *const LOWEST_PITCH_NAMES[N_FLOORS] = {
  * under -40 dBFS). Once open, any voiced run keeps it (soft endings). */
 #define HEIST_GATE_OPEN_FRAMES 5u
 #define HEIST_GATE_OPEN_CONF 0.65f
+/* Frames count toward opening only over the pitch's opening level (the
+ * gate shuts under it), and at HEIST_GATE_OPEN_CONF only
+ * HEIST_GATE_OPEN_MARGIN_DB over it: a pitch read at -95 dBFS before a
+ * consonant (speech-female.quiet) or in a reverb tail at -67..-69 dBFS,
+ * confidence 0.68-0.83 (speech-female.reverb, 12.2 s), opened it for a
+ * 24-28 ms puff between silences, a broadband burst. A clear pitch
+ * (HEIST_GATE_CLEAR_CONF) opens it after HEIST_GATE_CLEAR_FRAMES, down to
+ * the opening level: a soft syllable lost its first 16 ms and started as a
+ * 30 ms burst (speech-male.quiet, 13.0 s). Nothing in the room and hum
+ * variants' silences reads voiced at all, at any confidence. */
+#define HEIST_GATE_OPEN_MARGIN_DB 6.0f
+#define HEIST_GATE_CLEAR_FRAMES 3u
+#define HEIST_GATE_CLEAR_CONF 0.9f
 #define HEIST_GATE_HYST_DB 3.0f
 #define HEIST_GATE_HOLD_S 0.02
 #define HEIST_GATE_RELEASE_DB_PER_S 1000.0
@@ -146,6 +159,7 @@ struct heist_engine {
 	uint32_t voiced_run, pitched_run; /* consecutive voiced frames: in range, any */
 	uint32_t below_run;               /* frames below range playing the held pitch */
 	uint32_t sure_run;                /* ... in range at HEIST_GATE_OPEN_CONF */
+	uint32_t clear_run;               /* ... in range at HEIST_GATE_CLEAR_CONF */
 	uint32_t unvoiced_run;            /* frames since the last voiced one (saturating) */
 	uint32_t below_range_left, below_range_frames; /* monitor flag countdown */
 	uint32_t history;                              /* samples before a span to gather */
@@ -434,6 +448,7 @@ void heist_engine_reset(heist_engine *e)
 	e->pitched_run = 0;
 	e->below_run = 0;
 	e->sure_run = 0;
+	e->clear_run = 0;
 	e->unvoiced_run = HEIST_VOICED_GAP_FRAMES + 1u;
 	e->below_range_left = 0;
 	e->level_db = 0.0f;
@@ -551,9 +566,15 @@ static float input_gate(heist_engine *e, const heist_features *f, float threshol
 {
 	e->voiced_run = f->voiced && !f->below_range ? e->voiced_run + (e->voiced_run < 255u) : 0u;
 	e->pitched_run = f->voiced ? e->pitched_run + (e->pitched_run < 255u) : 0u;
-	e->sure_run = f->voiced && !f->below_range && f->confidence >= HEIST_GATE_OPEN_CONF
+	const float opening_db = threshold_db - HEIST_GATE_VOICED_DB;
+	const int pitch = f->voiced && !f->below_range && f->loudness_db > opening_db;
+	e->sure_run = pitch && f->confidence >= HEIST_GATE_OPEN_CONF &&
+	                      f->loudness_db > opening_db + HEIST_GATE_OPEN_MARGIN_DB
 	                  ? e->sure_run + (e->sure_run < 255u)
 	                  : 0u;
+	e->clear_run = pitch && f->confidence >= HEIST_GATE_CLEAR_CONF
+	                   ? e->clear_run + (e->clear_run < 255u)
+	                   : 0u;
 	if (threshold_db <= HEIST_GATE_OFF_DB) {
 		e->in_gate_open = 1;
 		return e->in_gate = 1.0f;
@@ -564,7 +585,8 @@ static float input_gate(heist_engine *e, const heist_features *f, float threshol
 	 * to the input (a DC offset reads as a click there): only a pitch opens. */
 	const int open = (level > threshold_db && !stream_start) ||
 	                 ((e->in_gate_open ? e->voiced_run >= HEIST_GATE_VOICED_FRAMES
-	                                   : e->sure_run >= HEIST_GATE_OPEN_FRAMES) &&
+	                                   : e->sure_run >= HEIST_GATE_OPEN_FRAMES ||
+	                                         e->clear_run >= HEIST_GATE_CLEAR_FRAMES) &&
 	                  level > threshold_db - HEIST_GATE_VOICED_DB);
 	if (open) {
 		e->in_gate_hold = e->in_gate_hold_frames;

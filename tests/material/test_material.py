@@ -8,6 +8,7 @@ Checks (one per test; each prints one line per file, then ok/FAIL):
                measure before it judges the plugin)
   follow       pitch follow of one material at the default settings
   clicks       pitch excursions and new broadband bursts, every material
+               (clean, room, hum, quiet; the bursts alone on reverb)
   gate         the output in silences of the room and hum variants
   levels       output vs input RMS, default and every preset
   auto_octave  no octave change inside a phrase, presets with auto octave
@@ -60,6 +61,15 @@ FOLLOW_MEDIAN_CENTS = 20.0
 EXCURSIONS_PER_MIN = 0.0
 FRONTEND_JUMPS_PER_MIN = 0.0
 BURSTS_PER_MIN = 0.0
+# The quiet variants (voices 20 dB softer, under the default input gate's
+# -40 dBFS) are judged like the others: the gate opened there for 24-32 ms
+# puffs between silences (speech-female.quiet 20.7 bursts/min), fixed in
+# the gate (engine.c HEIST_GATE_OPEN_MARGIN_DB, _CLEAR_*), now 0 on all.
+# In the reverb variants only the bursts are judged (0 on all since that
+# fix, 3.4/min before): the tails read as pitch an octave or more away,
+# so output excursions (up to 4.2/min) and f0 jumps (up to 7.1/min) remain,
+# the front end's open work, not the gate's.
+CLICKS_BURSTS_ONLY = ["reverb"]
 # Gate: room noise (and hum) at -45 dBFS give <= -80 dBFS within 100 ms.
 GATE_DB = -80.0
 # Levels: output RMS within +-6 dB of the input, default and every preset.
@@ -152,16 +162,21 @@ def check_follow(a: argparse.Namespace) -> bool:
 
 
 def check_clicks(a: argparse.Namespace) -> bool:
+    """Every bound on the clean, room, hum and quiet variants; on reverb the
+    new bursts only (CLICKS_BURSTS_ONLY)."""
     ok = True
-    for f in material_files(a, names_for(a), variants_for(a, ["clean", "room", "hum"])):
+    variants = ["clean", "room", "hum", "quiet", "reverb"]
+    for f in material_files(a, names_for(a), variants_for(a, variants)):
         r = ev(a, f, "default", {})
-        good = (r["excursions_per_min"] <= EXCURSIONS_PER_MIN
-                and r["fe_jumps_per_min"] <= FRONTEND_JUMPS_PER_MIN
+        bursts_only = f.split(".")[-2] in CLICKS_BURSTS_ONLY
+        good = ((bursts_only or (r["excursions_per_min"] <= EXCURSIONS_PER_MIN
+                                 and r["fe_jumps_per_min"] <= FRONTEND_JUMPS_PER_MIN))
                 and r["bursts_per_min"] <= BURSTS_PER_MIN)
         ok &= line(good, f"{r['file']:26s} output excursions {r['excursions_per_min']:5.1f}/min "
                    f"({r['excursions']}), engine f0 jumps {r['fe_jumps_per_min']:5.1f}/min "
                    f"({r['fe_jumps']}), new bursts {r['bursts_per_min']:5.1f}/min "
-                   f"({r['bursts']}) in {r['seconds']:.1f} s")
+                   f"({r['bursts']}) in {r['seconds']:.1f} s"
+                   f"{' (bursts judged)' if bursts_only else ''}")
     return ok
 
 
