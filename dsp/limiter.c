@@ -11,9 +11,12 @@ void heist_soft_ceiling(float *x, uint32_t n, float ceiling)
 	float peak = 0.0f;
 #pragma omp simd reduction(max : peak)
 	for (uint32_t i = 0; i < n; ++i) {
-		/* NaN fails the comparison below, and FLT_MAX stands for it. */
+		/* NaN fails the comparison below, and FLT_MAX stands for it. A
+		 * comparison, not fmaxf: without -ffast-math that is a libm call
+		 * per sample (measured: ~1 % of the whole baseline chain). */
 		const float a = fabsf(x[i]);
-		peak = fmaxf(peak, a <= FLT_MAX ? a : FLT_MAX);
+		const float m = a <= FLT_MAX ? a : FLT_MAX;
+		peak = m > peak ? m : peak;
 	}
 	if (peak <= knee) {
 		return;

@@ -603,6 +603,8 @@ FM_ALWAYS void step_body(heist_net *net, const float *in, float *out, int kind)
 	float *h = net->h;
 	float *xin = net->x + H;
 	const net_scratch s = scratch_of(net);
+	/* The baseline build compares in 4-float halves (fastmath.h, fm_lt). */
+	const int split = kind == MV_GENERIC;
 
 	for (uint32_t i = 0; i < I; ++i) {
 		xin[i] = isfinite(in[i]) ? in[i] : 0.0f;
@@ -614,9 +616,9 @@ FM_ALWAYS void step_body(heist_net *net, const float *in, float *out, int kind)
 	layer(kind, s.nx, &pw->nx, xin);
 	fm_v8f hsum = fm_splat(0.0f);
 	for (uint32_t j = 0; j < H; j += NET_ROWS) {
-		const fm_v8f r = fm_sigmoid(fm_load(s.rz + j));
-		const fm_v8f z = fm_sigmoid(fm_load(s.rz + H + j));
-		const fm_v8f n = fm_tanh(fm_load(s.nx + j) + r * fm_load(s.nh + j));
+		const fm_v8f r = fm_sigmoid_s(fm_load(s.rz + j), split);
+		const fm_v8f z = fm_sigmoid_s(fm_load(s.rz + H + j), split);
+		const fm_v8f n = fm_tanh_s(fm_load(s.nx + j) + r * fm_load(s.nh + j), split);
 		const fm_v8f hn = (1.0f - z) * n + z * fm_load(h + j);
 		/* h[j..j+8) is read only here, so whole vectors go straight into
 		 * it; a partial last one (H not a multiple of 8) would overwrite
@@ -644,7 +646,8 @@ FM_ALWAYS void step_body(heist_net *net, const float *in, float *out, int kind)
 	layer(kind, net->y1, &pw->d1, net->x);
 	for (uint32_t k = 0; k < D; k += NET_ROWS) {
 		const fm_v8f v = fm_load(net->y1 + k);
-		fm_store(net->y1 + k, fm_select(v > fm_splat(0.0f), v, fm_splat(0.0f)));
+		fm_store(net->y1 + k,
+		         fm_select(fm_lt(fm_splat(0.0f), v, split), v, fm_splat(0.0f)));
 	}
 	layer(kind, net->y, &pw->d2, net->y1);
 
@@ -653,7 +656,7 @@ FM_ALWAYS void step_body(heist_net *net, const float *in, float *out, int kind)
 	 * the frame is bad anyway). */
 	fm_v8f osum = fm_splat(0.0f);
 	for (uint32_t k = 0; k < O; k += NET_ROWS) {
-		const fm_v8f e = fm_exp_sigmoid(fm_load(net->y + k));
+		const fm_v8f e = fm_exp_sigmoid_s(fm_load(net->y + k), split);
 		if (k + NET_ROWS <= O) {
 			fm_store(out + k, e);
 		} else {

@@ -4,6 +4,7 @@
  * the ones documented in fastmath.h. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cpu.h"
 #include "fastmath.h"
@@ -14,24 +15,33 @@ static int failures;
 typedef enum { F_EXP, F_LOG, F_SIGMOID, F_TANH, F_EXP_SIGMOID, F_COUNT } fn;
 static const char *names[] = {"exp", "log", "sigmoid", "tanh", "exp_sigmoid"};
 
-/* One 8-lane evaluation; always-inline helpers take the caller's target. */
-#define EVAL_BODY                                                                                  \
+/* One 8-lane evaluation; always-inline helpers take the caller's target.
+ * split: comparisons in 4-float halves (fm_lt), as the baseline network
+ * step and speq run them. */
+#define EVAL_BODY(split)                                                                           \
 	const fm_v8f v = fm_load(x);                                                               \
-	fm_store(y, f == F_EXP       ? fm_exp(v)                                                   \
-	            : f == F_LOG     ? fm_log(v)                                                   \
-	            : f == F_SIGMOID ? fm_sigmoid(v)                                               \
-	            : f == F_TANH    ? fm_tanh(v)                                                  \
-	                             : fm_exp_sigmoid(v))
+	fm_store(y, f == F_EXP       ? fm_exp_s(v, split)                                          \
+	            : f == F_LOG     ? fm_log_s(v, split)                                          \
+	            : f == F_SIGMOID ? fm_sigmoid_s(v, split)                                      \
+	            : f == F_TANH    ? fm_tanh_s(v, split)                                         \
+	                             : fm_exp_sigmoid_s(v, split))
 
 static void eval_generic(fn f, const float *x, float *y)
 {
-	EVAL_BODY;
+	EVAL_BODY(1);
+}
+
+/* The baseline compilation with whole 8-float comparisons (what the other
+ * baseline callers run): must give the same bits as the split one. */
+static void eval_generic_whole(fn f, const float *x, float *y)
+{
+	EVAL_BODY(0);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 __attribute__((target("avx2,fma"))) static void eval_avx2(fn f, const float *x, float *y)
 {
-	EVAL_BODY;
+	EVAL_BODY(0);
 }
 #endif
 
@@ -96,6 +106,7 @@ static void check(fn f, int avx2)
 	const long n = 2000000;
 	double worst_abs = 0.0, worst_rel = 0.0, at_abs = 0.0, at_rel = 0.0;
 	float x[8], y[8];
+	long split_diff = 0; /* baseline batches where split and whole differ */
 	for (long i = 0; i < n; i += 8) {
 		for (int l = 0; l < 8; ++l) {
 			const double t = (double)(i + l) / (n - 1);
@@ -103,6 +114,11 @@ static void check(fn f, int avx2)
 			                          : b.lo + (b.hi - b.lo) * t);
 		}
 		eval_at(f, avx2, x, y);
+		if (!avx2) {
+			float w[8];
+			eval_generic_whole(f, x, w);
+			split_diff += memcmp(w, y, sizeof w) != 0;
+		}
 		for (int l = 0; l < 8; ++l) {
 			const double want = reference(f, x[l]), err = fabs(y[l] - want);
 			if (fabs(want) < b.abs_below && err > worst_abs) {
@@ -121,6 +137,11 @@ static void check(fn f, int avx2)
 	       avx2 ? "avx2+fma" : "baseline", names[f], worst_abs, at_abs, abs_ok ? "" : " FAIL",
 	       worst_rel, at_rel, rel_ok ? "" : " FAIL");
 	failures += !abs_ok + !rel_ok;
+	if (split_diff) {
+		printf("FAIL %s: split and whole comparisons differ in %ld batches\n", names[f],
+		       split_diff);
+		++failures;
+	}
 
 	/* NaN in, NaN out (the network's finiteness checks rely on it); huge
 	 * arguments saturate instead of producing Inf or NaN. */
