@@ -7,7 +7,8 @@
  * dip is, a young note an octave off is corrected at once (one note when the
  * events are read late, a lookahead), a noisy attack is stamped at its
  * rise, a repeated note out of a deep dip is struck again, a slow glide has
- * no passing notes, a fast legato glide is stamped where it set off (and a
+ * no passing notes and its landing is predicted in time for a 100 ms
+ * lookahead, a fast legato glide is stamped where it set off (and a
  * note its first frames passed is taken back), a slow scoop across the half
  * semitone is one note from the onset when read late, a tracker dropout and
  * a raw-only octave slip over a held note are no notes, non-finite frames
@@ -248,6 +249,22 @@ int main(void)
 	CHECK(y.ons == 2 && y.last_on == 69 && fabs(y.last_off_t - 60 * HOP) <= HOP,
 	      "glide: %d ons (2), last %d, the change at %g, expected %g", y.ons, y.last_on,
 	      y.last_off_t, 60 * HOP);
+
+	/* a slow glide up 11 semitones (120 ms time constant: it comes within
+	 * half a semitone only 370 ms after it sets off) read through a 100 ms
+	 * lookahead: its landing, predicted while it slows, starts where it set
+	 * off; without the prediction it is stamped 320 ms late */
+	fresh(&t, &y);
+	silence(&t, 0, 5);
+	tone(&t, 5, 60, 57, 0.0, -20.0f);
+	for (int k = 60; k < 260; ++k) {
+		tone(&t, k, k + 1, 68.0 - 11.0 * exp(-(k - 60) / (0.12 * FR)), 0.0, -20.0f);
+		drain_before(&t, &y, (k - 28) * HOP); /* 100 ms and the plugin's slack */
+	}
+	drain(&t, &y);
+	CHECK(y.ons == 2 && y.last_on == 68 && fabs(y.last_off_t - 60 * HOP) <= HOP,
+	      "slow glide, 100 ms lookahead: %d ons (2), last %d, the change at %g, expected %g",
+	      y.ons, y.last_on, y.last_off_t, 60 * HOP);
 
 	/* a whole tone down in 30 ms from a note sung 30 cents flat: the note
 	 * its first frames pass (the glide spans a semitone only later) is taken
