@@ -44,6 +44,7 @@ void heist_notes_reset(heist_notes *t)
 	t->on_run = -INFINITY;
 	t->run_from = t->run_ext = t->prev_midi = t->run_last = NAN;
 	t->run_time = t->ext_time = t->turn_time = -INFINITY;
+	t->run_fast = INFINITY;
 	t->land_at = t->land_n = t->land_frames = 0;
 	t->land_note = -1;
 	t->landing = 0;
@@ -126,6 +127,7 @@ static int run_frame(heist_notes *t, double time, float midi, int fresh, float t
 		t->run_from = t->run_ext = midi;
 		t->run_time = t->ext_time = t->turn_time = time;
 		t->stall = 0;
+		t->run_fast = INFINITY;
 		t->land_n = 0; /* the landing is read from one smooth run */
 	} else if (t->run_dir == 0) {
 		if (fabsf(midi - t->run_from) > HEIST_NOTES_RUN_DEAD_ST) {
@@ -146,6 +148,13 @@ static int run_frame(heist_notes *t, double time, float midi, int fresh, float t
 		t->run_ext = midi;
 		t->ext_time = t->turn_time = time;
 		t->stall = 0;
+		t->run_fast = INFINITY;
+	}
+	if (t->run_dir != 0 && !isfinite(t->run_fast) &&
+	    (midi - two_ago) * (float)t->run_dir > 2.0f * HEIST_NOTES_STEADY_ST) {
+		/* faster than a held note's vibrato: the glide itself set off
+		 * (a frame ago), not the vibrato's swing it began on */
+		t->run_fast = time - t->fs / t->frame_rate;
 	}
 	if (t->run_dir == 0 || fabsf(t->run_ext - t->run_from) < HEIST_NOTES_GLIDE_ST) {
 		return 0;
@@ -353,7 +362,8 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 			t->onset_open = 0;
 			start_note(t, t->onset_time, t->run_from, 1);
 		} else {
-			start_note(t, t->run_time, t->run_from, 0);
+			start_note(t, t->run_fast > t->run_time ? t->run_fast : t->run_time,
+			           t->run_from, 0);
 		}
 		t->landing = 1;
 		return;

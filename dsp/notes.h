@@ -32,11 +32,11 @@
  * slows under HEIST_NOTES_GLIDE_SPEED_ST a frame near a note's centre); the
  * note it reaches starts where it set off (the earliest time still open),
  * and a passing note that began on it before it was known is taken back
- * while queued. A queued note that began at an onset is re-decided without
- * the hysteresis while its pitch drifts slowly one way (a scoop across the
- * half semitone). Over a sounding note, a jump only in the raw estimate
- * (the front end still confirms it) starts no note, and unvoiced frames at
- * a steady loudness and some periodicity hold it (tracker dropouts).
+ * while queued; a slow glide's landing is predicted while it slows, so its
+ * note is known long before the pitch arrives. A queued note that began at an onset is re-decided
+ * without the hysteresis while its pitch drifts slowly one way (a scoop across the half semitone).
+ * Over a sounding note, a jump only in the raw estimate (the front end still confirms it) starts no
+ * note, and unvoiced frames at a steady loudness and some periodicity hold it (tracker dropouts).
  *
  * Events still queued (not popped) are taken back when a decision moves
  * before them, so a host that reads the queue late by a lookahead (the
@@ -135,11 +135,12 @@
  * run spanning a semitone where the older span moved HEIST_NOTES_LAND_MOVE_ST
  * or more and the newer one under HEIST_NOTES_LAND_SLOW of it. A note nearest
  * the landing for HEIST_NOTES_LAND_FRAMES frames, half a semitone or more
- * ahead of the pitch, starts where the glide set off (the sung material's
- * four slow glides were found 100-170 ms after they set off: on time with
- * the 100 ms lookahead) and holds while the glide goes on to it (unless it
- * stalls for HEIST_NOTES_STALL_FRAMES); replaced while still queued, it is
- * taken back (a wrong landing). */
+ * ahead of the pitch, starts where the glide set off (where it first moved
+ * faster than HEIST_NOTES_STEADY_ST a frame: not the vibrato's upswing it
+ * began on), decided 105-115 ms after it (the sung material's slow
+ * glides: on time with the 100 ms lookahead), and holds while the glide
+ * goes on to it (unless it stalls for HEIST_NOTES_STALL_FRAMES); replaced
+ * while still queued, it is taken back (a wrong landing). */
 #define HEIST_NOTES_LAND_MEAN 4u
 #define HEIST_NOTES_LAND_SPAN 10u
 #define HEIST_NOTES_LAND_HIST (2u * HEIST_NOTES_LAND_SPAN + HEIST_NOTES_LAND_MEAN)
@@ -187,6 +188,7 @@ typedef struct {
 	double run_time;     /* ... when it set off */
 	double ext_time;     /* ... when it went farthest */
 	double turn_time;    /* ... when it began (turned back, or after a rest or jump) */
+	double run_fast;     /* ... when it first moved faster than a steady pitch */
 	float prev_midi;     /* the pitch two of the run's frames ago */
 	float run_last;      /* ... and one (the front end's: not a raw-only frame) */
 	int run_jump;        /* the run set off at a jump */
