@@ -1044,6 +1044,11 @@ static heist_features frame_yin(heist_analysis *a, const float *seg)
 #define SUBFLOOR_MIN_DB (-70.0f)
 #define SUBFLOOR_HARMONICS 3.5f
 #define SUBFLOOR_SURE 0.95f
+/* YIN's confidence at which its own period stands against a sub-floor
+ * multiple of it: a note under the floor leaves YIN's harmonic at most 0.80
+ * (test_front_end's voice tones: its odd harmonics spoil the shorter
+ * period), a note in range read at 0.99 has the multiple as a period too. */
+#define SUBFLOOR_YIN_CLEAN 0.95f
 
 /* A note under the floor shows in YIN's range as one of its harmonics: the
  * detector is believed when YIN found a clear harmonic of its period, or
@@ -1051,12 +1056,18 @@ static heist_features frame_yin(heist_analysis *a, const float *seg)
  * "root" its tones share) mostly has neither. */
 static int subfloor_agrees(const heist_features *f, float low, float conf)
 {
+	const float k = f->f0_raw / low;
+	const int harmonic = k > 1.5f && k < 8.5f && fabsf(k - roundf(k)) < 0.03f * roundf(k);
+	if (harmonic && f->confidence >= SUBFLOOR_YIN_CLEAN) {
+		/* YIN's own period this clean is the note; a multiple of it is
+		 * as periodic (sung-male's 157 Hz vowel read at 3x its period,
+		 * 52 Hz at 0.998, and doubled into range: a fifth low for 96 ms) */
+		return 0;
+	}
 	if (conf >= SUBFLOOR_SURE) {
 		return 1;
 	}
-	const float k = f->f0_raw / low;
-	return f->confidence >= HEIST_PITCH_HOLD_CONFIDENCE && k > 1.5f && k < 8.5f &&
-	       fabsf(k - roundf(k)) < 0.03f * roundf(k);
+	return f->confidence >= HEIST_PITCH_HOLD_CONFIDENCE && harmonic;
 }
 
 heist_features heist_analysis_frame_ext(heist_analysis *a, const float *seg, int with_history)

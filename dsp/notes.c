@@ -42,8 +42,12 @@ void heist_notes_reset(heist_notes *t)
 	t->run_dir = t->run_jump = 0;
 	t->stall = 0;
 	t->on_run = -INFINITY;
-	t->run_from = t->run_ext = t->prev_midi = NAN;
+	t->run_from = t->run_ext = t->prev_midi = t->run_last = NAN;
 	t->run_time = t->ext_time = t->turn_time = -INFINITY;
+	t->run_fast = INFINITY;
+	t->land_at = t->land_n = t->land_frames = 0;
+	t->land_note = -1;
+	t->landing = 0;
 	t->head = t->count = 0;
 }
 
@@ -123,6 +127,8 @@ static int run_frame(heist_notes *t, double time, float midi, int fresh, float t
 		t->run_from = t->run_ext = midi;
 		t->run_time = t->ext_time = t->turn_time = time;
 		t->stall = 0;
+		t->run_fast = INFINITY;
+		t->land_n = 0; /* the landing is read from one smooth run */
 	} else if (t->run_dir == 0) {
 		if (fabsf(midi - t->run_from) > HEIST_NOTES_RUN_DEAD_ST) {
 			t->run_dir = midi > t->run_from ? 1 : -1;
@@ -142,6 +148,13 @@ static int run_frame(heist_notes *t, double time, float midi, int fresh, float t
 		t->run_ext = midi;
 		t->ext_time = t->turn_time = time;
 		t->stall = 0;
+		t->run_fast = INFINITY;
+	}
+	if (t->run_dir != 0 && !isfinite(t->run_fast) &&
+	    (midi - two_ago) * (float)t->run_dir > 2.0f * HEIST_NOTES_STEADY_ST) {
+		/* faster than a held note's vibrato: the glide itself set off
+		 * (a frame ago), not the vibrato's swing it began on */
+		t->run_fast = time - t->fs / t->frame_rate;
 	}
 	if (t->run_dir == 0 || fabsf(t->run_ext - t->run_from) < HEIST_NOTES_GLIDE_ST) {
 		return 0;
@@ -157,6 +170,35 @@ static int run_frame(heist_notes *t, double time, float midi, int fresh, float t
 	const int between = fabsf(midi - rintf(midi)) > HEIST_NOTES_SETTLE_ST &&
 	                    t->stall < HEIST_NOTES_STALL_FRAMES;
 	return 1 | (moving || between ? 2 : 0);
+}
+
+/* The landing of the run's glide predicted from its last frames (notes.h,
+ * HEIST_NOTES_LAND_*): the limit of the geometric approach through three
+ * means of its pitch, NAN while it does not slow down steadily. */
+static float land_frame(heist_notes *t, float midi)
+{
+	t->land_hist[t->land_at] = midi;
+	t->land_at = (t->land_at + 1) % HEIST_NOTES_LAND_HIST;
+	t->land_n += t->land_n < HEIST_NOTES_LAND_HIST ? 1u : 0u;
+	if (t->land_n < HEIST_NOTES_LAND_HIST) {
+		return NAN;
+	}
+	float p[3] = {0.0f, 0.0f, 0.0f}; /* oldest first */
+	for (uint32_t k = 0; k < 3; ++k) {
+		for (uint32_t i = 0; i < HEIST_NOTES_LAND_MEAN; ++i) {
+			const uint32_t age = k * HEIST_NOTES_LAND_SPAN + i; /* 0: this frame */
+			p[2 - k] +=
+			    t->land_hist[(t->land_at + 2u * HEIST_NOTES_LAND_HIST - 1u - age) %
+			                 HEIST_NOTES_LAND_HIST];
+		}
+	}
+	const float d1 = (p[1] - p[0]) / (float)HEIST_NOTES_LAND_MEAN;
+	const float d2 = (p[2] - p[1]) / (float)HEIST_NOTES_LAND_MEAN;
+	if (fabsf(d1) < HEIST_NOTES_LAND_MOVE_ST || d1 * d2 <= 0.0f ||
+	    fabsf(d2) >= HEIST_NOTES_LAND_SLOW * fabsf(d1)) {
+		return NAN;
+	}
+	return p[2] / (float)HEIST_NOTES_LAND_MEAN + d2 * d2 / (d1 - d2);
 }
 
 /* Loudness bookkeeping of a frame: the articulation flag (the loudness moved
@@ -221,6 +263,7 @@ static void start_note(heist_notes *t, double at, float midi, int on_onset)
 	t->on_run = t->run_time;
 	t->on_onset = on_onset;
 	t->note_peak_db = -120.0f;
+	t->landing = 0;
 	t->cand = -1;
 }
 
@@ -241,6 +284,7 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 	}
 	if (!(f0 > 0.0f)) {
 		t->cand = -1;
+		t->land_n = 0;
 		++t->unvoiced;
 		const int loud =
 		    t->note >= 0 && confidence >= HEIST_NOTES_HOLD_CONFIDENCE && !attack;
@@ -262,7 +306,12 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 		t->onset_time = time;
 		t->onset_open = 1;
 	}
-	const int fresh = t->unvoiced > 0 || !isfinite(t->run_from) || !isfinite(t->prev_midi);
+	/* a dropout the sounding note held through (under
+	 * HEIST_NOTES_WAIT_FRAMES) does not break the pitch's run: a sung
+	 * glide's tracker dropouts are no new start */
+	const int fresh =
+	    (t->unvoiced > 0 && (t->note < 0 || t->unvoiced >= HEIST_NOTES_WAIT_FRAMES)) ||
+	    !isfinite(t->run_from) || !isfinite(t->prev_midi);
 	t->unvoiced = 0;
 	const float midi = 69.0f + 12.0f * log2f(f0 / 440.0f);
 	/* a glide: the pitch moved by more than HEIST_NOTES_STEADY_ST since
@@ -270,12 +319,26 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 	const int steady = fabsf(midi - t->last_midi) <= HEIST_NOTES_STEADY_ST;
 	const float two_ago = fresh ? midi : t->prev_midi;
 	int glide = 0;
+	float land = NAN;
 	if (accepted || fresh) {
 		/* a jump the front end still confirms may be its slip: the run
 		 * goes on from the frames it accepted */
-		t->prev_midi = fresh ? midi : t->last_midi;
+		t->prev_midi = fresh ? midi : t->run_last;
 		glide = run_frame(t, time, midi, fresh, two_ago);
+		land = land_frame(t, midi);
+		t->run_last = midi;
+	} else {
+		t->land_n = 0;
 	}
+	/* the note nearest a glide's predicted landing, and for how long */
+	int land_note = -1;
+	if ((glide & 1) && isfinite(land) && land >= 0.0f && land <= 127.0f) {
+		land_note = (int)lrintf(land);
+	}
+	t->land_frames = land_note >= 0 && land_note == t->land_note ? t->land_frames + 1u
+	                 : land_note >= 0                            ? 1u
+	                                                             : 0u;
+	t->land_note = land_note;
 	t->last_midi = midi;
 	if (!steady && t->was_steady) {
 		t->glide_time = time; /* where the pitch set off */
@@ -287,6 +350,24 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 	/* the sounding note struck again: an onset well after its start */
 	const int restrike = t->note >= 0 && nearest == t->note && onset_near &&
 	                     t->onset_time - t->on_time >= (double)t->min_note_s * t->fs;
+	if (land_note >= 0 && t->land_frames >= HEIST_NOTES_LAND_FRAMES && land_note != t->note &&
+	    (glide & 2) && !(t->landing && t->on_run == t->run_time) &&
+	    ((float)land_note - midi) * (float)t->run_dir > 0.5f &&
+	    confidence >= HEIST_NOTES_START_CONFIDENCE) {
+		/* a slow glide's landing is clear: its note starts where the glide
+		 * set off (taking back a passing note begun on its way) */
+		t->cand = land_note;
+		t->cand_loud = loud_db;
+		if (onset_near) {
+			t->onset_open = 0;
+			start_note(t, t->onset_time, t->run_from, 1);
+		} else {
+			start_note(t, t->run_fast > t->run_time ? t->run_fast : t->run_time,
+			           t->run_from, 0);
+		}
+		t->landing = 1;
+		return;
+	}
 	if (t->note >= 0 && !restrike) {
 		const float dev = midi - (float)t->note;
 		const int young = time - t->on_time < (double)t->min_note_s * t->fs &&
@@ -301,7 +382,12 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 		    time - t->on_time <= (double)HEIST_NOTES_CORRECT_REACH_S * t->fs &&
 		    t->turn_time <= t->on_time + (double)t->min_note_s * t->fs &&
 		    fabsf(t->run_ext - t->run_from) < HEIST_NOTES_SCOOP_SPEED_ST * drift_frames;
-		if (young || fabsf(dev) <= 0.5f + (open ? 0.0f : t->hysteresis_cents * 0.01f)) {
+		/* a predicted landing still ahead on the glide's way: held */
+		const int coming = t->landing && (glide & 1) && t->on_run == t->run_time &&
+		                   t->stall < HEIST_NOTES_STALL_FRAMES &&
+		                   dev * (float)t->run_dir < 0.0f;
+		if (coming || young ||
+		    fabsf(dev) <= 0.5f + (open ? 0.0f : t->hysteresis_cents * 0.01f)) {
 			/* within the hysteresis, or too soon after the note began to
 			 * leave it: the same note, bent */
 			t->cand = -1;
@@ -364,6 +450,10 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 		} else if (correct && t->on_time >= t->popped_until) {
 			/* still queued: the wrong start is taken back */
 			start_note(t, t->on_time, midi, 1);
+		} else if (t->landing && t->on_time >= t->popped_until) {
+			/* a predicted landing replaced while still queued: it was
+			 * wrong, this note takes its start */
+			start_note(t, t->on_time, midi, t->on_onset);
 		} else if (t->note >= 0 && (glide & 1) && !t->run_jump &&
 		           t->on_run == t->run_time && t->on_time > t->run_time &&
 		           t->on_time >= t->popped_until) {

@@ -32,11 +32,11 @@
  * slows under HEIST_NOTES_GLIDE_SPEED_ST a frame near a note's centre); the
  * note it reaches starts where it set off (the earliest time still open),
  * and a passing note that began on it before it was known is taken back
- * while queued. A queued note that began at an onset is re-decided without
- * the hysteresis while its pitch drifts slowly one way (a scoop across the
- * half semitone). Over a sounding note, a jump only in the raw estimate
- * (the front end still confirms it) starts no note, and unvoiced frames at
- * a steady loudness and some periodicity hold it (tracker dropouts).
+ * while queued; a slow glide's landing is predicted while it slows, so its
+ * note is known long before the pitch arrives. A queued note that began at an onset is re-decided
+ * without the hysteresis while its pitch drifts slowly one way (a scoop across the half semitone).
+ * Over a sounding note, a jump only in the raw estimate (the front end still confirms it) starts no
+ * note, and unvoiced frames at a steady loudness and some periodicity hold it (tracker dropouts).
  *
  * Events still queued (not popped) are taken back when a decision moves
  * before them, so a host that reads the queue late by a lookahead (the
@@ -126,6 +126,27 @@
  * dropouts (2 frames at 0.82, the level steady) are no ending; an ending
  * fades or loses its periodicity, a new attack rises. */
 #define HEIST_NOTES_HOLD_CONFIDENCE 0.6f
+/* A slow glide's landing, predicted while it slows down (a sung slide with
+ * a 120 ms time constant comes within half a semitone of its note 160-420 ms
+ * after it sets off, later than the lookahead reaches): three means of
+ * HEIST_NOTES_LAND_MEAN frames, HEIST_NOTES_LAND_SPAN frames apart, give the
+ * limit of their geometric approach (Aitken's delta squared: exact for an
+ * exponential approach, near for any that slows steadily), read on a smooth
+ * run spanning a semitone where the older span moved HEIST_NOTES_LAND_MOVE_ST
+ * or more and the newer one under HEIST_NOTES_LAND_SLOW of it. A note nearest
+ * the landing for HEIST_NOTES_LAND_FRAMES frames, half a semitone or more
+ * ahead of the pitch, starts where the glide set off (where it first moved
+ * faster than HEIST_NOTES_STEADY_ST a frame: not the vibrato's upswing it
+ * began on), decided 105-115 ms after it (the sung material's slow
+ * glides: on time with the 100 ms lookahead), and holds while the glide
+ * goes on to it (unless it stalls for HEIST_NOTES_STALL_FRAMES); replaced
+ * while still queued, it is taken back (a wrong landing). */
+#define HEIST_NOTES_LAND_MEAN 4u
+#define HEIST_NOTES_LAND_SPAN 10u
+#define HEIST_NOTES_LAND_HIST (2u * HEIST_NOTES_LAND_SPAN + HEIST_NOTES_LAND_MEAN)
+#define HEIST_NOTES_LAND_MOVE_ST 0.5f
+#define HEIST_NOTES_LAND_SLOW 0.9f
+#define HEIST_NOTES_LAND_FRAMES 5u
 /* Frames at the sounding pitch that confirm a re-strike after an onset: the
  * previous note's ring reads for a frame or two after a new attack. */
 #define HEIST_NOTES_RESTRIKE_FRAMES 5u
@@ -167,11 +188,20 @@ typedef struct {
 	double run_time;     /* ... when it set off */
 	double ext_time;     /* ... when it went farthest */
 	double turn_time;    /* ... when it began (turned back, or after a rest or jump) */
-	float prev_midi;     /* the pitch two voiced frames ago */
+	double run_fast;     /* ... when it first moved faster than a steady pitch */
+	float prev_midi;     /* the pitch two of the run's frames ago */
+	float run_last;      /* ... and one (the front end's: not a raw-only frame) */
 	int run_jump;        /* the run set off at a jump */
 	uint32_t stall;      /* frames the run has not moved on */
 	double on_run;       /* run_time when the sounding note started */
 	double popped_until; /* events before this have left the queue */
+
+	float land_hist[HEIST_NOTES_LAND_HIST]; /* the run's last pitches (a ring) */
+	uint32_t land_at, land_n;               /* the next slot, how many are valid */
+	int land_note;                          /* the note nearest the landing, -1 none */
+	uint32_t land_frames;                   /* ... for so many frames */
+	int landing; /* the sounding note was started on a glide's landing */
+
 	heist_note_event q[HEIST_NOTES_QUEUE];
 	uint32_t head, count;
 	uint32_t dropped; /* events lost to a full queue */

@@ -7,7 +7,8 @@
  * dip is, a young note an octave off is corrected at once (one note when the
  * events are read late, a lookahead), a noisy attack is stamped at its
  * rise, a repeated note out of a deep dip is struck again, a slow glide has
- * no passing notes, a fast legato glide is stamped where it set off (and a
+ * no passing notes and its landing is predicted in time for a 100 ms
+ * lookahead, a fast legato glide is stamped where it set off (and a
  * note its first frames passed is taken back), a slow scoop across the half
  * semitone is one note from the onset when read late, a tracker dropout and
  * a raw-only octave slip over a held note are no notes, non-finite frames
@@ -248,6 +249,27 @@ int main(void)
 	CHECK(y.ons == 2 && y.last_on == 69 && fabs(y.last_off_t - 60 * HOP) <= HOP,
 	      "glide: %d ons (2), last %d, the change at %g, expected %g", y.ons, y.last_on,
 	      y.last_off_t, 60 * HOP);
+
+	/* a slow glide up 11 semitones (120 ms time constant: it comes within
+	 * half a semitone only 370 ms after it sets off) from a note with a
+	 * 35-cent vibrato, read through a 100 and a 200 ms lookahead: its
+	 * landing, predicted while it slows, starts where the glide set off
+	 * (not where the vibrato's upswing before it began); without the
+	 * prediction it is stamped 320 ms late */
+	for (int la = 25; la <= 50; la += 25) {
+		fresh(&t, &y);
+		silence(&t, 0, 5);
+		tone(&t, 5, 90, 57, 35.0, -20.0f); /* rising since frame 80 */
+		for (int k = 90; k < 290; ++k) {
+			tone(&t, k, k + 1, 68.0 - 11.0 * exp(-(k - 90) / (0.12 * FR)), 0.0, -20.0f);
+			drain_before(&t, &y, (k - la - 3) * HOP); /* the lookahead, the slack */
+		}
+		drain(&t, &y);
+		CHECK(y.ons == 2 && y.last_on == 68 && fabs(y.last_off_t - 90 * HOP) <= HOP,
+		      "slow glide, %d ms lookahead: %d ons (2), last %d, the change at %g, "
+		      "expected %g",
+		      la * 4, y.ons, y.last_on, y.last_off_t, 90 * HOP);
+	}
 
 	/* a whole tone down in 30 ms from a note sung 30 cents flat: the note
 	 * its first frames pass (the glide spans a semitone only later) is taken

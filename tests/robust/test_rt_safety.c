@@ -217,6 +217,7 @@ typedef struct {
 	double rate;
 	uint64_t pos;
 	uint32_t rng;
+	double phase; /* of the input line, in cycles */
 } session;
 
 /* [main] Frees what session_open made. */
@@ -237,7 +238,8 @@ static bool session_open(session *s, LilvWorld *world, const LilvPlugin *plugin,
 	               malloc(LV2H_MAX_BLOCK * sizeof(float)),
 	               rate,
 	               0,
-	               seed};
+	               seed,
+	               0.0};
 	CHECK(s->h, "%sinstantiate at %.0f Hz", what, rate);
 	if (!s->h || !s->in || !s->out) {
 		session_close(s);
@@ -250,13 +252,26 @@ static bool session_open(session *s, LilvWorld *world, const LilvPlugin *plugin,
  * worker on this (non-real-time) thread, outside it. */
 static void cycle(session *s)
 {
-	/* A line leaping by octaves and fifths every 50 ms at one level: the
-	 * tracker's jump waits, the MIDI out's octave guard and its young-note
-	 * moves (dsp/notes.c) all run inside the guard. */
+	/* A line leaping by octaves and fifths every 50 ms at one level, then
+	 * a slow glide up a fifth (120 ms time constant, phase-continuous): the
+	 * tracker's jump waits, the MIDI out's octave guard, its young-note
+	 * moves and its glide runs and landing prediction (dsp/notes.c) all
+	 * run inside the guard. */
 	static const double line[] = {220.0, 440.0, 220.0, 330.0, 165.0};
-	const double f = line[(s->pos / (uint64_t)(s->rate / 20.0)) % 5];
+	const uint64_t seg = (uint64_t)(s->rate / 20.0);
 	const uint32_t n = robust_block(&s->rng, LV2H_MAX_BLOCK);
-	robust_tone(s->in, n, s->pos, s->rate, f, 0.5);
+	for (uint32_t i = 0; i < n; ++i) {
+		const uint64_t at = (s->pos + i) % (15 * seg); /* 5 steps, then 10 gliding */
+		const double f =
+		    at < 5 * seg
+		        ? line[at / seg]
+		        : 165.0 * pow(1.5, 1.0 - exp(-(double)(at - 5 * seg) / (0.12 * s->rate)));
+		s->phase += f / s->rate;
+		s->phase -= floor(s->phase);
+		const double ph = 6.28318530717958647692 * s->phase;
+		s->in[i] = (float)(0.5 / 1.8333333333333333 *
+		                   (sin(ph) + 0.5 * sin(2.0 * ph) + sin(3.0 * ph) / 3.0));
+	}
 	rt_guard_begin();
 	lv2h_run(s->h, s->in, s->out, n);
 	rt_guard_end();
