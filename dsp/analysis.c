@@ -1116,13 +1116,13 @@ FM_ALWAYS double decimate_stage(heist_analysis *a, const hb_stage *st, const flo
  * last frame). */
 FM_ALWAYS heist_features analyse_body(heist_analysis *a, const float *seg, const int64_t *start)
 {
+	dec_tag *tag = a->tag;
+	if (tag->owner != a) {  /* another floor's frames were in the slots */
+		tag->owner = a; /* (one without stages overwrites them too) */
+		memset(tag->valid, 0, sizeof tag->valid);
+	}
 	if (!a->n_stages) {
 		return frame_body(a, seg);
-	}
-	dec_tag *tag = a->tag;
-	if (tag->owner != a) { /* another floor's frames were in the slots */
-		tag->owner = a;
-		memset(tag->valid, 0, sizeof tag->valid);
 	}
 	const uint32_t slot = start && a->n_slots > 1 ? (uint32_t)(*start & 1) : 0u;
 	uint32_t ca = 0, cb = 0, shift = 0;
