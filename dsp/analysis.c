@@ -58,7 +58,7 @@ typedef int64_t v4l __attribute__((vector_size(32)));
 #define DEC_MAX_TAPS 20 /* odd-tap pairs of a half-band stage */
 #define HI_TAPS 12      /* one side of the high-branch weighting filter */
 
-/* Decimation outputs kept between frames (see dec_reuse): two slots where
+/* Decimation outputs kept between frames (see decimate_stage): two slots where
  * span starts alternate in parity (44.1 kHz: hops of 176 and 177 samples),
  * so each slot sees only even steps. */
 #define DEC_SLOTS 2
@@ -107,7 +107,7 @@ struct heist_analysis {
 	/* Decimating front end (decim > 1): see heist_analysis_new(). */
 	uint32_t decim, host_span, n_stages;
 	hb_stage stage[DEC_MAX_STAGES];
-	/* Per slot and stage, kept between frames (dec_reuse): the stage's
+	/* Per slot and stage, kept between frames (decimate_stage): the stage's
 	 * output low[host_span >> (s + 1)] and its high branch after the
 	 * weighting filter, y[same]. A frame whose span starts d samples after
 	 * the slot's last one takes the values its overlap shares from there. */
@@ -941,8 +941,9 @@ FM_ALWAYS heist_features frame_body(heist_analysis *a, const float *seg)
 /* Low and high branch outputs j0 <= j < j1 of a half-band stage from its
  * even and odd input samples: low[j] = x[2j] / 2 + sum_k c_k (x[2j - (2k -
  * 1)] + x[2j + 2k - 1]), hb[j] = x[2j] / 2 - the same sum. Thirty-two, then
- * eight at a time, then single outputs: every path makes an output with
- * the same operations, so where it is computed does not change it. */
+ * eight at a time, then single outputs; the scalar path may round an output
+ * differently (FMA contraction), so decimate_stage only gives it ranges
+ * that keep each output on the path a whole computation takes. */
 FM_ALWAYS void stage_outputs(const hb_stage *st, const float *ev, const float *od, float *low,
                              float *hb, uint32_t j, uint32_t j1)
 {
@@ -986,8 +987,8 @@ FM_ALWAYS void stage_outputs(const hb_stage *st, const float *ev, const float *o
 }
 
 /* The high branch through the zero-phase weighting FIR f, y[j] for
- * j0 <= j < j1 (HI_TAPS <= j0, j1 <= n - HI_TAPS); per output the same
- * operations on every path, as stage_outputs. */
+ * j0 <= j < j1 (HI_TAPS <= j0, j1 <= n - HI_TAPS); eight at a time from
+ * j0, as stage_outputs on the same blocks as a whole computation. */
 FM_ALWAYS void stage_weighted(const float *f, const float *hb, float *y, uint32_t j, uint32_t j1)
 {
 	for (; j + 8 <= j1; j += 8) {
