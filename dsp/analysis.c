@@ -485,10 +485,12 @@ static heist_analysis *analysis_create(double sample_rate, float lowest_pitch, i
 	}
 	a->decim = decim;
 	a->host_span = host_span;
-	/* One stage: spans may start an odd number of samples apart (44.1
-	 * kHz), a slot per parity. More stages: the rates where they apply
-	 * (88.2 kHz and up) are left with one slot (memory). */
-	a->n_slots = a->n_stages == 1 ? 2u : 1u;
+	/* A slot per span-start parity where hops at 250 frames/s (every
+	 * model's rate so far) are no even number of samples: 44.1 kHz
+	 * (176.4). Elsewhere one (memory): 48 kHz hops 192; with more stages
+	 * (88.2 kHz and up) odd steps reuse the first stage only. Another
+	 * frame rate is still exact, only slower. */
+	a->n_slots = a->n_stages == 1 && fmod(sample_rate, 500.0) != 0.0 ? 2u : 1u;
 	for (uint32_t s = 0; s < a->n_stages; ++s) {
 		hb_stage *st = &a->stage[s];
 		const int last = s + 1 == a->n_stages;
