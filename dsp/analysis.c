@@ -58,6 +58,20 @@ typedef int64_t v4l __attribute__((vector_size(32)));
 #define DEC_MAX_TAPS 20 /* odd-tap pairs of a half-band stage */
 #define HI_TAPS 12      /* one side of the high-branch weighting filter */
 
+/* Decimation outputs kept between frames (see decimate_stage): two slots where
+ * span starts alternate in parity (44.1 kHz: hops of 176 and 177 samples),
+ * so each slot sees only even steps. */
+#define DEC_SLOTS 2
+
+/* What the slots of a block of scratch hold (the engine's floors share
+ * one): the analyser that wrote them and each slot's span start. */
+typedef struct {
+	const void *owner;
+	int64_t start[DEC_SLOTS];
+	int valid[DEC_SLOTS];
+} dec_tag;
+#define TAG_FLOATS 16u /* 64 bytes >= sizeof(dec_tag) */
+
 /* One 2:1 half-band stage: a linear-phase lowpass h (centre 0.5, taps c_k at
  * odd offsets +-(2k - 1)) and its complement g = delta - h, both decimated.
  * The high branch is reduced at once to its A-weighted power through a short
@@ -93,11 +107,17 @@ struct heist_analysis {
 	/* Decimating front end (decim > 1): see heist_analysis_new(). */
 	uint32_t decim, host_span, n_stages;
 	hb_stage stage[DEC_MAX_STAGES];
-	float *dec_in, *dec_out; /* [host_span / 2], [host_span / 4]: ping-pong between stages */
-	float *pad;              /* [host_span + 4 * DEC_MAX_TAPS + 16] reflected input */
-	float *even, *odd;       /* [(host_span + 4 * DEC_MAX_TAPS + 16) / 2] */
-	double hi_power;         /* A-weighted mean square of the high branches */
-	void *arena;             /* the block holding every buffer above but a_weight2 */
+	/* Per slot and stage, kept between frames (decimate_stage): the stage's
+	 * output low[host_span >> (s + 1)] and its high branch after the
+	 * weighting filter, y[same]. A frame whose span starts d samples after
+	 * the slot's last one takes the values its overlap shares from there. */
+	uint32_t n_slots;
+	float *low[DEC_SLOTS][DEC_MAX_STAGES], *hy[DEC_SLOTS][DEC_MAX_STAGES];
+	dec_tag *tag;      /* which analyser and span start the slots hold */
+	float *pad;        /* [host_span + 4 * DEC_MAX_TAPS + 16] reflected input */
+	float *even, *odd; /* [(host_span + 4 * DEC_MAX_TAPS + 16) / 2] */
+	double hi_power;   /* A-weighted mean square of the high branches */
+	void *arena;       /* the block holding every buffer above but a_weight2 */
 };
 
 double heist_a_weighting(double f)
@@ -279,9 +299,10 @@ static size_t arena_align(size_t floats)
 	return (floats + 15u) / 16u * 16u; /* 64 bytes */
 }
 
-/* Lay the per-frame buffers out in one block. Within a frame the decimation
- * stages run first (pad, even, odd; each stage's output in dec_in or
- * dec_out), then the core on the last output: head and both spectra, then
+/* Lay the per-frame buffers out in one block. Ahead of them, what is kept
+ * between frames: the tag and every slot's stage outputs (low, hy). Within
+ * a frame the decimation stages run first (pad, even, odd; the high branch
+ * in pad), then the core on the last output: head and both spectra, then
  * the correlation (into head, consumed by the second forward transform),
  * then the prefix sums (over the spectra, dead once the loudness is read)
  * and the differences. So the stages' scratch and the core's share one
@@ -292,14 +313,18 @@ static size_t arena_padded(const heist_analysis *a)
 	return a->n_stages ? arena_align((size_t)a->host_span + 4 * DEC_MAX_TAPS + 16) : 0;
 }
 
-/* The stages' outputs (dec_in, dec_out) ahead of the shared region. */
+/* The stages' kept outputs and high branches (every slot) and the tag,
+ * ahead of the shared region. */
 static size_t arena_outs(const heist_analysis *a)
 {
 	if (!a->n_stages) {
-		return 0;
+		return TAG_FLOATS;
 	}
-	return arena_align(a->host_span / 2) +
-	       (a->n_stages > 1 ? arena_align(a->host_span / 4) : 0);
+	size_t per_slot = 0;
+	for (uint32_t st = 0; st < a->n_stages; ++st) {
+		per_slot += 2 * arena_align(a->host_span >> (st + 1));
+	}
+	return TAG_FLOATS + a->n_slots * per_slot;
 }
 
 static size_t arena_floats(const heist_analysis *a, uint32_t n)
@@ -315,10 +340,18 @@ static void arena_place(heist_analysis *a, uint32_t n, float *b)
 {
 	const size_t nbp = arena_align(n / 2 + 1);
 	const size_t outs = arena_outs(a);
+	a->tag = (dec_tag *)(void *)b;
 	if (a->n_stages) {
 		const size_t padded = arena_padded(a);
-		a->dec_in = b;
-		a->dec_out = a->n_stages > 1 ? b + arena_align(a->host_span / 2) : NULL;
+		float *o = b + TAG_FLOATS;
+		for (uint32_t k = 0; k < a->n_slots; ++k) {
+			for (uint32_t st = 0; st < a->n_stages; ++st) {
+				const size_t len = arena_align(a->host_span >> (st + 1));
+				a->low[k][st] = o;
+				a->hy[k][st] = o + len;
+				o += 2 * len;
+			}
+		}
 		a->pad = b + outs;
 		a->even = a->pad + padded;
 		a->odd = a->even + padded / 2;
@@ -452,6 +485,12 @@ static heist_analysis *analysis_create(double sample_rate, float lowest_pitch, i
 	}
 	a->decim = decim;
 	a->host_span = host_span;
+	/* A slot per span-start parity where hops at 250 frames/s (every
+	 * model's rate so far) are no even number of samples: 44.1 kHz
+	 * (176.4). Elsewhere one (memory): 48 kHz hops 192; with more stages
+	 * (88.2 kHz and up) odd steps reuse the first stage only. Another
+	 * frame rate is still exact, only slower. */
+	a->n_slots = a->n_stages == 1 && fmod(sample_rate, 500.0) != 0.0 ? 2u : 1u;
 	for (uint32_t s = 0; s < a->n_stages; ++s) {
 		hb_stage *st = &a->stage[s];
 		const int last = s + 1 == a->n_stages;
@@ -547,6 +586,9 @@ uint32_t heist_analysis_history(const heist_analysis *a)
 void heist_analysis_reset(heist_analysis *a)
 {
 	heist_pitch_track_reset(&a->track);
+	if (a->tag && a->tag->owner == a) {
+		memset(a->tag->valid, 0, sizeof a->tag->valid); /* a new stream */
+	}
 }
 
 /* Hann-windowed bin k of the spectrum (xr, xi) of nb bins: a periodic Hann
@@ -898,36 +940,18 @@ FM_ALWAYS heist_features frame_body(heist_analysis *a, const float *seg)
 	return out;
 }
 
-/* One half-band stage: x[n_in] -> low[n_in / 2]; the high branch's
- * A-weighted mean square (Hann over the span) is added to *hi. Decimated
- * sample j sits at input sample 2 j; the input is reflected at both ends. */
-FM_ALWAYS void decimate_stage(heist_analysis *a, const hb_stage *st, const float *x, uint32_t n_in,
-                              float *low, double *hi)
+/* Low and high branch outputs j0 <= j < j1 of a half-band stage from its
+ * even and odd input samples: low[j] = x[2j] / 2 + sum_k c_k (x[2j - (2k -
+ * 1)] + x[2j + 2k - 1]), hb[j] = x[2j] / 2 - the same sum. Thirty-two, then
+ * eight at a time, then single outputs; the scalar path may round an output
+ * differently (FMA contraction), so decimate_stage only gives it ranges
+ * that keep each output on the path a whole computation takes. */
+FM_ALWAYS void stage_outputs(const hb_stage *st, const float *ev, const float *od, float *low,
+                             float *hb, uint32_t j, uint32_t j1)
 {
-	const uint32_t K = st->taps, P = 2 * K, n_out = n_in / 2, half = n_in / 2 + P;
-	float *pad = a->pad, *ev = a->even, *od = a->odd;
-	memcpy(pad + P, x, n_in * sizeof(float));
-	for (uint32_t i = 1; i <= P; ++i) {
-		pad[P - i] = x[i];
-		pad[P + n_in - 1 + i] = x[n_in - 1 - i];
-	}
-	/* Even and odd samples apart: odd[m] is x[2m + 1 - P]. */
-	uint32_t m = 0;
-	for (; m + 8 <= half; m += 8) {
-		const fm_v8f v0 = fm_load(pad + 2 * m), v1 = fm_load(pad + 2 * m + 8);
-		fm_store(ev + m, __builtin_shufflevector(v0, v1, 0, 2, 4, 6, 8, 10, 12, 14));
-		fm_store(od + m, __builtin_shufflevector(v0, v1, 1, 3, 5, 7, 9, 11, 13, 15));
-	}
-	for (; m < half; ++m) {
-		ev[m] = pad[2 * m];
-		od[m] = pad[2 * m + 1];
-	}
-	/* low[j] = x[2j] / 2 + sum_k c_k (x[2j - (2k - 1)] + x[2j + 2k - 1]) and
-	 * the high branch (g = delta - h) over pad, eight outputs at a time. */
-	float *hb = pad;
+	const uint32_t K = st->taps;
 	const float *e = ev + K;
-	uint32_t j = 0;
-	for (; j + 32 <= n_out; j += 32) { /* four independent FMA chains */
+	for (; j + 32 <= j1; j += 32) { /* four independent FMA chains */
 		fm_v8f a0 = {0}, a1 = a0, a2 = a0, a3 = a0;
 		for (uint32_t k = 1; k <= K; ++k) {
 			const float c = st->c[k - 1];
@@ -944,7 +968,7 @@ FM_ALWAYS void decimate_stage(heist_analysis *a, const hb_stage *st, const float
 			fm_store(hb + j + 8 * v, c - acc[v]);
 		}
 	}
-	for (; j + 8 <= n_out; j += 8) {
+	for (; j + 8 <= j1; j += 8) {
 		fm_v8f acc = {0};
 		for (uint32_t k = 1; k <= K; ++k) {
 			acc +=
@@ -954,7 +978,7 @@ FM_ALWAYS void decimate_stage(heist_analysis *a, const hb_stage *st, const float
 		fm_store(low + j, c + acc);
 		fm_store(hb + j, c - acc);
 	}
-	for (; j < n_out; ++j) {
+	for (; j < j1; ++j) {
 		float acc = 0.0f;
 		for (uint32_t k = 1; k <= K; ++k) {
 			acc += st->c[k - 1] * (od[K - k + j] + od[K + k - 1 + j]);
@@ -962,80 +986,192 @@ FM_ALWAYS void decimate_stage(heist_analysis *a, const hb_stage *st, const float
 		low[j] = 0.5f * e[j] + acc;
 		hb[j] = 0.5f * e[j] - acc;
 	}
-	/* The high branch weighted by the zero-phase FIR hi_w, its Hann-windowed
-	 * mean square; the first and last HI_TAPS samples, where the window
-	 * squared is below 1e-3 of its peak, are left out. Float lanes: a few
-	 * hundred non-negative terms, < 1e-6 relative. */
-	const float *f = st->hi_w, *w2 = st->hann2;
-	fm_v8f sum8 = {0}, sum8b = {0};
-	j = HI_TAPS;
-	for (; j + 16 + HI_TAPS <= n_out; j += 16) {
-		fm_v8f y0 = f[0] * fm_load(hb + j), y1 = f[0] * fm_load(hb + j + 8);
+}
+
+/* The high branch through the zero-phase weighting FIR f, y[j] for
+ * j0 <= j < j1 (HI_TAPS <= j0, j1 <= n - HI_TAPS); eight at a time from
+ * j0, as stage_outputs on the same blocks as a whole computation. */
+FM_ALWAYS void stage_weighted(const float *f, const float *hb, float *y, uint32_t j, uint32_t j1)
+{
+	for (; j + 8 <= j1; j += 8) {
+		fm_v8f v = f[0] * fm_load(hb + j);
 		for (uint32_t t = 1; t <= HI_TAPS; ++t) {
-			y0 += f[t] * (fm_load(hb + j - t) + fm_load(hb + j + t));
-			y1 += f[t] * (fm_load(hb + j + 8 - t) + fm_load(hb + j + 8 + t));
+			v += f[t] * (fm_load(hb + j - t) + fm_load(hb + j + t));
 		}
+		fm_store(y + j, v);
+	}
+	for (; j < j1; ++j) {
+		float v = f[0] * hb[j];
+		for (uint32_t t = 1; t <= HI_TAPS; ++t) {
+			v += f[t] * (hb[j - t] + hb[j + t]);
+		}
+		y[j] = v;
+	}
+}
+
+/* Span input x[n_in] reflected at both ends into pad, split into its even
+ * and odd samples (odd[m] is x[2m + 1 - P]) for m in [m0, m1). */
+FM_ALWAYS void stage_split(heist_analysis *a, uint32_t P, const float *x, uint32_t n_in,
+                           uint32_t m0, uint32_t m1)
+{
+	float *pad = a->pad, *ev = a->even, *od = a->odd;
+	const uint32_t q0 = 2 * m0, q1 = 2 * m1 < n_in + 2 * P ? 2 * m1 : n_in + 2 * P;
+	const uint32_t in0 = q0 > P ? q0 : P, in1 = q1 < P + n_in ? q1 : P + n_in;
+	for (uint32_t q = q0; q < P && q < q1; ++q) {
+		pad[q] = x[P - q];
+	}
+	if (in1 > in0) {
+		memcpy(pad + in0, x + (in0 - P), (in1 - in0) * sizeof(float));
+	}
+	for (uint32_t q = in1 > q0 ? in1 : q0; q < q1; ++q) {
+		pad[q] = x[2 * n_in + P - 2 - q];
+	}
+	uint32_t m = m0;
+	for (; m + 8 <= m1; m += 8) {
+		const fm_v8f v0 = fm_load(pad + 2 * m), v1 = fm_load(pad + 2 * m + 8);
+		fm_store(ev + m, __builtin_shufflevector(v0, v1, 0, 2, 4, 6, 8, 10, 12, 14));
+		fm_store(od + m, __builtin_shufflevector(v0, v1, 1, 3, 5, 7, 9, 11, 13, 15));
+	}
+	for (; m < m1; ++m) {
+		ev[m] = pad[2 * m];
+		od[m] = pad[2 * m + 1];
+	}
+}
+
+/* The high branch's Hann-weighted mean square from y: the first and last
+ * HI_TAPS samples, where the window squared is below 1e-3 of its peak, are
+ * left out. Float lanes: a few hundred non-negative terms, < 1e-6
+ * relative. */
+FM_ALWAYS double stage_hi_power(const hb_stage *st, const float *y, uint32_t n_out)
+{
+	const float *w2 = st->hann2;
+	fm_v8f sum8 = {0}, sum8b = {0};
+	uint32_t j = HI_TAPS;
+	for (; j + 16 + HI_TAPS <= n_out; j += 16) {
+		const fm_v8f y0 = fm_load(y + j), y1 = fm_load(y + j + 8);
 		sum8 += fm_load(w2 + j) * y0 * y0;
 		sum8b += fm_load(w2 + j + 8) * y1 * y1;
 	}
 	sum8 += sum8b;
 	double sum = 0.0;
 	for (; j + HI_TAPS < n_out; ++j) {
-		float y = f[0] * hb[j];
-		for (uint32_t t = 1; t <= HI_TAPS; ++t) {
-			y += f[t] * (hb[j - t] + hb[j + t]);
-		}
-		sum += (double)(w2[j] * y * y);
+		sum += (double)(w2[j] * y[j] * y[j]);
 	}
 	float lanes[8];
 	fm_store(lanes, sum8);
 	for (int l = 0; l < 8; ++l) {
 		sum += lanes[l];
 	}
-	*hi += sum / st->hann2_sum;
+	return sum / st->hann2_sum;
 }
 
-/* Decimate (if this analyser does) and analyse. */
-FM_ALWAYS heist_features analyse_body(heist_analysis *a, const float *seg)
+/* One half-band stage: x[n_in] -> low[n_in / 2], y (the weighted high
+ * branch); returns the high branch's A-weighted mean square (Hann over the
+ * span). Decimated sample j sits at input sample 2 j; the input is
+ * reflected at both ends. Where x[i] equals the slot's last input at
+ * i + shift for i in [*ca, *cb) (shift even; *cb == 0: nothing shared),
+ * the outputs that read only those samples are the last frame's, moved;
+ * on return [*ca, *cb) is the range of outputs so shared (shift / 2). */
+FM_ALWAYS double decimate_stage(heist_analysis *a, const hb_stage *st, const float *x,
+                                uint32_t n_in, float *low, float *y, uint32_t shift, uint32_t *ca,
+                                uint32_t *cb)
 {
+	const uint32_t K = st->taps, P = 2 * K, n_out = n_in / 2, half = n_in / 2 + P;
+	/* Outputs whose 4K - 1 inputs are all shared: r0 <= j < r1. */
+	uint32_t r0 = 0, r1 = 0;
+	if (*cb > *ca && shift % 2 == 0 && *cb >= 2 * K) {
+		r0 = (*ca + 2 * K) / 2;
+		r1 = (*cb - 2 * K) / 2 + 1;
+		r1 = r1 < n_out ? r1 : n_out;
+	}
+	float *hb = a->pad; /* read by no stage_split after this */
+	const uint32_t D = shift / 2;
+	/* The ends computed again: the outputs on the same 32-output blocks
+	 * and the high branch on the same 8-output blocks (from HI_TAPS) as a
+	 * whole computation, so each value takes the same path (a scalar tail
+	 * may round otherwise); the high branch reads HI_TAPS on either side. */
+	const uint32_t y0 = HI_TAPS + (r0 + 7) / 8 * 8;
+	const uint32_t y1 = r1 > 3 * HI_TAPS ? HI_TAPS + (r1 - 2 * HI_TAPS) / 8 * 8 : 0;
+	const uint32_t e0 = (y0 + HI_TAPS + 31) / 32 * 32;
+	const uint32_t e1 = y1 > HI_TAPS ? (y1 - HI_TAPS) / 32 * 32 : 0;
+	if (r1 > r0 && e1 > e0 && e0 <= n_out / 32 * 32) {
+		memmove(low + r0, low + r0 + D, (r1 - r0) * sizeof(float));
+		memmove(y + y0, y + y0 + D, (y1 - y0) * sizeof(float));
+		stage_split(a, P, x, n_in, 0, e0 + 2 * K);
+		stage_split(a, P, x, n_in, e1, half);
+		stage_outputs(st, a->even, a->odd, low, hb, 0, e0);
+		stage_outputs(st, a->even, a->odd, low, hb, e1, n_out);
+		stage_weighted(st->hi_w, hb, y, HI_TAPS, y0);
+		stage_weighted(st->hi_w, hb, y, y1, n_out - HI_TAPS);
+		*ca = r0;
+		*cb = r1;
+	} else {
+		stage_split(a, P, x, n_in, 0, half);
+		stage_outputs(st, a->even, a->odd, low, hb, 0, n_out);
+		stage_weighted(st->hi_w, hb, y, HI_TAPS, n_out - HI_TAPS);
+		*ca = *cb = 0;
+	}
+	return stage_hi_power(st, y, n_out);
+}
+
+/* Decimate (if this analyser does) and analyse; start: the span's first
+ * sample in the stream, or NULL when unknown (nothing is taken from the
+ * last frame). */
+FM_ALWAYS heist_features analyse_body(heist_analysis *a, const float *seg, const int64_t *start)
+{
+	dec_tag *tag = a->tag;
+	if (tag->owner != a) {  /* another floor's frames were in the slots */
+		tag->owner = a; /* (one without stages overwrites them too) */
+		memset(tag->valid, 0, sizeof tag->valid);
+	}
 	if (!a->n_stages) {
 		return frame_body(a, seg);
 	}
+	const uint32_t slot = start && a->n_slots > 1 ? (uint32_t)(*start & 1) : 0u;
+	uint32_t ca = 0, cb = 0, shift = 0;
+	if (start && tag->valid[slot] && *start >= tag->start[slot] &&
+	    *start - tag->start[slot] < a->host_span) {
+		shift = (uint32_t)(*start - tag->start[slot]);
+		cb = a->host_span - shift; /* the caller's stream: its samples do not change */
+	}
+	tag->valid[slot] = start != NULL;
+	tag->start[slot] = start ? *start : 0;
 	const float *x = seg;
 	uint32_t n = a->host_span;
 	double hi = 0.0;
 	for (uint32_t s = 0; s < a->n_stages; ++s) {
-		float *low = s % 2 ? a->dec_out : a->dec_in;
-		decimate_stage(a, &a->stage[s], x, n, low, &hi);
+		float *low = a->low[slot][s];
+		hi += decimate_stage(a, &a->stage[s], x, n, low, a->hy[slot][s], shift, &ca, &cb);
 		x = low;
 		n /= 2;
+		shift /= 2;
 	}
 	a->hi_power = hi;
 	return frame_body(a, x);
 }
 
-static heist_features frame_generic(heist_analysis *a, const float *seg)
+static heist_features frame_generic(heist_analysis *a, const float *seg, const int64_t *start)
 {
-	return analyse_body(a, seg);
+	return analyse_body(a, seg, start);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2,fma"))) static heist_features frame_avx2(heist_analysis *a,
-                                                                     const float *seg)
+__attribute__((target("avx2,fma"))) static heist_features
+frame_avx2(heist_analysis *a, const float *seg, const int64_t *start)
 {
-	return analyse_body(a, seg);
+	return analyse_body(a, seg, start);
 }
 #endif
 
 /* YIN on the span, at the processor's level. */
-static heist_features frame_yin(heist_analysis *a, const float *seg)
+static heist_features frame_yin(heist_analysis *a, const float *seg, const int64_t *start)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
 	if (heist_cpu_level() >= HEIST_CPU_AVX2) {
-		return frame_avx2(a, seg);
+		return frame_avx2(a, seg, start);
 	}
 #endif
-	return frame_generic(a, seg);
+	return frame_generic(a, seg, start);
 }
 
 /* Run the sub-floor detector only where a note under the floor can hide: an
@@ -1070,9 +1206,10 @@ static int subfloor_agrees(const heist_features *f, float low, float conf)
 	return f->confidence >= HEIST_PITCH_HOLD_CONFIDENCE && harmonic;
 }
 
-heist_features heist_analysis_frame_ext(heist_analysis *a, const float *seg, int with_history)
+static heist_features analysis_frame(heist_analysis *a, const float *seg, int with_history,
+                                     const int64_t *start)
 {
-	heist_features f = frame_yin(a, seg);
+	heist_features f = frame_yin(a, seg, start);
 	if (with_history && f.loudness_db > SUBFLOOR_MIN_DB &&
 	    (f.confidence < HEIST_PITCH_HOLD_CONFIDENCE ||
 	     f.f0_raw < SUBFLOOR_HARMONICS * a->lowest_pitch)) {
@@ -1095,7 +1232,18 @@ heist_features heist_analysis_frame_ext(heist_analysis *a, const float *seg, int
 	return f;
 }
 
+heist_features heist_analysis_frame_ext(heist_analysis *a, const float *seg, int with_history)
+{
+	return analysis_frame(a, seg, with_history, NULL);
+}
+
+heist_features heist_analysis_frame_at(heist_analysis *a, const float *seg, int with_history,
+                                       int64_t start)
+{
+	return analysis_frame(a, seg, with_history, &start);
+}
+
 heist_features heist_analysis_frame(heist_analysis *a, const float *seg)
 {
-	return heist_analysis_frame_ext(a, seg, 0);
+	return analysis_frame(a, seg, 0, NULL);
 }

@@ -23,8 +23,12 @@
  * sizes of a 24 kHz analysis, and the loudness adds the A-weighted power of
  * the stages' high branches (within 0.12 dB of the A curve up to 20 kHz).
  * Below 44.1 kHz nothing changes: the analysis of a 24 kHz signal is the
- * same as ever. At 44.1 kHz the 110 Hz floor's span (810) halves to an odd
- * 405, no FFT size: that floor is analysed undecimated, as before.
+ * same as ever. Consecutive frames' spans overlap (1500 samples, 192 apart
+ * at 48 kHz): heist_analysis_frame_at() keeps each stage's outputs and
+ * moves the ones that read only shared samples instead of computing them
+ * again (a slot per span-start parity, where hops alternate 176 and 177). At 44.1 kHz the 110 Hz
+ * floor's span (810) halves to an odd 405, no FFT size: that floor is analysed undecimated, as
+ * before.
  */
 #ifndef HEIST_ANALYSIS_H
 #define HEIST_ANALYSIS_H
@@ -83,6 +87,13 @@ void heist_analysis_reset(heist_analysis *a);
  * (zeros before the stream) and notes under the floor are detected.
  * Updates the held pitch. Non-finite input must be sanitised by the caller. */
 heist_features heist_analysis_frame_ext(heist_analysis *a, const float *seg, int with_history);
+/* [audio] heist_analysis_frame_ext() for a span whose first sample is sample
+ * `start` of one stream (zeros before it; heist_analysis_reset() starts a
+ * new one): the decimation stages take what consecutive frames' spans
+ * share from the last frame instead of computing it again. Features are
+ * the same bit for bit as heist_analysis_frame_ext()'s. */
+heist_features heist_analysis_frame_at(heist_analysis *a, const float *seg, int with_history,
+                                       int64_t start);
 /* [audio] The same without history: no sub-floor detection. */
 heist_features heist_analysis_frame(heist_analysis *a, const float *seg);
 

@@ -803,7 +803,8 @@ static void compute_frame(heist_engine *e)
 		f = synth_features(e, k);
 	} else {
 		const float *span = gather_span(e, k);
-		f = heist_analysis_frame_ext(e->analysis, span, 1);
+		f = heist_analysis_frame_at(e->analysis, span, 1,
+		                            heist_frame_start(k, e->fs, e->frame_rate, e->span));
 		in_power = span_power(span, e->span);
 	}
 	frame_monitor(e, k, &f);

@@ -22,6 +22,9 @@
 typedef struct {
 	uint32_t r, l, s, m;  /* radix, length, stride, l / r */
 	float *tw_re, *tw_im; /* [r - 1][m]: w_l^(p k), k = 1..r-1 */
+	/* Strides 2..7: [r - 1][s m], the twiddle of p = u / s at u = s p + q
+	 * (stage_small); NULL otherwise. */
+	float *tu_re, *tu_im;
 } fft_stage;
 
 struct heist_rfft {
@@ -229,6 +232,71 @@ FM_ALWAYS uint32_t stage_first(const fft_stage *S, const uint32_t r, const float
 	return p_done;
 }
 
+/* Strides 2..7: with u = s p + q, input j of every butterfly is
+ * x[u + j s m], contiguous in u, so eight consecutive u make a vector (the
+ * twiddles of their p from the expanded tables); outputs y[q + s (r p + k)]
+ * are scattered through a small transpose. The last, partial vector is
+ * gathered with zeros in its dead lanes. */
+FM_ALWAYS void stage_small(const fft_stage *S, const uint32_t r, const float *xr, const float *xi,
+                           float *yr, float *yi)
+{
+	const uint32_t s = S->s, sm = s * S->m;
+	fm_v8f vr[8], vi[8];
+	float gr[8][8], gi[8][8];
+	for (uint32_t u = 0; u < sm; u += 8) {
+		const uint32_t lanes = sm - u < 8 ? sm - u : 8;
+		if (lanes == 8) {
+			for (uint32_t j = 0; j < r; ++j) {
+				vr[j] = fm_load(xr + u + (size_t)j * sm);
+				vi[j] = fm_load(xi + u + (size_t)j * sm);
+			}
+		} else {
+			for (uint32_t j = 0; j < r; ++j) {
+				for (uint32_t l = 0; l < 8; ++l) {
+					gr[j][l] = l < lanes ? xr[u + l + (size_t)j * sm] : 0.0f;
+					gi[j][l] = l < lanes ? xi[u + l + (size_t)j * sm] : 0.0f;
+				}
+				vr[j] = fm_load(gr[j]);
+				vi[j] = fm_load(gi[j]);
+			}
+		}
+		butterfly(r, vr, vi);
+		fm_store(gr[0], vr[0]);
+		fm_store(gi[0], vi[0]);
+		for (uint32_t k = 1; k < r; ++k) {
+			fm_v8f twr, twi;
+			if (lanes == 8) {
+				twr = fm_load(S->tu_re + (size_t)(k - 1) * sm + u);
+				twi = fm_load(S->tu_im + (size_t)(k - 1) * sm + u);
+			} else {
+				float tr[8] = {0}, ti[8] = {0};
+				for (uint32_t l = 0; l < lanes; ++l) {
+					tr[l] = S->tu_re[(size_t)(k - 1) * sm + u + l];
+					ti[l] = S->tu_im[(size_t)(k - 1) * sm + u + l];
+				}
+				twr = fm_load(tr);
+				twi = fm_load(ti);
+			}
+			fm_store(gr[k], C_MUL_RE(vr[k], vi[k], twr, twi));
+			fm_store(gi[k], C_MUL_IM(vr[k], vi[k], twr, twi));
+		}
+		/* Lane l's output base q + s r p, stepped without divisions. */
+		uint32_t q = u % s;
+		size_t base = (size_t)(u - q) * r + q;
+		for (uint32_t l = 0; l < lanes; ++l) {
+			for (uint32_t k = 0; k < r; ++k) {
+				yr[base + (size_t)s * k] = gr[k][l];
+				yi[base + (size_t)s * k] = gi[k][l];
+			}
+			++base;
+			if (++q == s) {
+				q = 0;
+				base += (size_t)s * (r - 1);
+			}
+		}
+	}
+}
+
 /* Lanes are (p, q) pairs not covered by the two above: every q below
  * 8-aligned coverage, every p from p_done; gathered and scattered through
  * small arrays. */
@@ -285,11 +353,16 @@ FM_ALWAYS void stage_lanes(const fft_stage *S, const uint32_t r, const float *xr
 }
 
 /* One pass of radix r: whole vectors of q where the stride allows, whole
- * vectors of p in the first pass, and the rest lane by lane. */
+ * vectors of p in the first pass, of u = s p + q for strides 2..7, and the
+ * rest lane by lane. */
 FM_ALWAYS void run_stage_r(const fft_stage *S, const uint32_t r, const float *xr, const float *xi,
                            float *yr, float *yi)
 {
 	const uint32_t s = S->s;
+	if (s > 1 && s < 8) {
+		stage_small(S, r, xr, xi, yr, yi);
+		return;
+	}
 	if (s >= 8) {
 		stage_wide(S, r, xr, xi, yr, yi);
 		if (s % 8 == 0) {
@@ -482,6 +555,13 @@ static void plan_layout(heist_rfft *f, float *t)
 		S->tw_re = t;
 		S->tw_im = t + alignf(cnt);
 		t += 2 * alignf(cnt);
+		S->tu_re = S->tu_im = NULL;
+		if (S->s > 1 && S->s < 8) {
+			const size_t ucnt = cnt * S->s;
+			S->tu_re = t;
+			S->tu_im = t + alignf(ucnt);
+			t += 2 * alignf(ucnt);
+		}
 	}
 }
 
@@ -503,6 +583,16 @@ static int fill_tables(float *block, size_t floats, const void *ctx)
 				    -2.0 * 3.14159265358979323846 * (double)p * k / S->l;
 				S->tw_re[(size_t)(k - 1) * S->m + p] = (float)cos(a);
 				S->tw_im[(size_t)(k - 1) * S->m + p] = (float)sin(a);
+			}
+		}
+		if (S->tu_re) {
+			const size_t sm = (size_t)S->s * S->m;
+			for (uint32_t k = 1; k < S->r; ++k) {
+				for (size_t u = 0; u < sm; ++u) {
+					const size_t from = (size_t)(k - 1) * S->m + u / S->s;
+					S->tu_re[(size_t)(k - 1) * sm + u] = S->tw_re[from];
+					S->tu_im[(size_t)(k - 1) * sm + u] = S->tw_im[from];
+				}
 			}
 		}
 	}
@@ -551,6 +641,9 @@ static heist_rfft *rfft_create(uint32_t n, int own)
 		S->s = s;
 		S->m = l / S->r;
 		tw += 2 * alignf((size_t)S->m * (S->r - 1));
+		if (s > 1 && s < 8) { /* stage_small's expanded twiddles */
+			tw += 2 * alignf((size_t)S->m * (S->r - 1) * s);
+		}
 		l /= S->r;
 		s *= S->r;
 	}
