@@ -131,6 +131,9 @@ int heist_audio_write(const char *path, const float *samples, size_t frames, dou
 		fprintf(stderr, "error: cannot write '%s': %s\n", path, sf_strerror(NULL));
 		return -1;
 	}
+	/* No PEAK chunk: libsndfile stamps it with the wall-clock time, so two
+	 * renders of the same input would differ in bytes, not only in samples. */
+	sf_command(f, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
 	/* Integer and lossy formats clip at full scale instead of wrapping. */
 	sf_command(f, SFC_SET_CLIPPING, NULL, SF_TRUE);
 	const sf_count_t put = sf_writef_float(f, samples, (sf_count_t)frames);

@@ -20,6 +20,7 @@ usage: test_tools.py HEIST_RENDER HEIST_INSPECT WRITE_MODEL WORKDIR
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import soundfile as sf
@@ -77,6 +78,13 @@ def main():
         check(info is not None and info.format == fmt and info.subtype == sub,
               f"{name} written as {fmt}/{sub}: {info.format if info else None}/"
               f"{info.subtype if info else None} {err!r}")
+    # The same input renders to the same bytes, whenever it runs: libsndfile's
+    # PEAK chunk would carry the wall clock (1 s resolution, hence the wait).
+    again = os.path.join(work, "again.wav")
+    time.sleep(1.1)
+    rc, _, err = run([render, wav, again, "--quiet"])
+    with open(os.path.join(work, "out.wav"), "rb") as f1, open(again, "rb") as f2:
+        check(rc == 0 and f1.read() == f2.read(), f"two renders byte-identical {err!r}")
     bad = os.path.join(work, "out.xyz")
     rc, _, err = run([render, wav, bad, "--quiet"])
     check(rc == 2 and "unknown output format '.xyz'" in err and not os.path.exists(bad),
