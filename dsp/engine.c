@@ -503,9 +503,15 @@ static float gate_target(float confidence, float gate)
  * 0.5 s): there the held pitch is the steady octave-up the sub-floor
  * detector found, which frames under the floor rarely confirm (on a 115 Hz
  * voice at the 300 Hz floor 80 % of audible frames are such holds). */
+/* [any] A run of frames: one longer while on (saturating at 255), else 0. */
+static inline uint32_t run_count(uint32_t run, int on)
+{
+	return on ? run + (run < 255u) : 0u;
+}
+
 static int stale_pitch(heist_engine *e, const heist_features *f)
 {
-	e->unvoiced_run = f->voiced ? 0u : e->unvoiced_run + (e->unvoiced_run < 255u);
+	e->unvoiced_run = run_count(e->unvoiced_run, !f->voiced);
 	return e->unvoiced_run > HEIST_VOICED_GAP_FRAMES && !e->monitor.below_range;
 }
 
@@ -564,17 +570,14 @@ static const float *gather_span(heist_engine *e, uint64_t k)
 static float input_gate(heist_engine *e, const heist_features *f, float threshold_db,
                         int stream_start)
 {
-	e->voiced_run = f->voiced && !f->below_range ? e->voiced_run + (e->voiced_run < 255u) : 0u;
-	e->pitched_run = f->voiced ? e->pitched_run + (e->pitched_run < 255u) : 0u;
+	e->voiced_run = run_count(e->voiced_run, f->voiced && !f->below_range);
+	e->pitched_run = run_count(e->pitched_run, f->voiced);
 	const float opening_db = threshold_db - HEIST_GATE_VOICED_DB;
 	const int pitch = f->voiced && !f->below_range && f->loudness_db > opening_db;
-	e->sure_run = pitch && f->confidence >= HEIST_GATE_OPEN_CONF &&
-	                      f->loudness_db > opening_db + HEIST_GATE_OPEN_MARGIN_DB
-	                  ? e->sure_run + (e->sure_run < 255u)
-	                  : 0u;
-	e->clear_run = pitch && f->confidence >= HEIST_GATE_CLEAR_CONF
-	                   ? e->clear_run + (e->clear_run < 255u)
-	                   : 0u;
+	e->sure_run =
+	    run_count(e->sure_run, pitch && f->confidence >= HEIST_GATE_OPEN_CONF &&
+	                               f->loudness_db > opening_db + HEIST_GATE_OPEN_MARGIN_DB);
+	e->clear_run = run_count(e->clear_run, pitch && f->confidence >= HEIST_GATE_CLEAR_CONF);
 	if (threshold_db <= HEIST_GATE_OFF_DB) {
 		e->in_gate_open = 1;
 		return e->in_gate = 1.0f;
@@ -775,7 +778,7 @@ static void frame_controls(heist_engine *e, const frame_ctl *fc, const heist_spe
 	 * octave-up plays on frames the tracker rarely confirms (a 75 Hz voice at
 	 * the 300 Hz floor: 1 in 10), at the confidence gate's level: the match
 	 * learns on all of them, so it converges there too (-8.5 dB otherwise). */
-	e->below_run = e->monitor.below_range && !stale ? e->below_run + (e->below_run < 255u) : 0u;
+	e->below_run = run_count(e->below_run, e->monitor.below_range && !stale);
 	const int settled = e->in_gate_open && (e->pitched_run >= LEVEL_SETTLE_FRAMES ||
 	                                        e->below_run >= LEVEL_SETTLE_FRAMES);
 	const float gain = level_match(e, in_power, controls_power(fc, nh, nn), settled) * in_gate;
