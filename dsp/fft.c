@@ -232,6 +232,13 @@ FM_ALWAYS uint32_t stage_first(const fft_stage *S, const uint32_t r, const float
 	return p_done;
 }
 
+/* The strides stage_small runs; the plan lays out, sizes and fills its
+ * expanded twiddles for exactly these. */
+static inline int small_stride(uint32_t s)
+{
+	return s > 1 && s < 8;
+}
+
 /* Strides 2..7: with u = s p + q, input j of every butterfly is
  * x[u + j s m], contiguous in u, so eight consecutive u make a vector (the
  * twiddles of their p from the expanded tables); outputs y[q + s (r p + k)]
@@ -359,7 +366,7 @@ FM_ALWAYS void run_stage_r(const fft_stage *S, const uint32_t r, const float *xr
                            float *yr, float *yi)
 {
 	const uint32_t s = S->s;
-	if (s > 1 && s < 8) {
+	if (small_stride(s)) {
 		stage_small(S, r, xr, xi, yr, yi);
 		return;
 	}
@@ -556,7 +563,7 @@ static void plan_layout(heist_rfft *f, float *t)
 		S->tw_im = t + alignf(cnt);
 		t += 2 * alignf(cnt);
 		S->tu_re = S->tu_im = NULL;
-		if (S->s > 1 && S->s < 8) {
+		if (small_stride(S->s)) {
 			const size_t ucnt = cnt * S->s;
 			S->tu_re = t;
 			S->tu_im = t + alignf(ucnt);
@@ -641,7 +648,7 @@ static heist_rfft *rfft_create(uint32_t n, int own)
 		S->s = s;
 		S->m = l / S->r;
 		tw += 2 * alignf((size_t)S->m * (S->r - 1));
-		if (s > 1 && s < 8) { /* stage_small's expanded twiddles */
+		if (small_stride(s)) { /* stage_small's expanded twiddles */
 			tw += 2 * alignf((size_t)S->m * (S->r - 1) * s);
 		}
 		l /= S->r;
