@@ -86,7 +86,9 @@ static void write_header(FILE *out, const analyze_args *a, double sample_rate, u
 
 /* [main] One row per frame whose centre lies inside the audio; samples
  * outside it are zeros. seg holds the history the sub-floor detector reads,
- * then the analysis span, as the engine gathers them. */
+ * then the analysis span, as the engine gathers them; frames go through
+ * heist_analysis_frame_at() as in the engine, so the decimation stages keep
+ * what consecutive spans share (same features, bit for bit). */
 static void write_frames(FILE *out, const heist_audio *audio, heist_analysis *an, float *seg,
                          float frame_rate)
 {
@@ -100,7 +102,8 @@ static void write_frames(FILE *out, const heist_audio *audio, heist_analysis *an
 			const int64_t j = start + i;
 			seg[i] = (j >= 0 && j < n) ? audio->samples[j] : 0.0f;
 		}
-		const heist_features f = heist_analysis_frame_ext(an, seg + history, 1);
+		const heist_features f =
+		    heist_analysis_frame_at(an, seg + history, 1, start + (int64_t)history);
 		fprintf(out, "%.6f\t%.4f\t%.4f\t%.5f\t%.3f\t%d\t%d\n", (double)k / frame_rate,
 		        (double)f.f0, (double)f.f0_raw, (double)f.confidence, (double)f.loudness_db,
 		        f.voiced, f.below_range);
