@@ -102,6 +102,7 @@ struct heist_analysis {
 	const float
 	    *a_weight2;    /* [span/2+1] squared A-weighting per bin, Parseval factors (shared) */
 	double hann_power; /* sum of the periodic Hann window squared */
+	double w2_max;     /* largest a_weight2[k] without its Parseval factor */
 	float lowest_pitch;
 	heist_pitch_track track; /* sub-floor detector and jump confirmation */
 	/* Decimating front end (decim > 1): see heist_analysis_new(). */
@@ -450,6 +451,11 @@ static int core_init(heist_analysis *a, double sample_rate, float lowest_pitch, 
 	for (uint32_t i = 0; i < n; ++i) {
 		const double w = 0.5 - 0.5 * cos(2.0 * HEIST_PI * i / n);
 		a->hann_power += w * w;
+	}
+	a->w2_max = 0.0;
+	for (uint32_t k = 0; k < nb; ++k) {
+		const double w2 = a->a_weight2[k] / ((k == 0 || k == n / 2) ? 1.0 : 2.0);
+		a->w2_max = w2 > a->w2_max ? w2 : a->w2_max;
 	}
 	return 1;
 }
@@ -825,18 +831,22 @@ FM_ALWAYS void prefix_squares(const float *seg, uint32_t n, double *cum)
 	}
 }
 
-/* The spectral part of a frame: both spectra, their product, the inverse
- * (N r(tau)) and the loudness. Compiled for the baseline and AVX2+FMA. */
-FM_ALWAYS float spectral_body(heist_analysis *a, const float *seg)
+/* The spectral part of a frame: the span's spectrum and the loudness, and
+ * with corr the head's spectrum, their product and the inverse (N r(tau)).
+ * Compiled for the baseline and AVX2+FMA. */
+FM_ALWAYS float spectral_body(heist_analysis *a, const float *seg, int corr)
 {
 	const uint32_t n = a->span, w = a->width, nb = n / 2 + 1;
+	heist_rfft_forward(a->fft, seg, a->spec_re, a->spec_im);
+	if (!corr) {
+		return loudness_db_body(a);
+	}
 	/* r(tau) = sum_{j<W} x_j x_{j+tau}: circular cross-correlation of the
 	 * zero-padded head with the span; no wrap since W + tau_max = N. */
 	const uint32_t o = a->offset;
 	memset(a->head, 0, o * sizeof(float));
 	memcpy(a->head + o, seg + o, w * sizeof(float));
 	memset(a->head + o + w, 0, (n - o - w) * sizeof(float));
-	heist_rfft_forward(a->fft, seg, a->spec_re, a->spec_im);
 	heist_rfft_forward(a->fft, a->head, a->hspec_re, a->hspec_im);
 	/* The vector tails past nb held the last frame's prefix sums. */
 	for (uint32_t k = nb; k % 8; ++k) {
@@ -857,7 +867,36 @@ FM_ALWAYS heist_features frame_body(heist_analysis *a, const float *seg)
 {
 	const uint32_t n = a->span, w = a->width, tmax = a->tau_max, o = a->offset;
 	heist_features out = {0.0f, 0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0, 0};
-	const float loud = spectral_body(a, seg);
+	/* Near-silent spans (digital silence: rests, tracks that play now and
+	 * then) skip the work whose result is known: the energy of the whole
+	 * span, in any order, bounds every energy below with room for its
+	 * rounding (half the limits). Features are the same bit for bit. */
+	fm_v8f sq8 = {0};
+	uint32_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		const fm_v8f v = fm_load(seg + i);
+		sq8 += v * v;
+	}
+	float sq = 0.0f;
+	for (; i < n; ++i) {
+		sq += seg[i] * seg[i];
+	}
+	float sq_lanes[8];
+	fm_store(sq_lanes, sq8);
+	for (int l = 0; l < 8; ++l) {
+		sq += sq_lanes[l];
+	}
+	const double floor_power = pow(10.0, HEIST_LOUDNESS_FLOOR_DB / 10.0);
+	if (a->w2_max * sq / a->hann_power + (a->n_stages ? a->hi_power : 0.0) <
+	    0.5 * floor_power) { /* loudness_db_body's floor: power <= this */
+		out.loudness_db = (float)(10.0 * log10(floor_power));
+		return out;
+	}
+	if (sq < 0.5 * SILENCE_POWER * w) { /* e0 / w under SILENCE_POWER */
+		out.loudness_db = spectral_body(a, seg, 0);
+		return out;
+	}
+	const float loud = spectral_body(a, seg, 1);
 
 	double *cum = a->cum_energy;
 	prefix_squares(seg, n, cum);

@@ -1,5 +1,6 @@
 /* The pitch front end after YIN (pitch_track.h). */
 #include "pitch_track.h"
+#include "cpu.h"
 #include "fastmath.h"
 #include "yin_dip.h"
 
@@ -63,41 +64,75 @@ static float subfloor_confirm(heist_pitch_track *t, float f, float conf)
 
 /* Box-decimate the history into x: each detector sample is the mean of
  * decim host samples (its sinc response is enough for periods under 65 Hz,
- * whose energy lies far below the first alias). */
+ * whose energy lies far below the first alias). Eight outputs at a time,
+ * each summed in the same order as alone: eight independent chains of
+ * additions instead of one (the one chain was a quarter of the detector's
+ * time). */
 static void subfloor_decimate(heist_pitch_track *t, const float *end)
 {
 	const float *src = end - t->history;
 	const float inv = 1.0f / (float)t->decim;
-	for (uint32_t i = 0; i < t->n_low; ++i) {
+	const uint32_t dm = t->decim;
+	uint32_t i = 0;
+	for (; i + 8 <= t->n_low; i += 8) {
+		float s[8] = {0};
+		for (uint32_t j = 0; j < dm; ++j) {
+			for (uint32_t l = 0; l < 8; ++l) {
+				s[l] += src[(i + l) * dm + j];
+			}
+		}
+		for (uint32_t l = 0; l < 8; ++l) {
+			t->x[i + l] = s[l] * inv;
+		}
+	}
+	for (; i < t->n_low; ++i) {
 		float s = 0.0f;
-		for (uint32_t j = 0; j < t->decim; ++j) {
-			s += src[i * t->decim + j];
+		for (uint32_t j = 0; j < dm; ++j) {
+			s += src[i * dm + j];
 		}
 		t->x[i] = s * inv;
 	}
 }
 
-/* Cumulative mean normalised difference d'(tau), tau = 1..tau_hi, over a
- * window of tau_hi samples. Returns 0 when the window is silent. */
-static int subfloor_difference(heist_pitch_track *t)
+/* d(tau) for the nb <= 4 blocks of 8 lags starting at tau[b]: one vector
+ * accumulator each, in one pass over j (independent chains). */
+FM_ALWAYS void subfloor_lag_blocks(const float *x, uint32_t w, const uint32_t *tau, uint32_t nb,
+                                   float *d)
 {
-	const uint32_t w = t->tau_hi;
-	const float *x = t->x;
-	float energy = 0.0f;
+	fm_v8f a0 = {0}, a1 = a0, a2 = a0, a3 = a0;
 	for (uint32_t j = 0; j < w; ++j) {
-		energy += x[j] * x[j];
+		const fm_v8f xj = fm_splat(x[j]);
+		const fm_v8f v0 = xj - fm_load(x + j + tau[0]);
+		a0 += v0 * v0;
+		if (nb > 1) {
+			const fm_v8f v1 = xj - fm_load(x + j + tau[1]);
+			a1 += v1 * v1;
+		}
+		if (nb > 2) {
+			const fm_v8f v2 = xj - fm_load(x + j + tau[2]);
+			a2 += v2 * v2;
+		}
+		if (nb > 3) {
+			const fm_v8f v3 = xj - fm_load(x + j + tau[3]);
+			a3 += v3 * v3;
+		}
 	}
-	if (!(energy > 1e-9f * (float)w)) {
-		return 0;
+	const fm_v8f acc[4] = {a0, a1, a2, a3};
+	for (uint32_t k = 0; k < nb; ++k) {
+		memcpy(d + tau[k], &acc[k], sizeof acc[k]);
 	}
-	/* d(tau) = sum_j (x_j - x_{j+tau})^2, in order of j for every lag:
-	 * 32 lags at a time in four vector accumulators that stay in registers
-	 * (d's round trip through memory on every j cost ~4x), then 8, then
-	 * the last 8 (scalar lags were a sixth of the detector's time at 44.1
-	 * kHz, 158 lags); each lag's sum is the same sequence of operations
-	 * whichever path takes it, so the values do not depend on the path. */
-	float *d = t->d;
-	const uint32_t hi = t->tau_hi;
+}
+
+/* d(tau) = sum_j (x_j - x_{j+tau})^2, tau = 1..tau_hi over a window of
+ * tau_hi samples, in order of j for every lag: 32 lags at a time in four
+ * vector accumulators that stay in registers (d's round trip through
+ * memory on every j cost ~4x), then the rest in one pass of up to four
+ * blocks of 8, the last one ending at hi (the lags it shares get the same
+ * values again); each lag's sum is the same sequence of operations
+ * whichever path takes it, so the values do not depend on the path. */
+FM_ALWAYS void subfloor_diff_body(const float *x, uint32_t hi, float *d)
+{
+	const uint32_t w = hi;
 	uint32_t tau = 1;
 	for (; tau + 31 <= hi; tau += 32) {
 		fm_v8f a0 = {0}, a1 = a0, a2 = a0, a3 = a0;
@@ -116,23 +151,12 @@ static int subfloor_difference(heist_pitch_track *t)
 		memcpy(d + tau + 16, &a2, sizeof a2);
 		memcpy(d + tau + 24, &a3, sizeof a3);
 	}
-	for (; tau + 7 <= hi; tau += 8) {
-		fm_v8f a0 = {0};
-		for (uint32_t j = 0; j < w; ++j) {
-			const fm_v8f v = fm_splat(x[j]) - fm_load(x + j + tau);
-			a0 += v * v;
+	if (tau <= hi && hi >= 8) {
+		uint32_t start[4], nb = 0;
+		for (; tau <= hi; tau += 8) {
+			start[nb++] = tau + 7 <= hi ? tau : hi - 7;
 		}
-		memcpy(d + tau, &a0, sizeof a0);
-	}
-	if (tau <= hi && hi >= 8) { /* the last lags: one block ending at hi */
-		tau = hi - 7;       /* (lags it shares get the same values again) */
-		fm_v8f a0 = {0};
-		for (uint32_t j = 0; j < w; ++j) {
-			const fm_v8f v = fm_splat(x[j]) - fm_load(x + j + tau);
-			a0 += v * v;
-		}
-		memcpy(d + tau, &a0, sizeof a0);
-		tau = hi + 1;
+		subfloor_lag_blocks(x, w, start, nb, d);
 	}
 	for (; tau <= hi; ++tau) {
 		float acc = 0.0f;
@@ -142,6 +166,48 @@ static int subfloor_difference(heist_pitch_track *t)
 		}
 		d[tau] = acc;
 	}
+}
+
+static void subfloor_diff_generic(const float *x, uint32_t hi, float *d)
+{
+	subfloor_diff_body(x, hi, d);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* AVX2 without FMA: the same IEEE operations as the baseline's (no
+ * contraction), so the detector's values are the same at every level, in
+ * registers instead of the baseline's stack halves (ARCHITECTURE.md
+ * "Instruction sets", trap b). */
+__attribute__((target("avx2"))) static void subfloor_diff_avx2(const float *x, uint32_t hi,
+                                                               float *d)
+{
+	subfloor_diff_body(x, hi, d);
+}
+#endif
+
+/* Cumulative mean normalised difference d'(tau), tau = 1..tau_hi, over a
+ * window of tau_hi samples. Returns 0 when the window is silent. */
+static int subfloor_difference(heist_pitch_track *t)
+{
+	const uint32_t w = t->tau_hi;
+	const float *x = t->x;
+	float energy = 0.0f;
+	for (uint32_t j = 0; j < w; ++j) {
+		energy += x[j] * x[j];
+	}
+	if (!(energy > 1e-9f * (float)w)) {
+		return 0;
+	}
+	float *d = t->d;
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (heist_cpu_level() >= HEIST_CPU_AVX2) {
+		subfloor_diff_avx2(x, t->tau_hi, d);
+	} else {
+		subfloor_diff_generic(x, t->tau_hi, d);
+	}
+#else
+	subfloor_diff_generic(x, t->tau_hi, d);
+#endif
 	float running = 0.0f;
 	d[0] = 1.0f;
 	for (uint32_t tau = 1; tau <= t->tau_hi; ++tau) {
