@@ -99,6 +99,54 @@ FM_ALWAYS fm_v4f reverse_v4(fm_v4f v)
 #endif
 }
 
+#if defined(__clang__)
+#define FFT_SHUFFLE2(T, IT, a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define FFT_SHUFFLE2(T, IT, a, b, ...) __builtin_shuffle(a, b, (IT){__VA_ARGS__})
+#endif
+
+/* Lanes 0, 2, 4, ... and 1, 3, 5, ... of (a, b) as one vector; a's and b's
+ * lanes alternating, from the first and from the second halves. */
+FM_ALWAYS fm_v4f evens_v4(fm_v4f a, fm_v4f b)
+{
+	return FFT_SHUFFLE2(fm_v4f, fm_v4i, a, b, 0, 2, 4, 6);
+}
+
+FM_ALWAYS fm_v4f odds_v4(fm_v4f a, fm_v4f b)
+{
+	return FFT_SHUFFLE2(fm_v4f, fm_v4i, a, b, 1, 3, 5, 7);
+}
+
+FM_ALWAYS fm_v4f zip_lo_v4(fm_v4f a, fm_v4f b)
+{
+	return FFT_SHUFFLE2(fm_v4f, fm_v4i, a, b, 0, 4, 1, 5);
+}
+
+FM_ALWAYS fm_v4f zip_hi_v4(fm_v4f a, fm_v4f b)
+{
+	return FFT_SHUFFLE2(fm_v4f, fm_v4i, a, b, 2, 6, 3, 7);
+}
+
+FM_ALWAYS fm_v8f evens_v8(fm_v8f a, fm_v8f b)
+{
+	return FFT_SHUFFLE2(fm_v8f, fm_v8i, a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+}
+
+FM_ALWAYS fm_v8f odds_v8(fm_v8f a, fm_v8f b)
+{
+	return FFT_SHUFFLE2(fm_v8f, fm_v8i, a, b, 1, 3, 5, 7, 9, 11, 13, 15);
+}
+
+FM_ALWAYS fm_v8f zip_lo_v8(fm_v8f a, fm_v8f b)
+{
+	return FFT_SHUFFLE2(fm_v8f, fm_v8i, a, b, 0, 8, 1, 9, 2, 10, 3, 11);
+}
+
+FM_ALWAYS fm_v8f zip_hi_v8(fm_v8f a, fm_v8f b)
+{
+	return FFT_SHUFFLE2(fm_v8f, fm_v8i, a, b, 4, 12, 5, 13, 6, 14, 7, 15);
+}
+
 #define load_v8 fm_load
 #define store_v8 fm_store
 #define reverse_v8 fm_reverse

@@ -1,7 +1,8 @@
 /* The FFT's passes and its real-FFT bodies on vectors of FW floats, included
  * by fft.c once per vector width (no include guard): FV is the vector type,
- * FW its lanes, FP(name) the name of this width's copy, FP(load), FP(store)
- * and FP(reverse) its memory helpers. Each lane runs the same operations
+ * FW its lanes, FP(name) the name of this width's copy, FP(load), FP(store),
+ * FP(reverse), FP(evens), FP(odds), FP(zip_lo) and FP(zip_hi) its memory and
+ * shuffle helpers. Each lane runs the same operations
  * whatever the width, so a narrower copy gives the same bits on the same
  * instruction set: the baseline build has no 8-float registers and would
  * keep 8-float locals in stack memory (ARCHITECTURE.md, "Instruction sets"). */
@@ -351,8 +352,15 @@ FM_ALWAYS void FP(forward_body)(heist_rfft *f, const float *x, float *re, float 
 {
 	const uint32_t h = f->half;
 	float *restrict ar = f->ar, *restrict ai = f->ai;
-#pragma omp simd
-	for (uint32_t t = 0; t < h; ++t) {
+	/* Even and odd samples by shuffles: as an index loop the compiler
+	 * gathers them one by one. */
+	uint32_t t = 0;
+	for (; t + FW <= h; t += FW) {
+		const FV lo = FP(load)(x + 2 * t), hi = FP(load)(x + 2 * t + FW);
+		FP(store)(ar + t, FP(evens)(lo, hi));
+		FP(store)(ai + t, FP(odds)(lo, hi));
+	}
+	for (; t < h; ++t) {
 		ar[t] = x[2 * t];
 		ai[t] = x[2 * t + 1];
 	}
@@ -420,8 +428,13 @@ FM_ALWAYS void FP(inverse_body)(heist_rfft *f, const float *re, const float *im,
 	}
 	const int which = FP(cfft)(f);
 	const float *zr = which ? f->br : f->ar, *zi = which ? f->bi : f->ai;
-#pragma omp simd
-	for (uint32_t t = 0; t < h; ++t) {
+	uint32_t t = 0;
+	for (; t + FW <= h; t += FW) { /* interleaved by shuffles, as above */
+		const FV r = FP(load)(zr + t), i = -FP(load)(zi + t);
+		FP(store)(x + 2 * t, FP(zip_lo)(r, i));
+		FP(store)(x + 2 * t + FW, FP(zip_hi)(r, i));
+	}
+	for (; t < h; ++t) {
 		x[2 * t] = zr[t];
 		x[2 * t + 1] = -zi[t];
 	}
