@@ -44,7 +44,9 @@
 /* prefer_held_octave() */
 #define OCTAVE_UP_RATIO 0.5
 #define OCTAVE_HELD_DIP 0.25
-#define OCTAVE_HOLD_FRAMES 8u /* 32 ms: past the 30 ms of an excursion */
+#define OCTAVE_HOLD_FRAMES 8u    /* 32 ms: past the 30 ms of an excursion */
+#define OCTAVE_UP_NEAR_ST 1.0    /* octave_up_near() */
+#define OCTAVE_SETTLED_FRAMES 8u /* young_octave_yields(): 32 ms */
 
 typedef double v4d __attribute__((vector_size(32)));
 typedef int64_t v4l __attribute__((vector_size(32)));
@@ -750,6 +752,27 @@ static uint32_t prefer_deeper_near(const double *d, uint32_t tau, uint32_t tau_m
 	                                                                                      : tau;
 }
 
+/* [audio] A held note younger than OCTAVE_SETTLED_FRAMES gives way to YIN's octave
+ * below where that is the clearly deeper dip (under OCTAVE_UP_RATIO of the
+ * held one, as the octave above must be to win): a voice's attack under a
+ * rising amplitude reads its octave up, and holding that from its first
+ * accepted frame kept a low note's attack an octave up for 70 ms (sung-low
+ * 10.50 s: 0.07 against 0.15-0.2). A settled note holds (an excursion). */
+static int young_octave_yields(const heist_pitch_track *t, double held, double here)
+{
+	return t->held_run < OCTAVE_SETTLED_FRAMES && here < OCTAVE_UP_RATIO * held;
+}
+
+/* [audio] YIN's lag lies near an octave above the held period (r: held lag over
+ * YIN's): a sung vowel whose second harmonic is lifted reads 0.5-0.8 st
+ * sharp of the octave (sung-male 1.82 s, sung-low 1.68 s: 12.6-12.8 st up
+ * at 0.90-0.93), so within OCTAVE_UP_NEAR_ST of it; a real leap there
+ * leaves no dip at the held period, which prefer_held_octave requires. */
+static int octave_up_near(double r)
+{
+	return r > 0.0 && fabs(12.0 * log2(r) - 12.0) < OCTAVE_UP_NEAR_ST;
+}
+
 /* Inside a voiced stretch, YIN's choice between a period and its double
  * leans toward the octave being played: a vowel read an octave off for 4-7
  * frames at confidence 0.83-0.99 (sung-high, oohs, sung-male) outlasts any
@@ -766,7 +789,7 @@ static uint32_t prefer_held_octave(heist_analysis *a, const double *d, uint32_t 
 	    t->unvoiced < HEIST_VOICED_GAP_FRAMES && t->held > 0.0f && t->sub_out == 0.0f;
 	const double held_tau = in_stretch ? a->sample_rate / t->held : 0.0;
 	const double r = held_tau / best;
-	const int up = fabs(r - 2.0) < 0.06, down = fabs(r - 0.5) < 0.015;
+	const int up = octave_up_near(r), down = fabs(r - 0.5) < 0.015;
 	if (!up && !down) {
 		t->octave_held = 0;
 		return best;
@@ -781,7 +804,9 @@ static uint32_t prefer_held_octave(heist_analysis *a, const double *d, uint32_t 
 	}
 	const double held = dip_depth(d, m, tmax), here = dip_depth(d, best, tmax);
 	const int is_dip = m > c - reach && m < c + reach;
-	const int keep = is_dip && (up ? held < OCTAVE_UP_RATIO * here : held < OCTAVE_HELD_DIP);
+	const int keep =
+	    is_dip && (up ? held < OCTAVE_UP_RATIO * here
+	                  : held < OCTAVE_HELD_DIP && !young_octave_yields(t, held, here));
 	t->octave_held += keep ? 1u : 0u;
 	return keep ? m : best;
 }

@@ -172,6 +172,15 @@ static int run_frame(heist_notes *t, double time, float midi, int fresh, float t
 	return 1 | (moving || between ? 2 : 0);
 }
 
+/* [audio] The pitch is on a glide spanning a semitone (run_frame's bit 1)
+ * that set off where glide_time is or later: a steady frame pair on its way
+ * (a fast glide reads in steps of 0.03 then 0.8 st, sung-low 6.59 s) is no
+ * new set-off, so the note it reaches starts where it did. */
+static int glide_goes_on(const heist_notes *t, int glide)
+{
+	return (glide & 1) && !t->run_jump && t->glide_time >= t->run_time;
+}
+
 /* The landing of the run's glide predicted from its last frames (notes.h,
  * HEIST_NOTES_LAND_*): the limit of the geometric approach through three
  * means of its pitch, NAN while it does not slow down steadily. */
@@ -340,7 +349,7 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 	                                                             : 0u;
 	t->land_note = land_note;
 	t->last_midi = midi;
-	if (!steady && t->was_steady) {
+	if (!steady && t->was_steady && !glide_goes_on(t, glide)) {
 		t->glide_time = time; /* where the pitch set off */
 	}
 	t->was_steady = steady;

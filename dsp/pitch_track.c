@@ -12,6 +12,9 @@
 #define SUBFLOOR_OCTAVE_RATIO 0.2f
 #define SUBFLOOR_OCTAVE_MIN 0.03f
 #define AGREE_SEMITONES 1.0f /* frames within this agree on a pitch */
+/* track_held_run(): a step between accepted frames larger than this
+ * (semitones a frame) is a leap, which starts the run over */
+#define HELD_RUN_STEP_ST 0.5f
 
 void heist_pitch_track_init(heist_pitch_track *t, double sample_rate, float floor_hz)
 {
@@ -39,6 +42,7 @@ void heist_pitch_track_reset(heist_pitch_track *t)
 	t->cand_n = 0;
 	t->unvoiced = HEIST_VOICED_GAP_FRAMES + 1u;
 	t->octave_held = 0;
+	t->held_run = 0;
 	heist_pitch_track_subfloor_skip(t);
 }
 
@@ -289,11 +293,23 @@ static float semitones(float a, float b)
 	return fabsf(12.0f * log2f(a / b));
 }
 
+/* [audio] How long the pitch being played has gone on as f0 is accepted
+ * `gap` frames after `held` (analysis.c young_octave_yields: a note's first
+ * accepted frames may be its attack's octave); a leap or a note after a
+ * rest starts it over. */
+static void track_held_run(heist_pitch_track *t, float f0, int in_stretch, uint32_t gap)
+{
+	const int smooth =
+	    in_stretch && fabsf(12.0f * log2f(f0 / t->held)) <= HELD_RUN_STEP_ST * (float)gap;
+	t->held_run = smooth ? t->held_run + (t->held_run < UINT32_MAX ? 1u : 0u) : 1u;
+}
+
 float heist_pitch_track_step(heist_pitch_track *t, float f0, float confidence, int *voiced)
 {
 	*voiced = 0;
 	/* unvoiced counts the frames since one was accepted (saturating). */
 	const int in_stretch = t->unvoiced < HEIST_VOICED_GAP_FRAMES && t->held > 0.0f;
+	const uint32_t gap = t->unvoiced + 1u; /* frames since the last accepted one */
 	t->unvoiced += t->unvoiced <= HEIST_VOICED_GAP_FRAMES ? 1u : 0u;
 	if (!(f0 > 0.0f) || !(confidence >= 0.5f)) {
 		t->cand_n = 0;
@@ -317,6 +333,7 @@ float heist_pitch_track_step(heist_pitch_track *t, float f0, float confidence, i
 		}
 		t->cand_n = 0;
 	}
+	track_held_run(t, f0, in_stretch, gap);
 	t->held = f0;
 	t->unvoiced = 0;
 	*voiced = 1;

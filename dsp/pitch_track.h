@@ -68,6 +68,7 @@ typedef struct {
 	uint32_t sub_tick;       /* frames since the detector last ran */
 	float sub_out, sub_conf; /* its verdict (0 = none) and confidence */
 	uint32_t octave_held;    /* frames the analysis kept the held octave (analysis.c) */
+	uint32_t held_run;       /* frames accepted since the stretch or its last leap began */
 } heist_pitch_track;
 
 /* [main] Geometry for a host rate and floor, then reset. */

@@ -168,24 +168,45 @@ def report(name, ref, got, bound=BOUND) -> int:
 # where the contour (.truth.npz) first comes within 50 cents of it, +-50 ms.
 # Measured with the lookahead: oohs 100/100 (FluidR3 Voice Oohs);
 # sung-high 100/100; sung-male 92.3/92.3 (glide-aware 100/100): its one
-# miss is a slow whole-tone glide (1.70 s) that lands 30 cents flat and
-# whose approach the front end drops for 6 frames (the vowel change lifts
-# the second harmonic: YIN reads near the octave at 0.92 and the front end
-# waits on that jump), so the note is clear only 190 ms after it set off,
-# and comes out once, that late (one miss, one extra). Before the landing
-# prediction: sung-high 92.3/92.3, sung-male 58.8/76.9 (3 slow glides late
-# with passing notes, and the sub-floor detector reading a held 157 Hz note
-# a fifth low for 96 ms, analysis.c SUBFLOOR_YIN_CLEAN). The sung-male
-# floors are one note under what was measured (11/13); the 95 % is
-# not met there. sung-low (C2..E3) is not scored: 64.3/64.3 (before:
-# 46.7/50.0); its misses include a legato note at the pitch it follows
-# (3.02 s: no pitch change and no articulation to hear it by) and octave
-# slips of the front end.
+# miss is a slow whole-tone glide (1.70 s) from the vibrato's trough of 48
+# (47.67) that lands 30 cents flat (49.7). The front end now holds its
+# octave through it (the vowel change lifts the second harmonic: YIN reads
+# 12.6-12.8 st up at 0.92, past the hold's old +-0.5 st; analysis.c
+# octave_up_near), 2 frames read a fifth low and a few 0.2 st sharp (YIN's
+# dip at twice a warped half period); the note tracker no longer restarts
+# the glide there (notes.c glide_goes_on), but its landing prediction
+# hovers at 49.35-49.76, and the
+# glide slows so gradually that 50 is clear only at 1.91 s, 200 ms after it
+# set off: stamped at 1.808 (1.896 before), past the 100 ms lookahead (one
+# miss, one extra). Before the landing prediction: sung-high 92.3/92.3,
+# sung-male 58.8/76.9 (3 slow glides late with passing notes, and the
+# sub-floor detector reading a held 157 Hz note a fifth low for 96 ms,
+# analysis.c SUBFLOOR_YIN_CLEAN). The sung-male floors are one note under
+# what was measured (11/13); the 95 % is not met there.
+# sung-low (C2..E3): 84.6/84.6 over 13 notes (UNHEARD below; before the
+# front end's glide and onset octave fixes: 64.3/64.3 over 14, 64.3/69.2
+# without that note). Fixed: an attack read an octave up for 70 ms (10.50 s,
+# analysis.c young_octave_yields), octave slips on a slow glide (1.68 s,
+# octave_up_near), a fast
+# glide's note stamped where a steady frame pair on its way reset the
+# set-off (6.59 s, notes.c glide_goes_on). Left: an 11-semitone slow glide
+# (1.46 s) whose landing is clear 150 ms after it set off (stamped 51 ms
+# late, the lookahead's 100 ms used up), and a one-semitone slow glide from
+# the previous note's vibrato trough (9.59 s: 38.65 -> 38, decided at the
+# hysteresis 137 ms later; under a semitone it is no glide to stamp back).
+# Its floors are what was measured (11/13).
 VOICES = [
     ("oohs", (), BOUND, BOUND),
     ("sung-high", (), BOUND, BOUND),
     ("sung-male", (), 0.84, 0.84),
+    ("sung-low", (), 0.84, 0.84),
 ]
+
+# Written notes no pitch tracker can hear, left out of the reference (onset
+# s, rounded to 10 ms): sung-low's legato note at 3.02 s has the pitch of the
+# note it follows (49 after 49) with no articulation (no rest, no loudness
+# dip): the same sound goes on.
+UNHEARD = {"sung-low": (3.02,)}
 
 
 def glide_aware(ref, got, truth_f0) -> tuple:
@@ -223,7 +244,8 @@ def voice(host: str, work: str) -> int:
         base = os.path.join(work, "material", f"{name}.clean")
         with open(base + ".labels.json") as f:
             notes = json.load(f)["notes"]
-        ref = [(n["t"], n["t"] + n["dur"], n["midi"], 0) for n in notes]
+        ref = [(n["t"], n["t"] + n["dur"], n["midi"], 0) for n in notes
+               if not any(abs(n["t"] - u) < 0.01 for u in UNHEARD.get(name, ()))]
         got, _ = midi_out(host, base + ".wav", (LOOKAHEAD, *controls))
         p, r, worst = score(ref, got)
         ok = p >= pmin and r >= rmin
