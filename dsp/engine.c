@@ -92,6 +92,13 @@ static const char *const LOWEST_PITCH_NAMES[N_FLOORS] = {
 #define HEIST_GATE_RELEASE_DB_PER_S 1000.0
 #define HEIST_GATE_OFF_DB (-89.5f) /* the control's bottom: never closes */
 #define BELOW_RANGE_HOLD_S 0.5     /* the monitor's flag outlives the frame */
+/* The loudness the gate and the network see spans at least the default
+ * floor's span (LEVEL_REF_FLOOR: 31 ms, what the model was trained on): a
+ * higher floor's span (6.7 ms at 300 Hz) is shorter than a low voice's
+ * period, so its level swung up to 18 dB from frame to frame with the
+ * glottal pulses (level_window()). At most LEVEL_WINDOW_MAX frames. */
+#define LEVEL_REF_FLOOR 1u /* index into LOWEST_PITCHES: 65 Hz */
+#define LEVEL_WINDOW_MAX 16u
 /* Level match: a running average (in dB, over frames where the gate is open
  * and the input is above LEVEL_MIN_DB) of input power over the power the
  * frame's controls will render, applied as a makeup gain bounded by
@@ -163,6 +170,8 @@ struct heist_engine {
 	uint32_t unvoiced_run;            /* frames since the last voiced one (saturating) */
 	uint32_t below_range_left, below_range_frames; /* monitor flag countdown */
 	uint32_t history;                              /* samples before a span to gather */
+	float level_pow[LEVEL_WINDOW_MAX];             /* level_window(): recent frame powers */
+	uint32_t level_frames, level_at;               /* ... how many it averages, next slot */
 	float level_alpha, level_db;                   /* level match: averaging, offset in dB */
 	float mix_alpha, mix_wet, mix_gain, mix_enabled;
 	int snap; /* next process() starts smoothers at their targets */
@@ -241,6 +250,10 @@ static void apply_floor(heist_engine *e, uint32_t f)
 	e->half = e->span / 2;
 	/* synth: no analysis span to wait for. */
 	e->latency = (uint32_t)ceil(e->hop) + e->noise_hop + (e->vsrc ? 0 : e->half);
+	/* frames whose spans together reach the reference span (level_window) */
+	const double ref = heist_analysis_span(e->floors[LEVEL_REF_FLOOR]);
+	const double k = ref > e->span ? ceil((ref - e->span) / e->hop) + 1.0 : 1.0;
+	e->level_frames = k < LEVEL_WINDOW_MAX ? (uint32_t)k : LEVEL_WINDOW_MAX;
 }
 
 static int64_t frame_trigger(const heist_engine *e, uint64_t k)
@@ -452,6 +465,8 @@ void heist_engine_reset(heist_engine *e)
 	e->unvoiced_run = HEIST_VOICED_GAP_FRAMES + 1u;
 	e->below_range_left = 0;
 	e->level_db = 0.0f;
+	memset(e->level_pow, 0, sizeof e->level_pow);
+	e->level_at = 0;
 	e->monitor = (heist_monitor){0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0.0f, 0, 0, 0.0f};
 	e->snap = 1;
 	if (e->vsrc) { /* synth */
@@ -662,6 +677,27 @@ static float level_match(heist_engine *e, float in_power, float wet_power, int a
 	return heist_db_to_gain(e->level_db);
 }
 
+/* [audio] The frame's loudness as the power mean over the spans of the last
+ * level_frames frames (LEVEL_REF_FLOOR): at the 300 Hz floor a quiet voice's
+ * level crossed the input gate's threshold on single frames, each opening a
+ * 20-30 ms puff (harmonica-low-latency on speech-male.quiet: 46 bursts/min),
+ * and the network's loudness input flickered as much. At the default floor
+ * and below (one frame) the frame's own loudness, unchanged. */
+static void level_window(heist_engine *e, heist_features *f)
+{
+	if (e->level_frames <= 1u) {
+		return;
+	}
+	e->level_pow[e->level_at] = powf(10.0f, 0.1f * f->loudness_db);
+	e->level_at = e->level_at + 1u < e->level_frames ? e->level_at + 1u : 0u;
+	float sum = 0.0f;
+	for (uint32_t i = 0; i < e->level_frames; ++i) {
+		sum += e->level_pow[i];
+	}
+	const float db = 10.0f * log10f(sum / (float)e->level_frames + 1e-30f);
+	f->loudness_db = db > HEIST_LOUDNESS_FLOOR_DB ? db : HEIST_LOUDNESS_FLOOR_DB;
+}
+
 /* [audio] The monitors of a frame's features; the MIDI-out hook sees them. */
 static void frame_monitor(heist_engine *e, uint64_t k, const heist_features *f)
 {
@@ -809,6 +845,7 @@ static void compute_frame(heist_engine *e)
 		f = heist_analysis_frame_at(e->analysis, span, 1,
 		                            heist_frame_start(k, e->fs, e->frame_rate, e->span));
 		in_power = span_power(span, e->span);
+		level_window(e, &f);
 	}
 	frame_monitor(e, k, &f);
 	prof_add(e, HEIST_STAGE_ANALYSIS, t0);
