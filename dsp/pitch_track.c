@@ -256,9 +256,12 @@ float heist_pitch_track_step(heist_pitch_track *t, float f0, float confidence, i
 	t->low_level = t->level_now < t->low_level ? t->level_now : t->low_level;
 	*voiced = 0;
 	/* unvoiced counts the frames since one was accepted (saturating); a
-	 * harmonic slip's candidate keeps the stretch for its longer wait. */
+	 * harmonic slip's candidate keeps the stretch for its longer wait (only
+	 * for frames that go on agreeing with it). */
+	const int slip_goes_on =
+	    t->slip && t->cand_n > 0 && f0 > 0.0f && semitones(f0, t->cand) <= AGREE_SEMITONES;
 	const int in_stretch =
-	    (t->unvoiced < HEIST_VOICED_GAP_FRAMES || (t->slip && t->cand_n > 0)) && t->held > 0.0f;
+	    (t->unvoiced < HEIST_VOICED_GAP_FRAMES || slip_goes_on) && t->held > 0.0f;
 	t->unvoiced += t->unvoiced <= HEIST_VOICED_GAP_FRAMES ? 1u : 0u;
 	if (!(f0 > 0.0f) || !(confidence >= 0.5f)) {
 		t->cand_n = 0;
