@@ -89,7 +89,7 @@ static const char *const LOWEST_PITCH_NAMES[N_FLOORS] = {
 #define HEIST_GATE_CLEAR_CONF 0.9f
 /* A note under the lowest pitch (played octaves up) opens and keeps the
  * gate like a pitch in range when the sub-floor detector's period lies above
- * the mains (60 Hz + 10 %): mains hum reads as a period under the floor and
+ * the mains (60 Hz + 5 %): mains hum reads as a period under the floor and
  * must stay out, a voice under a high floor (harmonica-low-latency's 300 Hz)
  * must get through (gate_low_pitch()). */
 #define HEIST_GATE_SUB_MIN_HZ 63.0f
@@ -587,7 +587,7 @@ static const float *gather_span(heist_engine *e, uint64_t k)
 
 /* [audio] Whether the input holds a note under the lowest pitch that the
  * input gate may open on: the sub-floor detector's confirmed period (three
- * runs, 12 frames, agree: room noise never does) above the mains
+ * runs, 12 frames, must agree within a semitone) above the mains
  * (HEIST_GATE_SUB_MIN_HZ). Without it a quiet voice under the 300 Hz floor
  * opened the gate only where its level crossed the threshold. */
 static int gate_low_pitch(const heist_engine *e)

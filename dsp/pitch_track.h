@@ -41,15 +41,15 @@
 #define HEIST_ONSET_UNSURE_CONFIRM 4u
 #define HEIST_ONSET_SURE 0.8f
 /* A jump inside a voiced stretch to a harmonic of the pitch being played
- * (2x, 3x, 1/2, 1/3 within HEIST_HARMONIC_SEMITONES), unsure (a frame under
- * HEIST_HARMONIC_SURE) and without an onset (the level never rose
- * HEIST_HARMONIC_ONSET_DB since the last accepted frame), waits
+ * (2x, 3x, 1.5x and their inverses, within HEIST_HARMONIC_SEMITONES), unsure
+ * (a frame under HEIST_HARMONIC_SURE) and without an onset (the level never
+ * rose HEIST_HARMONIC_ONSET_DB since the last accepted frame), waits
  * HEIST_HARMONIC_CONFIRM frames: in a reverberant room the note's own tail
  * and the next note's start read an octave or a twelfth off for 5-7 frames
  * at 0.67-0.91 (the material's reverb variants), which the plain jump
  * confirmation let through as 20-28 ms blips. A clear leap (every frame at
- * HEIST_HARMONIC_SURE or more) or a struck one still takes
- * HEIST_JUMP_CONFIRM. */
+ * HEIST_HARMONIC_SURE or more) or a struck one (every frame at
+ * HEIST_ONSET_SURE or more) still takes HEIST_JUMP_CONFIRM. */
 #define HEIST_HARMONIC_CONFIRM 8u
 #define HEIST_HARMONIC_SURE 0.9f
 #define HEIST_HARMONIC_SEMITONES 0.75f
