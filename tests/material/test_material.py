@@ -77,11 +77,11 @@ CLICKS_BURSTS_ONLY = ["reverb"]
 # frames (pitch_track.h HEIST_HARMONIC_*): engine f0 jumps 8 -> 3 on the 11
 # reverb files (before up to 7.1/min, on 6 files; now one each in bassoon's
 # struck 3x at a note's onset, speech-low's tail and sung-male's glide, up
-# to 4.6/min). Output excursions are unchanged (one each in speech-male and
+# to 4.62/min). Output excursions are unchanged (one each in speech-male and
 # contrabass, up to 4.2/min: the trackers read the render half an octave
 # or an octave away for 1-2 frames where the engine's f0 holds still).
-REVERB_EXCURSIONS_PER_MIN = 4.2
-REVERB_FE_JUMPS_PER_MIN = 4.6
+REVERB_EXCURSIONS_PER_MIN = 4.25  # one in contrabass.reverb's 14.3 s: 4.20/min
+REVERB_FE_JUMPS_PER_MIN = 4.65  # one jump in sung-male.reverb's 13.0 s: 4.62/min
 # The voices under the harmonica-low-latency preset's 300 Hz floor: at that
 # floor's 6.7 ms span a quiet voice's level swung across the input gate's
 # threshold on single frames, each opening a puff (49 new bursts on the 12
