@@ -1233,7 +1233,6 @@ static heist_features analysis_frame(heist_analysis *a, const float *seg, int wi
 	} else {
 		heist_pitch_track_subfloor_skip(&a->track);
 	}
-	heist_pitch_track_level(&a->track, f.loudness_db);
 	f.f0 = heist_pitch_track_step(&a->track, f.f0_raw, f.confidence, &f.voiced);
 	return f;
 }

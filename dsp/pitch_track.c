@@ -38,9 +38,6 @@ void heist_pitch_track_reset(heist_pitch_track *t)
 	t->cand_n = 0;
 	t->unvoiced = HEIST_VOICED_GAP_FRAMES + 1u;
 	t->octave_held = 0;
-	t->level_now = t->low_level = 0.0f;
-	t->rose = 0;
-	t->slip = 0;
 	heist_pitch_track_subfloor_skip(t);
 }
 
@@ -226,42 +223,11 @@ static float semitones(float a, float b)
 	return fabsf(12.0f * log2f(a / b));
 }
 
-void heist_pitch_track_level(heist_pitch_track *t, float loudness_db)
-{
-	t->level_now = isnan(loudness_db) ? t->level_now : loudness_db;
-}
-
-/* [audio] Frames a jump candidate must agree for inside a voiced stretch
- * (HEIST_HARMONIC_*): more where it is an unsure harmonic of the held pitch
- * without an onset, the reading a reverberant tail gives. */
-static uint32_t stretch_confirm(const heist_pitch_track *t)
-{
-	if (t->cand_conf >= HEIST_HARMONIC_SURE || (t->rose && t->cand_conf >= HEIST_ONSET_SURE)) {
-		return HEIST_JUMP_CONFIRM;
-	}
-	static const float ratios[] = {2.0f, 3.0f, 1.5f, 0.5f, 1.0f / 3.0f, 2.0f / 3.0f};
-	const float r = t->cand / t->held;
-	for (uint32_t i = 0; i < sizeof ratios / sizeof ratios[0]; ++i) {
-		if (semitones(r, ratios[i]) <= HEIST_HARMONIC_SEMITONES) {
-			return HEIST_HARMONIC_CONFIRM;
-		}
-	}
-	return HEIST_JUMP_CONFIRM;
-}
-
 float heist_pitch_track_step(heist_pitch_track *t, float f0, float confidence, int *voiced)
 {
-	/* the onset test of stretch_confirm(): a rise since the last accepted frame */
-	t->rose |= t->level_now >= t->low_level + HEIST_HARMONIC_ONSET_DB;
-	t->low_level = t->level_now < t->low_level ? t->level_now : t->low_level;
 	*voiced = 0;
-	/* unvoiced counts the frames since one was accepted (saturating); a
-	 * harmonic slip's candidate keeps the stretch for its longer wait (only
-	 * for frames that go on agreeing with it). */
-	const int slip_goes_on =
-	    t->slip && t->cand_n > 0 && f0 > 0.0f && semitones(f0, t->cand) <= AGREE_SEMITONES;
-	const int in_stretch =
-	    (t->unvoiced < HEIST_VOICED_GAP_FRAMES || slip_goes_on) && t->held > 0.0f;
+	/* unvoiced counts the frames since one was accepted (saturating). */
+	const int in_stretch = t->unvoiced < HEIST_VOICED_GAP_FRAMES && t->held > 0.0f;
 	t->unvoiced += t->unvoiced <= HEIST_VOICED_GAP_FRAMES ? 1u : 0u;
 	if (!(f0 > 0.0f) || !(confidence >= 0.5f)) {
 		t->cand_n = 0;
@@ -276,11 +242,10 @@ float heist_pitch_track_step(heist_pitch_track *t, float f0, float confidence, i
 		t->cand_conf = agrees && t->cand_conf < confidence ? t->cand_conf : confidence;
 		t->cand_n = agrees ? t->cand_n + 1u : 1u;
 		t->cand = f0;
-		const uint32_t need = in_stretch ? stretch_confirm(t)
+		const uint32_t need = in_stretch ? HEIST_JUMP_CONFIRM
 		                      : t->cand_conf >= HEIST_ONSET_SURE
 		                          ? HEIST_ONSET_CONFIRM
 		                          : HEIST_ONSET_UNSURE_CONFIRM;
-		t->slip = in_stretch && need == HEIST_HARMONIC_CONFIRM;
 		if (t->cand_n < need) {
 			return t->held;
 		}
@@ -288,8 +253,6 @@ float heist_pitch_track_step(heist_pitch_track *t, float f0, float confidence, i
 	}
 	t->held = f0;
 	t->unvoiced = 0;
-	t->low_level = t->level_now;
-	t->rose = 0;
 	*voiced = 1;
 	return f0;
 }

@@ -40,20 +40,6 @@
  * 0.53-0.76 for 1-2 frames, then its pitch. */
 #define HEIST_ONSET_UNSURE_CONFIRM 4u
 #define HEIST_ONSET_SURE 0.8f
-/* A jump inside a voiced stretch to a harmonic of the pitch being played
- * (2x, 3x, 1.5x and their inverses, within HEIST_HARMONIC_SEMITONES), unsure
- * (a frame under HEIST_HARMONIC_SURE) and without an onset (the level never
- * rose HEIST_HARMONIC_ONSET_DB since the last accepted frame), waits
- * HEIST_HARMONIC_CONFIRM frames: in a reverberant room the note's own tail
- * and the next note's start read an octave or a twelfth off for 5-7 frames
- * at 0.67-0.91 (the material's reverb variants), which the plain jump
- * confirmation let through as 20-28 ms blips. A clear leap (every frame at
- * HEIST_HARMONIC_SURE or more) or a struck one (every frame at
- * HEIST_ONSET_SURE or more) still takes HEIST_JUMP_CONFIRM. */
-#define HEIST_HARMONIC_CONFIRM 8u
-#define HEIST_HARMONIC_SURE 0.9f
-#define HEIST_HARMONIC_SEMITONES 0.75f
-#define HEIST_HARMONIC_ONSET_DB 6.0f
 #define HEIST_VOICED_GAP_FRAMES 6u /* a shorter unvoiced gap keeps the stretch voiced */
 /* The detector's rate is below 12 kHz at any host rate, so its lags stay
  * under 12000 / 30 = 400 and its input under 800 samples. */
@@ -82,11 +68,6 @@ typedef struct {
 	uint32_t sub_tick;       /* frames since the detector last ran */
 	float sub_out, sub_conf; /* its verdict (0 = none) and confidence */
 	uint32_t octave_held;    /* frames the analysis kept the held octave (analysis.c) */
-	/* levels for the harmonic-slip rule (heist_pitch_track_level) */
-	float level_now; /* this frame's loudness, dB */
-	float low_level; /* the lowest since the last accepted frame, dB */
-	int rose;        /* the level rose HEIST_HARMONIC_ONSET_DB over it since */
-	int slip;        /* the candidate is a harmonic slip (HEIST_HARMONIC_CONFIRM) */
 } heist_pitch_track;
 
 /* [main] Geometry for a host rate and floor, then reset. */
@@ -109,11 +90,6 @@ void heist_pitch_track_reset(heist_pitch_track *t);
  * where none can calls heist_pitch_track_subfloor_skip(). */
 float heist_pitch_track_subfloor(heist_pitch_track *t, const float *end, float *conf);
 void heist_pitch_track_subfloor_skip(heist_pitch_track *t);
-
-/* This frame's loudness (dB), before heist_pitch_track_step(): a jump that
- * comes with a rise of the level is a struck note, not a harmonic slip
- * (HEIST_HARMONIC_*). Without it the level reads as steady. */
-void heist_pitch_track_level(heist_pitch_track *t, float loudness_db);
 
 /* Jump confirmation: raw estimate f0 (Hz, 0 = none) with its confidence.
  * Returns the pitch to play (held when the frame is unvoiced or pending);
