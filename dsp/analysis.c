@@ -591,6 +591,11 @@ uint32_t heist_analysis_history(const heist_analysis *a)
 	return h > a->host_span ? h - a->host_span : 0u;
 }
 
+float heist_analysis_subfloor_hz(const heist_analysis *a)
+{
+	return a->track.sub_out;
+}
+
 void heist_analysis_reset(heist_analysis *a)
 {
 	heist_pitch_track_reset(&a->track);

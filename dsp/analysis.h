@@ -79,6 +79,10 @@ int64_t heist_frame_start(uint64_t k, double sample_rate, double frame_rate, uin
  * (heist_analysis_frame_ext with with_history). */
 uint32_t heist_analysis_history(const heist_analysis *a);
 
+/* [audio] The sub-floor detector's current verdict: its confirmed period
+ * under the floor in Hz, 0 when it has none (pitch_track.h). */
+float heist_analysis_subfloor_hz(const heist_analysis *a);
+
 /* [audio] Forget the held pitch. */
 void heist_analysis_reset(heist_analysis *a);
 

@@ -87,11 +87,24 @@ static const char *const LOWEST_PITCH_NAMES[N_FLOORS] = {
 #define HEIST_GATE_OPEN_MARGIN_DB 6.0f
 #define HEIST_GATE_CLEAR_FRAMES 3u
 #define HEIST_GATE_CLEAR_CONF 0.9f
+/* A note under the lowest pitch (played octaves up) opens and keeps the
+ * gate like a pitch in range when the sub-floor detector's period lies above
+ * the mains (60 Hz + 5 %): mains hum reads as a period under the floor and
+ * must stay out, a voice under a high floor (harmonica-low-latency's 300 Hz)
+ * must get through (gate_low_pitch()). */
+#define HEIST_GATE_SUB_MIN_HZ 63.0f
 #define HEIST_GATE_HYST_DB 3.0f
 #define HEIST_GATE_HOLD_S 0.02
 #define HEIST_GATE_RELEASE_DB_PER_S 1000.0
 #define HEIST_GATE_OFF_DB (-89.5f) /* the control's bottom: never closes */
 #define BELOW_RANGE_HOLD_S 0.5     /* the monitor's flag outlives the frame */
+/* The loudness the gate and the network see spans at least the default
+ * floor's span (LEVEL_REF_FLOOR: 31 ms, what the model was trained on): a
+ * higher floor's span (6.7 ms at 300 Hz) is shorter than a low voice's
+ * period, so its level swung up to 18 dB from frame to frame with the
+ * glottal pulses (level_window()). At most LEVEL_WINDOW_MAX frames. */
+#define LEVEL_REF_FLOOR 1u /* index into LOWEST_PITCHES: 65 Hz */
+#define LEVEL_WINDOW_MAX 16u
 /* Level match: a running average (in dB, over frames where the gate is open
  * and the input is above LEVEL_MIN_DB) of input power over the power the
  * frame's controls will render, applied as a makeup gain bounded by
@@ -163,7 +176,10 @@ struct heist_engine {
 	uint32_t unvoiced_run;            /* frames since the last voiced one (saturating) */
 	uint32_t below_range_left, below_range_frames; /* monitor flag countdown */
 	uint32_t history;                              /* samples before a span to gather */
-	float level_alpha, level_db;                   /* level match: averaging, offset in dB */
+	float level_pow[LEVEL_WINDOW_MAX];             /* level_window(): recent frame powers */
+	uint32_t level_frames, level_at;               /* ... how many it averages, next slot */
+	float gate_level_db;         /* ... the loudest of them: the gate's level */
+	float level_alpha, level_db; /* level match: averaging, offset in dB */
 	float mix_alpha, mix_wet, mix_gain, mix_enabled;
 	int snap; /* next process() starts smoothers at their targets */
 
@@ -241,6 +257,10 @@ static void apply_floor(heist_engine *e, uint32_t f)
 	e->half = e->span / 2;
 	/* synth: no analysis span to wait for. */
 	e->latency = (uint32_t)ceil(e->hop) + e->noise_hop + (e->vsrc ? 0 : e->half);
+	/* frames whose spans together reach the reference span (level_window) */
+	const double ref = heist_analysis_span(e->floors[LEVEL_REF_FLOOR]);
+	const double k = ref > e->span ? ceil((ref - e->span) / e->hop) + 1.0 : 1.0;
+	e->level_frames = k < LEVEL_WINDOW_MAX ? (uint32_t)k : LEVEL_WINDOW_MAX;
 }
 
 static int64_t frame_trigger(const heist_engine *e, uint64_t k)
@@ -452,6 +472,8 @@ void heist_engine_reset(heist_engine *e)
 	e->unvoiced_run = HEIST_VOICED_GAP_FRAMES + 1u;
 	e->below_range_left = 0;
 	e->level_db = 0.0f;
+	memset(e->level_pow, 0, sizeof e->level_pow);
+	e->level_at = 0;
 	e->monitor = (heist_monitor){0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0.0f, 0, 0, 0.0f};
 	e->snap = 1;
 	if (e->vsrc) { /* synth */
@@ -563,6 +585,16 @@ static const float *gather_span(heist_engine *e, uint64_t k)
 	return e->seg + e->history;
 }
 
+/* [audio] Whether the input holds a note under the lowest pitch that the
+ * input gate may open on: the sub-floor detector's confirmed period (three
+ * runs, 12 frames, must agree within a semitone) above the mains
+ * (HEIST_GATE_SUB_MIN_HZ). Without it a quiet voice under the 300 Hz floor
+ * opened the gate only where its level crossed the threshold. */
+static int gate_low_pitch(const heist_engine *e)
+{
+	return heist_analysis_subfloor_hz(e->analysis) >= HEIST_GATE_SUB_MIN_HZ;
+}
+
 /* [audio] Input gate on the frame clock (see HEIST_GATE_*): returns the gain
  * for this frame's controls. A pitch opens it lower only once it has lasted
  * HEIST_GATE_VOICED_FRAMES (room noise gives a stray voiced frame or two)
@@ -570,20 +602,22 @@ static const float *gather_span(heist_engine *e, uint64_t k)
 static float input_gate(heist_engine *e, const heist_features *f, float threshold_db,
                         int stream_start)
 {
-	e->voiced_run = run_count(e->voiced_run, f->voiced && !f->below_range);
+	const int low = gate_low_pitch(e);
+	e->voiced_run = run_count(e->voiced_run, (f->voiced && !f->below_range) || low);
 	e->pitched_run = run_count(e->pitched_run, f->voiced);
 	const float opening_db = threshold_db - HEIST_GATE_VOICED_DB;
-	const int pitch = f->voiced && !f->below_range && f->loudness_db > opening_db;
+	const float loud = e->gate_level_db; /* level_window() */
+	const int pitch = f->voiced && !f->below_range && loud > opening_db;
 	e->sure_run =
-	    run_count(e->sure_run, pitch && f->confidence >= HEIST_GATE_OPEN_CONF &&
-	                               f->loudness_db > opening_db + HEIST_GATE_OPEN_MARGIN_DB);
+	    run_count(e->sure_run, (low || (pitch && f->confidence >= HEIST_GATE_OPEN_CONF)) &&
+	                               loud > opening_db + HEIST_GATE_OPEN_MARGIN_DB);
 	e->clear_run = run_count(e->clear_run, pitch && f->confidence >= HEIST_GATE_CLEAR_CONF);
 	if (threshold_db <= HEIST_GATE_OFF_DB) {
 		e->in_gate_open = 1;
 		return e->in_gate = 1.0f;
 	}
 	const float below = e->in_gate_open ? HEIST_GATE_HYST_DB : 0.0f;
-	const float level = f->loudness_db + below;
+	const float level = loud + below;
 	/* A span that reaches before the stream holds the step from its zeros
 	 * to the input (a DC offset reads as a click there): only a pitch opens. */
 	const int open = (level > threshold_db && !stream_start) ||
@@ -660,6 +694,35 @@ static float level_match(heist_engine *e, float in_power, float wet_power, int a
 		e->level_db += (d - e->level_db) * e->level_alpha;
 	}
 	return heist_db_to_gain(e->level_db);
+}
+
+/* [audio] The frame's loudness as the power mean over the spans of the last
+ * level_frames frames (LEVEL_REF_FLOOR): at the 300 Hz floor a quiet voice's
+ * level crossed the input gate's threshold on single frames, each opening a
+ * 20-30 ms puff (harmonica-low-latency on speech-male.quiet: 46 bursts/min),
+ * and the network's loudness input flickered as much. At the default floor
+ * and below (one frame) the frame's own loudness, unchanged. */
+static void level_window(heist_engine *e, heist_features *f)
+{
+	e->gate_level_db = f->loudness_db;
+	if (e->level_frames <= 1u) {
+		return;
+	}
+	e->level_pow[e->level_at] = powf(10.0f, 0.1f * f->loudness_db);
+	e->level_at = e->level_at + 1u < e->level_frames ? e->level_at + 1u : 0u;
+	float sum = 0.0f, peak = 0.0f;
+	for (uint32_t i = 0; i < e->level_frames; ++i) {
+		sum += e->level_pow[i];
+		peak = e->level_pow[i] > peak ? e->level_pow[i] : peak;
+	}
+	const float db = 10.0f * log10f(sum / (float)e->level_frames + 1e-30f);
+	f->loudness_db = db > HEIST_LOUDNESS_FLOOR_DB ? db : HEIST_LOUDNESS_FLOOR_DB;
+	/* The gate follows the window's loudest span (an envelope's peak hold):
+	 * it opens on a syllable's first pulse as at the default floor and
+	 * stays open between its pulses (the mean lost a quiet low voice's
+	 * soft syllables: speech-low.quiet -6.4 dB against -4.9). */
+	const float pk = 10.0f * log10f(peak + 1e-30f);
+	e->gate_level_db = pk > HEIST_LOUDNESS_FLOOR_DB ? pk : HEIST_LOUDNESS_FLOOR_DB;
 }
 
 /* [audio] The monitors of a frame's features; the MIDI-out hook sees them. */
@@ -809,6 +872,7 @@ static void compute_frame(heist_engine *e)
 		f = heist_analysis_frame_at(e->analysis, span, 1,
 		                            heist_frame_start(k, e->fs, e->frame_rate, e->span));
 		in_power = span_power(span, e->span);
+		level_window(e, &f);
 	}
 	frame_monitor(e, k, &f);
 	prof_add(e, HEIST_STAGE_ANALYSIS, t0);

@@ -8,7 +8,10 @@ Checks (one per test; each prints one line per file, then ok/FAIL):
                measure before it judges the plugin)
   follow       pitch follow of one material at the default settings
   clicks       pitch excursions and new broadband bursts, every material
-               (clean, room, hum, quiet; the bursts alone on reverb)
+               (clean, room, hum, quiet; reverb with its own bounds)
+  low_latency  new broadband bursts of the voices (clean, quiet) through
+               the harmonica-low-latency preset, whose 300 Hz floor they
+               sit under
   gate         the output in silences of the room and hum variants
   levels       output vs input RMS, default and every preset
   auto_octave  no octave change inside a phrase, presets with auto octave
@@ -65,11 +68,29 @@ BURSTS_PER_MIN = 0.0
 # -40 dBFS) are judged like the others: the gate opened there for 24-32 ms
 # puffs between silences (speech-female.quiet 20.7 bursts/min), fixed in
 # the gate (engine.c HEIST_GATE_OPEN_MARGIN_DB, _CLEAR_*), now 0 on all.
-# In the reverb variants only the bursts are judged (0 on all since that
-# fix, 3.4/min before): the tails read as pitch an octave or more away,
-# so output excursions (up to 4.2/min) and f0 jumps (up to 7.1/min) remain,
-# the front end's open work, not the gate's.
+# The reverb variants' bursts are judged like the others (0 on all since
+# that fix, 3.4/min before); their excursions and f0 jumps have their own
+# bounds (REVERB_*): the tails still read as pitch an octave away at times.
 CLICKS_BURSTS_ONLY = ["reverb"]
+# The reverb variants' own bounds, measured (report.py --presets none):
+# output excursions one in speech-male's 16.9 s and one in contrabass's
+# 14.3 s (4.20/min), engine f0 jumps up to 2 in speech-low's 17.0 s
+# (7.06/min) on 6 of 11 files: a note's tail or the next note's start read
+# an octave or a twelfth off for 5-7 frames, which the 5-frame jump
+# confirmation lets through (a rule that held them 8 frames moved a MIDI-out
+# note in host_ardour_midi_out, so it is not in).
+REVERB_EXCURSIONS_PER_MIN = 4.25
+REVERB_FE_JUMPS_PER_MIN = 7.1
+# The voices under the harmonica-low-latency preset's 300 Hz floor: at that
+# floor's 6.7 ms span a quiet voice's level swung across the input gate's
+# threshold on single frames, each opening a puff (49 new bursts on the 12
+# clean and quiet files, up to 13 a file). With the level over the default
+# floor's span and the gate opening on a note under the floor
+# (engine.c level_window, gate_low_pitch): 8 on the 12, at most 3 a file
+# (speech-low.quiet, a 75 Hz voice whose quiet syllables still cross the
+# threshold alone).
+LOW_LATENCY_PRESET = "harmonica-low-latency"
+LOW_LATENCY_BURSTS = 3
 # Gate: room noise (and hum) at -45 dBFS give <= -80 dBFS within 100 ms.
 GATE_DB = -80.0
 # Levels: output RMS within +-6 dB of the input, default and every preset.
@@ -169,14 +190,31 @@ def check_clicks(a: argparse.Namespace) -> bool:
     for f in material_files(a, names_for(a), variants_for(a, variants)):
         r = ev(a, f, "default", {})
         bursts_only = f.split(".")[-2] in CLICKS_BURSTS_ONLY
-        good = ((bursts_only or (r["excursions_per_min"] <= EXCURSIONS_PER_MIN
-                                 and r["fe_jumps_per_min"] <= FRONTEND_JUMPS_PER_MIN))
+        exc, fej = ((REVERB_EXCURSIONS_PER_MIN, REVERB_FE_JUMPS_PER_MIN) if bursts_only
+                    else (EXCURSIONS_PER_MIN, FRONTEND_JUMPS_PER_MIN))
+        good = (r["excursions_per_min"] <= exc and r["fe_jumps_per_min"] <= fej
                 and r["bursts_per_min"] <= BURSTS_PER_MIN)
         ok &= line(good, f"{r['file']:26s} output excursions {r['excursions_per_min']:5.1f}/min "
                    f"({r['excursions']}), engine f0 jumps {r['fe_jumps_per_min']:5.1f}/min "
                    f"({r['fe_jumps']}), new bursts {r['bursts_per_min']:5.1f}/min "
                    f"({r['bursts']}) in {r['seconds']:.1f} s"
-                   f"{' (bursts judged)' if bursts_only else ''}")
+                   f"{' (reverb bounds)' if bursts_only else ''}")
+    return ok
+
+
+def check_low_latency(a: argparse.Namespace) -> bool:
+    """The voices under the low-latency preset's floor: a clean result
+    (folded up or silent), no more than LOW_LATENCY_BURSTS new bursts."""
+    ok = True
+    prm = report.preset_params(LOW_LATENCY_PRESET)
+    voices = [n for n in names_for(a)
+              if make_material.MATERIALS[n][0] in make_material.VOICE_KINDS]
+    for f in material_files(a, voices, variants_for(a, ["clean", "quiet"])):
+        r = ev(a, f, LOW_LATENCY_PRESET, prm)
+        ok &= line(r["bursts"] <= LOW_LATENCY_BURSTS,
+                   f"{r['file']:26s} {LOW_LATENCY_PRESET}: new bursts {r['bursts']} "
+                   f"(<= {LOW_LATENCY_BURSTS}), {r['bursts_per_min']:.1f}/min in "
+                   f"{r['seconds']:.1f} s; gross {r['gross']:.1f} %")
     return ok
 
 
@@ -259,6 +297,7 @@ def check_lv2file(a: argparse.Namespace) -> bool:
 
 
 CHECKS = {"measures": check_measures, "follow": check_follow, "clicks": check_clicks,
+          "low_latency": check_low_latency,
           "gate": check_gate, "levels": check_levels, "auto_octave": check_auto_octave,
           "lv2file": check_lv2file}
 
