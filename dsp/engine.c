@@ -515,6 +515,12 @@ static float gate_target(float confidence, float gate)
 	return x * x * (3.0f - 2.0f * x);
 }
 
+/* [any] A run of frames: one longer while on (saturating at 255), else 0. */
+static inline uint32_t run_count(uint32_t run, int on)
+{
+	return on ? run + (run < 255u) : 0u;
+}
+
 /* [audio] Whether the f0 a frame plays is a stale hold: the tracker holds
  * the last accepted pitch while a note after a rest waits for confirmation
  * (pitch_track.h), and confidence rises on those frames, so the harmonic
@@ -525,12 +531,6 @@ static float gate_target(float confidence, float gate)
  * 0.5 s): there the held pitch is the steady octave-up the sub-floor
  * detector found, which frames under the floor rarely confirm (on a 115 Hz
  * voice at the 300 Hz floor 80 % of audible frames are such holds). */
-/* [any] A run of frames: one longer while on (saturating at 255), else 0. */
-static inline uint32_t run_count(uint32_t run, int on)
-{
-	return on ? run + (run < 255u) : 0u;
-}
-
 static int stale_pitch(heist_engine *e, const heist_features *f)
 {
 	e->unvoiced_run = run_count(e->unvoiced_run, !f->voiced);

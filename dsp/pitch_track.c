@@ -299,8 +299,7 @@ static float semitones(float a, float b)
  * rest starts it over. */
 static void track_held_run(heist_pitch_track *t, float f0, int in_stretch, uint32_t gap)
 {
-	const int smooth =
-	    in_stretch && fabsf(12.0f * log2f(f0 / t->held)) <= HELD_RUN_STEP_ST * (float)gap;
+	const int smooth = in_stretch && semitones(f0, t->held) <= HELD_RUN_STEP_ST * (float)gap;
 	t->held_run = smooth ? t->held_run + (t->held_run < UINT32_MAX ? 1u : 0u) : 1u;
 }
 
