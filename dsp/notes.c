@@ -181,33 +181,57 @@ static int glide_goes_on(const heist_notes *t, int glide)
 	return (glide & 1) && !t->run_jump && t->glide_time >= t->run_time;
 }
 
-/* The landing of the run's glide predicted from its last frames (notes.h,
- * HEIST_NOTES_LAND_*): the limit of the geometric approach through three
- * means of its pitch, NAN while it does not slow down steadily. */
-static float land_frame(heist_notes *t, float midi)
+/* The landing of the run's glide predicted from its frames since it set off
+ * (notes.h, HEIST_NOTES_LAND_*): the limit of the exponential approach
+ * fitted by least squares, NAN while it is too young or does not slow. */
+static float land_frame(heist_notes *t, float midi, double time)
 {
 	t->land_hist[t->land_at] = midi;
 	t->land_at = (t->land_at + 1) % HEIST_NOTES_LAND_HIST;
 	t->land_n += t->land_n < HEIST_NOTES_LAND_HIST ? 1u : 0u;
-	if (t->land_n < HEIST_NOTES_LAND_HIST) {
+	const double since = (time - t->run_fast) * t->frame_rate / t->fs + 1.0;
+	if (!(since >= (double)HEIST_NOTES_LAND_MIN)) { /* also before it moved fast */
 		return NAN;
 	}
-	float p[3] = {0.0f, 0.0f, 0.0f}; /* oldest first */
-	for (uint32_t k = 0; k < 3; ++k) {
-		for (uint32_t i = 0; i < HEIST_NOTES_LAND_MEAN; ++i) {
-			const uint32_t age = k * HEIST_NOTES_LAND_SPAN + i; /* 0: this frame */
-			p[2 - k] +=
-			    t->land_hist[(t->land_at + 2u * HEIST_NOTES_LAND_HIST - 1u - age) %
-			                 HEIST_NOTES_LAND_HIST];
+	const uint32_t n = since < (double)t->land_n ? (uint32_t)since : t->land_n;
+	if (n < HEIST_NOTES_LAND_MIN) {
+		return NAN;
+	}
+	/* q_k = p_k - p_0 = a + c k - b C_k, C_k the trapezoid sum of q up to
+	 * k: normal equations, then Gauss-Jordan (3 x 3, well conditioned) */
+	const uint32_t first = (t->land_at + HEIST_NOTES_LAND_HIST - n) % HEIST_NOTES_LAND_HIST;
+	const float p0 = t->land_hist[first];
+	double m[3][4] = {{0.0}};
+	double cum = 0.0, prev = 0.0;
+	for (uint32_t k = 0; k < n; ++k) {
+		const double q = t->land_hist[(first + k) % HEIST_NOTES_LAND_HIST] - p0;
+		cum += k ? 0.5 * (prev + q) : 0.0;
+		prev = q;
+		const double x[3] = {1.0, (double)k, -cum};
+		for (int r = 0; r < 3; ++r) {
+			for (int c = 0; c < 3; ++c) {
+				m[r][c] += x[r] * x[c];
+			}
+			m[r][3] += x[r] * q;
 		}
 	}
-	const float d1 = (p[1] - p[0]) / (float)HEIST_NOTES_LAND_MEAN;
-	const float d2 = (p[2] - p[1]) / (float)HEIST_NOTES_LAND_MEAN;
-	if (fabsf(d1) < HEIST_NOTES_LAND_MOVE_ST || d1 * d2 <= 0.0f ||
-	    fabsf(d2) >= HEIST_NOTES_LAND_SLOW * fabsf(d1)) {
+	for (int c = 0; c < 3; ++c) {
+		if (!(fabs(m[c][c]) > 1e-9)) {
+			return NAN;
+		}
+		for (int r = 0; r < 3; ++r) {
+			const double f = r == c ? 0.0 : m[r][c] / m[c][c];
+			for (int k = c; k < 4; ++k) {
+				m[r][k] -= f * m[c][k];
+			}
+		}
+	}
+	const double c = m[1][3] / m[1][1], b = m[2][3] / m[2][2];
+	if (!(b > (double)HEIST_NOTES_LAND_RATE) || fabsf(midi - p0) < HEIST_NOTES_GLIDE_ST) {
 		return NAN;
 	}
-	return p[2] / (float)HEIST_NOTES_LAND_MEAN + d2 * d2 / (d1 - d2);
+	const double land = p0 + c / b;
+	return isfinite(land) ? (float)land : NAN;
 }
 
 /* Loudness bookkeeping of a frame: the articulation flag (the loudness moved
@@ -334,7 +358,7 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 		 * goes on from the frames it accepted */
 		t->prev_midi = fresh ? midi : t->run_last;
 		glide = run_frame(t, time, midi, fresh, two_ago);
-		land = land_frame(t, midi);
+		land = land_frame(t, midi, time);
 		t->run_last = midi;
 	} else {
 		t->land_n = 0;
@@ -483,6 +507,16 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 			/* a legato note that glided in: from where the glide set off
 			 * (not within the minimum length of the note it leaves) */
 			start_note(t, t->glide_time, midi, 0);
+		} else if (t->note >= 0 && t->run_dir != 0 &&
+		           (float)(t->cand - t->note) * (float)t->run_dir > 0.0f &&
+		           (t->run_ext - t->run_from) * (float)t->run_dir >= HEIST_NOTES_SLIDE_ST &&
+		           t->run_time >= t->on_time + (double)t->min_note_s * t->fs &&
+		           t->run_time <= t->cand_time &&
+		           t->cand_time - t->run_time <=
+		               (double)HEIST_NOTES_CORRECT_REACH_S * t->fs) {
+			/* a slide toward it under a semitone, decided late by the
+			 * hysteresis: from where the run set off */
+			start_note(t, t->run_time, midi, 0);
 		} else {
 			start_note(t, t->cand_time, midi, 0);
 		}

@@ -128,28 +128,42 @@
 #define HEIST_NOTES_HOLD_CONFIDENCE 0.6f
 /* A slow glide's landing, predicted while it slows down (a sung slide with
  * a 120 ms time constant comes within half a semitone of its note 160-420 ms
- * after it sets off, later than the lookahead reaches): three means of
- * HEIST_NOTES_LAND_MEAN frames, HEIST_NOTES_LAND_SPAN frames apart, give the
- * limit of their geometric approach (Aitken's delta squared: exact for an
- * exponential approach, near for any that slows steadily), read on a smooth
- * run spanning a semitone where the older span moved HEIST_NOTES_LAND_MOVE_ST
- * or more and the newer one under HEIST_NOTES_LAND_SLOW of it. A note nearest
- * the landing for HEIST_NOTES_LAND_FRAMES frames, half a semitone or more
- * ahead of the pitch, starts where the glide set off (where it first moved
- * faster than HEIST_NOTES_STEADY_ST a frame: not the vibrato's upswing it
- * began on), decided 105-115 ms after it (the sung material's slow
- * glides: on time with the 100 ms lookahead), and holds while the glide
- * goes on to it (unless it stalls for HEIST_NOTES_STALL_FRAMES); replaced
- * while still queued, it is taken back (a wrong landing). */
-#define HEIST_NOTES_LAND_MEAN 4u
-#define HEIST_NOTES_LAND_SPAN 10u
-#define HEIST_NOTES_LAND_HIST (2u * HEIST_NOTES_LAND_SPAN + HEIST_NOTES_LAND_MEAN)
-#define HEIST_NOTES_LAND_MOVE_ST 0.5f
-#define HEIST_NOTES_LAND_SLOW 0.9f
+ * after it sets off, later than the lookahead reaches): a least-squares fit
+ * of an exponential approach p' = b (L - p) to the frames since the glide
+ * set off (its integral form, p_k = a + c k - b sum p, linear in a, c, b:
+ * no derivative of the pitch, whose fast glides read in steps of one
+ * glottal cycle's length, 0.3-0.8 st every second frame, analysis.c), its
+ * limit L = c / b. Read on a smooth run spanning a semitone, from
+ * HEIST_NOTES_LAND_MIN frames after its set-off (its first frames are the
+ * vibrato's swing it began on: 12 read a 4-semitone glide a semitone
+ * short, 15 still a whole-tone glide; 18 none), over at most
+ * HEIST_NOTES_LAND_HIST frames, where it slows (b over HEIST_NOTES_LAND_RATE
+ * a frame: a time constant under 0.8 s). (Aitken's delta squared over three
+ * 4-frame means took the stair-steps for a change of speed: its estimate
+ * wandered by 2 semitones from frame to frame, and 5 agreeing frames came
+ * 150 ms after the set-off, past the lookahead.) A note nearest the landing
+ * for HEIST_NOTES_LAND_FRAMES frames, half a semitone or more ahead of the
+ * pitch, starts where the glide set off (where it first moved faster than
+ * HEIST_NOTES_STEADY_ST a frame: not the vibrato's upswing it began on),
+ * decided 90-120 ms after it (the sung material's slow glides: on time with
+ * the 100 ms lookahead), and holds while the glide goes on to it (unless it
+ * stalls for HEIST_NOTES_STALL_FRAMES); replaced while still queued, it is
+ * taken back (a wrong landing). */
+#define HEIST_NOTES_LAND_HIST 48u
+#define HEIST_NOTES_LAND_MIN 18u
+#define HEIST_NOTES_LAND_RATE 0.005f
 #define HEIST_NOTES_LAND_FRAMES 5u
 /* Frames at the sounding pitch that confirm a re-strike after an onset: the
  * previous note's ring reads for a frame or two after a new attack. */
 #define HEIST_NOTES_RESTRIKE_FRAMES 5u
+/* A note change the hysteresis decides at the end of a smooth run toward
+ * the new note (a slide under a semitone: no glide, no landing) starts
+ * where the run set off, if the run moved this far (semitones) and set off
+ * within HEIST_NOTES_CORRECT_REACH_S of the decision: a sung whole-step
+ * slide from a vibrato's trough a semitone lower moves 0.65 st before the
+ * hysteresis decides it, 137 ms after it set off; a vibrato's swing does
+ * not change the note. */
+#define HEIST_NOTES_SLIDE_ST 0.5f
 
 typedef struct {
 	double time;    /* input-time sample position */
