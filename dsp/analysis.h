@@ -7,7 +7,13 @@
  * dsp/fft.c), half = N / 2. YIN integrates over W = N - tau_max - o samples
  * starting o = tau_max / 2 into the span, so that the stretch it compares,
  * [o, o + W + tau) for a period tau, sits about the frame centre (with o = 0
- * the pitch lagged the loudness by up to half a span). Frame k is
+ * the pitch lagged the loudness by up to half a span). W is shorter than a
+ * low voice's cycle (8 ms at the 65 Hz floor), so on a fast glide a frame
+ * reads the length of the one glottal cycle its window holds: the same for
+ * 2-3 frames, then the next cycle's (steps of 0.3-0.8 st; a triangular
+ * window over all of [0, N - tau_max) reads the same steps, since the
+ * cycles leave separate dips in d'). The note tracker fits through them
+ * (notes.h, HEIST_NOTES_LAND_*). Frame k is
  * centred at c_k = k * sample_rate / frame_rate (fractional) and reads input
  * samples [round(c_k) - half, round(c_k) + half); samples before the start
  * of the stream are zero. Frame k can be computed once input sample
