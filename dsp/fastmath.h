@@ -86,6 +86,19 @@ FM_ALWAYS fm_v8f fm_select(fm_v8i mask, fm_v8f a, fm_v8f b)
 typedef float fm_v4f __attribute__((vector_size(16)));
 typedef int32_t fm_v4i __attribute__((vector_size(16)));
 
+/* fm_load and fm_store at 4 floats: the baseline build's registers. */
+FM_ALWAYS fm_v4f fm_load4(const float *p)
+{
+	fm_v4f v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+FM_ALWAYS void fm_store4(float *p, fm_v4f v)
+{
+	memcpy(p, &v, sizeof v);
+}
+
 /* a < b per lane (all ones or zero). */
 FM_ALWAYS fm_v8i fm_lt(fm_v8f a, fm_v8f b, int split)
 {

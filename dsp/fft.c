@@ -78,18 +78,6 @@ static inline int small_stride(uint32_t s)
 }
 
 /* 4-float vectors for the baseline build (SSE2, NEON): registers there. */
-FM_ALWAYS fm_v4f load_v4(const float *p)
-{
-	fm_v4f v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
-FM_ALWAYS void store_v4(float *p, fm_v4f v)
-{
-	memcpy(p, &v, sizeof v);
-}
-
 FM_ALWAYS fm_v4f reverse_v4(fm_v4f v)
 {
 #if defined(__clang__)
@@ -150,6 +138,8 @@ FM_ALWAYS fm_v8f zip_hi_v8(fm_v8f a, fm_v8f b)
 #define load_v8 fm_load
 #define store_v8 fm_store
 #define reverse_v8 fm_reverse
+#define load_v4 fm_load4
+#define store_v4 fm_store4
 
 /* The passes twice (fft_passes.h): 8-float vectors for the AVX2 clones,
  * 4-float ones for the baseline. */

@@ -9,6 +9,15 @@
 
 /* ---- butterflies on vectors of FW independent transforms ------------- */
 
+/* x[a] = p + q, x[b] = p - q: the output pair every butterfly ends with. */
+FM_ALWAYS void FP(sum_diff)(FV *xr, FV *xi, int a, int b, FV pr, FV pi, FV qr, FV qi)
+{
+	xr[a] = pr + qr;
+	xi[a] = pi + qi;
+	xr[b] = pr - qr;
+	xi[b] = pi - qi;
+}
+
 FM_ALWAYS void FP(dft4)(FV *xr, FV *xi, int a, int b, int c, int d)
 {
 	/* Indices into xr/xi of the four inputs; outputs in the same slots in
@@ -17,14 +26,8 @@ FM_ALWAYS void FP(dft4)(FV *xr, FV *xi, int a, int b, int c, int d)
 	const FV t1r = xr[a] - xr[c], t1i = xi[a] - xi[c];
 	const FV t2r = xr[b] + xr[d], t2i = xi[b] + xi[d];
 	const FV t3r = xi[b] - xi[d], t3i = xr[d] - xr[b]; /* -i (x_b - x_d) */
-	xr[a] = t0r + t2r;
-	xi[a] = t0i + t2i;
-	xr[c] = t0r - t2r;
-	xi[c] = t0i - t2i;
-	xr[b] = t1r + t3r;
-	xi[b] = t1i + t3i;
-	xr[d] = t1r - t3r;
-	xi[d] = t1i - t3i;
+	FP(sum_diff)(xr, xi, a, c, t0r, t0i, t2r, t2i);
+	FP(sum_diff)(xr, xi, b, d, t1r, t1i, t3r, t3i);
 }
 
 /* In place: x[k] = sum_j x[j] w_r^(j k). */
@@ -43,10 +46,7 @@ FM_ALWAYS void FP(butterfly)(uint32_t r, FV *xr, FV *xi)
 		const FV mr = xr[0] - 0.5f * sr, mi = xi[0] - 0.5f * si;
 		xr[0] += sr;
 		xi[0] += si;
-		xr[1] = mr + dr;
-		xi[1] = mi + di;
-		xr[2] = mr - dr;
-		xi[2] = mi - di;
+		FP(sum_diff)(xr, xi, 1, 2, mr, mi, dr, di);
 	} else if (r == 4) {
 		FP(dft4)(xr, xi, 0, 1, 2, 3);
 	} else if (r == 5) {
@@ -62,15 +62,9 @@ FM_ALWAYS void FP(butterfly)(uint32_t r, FV *xr, FV *xi)
 		const FV u2r = s2 * d1r - s1 * d2r, u2i = s2 * d1i - s1 * d2i;
 		xr[0] = xr[0] + b1r + b2r;
 		xi[0] = xi[0] + b1i + b2i;
-		/* -i u = (u.im, -u.re); +i u = (-u.im, u.re) */
-		xr[1] = t1r + u1i;
-		xi[1] = t1i - u1r;
-		xr[4] = t1r - u1i;
-		xi[4] = t1i + u1r;
-		xr[2] = t2r + u2i;
-		xi[2] = t2i - u2r;
-		xr[3] = t2r - u2i;
-		xi[3] = t2i + u2r;
+		/* x[1] = t1 - i u1, x[4] = t1 + i u1 (likewise 2, 3): -i u = (u.im, -u.re) */
+		FP(sum_diff)(xr, xi, 1, 4, t1r, t1i, u1i, -u1r);
+		FP(sum_diff)(xr, xi, 2, 3, t2r, t2i, u2i, -u2r);
 	} else { /* 8: two DFT4 of the even and odd inputs, then w_8^k */
 		const float h = 0.70710678118654752f;
 		FP(dft4)(xr, xi, 0, 2, 4, 6); /* E0..E3 in slots 0, 2, 4, 6 */
@@ -83,22 +77,10 @@ FM_ALWAYS void FP(butterfly)(uint32_t r, FV *xr, FV *xi)
 		const FV e0r = xr[0], e0i = xi[0], e1r = xr[2], e1i = xi[2];
 		const FV e2r = xr[4], e2i = xi[4], e3r = xr[6], e3i = xi[6];
 		const FV o0r = xr[1], o0i = xi[1];
-		xr[0] = e0r + o0r;
-		xi[0] = e0i + o0i;
-		xr[4] = e0r - o0r;
-		xi[4] = e0i - o0i;
-		xr[1] = e1r + o1r;
-		xi[1] = e1i + o1i;
-		xr[5] = e1r - o1r;
-		xi[5] = e1i - o1i;
-		xr[2] = e2r + o2r;
-		xi[2] = e2i + o2i;
-		xr[6] = e2r - o2r;
-		xi[6] = e2i - o2i;
-		xr[3] = e3r + o3r;
-		xi[3] = e3i + o3i;
-		xr[7] = e3r - o3r;
-		xi[7] = e3i - o3i;
+		FP(sum_diff)(xr, xi, 0, 4, e0r, e0i, o0r, o0i);
+		FP(sum_diff)(xr, xi, 1, 5, e1r, e1i, o1r, o1i);
+		FP(sum_diff)(xr, xi, 2, 6, e2r, e2i, o2r, o2i);
+		FP(sum_diff)(xr, xi, 3, 7, e3r, e3i, o3r, o3i);
 	}
 }
 

@@ -354,44 +354,30 @@ FM_ALWAYS void matvec(float *restrict y, const packed_layer *L, const float *res
  * adds (16 + 1 broadcast) keep the four FP pipes busier than the add
  * latency; the weights are read in order through one pointer, 16-byte
  * aligned (so SSE2 folds each load into its multiply). */
-typedef float net_v4f __attribute__((vector_size(16)));
-
-FM_ALWAYS net_v4f load4(const float *p)
-{
-	net_v4f v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
 /* p is 16-byte aligned (panels start 64-byte aligned, columns 32 bytes apart). */
-FM_ALWAYS net_v4f load4a(const float *p)
+FM_ALWAYS fm_v4f load4a(const float *p)
 {
-	net_v4f v;
+	fm_v4f v;
 	memcpy(&v, __builtin_assume_aligned(p, 16), sizeof v);
 	return v;
-}
-
-FM_ALWAYS void store4(float *p, net_v4f v)
-{
-	memcpy(p, &v, sizeof v);
 }
 
 /* The rows of one panel of NB blocks (NB = 1..4, a constant after inlining). */
 FM_ALWAYS void matvec4_panel(float *restrict y, const float *restrict w, const float *restrict b,
                              uint32_t C, int NB, const float *restrict v)
 {
-	net_v4f a[2u * NET_PANEL];
+	fm_v4f a[2u * NET_PANEL];
 	for (int k = 0; k < 2 * NB; ++k) {
-		a[k] = load4(b + 4 * k);
+		a[k] = fm_load4(b + 4 * k);
 	}
 	for (uint32_t c = 0; c < C; ++c, w += (size_t)NB * NET_ROWS) {
-		const net_v4f x = {v[c], v[c], v[c], v[c]};
+		const fm_v4f x = {v[c], v[c], v[c], v[c]};
 		for (int k = 0; k < 2 * NB; ++k) {
 			a[k] += load4a(w + 4 * k) * x;
 		}
 	}
 	for (int k = 0; k < 2 * NB; ++k) {
-		store4(y + 4 * k, a[k]);
+		fm_store4(y + 4 * k, a[k]);
 	}
 }
 

@@ -326,6 +326,66 @@ static void test_lowest_pitch_param(const heist_model *m)
 	heist_engine_free(e);
 }
 
+/* One render: `at` samples at floor `from`, then floor `to` for the rest, in
+ * blocks of `block` samples (the change falls on a block boundary). */
+static float *render_floor_change(const heist_model *m, double fs, const float *in, size_t n,
+                                  float from, size_t at, float to, uint32_t block)
+{
+	heist_config cfg = heist_config_default(fs);
+	cfg.lowest_pitch = from;
+	heist_engine *e = heist_engine_new(&cfg, m);
+	heist_engine_set_param(e, HEIST_PARAM_PITCH_SHIFT, 5.0f);
+	heist_engine_set_param(e, HEIST_PARAM_DRY_WET, 0.8f);
+	float *out = calloc(n, sizeof(float));
+	for (size_t done = 0; done < n;) {
+		if (done == at) {
+			heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, to);
+		}
+		size_t len = done < at && at - done < block ? at - done : block;
+		len = len > n - done ? n - done : len;
+		heist_engine_process(e, in + done, out + done, (uint32_t)len);
+		done += len;
+	}
+	heist_engine_free(e);
+	return out;
+}
+
+/* Automating lowest_pitch mid-note: the change restarts the stream (the
+ * latency and every frame's span change with it), so what follows is what
+ * a new engine at the new floor plays from that sample on, bit for bit,
+ * whatever the block split: no state of the old floor's framing, the level
+ * window's frame powers included (at 300 Hz it averages 8 frames), reaches
+ * the new stream. Changes into, out of and between floors with a window. */
+static void test_floor_change_restart(const heist_model *m)
+{
+	const double fs = 48000.0;
+	const size_t n = 96000, at = 48000 + 123; /* inside the held note */
+	float *in = make_input(fs, n);
+	const float pairs[][2] = {
+	    {65.0f, 300.0f}, {300.0f, 165.0f}, {300.0f, 50.0f}, {165.0f, 300.0f}};
+	for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; ++p) {
+		const float from = pairs[p][0], to = pairs[p][1];
+		float *fresh = render_floor_change(m, fs, in + at, n - at, to, 0, to, 256);
+		const uint32_t blocks[] = {256, 13, 997};
+		for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; ++b) {
+			float *out = render_floor_change(m, fs, in, n, from, at, to, blocks[b]);
+			size_t diff = 0;
+			for (size_t i = at; i < n; ++i) {
+				diff += out[i] != fresh[i - at];
+			}
+			CHECK(diff == 0,
+			      "lowest pitch %g -> %g Hz at sample %zu, blocks of %u: %zu samples "
+			      "differ from a new engine's",
+			      from, to, at, blocks[b], diff);
+			free(out);
+		}
+		free(fresh);
+	}
+	printf("lowest pitch changes mid-note (65/165/300 -> 50/165/300 Hz): the new stream is a "
+	       "new engine's, bit for bit\n");
+	free(in);
+}
+
 static void test_monitor(const heist_model *m)
 {
 	const double fs = 48000.0;
@@ -435,6 +495,7 @@ int main(int argc, char **argv)
 	test_interleaved_instances(m);
 	test_true_latency(m);
 	test_lowest_pitch_param(m);
+	test_floor_change_restart(m);
 	test_monitor(m);
 	test_harmonic_band_limit();
 	test_phase_drift();
