@@ -122,7 +122,9 @@ FM_ALWAYS void FP(butterfly_twiddled)(uint32_t r, FV *vr, FV *vi, const float *t
 }
 
 /* Strides of FW and more: FW consecutive q per vector, the twiddles of
- * each p broadcast. */
+ * each p broadcast. Where FW does not divide s the last vector ends at s and
+ * overlaps the one before: its common lanes compute the same values again
+ * (the passes are out of place), cheaper than gathering the rest. */
 FM_ALWAYS void FP(stage_wide)(const fft_stage *S, const uint32_t r, const float *xr,
                               const float *xi, float *yr, float *yi)
 {
@@ -134,7 +136,8 @@ FM_ALWAYS void FP(stage_wide)(const fft_stage *S, const uint32_t r, const float 
 			twr[k - 1] = S->tw_re[(size_t)(k - 1) * m + p];
 			twi[k - 1] = S->tw_im[(size_t)(k - 1) * m + p];
 		}
-		for (uint32_t q = 0; q + FW <= s; q += FW) {
+		for (uint32_t qv = 0; qv < s; qv += FW) {
+			const uint32_t q = qv + FW <= s ? qv : s - FW; /* the last overlaps */
 			for (uint32_t j = 0; j < r; ++j) {
 				const size_t at = q + (size_t)s * (p + j * m);
 				vr[j] = FP(load)(xr + at);
@@ -155,16 +158,19 @@ FM_ALWAYS void FP(stage_wide)(const fft_stage *S, const uint32_t r, const float 
 
 /* First pass (s == 1): FW consecutive p per vector (contiguous loads and
  * twiddles); outputs y[r p + k] are interleaved, so they go out through a
- * small transpose. Returns how many p it did (a multiple of FW). */
+ * small transpose. The last vector overlaps as in stage_wide. Returns how
+ * many p it did (all, or none where m < FW). */
 FM_ALWAYS uint32_t FP(stage_first)(const fft_stage *S, const uint32_t r, const float *xr,
                                    const float *xi, float *yr, float *yi)
 {
 	const uint32_t m = S->m;
 	FV vr[8], vi[8];
 	float gr[8][FW], gi[8][FW];
-	uint32_t p_done = 0;
-	for (; p_done + FW <= m; p_done += FW) {
-		const uint32_t p = p_done;
+	if (m < FW) {
+		return 0;
+	}
+	for (uint32_t pv = 0; pv < m; pv += FW) {
+		const uint32_t p = pv + FW <= m ? pv : m - FW; /* the last overlaps */
 		for (uint32_t j = 0; j < r; ++j) {
 			vr[j] = FP(load)(xr + p + (size_t)j * m);
 			vi[j] = FP(load)(xi + p + (size_t)j * m);
@@ -177,7 +183,7 @@ FM_ALWAYS uint32_t FP(stage_first)(const fft_stage *S, const uint32_t r, const f
 			}
 		}
 	}
-	return p_done;
+	return m;
 }
 
 /* Strides 2..7: with u = s p + q, input j of every butterfly is
@@ -191,7 +197,10 @@ FM_ALWAYS void FP(stage_small)(const fft_stage *S, const uint32_t r, const float
 	const uint32_t s = S->s, sm = s * S->m;
 	FV vr[8], vi[8];
 	float gr[8][FW], gi[8][FW], wr[7][FW], wi[7][FW];
-	for (uint32_t u = 0; u < sm; u += FW) {
+	for (uint32_t uv = 0; uv < sm; uv += FW) {
+		/* The last vector overlaps the one before (as in stage_wide) where
+		 * there is one. */
+		const uint32_t u = uv + FW <= sm || sm < FW ? uv : sm - FW;
 		const uint32_t lanes = sm - u < FW ? sm - u : FW;
 		const float *tw_re = S->tu_re + u, *tw_im = S->tu_im + u;
 		size_t step = sm;
@@ -238,9 +247,9 @@ FM_ALWAYS void FP(stage_small)(const fft_stage *S, const uint32_t r, const float
 	}
 }
 
-/* Lanes are (p, q) pairs not covered by the two above: every q below
- * FW-aligned coverage, every p from p_done; gathered and scattered through
- * small arrays. */
+/* Lanes are (p, q) pairs not covered by the two above (since their last
+ * vectors overlap: a first pass with m < FW, every p from p_done);
+ * gathered and scattered through small arrays. */
 FM_ALWAYS void FP(stage_lanes)(const fft_stage *S, const uint32_t r, const float *xr,
                                const float *xi, float *yr, float *yi, uint32_t p_done)
 {
@@ -299,9 +308,7 @@ FM_ALWAYS void FP(run_stage_r)(const fft_stage *S, const uint32_t r, const float
 	}
 	if (s >= 8) {
 		FP(stage_wide)(S, r, xr, xi, yr, yi);
-		if (s % FW == 0) {
-			return;
-		}
+		return;
 	}
 	const uint32_t p_done = s == 1 ? FP(stage_first)(S, r, xr, xi, yr, yi) : 0;
 	FP(stage_lanes)(S, r, xr, xi, yr, yi, p_done);
@@ -331,12 +338,119 @@ FM_ALWAYS void FP(run_stage)(const fft_stage *S, const float *xr, const float *x
 	}
 }
 
+/* The first pass where the second has a small stride (first radix not 8):
+ * outputs k of the p vector go to y[k m + p], a vector store each, instead
+ * of interleaved through stage_first's transpose; second_from_rows reads
+ * them there. The same operations per output as stage_first. */
+FM_ALWAYS void FP(first_to_rows)(const fft_stage *S, const uint32_t r, const float *xr,
+                                 const float *xi, float *yr, float *yi)
+{
+	const uint32_t m = S->m;
+	FV vr[8], vi[8];
+	for (uint32_t pv = 0; pv < m; pv += FW) {
+		const uint32_t p = pv + FW <= m ? pv : m - FW; /* the last overlaps */
+		for (uint32_t j = 0; j < r; ++j) {
+			vr[j] = FP(load)(xr + p + (size_t)j * m);
+			vi[j] = FP(load)(xi + p + (size_t)j * m);
+		}
+		FP(butterfly)(r, vr, vi);
+		FP(store)(yr + p, vr[0]);
+		FP(store)(yi + p, vi[0]);
+		for (uint32_t k = 1; k < r; ++k) {
+			const FV twr = FP(load)(S->tw_re + p + (k - 1) * m);
+			const FV twi = FP(load)(S->tw_im + p + (k - 1) * m);
+			FP(store)(yr + p + (size_t)k * m, C_MUL_RE(vr[k], vi[k], twr, twi));
+			FP(store)(yi + p + (size_t)k * m, C_MUL_IM(vr[k], vi[k], twr, twi));
+		}
+	}
+}
+
+/* The second pass (stride s = the first radix, l = m0 the first pass's m)
+ * on first_to_rows' layout: input j of butterfly (p, q) is at
+ * q m0 + p + j m, contiguous in p, so FW consecutive p make a vector (the
+ * plain twiddle tables); outputs y[q + s (r p + k)] scattered as in
+ * stage_small. */
+FM_ALWAYS void FP(second_from_rows)(const fft_stage *S, const uint32_t r, const float *xr,
+                                    const float *xi, float *yr, float *yi)
+{
+	const uint32_t m = S->m, s = S->s, m0 = S->l;
+	FV vr[8], vi[8];
+	float gr[8][FW], gi[8][FW];
+	for (uint32_t q = 0; q < s; ++q) {
+		for (uint32_t pv = 0; pv < m; pv += FW) {
+			const uint32_t p = pv + FW <= m ? pv : m - FW; /* the last overlaps */
+			const size_t in = (size_t)q * m0 + p;
+			for (uint32_t j = 0; j < r; ++j) {
+				vr[j] = FP(load)(xr + in + (size_t)j * m);
+				vi[j] = FP(load)(xi + in + (size_t)j * m);
+			}
+			FP(butterfly_twiddled)(r, vr, vi, S->tw_re + p, S->tw_im + p, m, gr, gi);
+			for (uint32_t l = 0; l < FW; ++l) {
+				const size_t out = q + (size_t)s * r * (p + l);
+				for (uint32_t k = 0; k < r; ++k) {
+					yr[out + (size_t)s * k] = gr[k][l];
+					yi[out + (size_t)s * k] = gi[k][l];
+				}
+			}
+		}
+	}
+}
+
+/* The first two passes through first_to_rows and second_from_rows, radices
+ * constant as in run_stage. */
+FM_ALWAYS void FP(run_rows_r)(const fft_stage *S, const uint32_t r0, const uint32_t r1, float *xr,
+                              float *xi, float *yr, float *yi)
+{
+	FP(first_to_rows)(&S[0], r0, xr, xi, yr, yi);
+	FP(second_from_rows)(&S[1], r1, yr, yi, xr, xi);
+}
+
+FM_ALWAYS void FP(run_rows_r0)(const fft_stage *S, const uint32_t r0, float *xr, float *xi,
+                               float *yr, float *yi)
+{
+	switch (S[1].r) {
+	case 5:
+		FP(run_rows_r)(S, r0, 5, xr, xi, yr, yi);
+		break;
+	case 4:
+		FP(run_rows_r)(S, r0, 4, xr, xi, yr, yi);
+		break;
+	case 3:
+		FP(run_rows_r)(S, r0, 3, xr, xi, yr, yi);
+		break;
+	default:
+		FP(run_rows_r)(S, r0, 2, xr, xi, yr, yi);
+		break;
+	}
+}
+
 /* Complex FFT of (ar, ai) in the plan's buffers; returns which pair holds
  * the result (0: a, 1: b). */
 FM_ALWAYS int FP(cfft)(heist_rfft *f)
 {
 	float *xr = f->ar, *xi = f->ai, *yr = f->br, *yi = f->bi;
-	for (uint32_t i = 0; i < f->n_stages; ++i) {
+	uint32_t i = 0;
+	/* A first radix below 8 leaves the second pass a small stride: both
+	 * passes through the rows layout (one transpose fewer), where whole
+	 * vectors of p fit in each (the result lands in a again). */
+	if (f->n_stages >= 2 && small_stride(f->st[1].s) && f->st[1].m >= FW) {
+		switch (f->st[0].r) {
+		case 5:
+			FP(run_rows_r0)(f->st, 5, xr, xi, yr, yi);
+			break;
+		case 4:
+			FP(run_rows_r0)(f->st, 4, xr, xi, yr, yi);
+			break;
+		case 3:
+			FP(run_rows_r0)(f->st, 3, xr, xi, yr, yi);
+			break;
+		default:
+			FP(run_rows_r0)(f->st, 2, xr, xi, yr, yi);
+			break;
+		}
+		i = 2;
+	}
+	for (; i < f->n_stages; ++i) {
 		FP(run_stage)(&f->st[i], xr, xi, yr, yi);
 		float *t = xr;
 		xr = yr;
