@@ -106,9 +106,9 @@ FM_ALWAYS void FP(butterfly)(uint32_t r, FV *xr, FV *xi)
  * tw + (k - 1) step, loaded only then: fewer registers live), into rows
  * 0..r-1 of g for a transpose: the passes whose outputs are not contiguous
  * share it. */
-FM_ALWAYS void FP(butterfly_twiddled)(uint32_t r, FV *vr, FV *vi, const float *tw_re,
-                                      const float *tw_im, size_t step, float (*gr)[FW],
-                                      float (*gi)[FW])
+FM_ALWAYS void FP(butterfly_twiddled_rows)(uint32_t r, FV *vr, FV *vi, const float *tw_re,
+                                           const float *tw_im, size_t step, float (*gr)[FW],
+                                           float (*gi)[FW], uint32_t rs)
 {
 	FP(butterfly)(r, vr, vi);
 	FP(store)(gr[0], vr[0]);
@@ -116,8 +116,42 @@ FM_ALWAYS void FP(butterfly_twiddled)(uint32_t r, FV *vr, FV *vi, const float *t
 	for (uint32_t k = 1; k < r; ++k) {
 		const FV twr = FP(load)(tw_re + (k - 1) * step);
 		const FV twi = FP(load)(tw_im + (k - 1) * step);
-		FP(store)(gr[k], C_MUL_RE(vr[k], vi[k], twr, twi));
-		FP(store)(gi[k], C_MUL_IM(vr[k], vi[k], twr, twi));
+		FP(store)(gr[k * rs], C_MUL_RE(vr[k], vi[k], twr, twi));
+		FP(store)(gi[k * rs], C_MUL_IM(vr[k], vi[k], twr, twi));
+	}
+}
+
+FM_ALWAYS void FP(butterfly_twiddled)(uint32_t r, FV *vr, FV *vi, const float *tw_re,
+                                      const float *tw_im, size_t step, float (*gr)[FW],
+                                      float (*gi)[FW])
+{
+	FP(butterfly_twiddled_rows)(r, vr, vi, tw_re, tw_im, step, gr, gi, 1);
+}
+
+/* Rows g[0..R) of FW lanes (R >= FW) out as y[R l + i] = g[i][l]: FW rows
+ * at a time through an in-register transpose (log2 FW rounds of zips: each
+ * rotates the bits of row and lane index by one), whole-vector stores; the
+ * last group overlaps the one before. */
+FM_ALWAYS void FP(store_transposed)(float (*g)[FW], uint32_t R, float *y)
+{
+	for (uint32_t iv = 0; iv < R; iv += FW) {
+		const uint32_t i0 = iv + FW <= R ? iv : R - FW;
+		FV t[FW], u[FW];
+		for (uint32_t i = 0; i < FW; ++i) {
+			t[i] = FP(load)(g[i0 + i]);
+		}
+		for (uint32_t w = 1; w < FW; w *= 2) {
+			for (uint32_t i = 0; i < FW / 2; ++i) {
+				u[2 * i] = FP(zip_lo)(t[i], t[i + FW / 2]);
+				u[2 * i + 1] = FP(zip_hi)(t[i], t[i + FW / 2]);
+			}
+			for (uint32_t i = 0; i < FW; ++i) {
+				t[i] = u[i];
+			}
+		}
+		for (uint32_t l = 0; l < FW; ++l) {
+			FP(store)(y + (size_t)R * l + i0, t[l]);
+		}
 	}
 }
 
@@ -176,6 +210,11 @@ FM_ALWAYS uint32_t FP(stage_first)(const fft_stage *S, const uint32_t r, const f
 			vi[j] = FP(load)(xi + p + (size_t)j * m);
 		}
 		FP(butterfly_twiddled)(r, vr, vi, S->tw_re + p, S->tw_im + p, m, gr, gi);
+		if (r >= FW) {
+			FP(store_transposed)(gr, r, yr + (size_t)r * p);
+			FP(store_transposed)(gi, r, yi + (size_t)r * p);
+			continue;
+		}
 		for (uint32_t l = 0; l < FW; ++l) {
 			for (uint32_t k = 0; k < r; ++k) {
 				yr[(size_t)r * (p + l) + k] = gr[k][l];
@@ -368,31 +407,29 @@ FM_ALWAYS void FP(first_to_rows)(const fft_stage *S, const uint32_t r, const flo
 /* The second pass (stride s = the first radix, l = m0 the first pass's m)
  * on first_to_rows' layout: input j of butterfly (p, q) is at
  * q m0 + p + j m, contiguous in p, so FW consecutive p make a vector (the
- * plain twiddle tables); outputs y[q + s (r p + k)] scattered as in
- * stage_small. */
+ * plain twiddle tables); outputs y[q + s (r p + k)] through
+ * store_transposed. */
 FM_ALWAYS void FP(second_from_rows)(const fft_stage *S, const uint32_t r, const float *xr,
                                     const float *xi, float *yr, float *yi)
 {
-	const uint32_t m = S->m, s = S->s, m0 = S->l;
+	const uint32_t m = S->m, s = S->s, m0 = S->l, R = s * r;
 	FV vr[8], vi[8];
-	float gr[8][FW], gi[8][FW];
-	for (uint32_t q = 0; q < s; ++q) {
-		for (uint32_t pv = 0; pv < m; pv += FW) {
-			const uint32_t p = pv + FW <= m ? pv : m - FW; /* the last overlaps */
+	/* Every q's outputs of a vector of p as rows q + s k: lane l's are
+	 * y[R (p + l) + q + s k], a block of R, stored transposed. */
+	float gr[7 * 8][FW], gi[7 * 8][FW];
+	for (uint32_t pv = 0; pv < m; pv += FW) {
+		const uint32_t p = pv + FW <= m ? pv : m - FW; /* the last overlaps */
+		for (uint32_t q = 0; q < s; ++q) {
 			const size_t in = (size_t)q * m0 + p;
 			for (uint32_t j = 0; j < r; ++j) {
 				vr[j] = FP(load)(xr + in + (size_t)j * m);
 				vi[j] = FP(load)(xi + in + (size_t)j * m);
 			}
-			FP(butterfly_twiddled)(r, vr, vi, S->tw_re + p, S->tw_im + p, m, gr, gi);
-			for (uint32_t l = 0; l < FW; ++l) {
-				const size_t out = q + (size_t)s * r * (p + l);
-				for (uint32_t k = 0; k < r; ++k) {
-					yr[out + (size_t)s * k] = gr[k][l];
-					yi[out + (size_t)s * k] = gi[k][l];
-				}
-			}
+			FP(butterfly_twiddled_rows)
+			(r, vr, vi, S->tw_re + p, S->tw_im + p, m, gr + q, gi + q, s);
 		}
+		FP(store_transposed)(gr, R, yr + (size_t)R * p);
+		FP(store_transposed)(gi, R, yi + (size_t)R * p);
 	}
 }
 
@@ -433,7 +470,8 @@ FM_ALWAYS int FP(cfft)(heist_rfft *f)
 	/* A first radix below 8 leaves the second pass a small stride: both
 	 * passes through the rows layout (one transpose fewer), where whole
 	 * vectors of p fit in each (the result lands in a again). */
-	if (f->n_stages >= 2 && small_stride(f->st[1].s) && f->st[1].m >= FW) {
+	if (f->n_stages >= 2 && small_stride(f->st[1].s) && f->st[1].m >= FW &&
+	    f->st[1].s * f->st[1].r >= FW) {
 		switch (f->st[0].r) {
 		case 5:
 			FP(run_rows_r0)(f->st, 5, xr, xi, yr, yi);
