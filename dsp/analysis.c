@@ -50,6 +50,8 @@
 
 typedef double v4d __attribute__((vector_size(32)));
 typedef int64_t v4l __attribute__((vector_size(32)));
+typedef double v2d __attribute__((vector_size(16)));
+typedef int64_t v2l __attribute__((vector_size(16)));
 
 /* Decimation toward ANALYSIS_RATE (see heist_analysis_new): a stage is used
  * while its output rate stays at or above MIN_ANALYSIS_RATE, so 44.1 kHz
@@ -893,7 +895,7 @@ FM_ALWAYS float spectral_body(heist_analysis *a, const float *seg, int corr)
 }
 
 /* A whole frame, compiled for the baseline and AVX2+FMA below. */
-FM_ALWAYS heist_features frame_body(heist_analysis *a, const float *seg)
+FM_ALWAYS heist_features frame_body(heist_analysis *a, const float *seg, int wide)
 {
 	const uint32_t n = a->span, w = a->width, tmax = a->tau_max, o = a->offset;
 	heist_features out = {0.0f, 0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0, 0};
@@ -902,17 +904,30 @@ FM_ALWAYS heist_features frame_body(heist_analysis *a, const float *seg)
 	 * span, in any order, bounds every energy below with room for its
 	 * rounding (half the limits). Features are the same bit for bit. */
 	fm_v8f sq8 = {0};
+	fm_v4f sq4[2] = {{0}}; /* the baseline build: sq8 as two registers */
 	uint32_t i = 0;
 	for (; i + 8 <= n; i += 8) {
-		const fm_v8f v = fm_load(seg + i);
-		sq8 += v * v;
+		if (wide) {
+			const fm_v8f v = fm_load(seg + i);
+			sq8 += v * v;
+		} else {
+			for (int h = 0; h < 2; ++h) {
+				fm_v4f v;
+				memcpy(&v, seg + i + 4 * h, sizeof v);
+				sq4[h] += v * v;
+			}
+		}
 	}
 	float sq = 0.0f;
 	for (; i < n; ++i) {
 		sq += seg[i] * seg[i];
 	}
 	float sq_lanes[8];
-	fm_store(sq_lanes, sq8);
+	if (wide) {
+		fm_store(sq_lanes, sq8);
+	} else {
+		memcpy(sq_lanes, sq4, sizeof sq_lanes);
+	}
 	for (int l = 0; l < 8; ++l) {
 		sq += sq_lanes[l];
 	}
@@ -954,12 +969,27 @@ FM_ALWAYS heist_features frame_body(heist_analysis *a, const float *seg)
 	prefix_sum(d + 1, tmax, running);
 	d[0] = 1.0;
 	/* Four lanes at a time (IEEE operations, so the same values as the
-	 * plain loop: gcc leaves that one scalar). */
+	 * plain loop: gcc leaves that one scalar); two in the baseline build,
+	 * where 4-double vectors live in stack memory. */
 	uint32_t tau = 1;
+	if (!wide) {
+		v2d tv2 = {1.0, 2.0};
+		const v2d zero2 = {0.0, 0.0}, one2 = {1.0, 1.0}, two2 = {2.0, 2.0};
+		for (; tau + 2 <= tmax + 1; tau += 2, tv2 += two2) {
+			v2d r, dv;
+			memcpy(&r, running + tau, sizeof r);
+			memcpy(&dv, d + tau, sizeof dv);
+			const v2l pos = r > zero2;
+			const v2d den = (v2d)(((v2l)r & pos) | ((v2l)one2 & ~pos));
+			const v2d q = dv * tv2 / den;
+			dv = (v2d)(((v2l)q & pos) | ((v2l)one2 & ~pos));
+			memcpy(d + tau, &dv, sizeof dv);
+		}
+	}
 	v4d tv = {1.0, 2.0, 3.0, 4.0};
 	const v4d zero = {0.0, 0.0, 0.0, 0.0}, one = {1.0, 1.0, 1.0, 1.0};
 	const v4d four = {4.0, 4.0, 4.0, 4.0};
-	for (; tau + 4 <= tmax + 1; tau += 4, tv += four) {
+	for (; wide && tau + 4 <= tmax + 1; tau += 4, tv += four) {
 		v4d r, dv;
 		memcpy(&r, running + tau, sizeof r);
 		memcpy(&dv, d + tau, sizeof dv);
@@ -1016,10 +1046,33 @@ FM_ALWAYS heist_features frame_body(heist_analysis *a, const float *seg)
  * differently (FMA contraction), so decimate_stage only gives it ranges
  * that keep each output on the path a whole computation takes. */
 FM_ALWAYS void stage_outputs(const hb_stage *st, const float *ev, const float *od, float *low,
-                             float *hb, uint32_t j, uint32_t j1)
+                             float *hb, uint32_t j, uint32_t j1, int wide)
 {
 	const uint32_t K = st->taps;
 	const float *e = ev + K;
+	/* The baseline build (wide 0) has no 8-float registers: gcc kept the
+	 * 8-float chains in stack memory. There each 8 lanes run as two 4-float
+	 * vectors, with the same operations per lane (so the same values). */
+	for (; !wide && j + 32 <= j1; j += 32) {
+		fm_v4f acc[8] = {{0}};
+		for (uint32_t k = 1; k <= K; ++k) {
+			const float c = st->c[k - 1];
+			const float *lo = od + K - k + j, *up = od + K + k - 1 + j;
+			for (uint32_t v = 0; v < 8; ++v) {
+				fm_v4f l4, u4;
+				memcpy(&l4, lo + 4 * v, sizeof l4);
+				memcpy(&u4, up + 4 * v, sizeof u4);
+				acc[v] += c * (l4 + u4);
+			}
+		}
+		for (uint32_t v = 0; v < 8; ++v) {
+			fm_v4f e4;
+			memcpy(&e4, e + j + 4 * v, sizeof e4);
+			const fm_v4f c = 0.5f * e4, l4 = c + acc[v], h4 = c - acc[v];
+			memcpy(low + j + 4 * v, &l4, sizeof l4);
+			memcpy(hb + j + 4 * v, &h4, sizeof h4);
+		}
+	}
 	for (; j + 32 <= j1; j += 32) { /* four independent FMA chains */
 		fm_v8f a0 = {0}, a1 = a0, a2 = a0, a3 = a0;
 		for (uint32_t k = 1; k <= K; ++k) {
@@ -1035,6 +1088,24 @@ FM_ALWAYS void stage_outputs(const hb_stage *st, const float *ev, const float *o
 			const fm_v8f c = 0.5f * fm_load(e + j + 8 * v);
 			fm_store(low + j + 8 * v, c + acc[v]);
 			fm_store(hb + j + 8 * v, c - acc[v]);
+		}
+	}
+	for (; !wide && j + 8 <= j1; j += 8) {
+		fm_v4f acc[2] = {{0}};
+		for (uint32_t k = 1; k <= K; ++k) {
+			for (uint32_t v = 0; v < 2; ++v) {
+				fm_v4f l4, u4;
+				memcpy(&l4, od + K - k + j + 4 * v, sizeof l4);
+				memcpy(&u4, od + K + k - 1 + j + 4 * v, sizeof u4);
+				acc[v] += st->c[k - 1] * (l4 + u4);
+			}
+		}
+		for (uint32_t v = 0; v < 2; ++v) {
+			fm_v4f e4;
+			memcpy(&e4, e + j + 4 * v, sizeof e4);
+			const fm_v4f c = 0.5f * e4, l4 = c + acc[v], h4 = c - acc[v];
+			memcpy(low + j + 4 * v, &l4, sizeof l4);
+			memcpy(hb + j + 4 * v, &h4, sizeof h4);
 		}
 	}
 	for (; j + 8 <= j1; j += 8) {
@@ -1143,7 +1214,7 @@ FM_ALWAYS double stage_hi_power(const hb_stage *st, const float *y, uint32_t n_o
  * on return [*ca, *cb) is the range of outputs so shared (shift / 2). */
 FM_ALWAYS double decimate_stage(heist_analysis *a, const hb_stage *st, const float *x,
                                 uint32_t n_in, float *low, float *y, uint32_t shift, uint32_t *ca,
-                                uint32_t *cb)
+                                uint32_t *cb, int wide)
 {
 	const uint32_t K = st->taps, P = 2 * K, n_out = n_in / 2, half = n_in / 2 + P;
 	/* Outputs whose 4K - 1 inputs are all shared: r0 <= j < r1. */
@@ -1168,15 +1239,15 @@ FM_ALWAYS double decimate_stage(heist_analysis *a, const hb_stage *st, const flo
 		memmove(y + y0, y + y0 + D, (y1 - y0) * sizeof(float));
 		stage_split(a, P, x, n_in, 0, e0 + 2 * K);
 		stage_split(a, P, x, n_in, e1, half);
-		stage_outputs(st, a->even, a->odd, low, hb, 0, e0);
-		stage_outputs(st, a->even, a->odd, low, hb, e1, n_out);
+		stage_outputs(st, a->even, a->odd, low, hb, 0, e0, wide);
+		stage_outputs(st, a->even, a->odd, low, hb, e1, n_out, wide);
 		stage_weighted(st->hi_w, hb, y, HI_TAPS, y0);
 		stage_weighted(st->hi_w, hb, y, y1, n_out - HI_TAPS);
 		*ca = r0;
 		*cb = r1;
 	} else {
 		stage_split(a, P, x, n_in, 0, half);
-		stage_outputs(st, a->even, a->odd, low, hb, 0, n_out);
+		stage_outputs(st, a->even, a->odd, low, hb, 0, n_out, wide);
 		stage_weighted(st->hi_w, hb, y, HI_TAPS, n_out - HI_TAPS);
 		*ca = *cb = 0;
 	}
@@ -1186,7 +1257,8 @@ FM_ALWAYS double decimate_stage(heist_analysis *a, const hb_stage *st, const flo
 /* Decimate (if this analyser does) and analyse; start: the span's first
  * sample in the stream, or NULL when unknown (nothing is taken from the
  * last frame). */
-FM_ALWAYS heist_features analyse_body(heist_analysis *a, const float *seg, const int64_t *start)
+FM_ALWAYS heist_features analyse_body(heist_analysis *a, const float *seg, const int64_t *start,
+                                      int wide)
 {
 	dec_tag *tag = a->tag;
 	if (tag->owner != a) {  /* another floor's frames were in the slots */
@@ -1194,7 +1266,7 @@ FM_ALWAYS heist_features analyse_body(heist_analysis *a, const float *seg, const
 		memset(tag->valid, 0, sizeof tag->valid);
 	}
 	if (!a->n_stages) {
-		return frame_body(a, seg);
+		return frame_body(a, seg, wide);
 	}
 	const uint32_t slot = start && a->n_slots > 1 ? (uint32_t)(*start & 1) : 0u;
 	uint32_t ca = 0, cb = 0, shift = 0;
@@ -1210,25 +1282,26 @@ FM_ALWAYS heist_features analyse_body(heist_analysis *a, const float *seg, const
 	double hi = 0.0;
 	for (uint32_t s = 0; s < a->n_stages; ++s) {
 		float *low = a->low[slot][s];
-		hi += decimate_stage(a, &a->stage[s], x, n, low, a->hy[slot][s], shift, &ca, &cb);
+		hi += decimate_stage(a, &a->stage[s], x, n, low, a->hy[slot][s], shift, &ca, &cb,
+		                     wide);
 		x = low;
 		n /= 2;
 		shift /= 2;
 	}
 	a->hi_power = hi;
-	return frame_body(a, x);
+	return frame_body(a, x, wide);
 }
 
 static heist_features frame_generic(heist_analysis *a, const float *seg, const int64_t *start)
 {
-	return analyse_body(a, seg, start);
+	return analyse_body(a, seg, start, 0);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 __attribute__((target("avx2,fma"))) static heist_features
 frame_avx2(heist_analysis *a, const float *seg, const int64_t *start)
 {
-	return analyse_body(a, seg, start);
+	return analyse_body(a, seg, start, 1);
 }
 #endif
 

@@ -88,9 +88,9 @@ FM_ALWAYS void FP(butterfly)(uint32_t r, FV *xr, FV *xi)
  * tw + (k - 1) step, loaded only then: fewer registers live), into rows
  * 0..r-1 of g for a transpose: the passes whose outputs are not contiguous
  * share it. */
-FM_ALWAYS void FP(butterfly_twiddled)(uint32_t r, FV *vr, FV *vi, const float *tw_re,
-                                      const float *tw_im, size_t step, float (*gr)[FW],
-                                      float (*gi)[FW])
+FM_ALWAYS void FP(butterfly_twiddled_rows)(uint32_t r, FV *vr, FV *vi, const float *tw_re,
+                                           const float *tw_im, size_t step, float (*gr)[FW],
+                                           float (*gi)[FW], uint32_t rs)
 {
 	FP(butterfly)(r, vr, vi);
 	FP(store)(gr[0], vr[0]);
@@ -98,13 +98,49 @@ FM_ALWAYS void FP(butterfly_twiddled)(uint32_t r, FV *vr, FV *vi, const float *t
 	for (uint32_t k = 1; k < r; ++k) {
 		const FV twr = FP(load)(tw_re + (k - 1) * step);
 		const FV twi = FP(load)(tw_im + (k - 1) * step);
-		FP(store)(gr[k], C_MUL_RE(vr[k], vi[k], twr, twi));
-		FP(store)(gi[k], C_MUL_IM(vr[k], vi[k], twr, twi));
+		FP(store)(gr[k * rs], C_MUL_RE(vr[k], vi[k], twr, twi));
+		FP(store)(gi[k * rs], C_MUL_IM(vr[k], vi[k], twr, twi));
+	}
+}
+
+FM_ALWAYS void FP(butterfly_twiddled)(uint32_t r, FV *vr, FV *vi, const float *tw_re,
+                                      const float *tw_im, size_t step, float (*gr)[FW],
+                                      float (*gi)[FW])
+{
+	FP(butterfly_twiddled_rows)(r, vr, vi, tw_re, tw_im, step, gr, gi, 1);
+}
+
+/* Rows g[0..R) of FW lanes (R >= FW) out as y[R l + i] = g[i][l]: FW rows
+ * at a time through an in-register transpose (log2 FW rounds of zips: each
+ * rotates the bits of row and lane index by one), whole-vector stores; the
+ * last group overlaps the one before. */
+FM_ALWAYS void FP(store_transposed)(float (*g)[FW], uint32_t R, float *y)
+{
+	for (uint32_t iv = 0; iv < R; iv += FW) {
+		const uint32_t i0 = iv + FW <= R ? iv : R - FW;
+		FV t[FW], u[FW];
+		for (uint32_t i = 0; i < FW; ++i) {
+			t[i] = FP(load)(g[i0 + i]);
+		}
+		for (uint32_t w = 1; w < FW; w *= 2) {
+			for (uint32_t i = 0; i < FW / 2; ++i) {
+				u[2 * i] = FP(zip_lo)(t[i], t[i + FW / 2]);
+				u[2 * i + 1] = FP(zip_hi)(t[i], t[i + FW / 2]);
+			}
+			for (uint32_t i = 0; i < FW; ++i) {
+				t[i] = u[i];
+			}
+		}
+		for (uint32_t l = 0; l < FW; ++l) {
+			FP(store)(y + (size_t)R * l + i0, t[l]);
+		}
 	}
 }
 
 /* Strides of FW and more: FW consecutive q per vector, the twiddles of
- * each p broadcast. */
+ * each p broadcast. Where FW does not divide s the last vector ends at s and
+ * overlaps the one before: its common lanes compute the same values again
+ * (the passes are out of place), cheaper than gathering the rest. */
 FM_ALWAYS void FP(stage_wide)(const fft_stage *S, const uint32_t r, const float *xr,
                               const float *xi, float *yr, float *yi)
 {
@@ -116,7 +152,8 @@ FM_ALWAYS void FP(stage_wide)(const fft_stage *S, const uint32_t r, const float 
 			twr[k - 1] = S->tw_re[(size_t)(k - 1) * m + p];
 			twi[k - 1] = S->tw_im[(size_t)(k - 1) * m + p];
 		}
-		for (uint32_t q = 0; q + FW <= s; q += FW) {
+		for (uint32_t qv = 0; qv < s; qv += FW) {
+			const uint32_t q = qv + FW <= s ? qv : s - FW; /* the last overlaps */
 			for (uint32_t j = 0; j < r; ++j) {
 				const size_t at = q + (size_t)s * (p + j * m);
 				vr[j] = FP(load)(xr + at);
@@ -137,21 +174,29 @@ FM_ALWAYS void FP(stage_wide)(const fft_stage *S, const uint32_t r, const float 
 
 /* First pass (s == 1): FW consecutive p per vector (contiguous loads and
  * twiddles); outputs y[r p + k] are interleaved, so they go out through a
- * small transpose. Returns how many p it did (a multiple of FW). */
+ * small transpose. The last vector overlaps as in stage_wide. Returns how
+ * many p it did (all, or none where m < FW). */
 FM_ALWAYS uint32_t FP(stage_first)(const fft_stage *S, const uint32_t r, const float *xr,
                                    const float *xi, float *yr, float *yi)
 {
 	const uint32_t m = S->m;
 	FV vr[8], vi[8];
 	float gr[8][FW], gi[8][FW];
-	uint32_t p_done = 0;
-	for (; p_done + FW <= m; p_done += FW) {
-		const uint32_t p = p_done;
+	if (m < FW) {
+		return 0;
+	}
+	for (uint32_t pv = 0; pv < m; pv += FW) {
+		const uint32_t p = pv + FW <= m ? pv : m - FW; /* the last overlaps */
 		for (uint32_t j = 0; j < r; ++j) {
 			vr[j] = FP(load)(xr + p + (size_t)j * m);
 			vi[j] = FP(load)(xi + p + (size_t)j * m);
 		}
 		FP(butterfly_twiddled)(r, vr, vi, S->tw_re + p, S->tw_im + p, m, gr, gi);
+		if (r >= FW) {
+			FP(store_transposed)(gr, r, yr + (size_t)r * p);
+			FP(store_transposed)(gi, r, yi + (size_t)r * p);
+			continue;
+		}
 		for (uint32_t l = 0; l < FW; ++l) {
 			for (uint32_t k = 0; k < r; ++k) {
 				yr[(size_t)r * (p + l) + k] = gr[k][l];
@@ -159,7 +204,7 @@ FM_ALWAYS uint32_t FP(stage_first)(const fft_stage *S, const uint32_t r, const f
 			}
 		}
 	}
-	return p_done;
+	return m;
 }
 
 /* Strides 2..7: with u = s p + q, input j of every butterfly is
@@ -173,7 +218,10 @@ FM_ALWAYS void FP(stage_small)(const fft_stage *S, const uint32_t r, const float
 	const uint32_t s = S->s, sm = s * S->m;
 	FV vr[8], vi[8];
 	float gr[8][FW], gi[8][FW], wr[7][FW], wi[7][FW];
-	for (uint32_t u = 0; u < sm; u += FW) {
+	for (uint32_t uv = 0; uv < sm; uv += FW) {
+		/* The last vector overlaps the one before (as in stage_wide) where
+		 * there is one. */
+		const uint32_t u = uv + FW <= sm || sm < FW ? uv : sm - FW;
 		const uint32_t lanes = sm - u < FW ? sm - u : FW;
 		const float *tw_re = S->tu_re + u, *tw_im = S->tu_im + u;
 		size_t step = sm;
@@ -220,9 +268,9 @@ FM_ALWAYS void FP(stage_small)(const fft_stage *S, const uint32_t r, const float
 	}
 }
 
-/* Lanes are (p, q) pairs not covered by the two above: every q below
- * FW-aligned coverage, every p from p_done; gathered and scattered through
- * small arrays. */
+/* Lanes are (p, q) pairs not covered by the two above (since their last
+ * vectors overlap: a first pass with m < FW, every p from p_done);
+ * gathered and scattered through small arrays. */
 FM_ALWAYS void FP(stage_lanes)(const fft_stage *S, const uint32_t r, const float *xr,
                                const float *xi, float *yr, float *yi, uint32_t p_done)
 {
@@ -281,9 +329,7 @@ FM_ALWAYS void FP(run_stage_r)(const fft_stage *S, const uint32_t r, const float
 	}
 	if (s >= 8) {
 		FP(stage_wide)(S, r, xr, xi, yr, yi);
-		if (s % FW == 0) {
-			return;
-		}
+		return;
 	}
 	const uint32_t p_done = s == 1 ? FP(stage_first)(S, r, xr, xi, yr, yi) : 0;
 	FP(stage_lanes)(S, r, xr, xi, yr, yi, p_done);
@@ -313,12 +359,118 @@ FM_ALWAYS void FP(run_stage)(const fft_stage *S, const float *xr, const float *x
 	}
 }
 
+/* The first pass where the second has a small stride (first radix not 8):
+ * outputs k of the p vector go to y[k m + p], a vector store each, instead
+ * of interleaved through stage_first's transpose; second_from_rows reads
+ * them there. The same operations per output as stage_first. */
+FM_ALWAYS void FP(first_to_rows)(const fft_stage *S, const uint32_t r, const float *xr,
+                                 const float *xi, float *yr, float *yi)
+{
+	const uint32_t m = S->m;
+	FV vr[8], vi[8];
+	for (uint32_t pv = 0; pv < m; pv += FW) {
+		const uint32_t p = pv + FW <= m ? pv : m - FW; /* the last overlaps */
+		for (uint32_t j = 0; j < r; ++j) {
+			vr[j] = FP(load)(xr + p + (size_t)j * m);
+			vi[j] = FP(load)(xi + p + (size_t)j * m);
+		}
+		FP(butterfly)(r, vr, vi);
+		FP(store)(yr + p, vr[0]);
+		FP(store)(yi + p, vi[0]);
+		for (uint32_t k = 1; k < r; ++k) {
+			const FV twr = FP(load)(S->tw_re + p + (k - 1) * m);
+			const FV twi = FP(load)(S->tw_im + p + (k - 1) * m);
+			FP(store)(yr + p + (size_t)k * m, C_MUL_RE(vr[k], vi[k], twr, twi));
+			FP(store)(yi + p + (size_t)k * m, C_MUL_IM(vr[k], vi[k], twr, twi));
+		}
+	}
+}
+
+/* The second pass (stride s = the first radix, l = m0 the first pass's m)
+ * on first_to_rows' layout: input j of butterfly (p, q) is at
+ * q m0 + p + j m, contiguous in p, so FW consecutive p make a vector (the
+ * plain twiddle tables); outputs y[q + s (r p + k)] through
+ * store_transposed. */
+FM_ALWAYS void FP(second_from_rows)(const fft_stage *S, const uint32_t r, const float *xr,
+                                    const float *xi, float *yr, float *yi)
+{
+	const uint32_t m = S->m, s = S->s, m0 = S->l, R = s * r;
+	FV vr[8], vi[8];
+	/* Every q's outputs of a vector of p as rows q + s k: lane l's are
+	 * y[R (p + l) + q + s k], a block of R, stored transposed. */
+	float gr[7 * 8][FW], gi[7 * 8][FW];
+	for (uint32_t pv = 0; pv < m; pv += FW) {
+		const uint32_t p = pv + FW <= m ? pv : m - FW; /* the last overlaps */
+		for (uint32_t q = 0; q < s; ++q) {
+			const size_t in = (size_t)q * m0 + p;
+			for (uint32_t j = 0; j < r; ++j) {
+				vr[j] = FP(load)(xr + in + (size_t)j * m);
+				vi[j] = FP(load)(xi + in + (size_t)j * m);
+			}
+			FP(butterfly_twiddled_rows)
+			(r, vr, vi, S->tw_re + p, S->tw_im + p, m, gr + q, gi + q, s);
+		}
+		FP(store_transposed)(gr, R, yr + (size_t)R * p);
+		FP(store_transposed)(gi, R, yi + (size_t)R * p);
+	}
+}
+
+/* The first two passes through first_to_rows and second_from_rows, radices
+ * constant as in run_stage. */
+FM_ALWAYS void FP(run_rows_r)(const fft_stage *S, const uint32_t r0, const uint32_t r1, float *xr,
+                              float *xi, float *yr, float *yi)
+{
+	FP(first_to_rows)(&S[0], r0, xr, xi, yr, yi);
+	FP(second_from_rows)(&S[1], r1, yr, yi, xr, xi);
+}
+
+FM_ALWAYS void FP(run_rows_r0)(const fft_stage *S, const uint32_t r0, float *xr, float *xi,
+                               float *yr, float *yi)
+{
+	switch (S[1].r) {
+	case 5:
+		FP(run_rows_r)(S, r0, 5, xr, xi, yr, yi);
+		break;
+	case 4:
+		FP(run_rows_r)(S, r0, 4, xr, xi, yr, yi);
+		break;
+	case 3:
+		FP(run_rows_r)(S, r0, 3, xr, xi, yr, yi);
+		break;
+	default:
+		FP(run_rows_r)(S, r0, 2, xr, xi, yr, yi);
+		break;
+	}
+}
+
 /* Complex FFT of (ar, ai) in the plan's buffers; returns which pair holds
  * the result (0: a, 1: b). */
 FM_ALWAYS int FP(cfft)(heist_rfft *f)
 {
 	float *xr = f->ar, *xi = f->ai, *yr = f->br, *yi = f->bi;
-	for (uint32_t i = 0; i < f->n_stages; ++i) {
+	uint32_t i = 0;
+	/* A first radix below 8 leaves the second pass a small stride: both
+	 * passes through the rows layout (one transpose fewer), where whole
+	 * vectors of p fit in each (the result lands in a again). */
+	if (f->n_stages >= 2 && small_stride(f->st[1].s) && f->st[1].m >= FW &&
+	    f->st[1].s * f->st[1].r >= FW) {
+		switch (f->st[0].r) {
+		case 5:
+			FP(run_rows_r0)(f->st, 5, xr, xi, yr, yi);
+			break;
+		case 4:
+			FP(run_rows_r0)(f->st, 4, xr, xi, yr, yi);
+			break;
+		case 3:
+			FP(run_rows_r0)(f->st, 3, xr, xi, yr, yi);
+			break;
+		default:
+			FP(run_rows_r0)(f->st, 2, xr, xi, yr, yi);
+			break;
+		}
+		i = 2;
+	}
+	for (; i < f->n_stages; ++i) {
 		FP(run_stage)(&f->st[i], xr, xi, yr, yi);
 		float *t = xr;
 		xr = yr;
