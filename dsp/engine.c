@@ -1039,13 +1039,18 @@ static void mix_run(heist_engine *e, uint64_t m, const float *wet, float *out, u
 	const float enabled_t = e->target[HEIST_PARAM_ENABLED] >= 0.5f ? 1.0f : 0.0f;
 	const float a = e->mix_alpha;
 	const float *ring = e->ring;
+	/* The dry sample's place, stepped (no division a sample while smoothing). */
+	uint32_t at = m >= e->latency ? ring_at(e, m - e->latency) : 0;
 	uint32_t i = 0;
 	for (; i < n; ++i) {
 		if (e->mix_wet == wet_t && e->mix_gain == gain_t && e->mix_enabled == enabled_t) {
 			break;
 		}
-		const uint64_t mi = m + i;
-		const float dry = mi >= e->latency ? ring[ring_at(e, mi - e->latency)] : 0.0f;
+		float dry = 0.0f;
+		if (m + i >= e->latency) {
+			dry = ring[at];
+			at = at + 1 == e->ring_len ? 0 : at + 1;
+		}
 		e->mix_wet += (wet_t - e->mix_wet) * a;
 		e->mix_gain += (gain_t - e->mix_gain) * a;
 		e->mix_enabled += (enabled_t - e->mix_enabled) * a;
