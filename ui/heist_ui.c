@@ -1,6 +1,7 @@
 /* Heist's LV2 UI: an ui:X11UI drawn with cairo on a plain Xlib window,
  * embedded in the host's window through ui:parent, driven by the host through
- * ui:idleInterface.
+ * ui:idleInterface. One binary, two UIs: the effect's and Heist Synth's
+ * (lv2ui_descriptor 0 and 1), each drawn from its plugin_table.
  *
  * Thread class: every function here runs in the host's UI thread ([gui]).
  *
