@@ -1,6 +1,7 @@
 /* Heist's LV2 UI: an ui:X11UI drawn with cairo on a plain Xlib window,
  * embedded in the host's window through ui:parent, driven by the host through
- * ui:idleInterface.
+ * ui:idleInterface. One binary, two UIs: the effect's and Heist Synth's
+ * (lv2ui_descriptor 0 and 1), each drawn from its plugin_table.
  *
  * Thread class: every function here runs in the host's UI thread ([gui]).
  *
@@ -49,10 +50,12 @@
 #include "heist.h"
 #include "model.h"
 #include "ports.h"
+#include "synth_ports.h"
 #include "text.h"
 #include "widgets.h"
 
 #define HEIST_UI_URI HEIST_URI "#ui"
+#define HEIST_SYNTH_UI_URI HEIST_SYNTH_URI "#ui"
 #define HEIST_MODEL_PROPERTY HEIST_URI "#model"
 #define HEIST_DEFAULT_MODEL "heist-default.hsm"
 
@@ -95,13 +98,34 @@ typedef enum {
 typedef struct {
 	ctl_kind kind;
 	uint32_t port;
-	heist_param param;
+	heist_param param; /* HEIST_PARAM_COUNT for a voice setting of the synth */
 	const char *label;
 	const char *format; /* printf format of the value */
 	float wheel_step;   /* in the control's units */
 	double x, y, w, h;  /* hit box, layout units */
 	float value;
+	float min, max, def; /* the range the plugin clamps to, and its default */
 } control;
+
+/* A widget's definition in a plugin's table. */
+typedef struct {
+	ctl_kind kind;
+	uint32_t port;
+	heist_param param;
+	int voice; /* a heist_voice_param when param is HEIST_PARAM_COUNT */
+	const char *label, *format;
+	float wheel_step;
+} ctl_def;
+
+/* What differs between the two plugins of the bundle: the widgets (the
+ * synth's are K_STYLE_A .. K_MORPH and a row of knobs from K_PITCH_SHIFT to
+ * knob_last), the title, and whether there is a model port and bypass. */
+typedef struct {
+	const char *ui_uri, *plugin_uri, *title;
+	const ctl_def *defs;
+	int n_ctl, knob_last;
+	bool synth;
+} plugin_table;
 
 /* The UI instance: what the host gave, the window, the widgets and what the
  * plugin last reported (monitors, model, status). */
@@ -131,8 +155,9 @@ typedef struct {
 	bool dirty_monitors; /* only the note and meter card */
 
 	/* Controls and gestures. */
-	control ctl[N_CONTROLS];
-	int drag; /* control being dragged, or -1 */
+	const plugin_table *table; /* chosen at instantiate from the UI's URI */
+	control ctl[N_CONTROLS];   /* the first table->n_ctl are used */
+	int drag;                  /* control being dragged, or -1 */
 	double drag_y;
 	float drag_value;
 	bool drag_fine;
@@ -172,7 +197,7 @@ typedef struct {
  * so the UI never offers a value the plugin would not play. */
 static float ctl_min(const control *c)
 {
-	return heist_param_get_info(c->param)->min;
+	return c->min;
 }
 
 /* [gui] Style pickers have no fixed top: the loaded model decides it. */
@@ -181,7 +206,7 @@ static float ctl_max(const control *c)
 	if (c->kind == C_PICKER) {
 		return 255.0f; /* clamped to the model's styles where known */
 	}
-	return heist_param_get_info(c->param)->max;
+	return c->max;
 }
 
 /* [gui] v as 0..1 of the control's range, for drawing. */
@@ -524,63 +549,104 @@ static void set_box(control *c, double x, double y, double w, double h)
 	c->h = h;
 }
 
-/* [gui] Each widget's port, parameter and look; values start at the
- * plugin's defaults until the host sends the real ones. */
+/* Each widget's port, parameter and look, per plugin. */
+static const ctl_def effect_defs[N_CONTROLS] = {
+    [K_STYLE_A] = {C_PICKER, HEIST_PORT_STYLE_A, HEIST_PARAM_STYLE_A, 0, "STYLE A", "", 1},
+    [K_STYLE_B] = {C_PICKER, HEIST_PORT_STYLE_B, HEIST_PARAM_STYLE_B, 0, "STYLE B", "", 1},
+    [K_MORPH] = {C_SLIDER, HEIST_PORT_MORPH, HEIST_PARAM_MORPH, 0, "MORPH", "", 0.01f},
+    [K_PITCH_SHIFT] = {C_KNOB, HEIST_PORT_PITCH_SHIFT, HEIST_PARAM_PITCH_SHIFT, 0, "PITCH",
+                       "%+.1f st", 1.0f},
+    [K_LOWEST_PITCH] = {C_KNOB, HEIST_PORT_LOWEST_PITCH, HEIST_PARAM_LOWEST_PITCH, 0, "LOWEST",
+                        "%.0f Hz", 0.0f},
+    [K_LOUDNESS_FIT] = {C_KNOB, HEIST_PORT_LOUDNESS_FIT, HEIST_PARAM_LOUDNESS_FIT, 0, "LOUD FIT",
+                        "", 0.05f},
+    [K_AUTO_OCTAVE] = {C_TOGGLE, HEIST_PORT_AUTO_OCTAVE, HEIST_PARAM_AUTO_OCTAVE, 0, "", "", 1},
+    [K_LOUDNESS_SHIFT] = {C_KNOB, HEIST_PORT_LOUDNESS_SHIFT, HEIST_PARAM_LOUDNESS_SHIFT, 0,
+                          "LOUDNESS", "%+.1f dB", 0.5f},
+    [K_HARMONIC] = {C_KNOB, HEIST_PORT_HARMONIC_LEVEL, HEIST_PARAM_HARMONIC_LEVEL, 0, "HARMONIC",
+                    "%+.1f dB", 0.5f},
+    [K_NOISE] = {C_KNOB, HEIST_PORT_NOISE_LEVEL, HEIST_PARAM_NOISE_LEVEL, 0, "NOISE", "%+.1f dB",
+                 0.5f},
+    [K_GATE] = {C_KNOB, HEIST_PORT_CONFIDENCE_GATE, HEIST_PARAM_CONFIDENCE_GATE, 0, "CONF GATE",
+                "%.2f", 0.01f},
+    [K_INPUT_GATE] = {C_KNOB, HEIST_PORT_INPUT_GATE, HEIST_PARAM_INPUT_GATE, 0, "INPUT GATE",
+                      "%.0f dB", 1.0f},
+    [K_DRY_WET] = {C_KNOB, HEIST_PORT_DRY_WET, HEIST_PARAM_DRY_WET, 0, "DRY/WET", "", 0.01f},
+    [K_OUTPUT_GAIN] = {C_KNOB, HEIST_PORT_OUTPUT_GAIN, HEIST_PARAM_OUTPUT_GAIN, 0, "OUTPUT",
+                       "%+.1f dB", 0.5f},
+    [K_ENABLED] = {C_TOGGLE, HEIST_PORT_ENABLED, HEIST_PARAM_ENABLED, 0, "", "", 1},
+    [K_LEVEL_MATCH] = {C_TOGGLE, HEIST_PORT_LEVEL_MATCH, HEIST_PARAM_LEVEL_MATCH, 0, "", "", 1},
+};
+
+/* Heist Synth: the same pickers and morph, then one row of knobs. */
+#define SYNTH_N_CTL 12
+static const ctl_def synth_defs[SYNTH_N_CTL] = {
+    {C_PICKER, HEIST_SYNTH_PORT_STYLE_A, HEIST_PARAM_STYLE_A, 0, "STYLE A", "", 1},
+    {C_PICKER, HEIST_SYNTH_PORT_STYLE_B, HEIST_PARAM_STYLE_B, 0, "STYLE B", "", 1},
+    {C_SLIDER, HEIST_SYNTH_PORT_MORPH, HEIST_PARAM_MORPH, 0, "MORPH", "", 0.01f},
+    {C_KNOB, HEIST_SYNTH_PORT_TRANSPOSE, HEIST_PARAM_PITCH_SHIFT, 0, "TRANSPOSE", "%+.1f st", 1.0f},
+    {C_KNOB, HEIST_SYNTH_PORT_TUNING, HEIST_PARAM_COUNT, HEIST_VOICE_TUNING, "TUNING", "%.1f Hz",
+     0.5f},
+    {C_KNOB, HEIST_SYNTH_PORT_BEND_RANGE, HEIST_PARAM_COUNT, HEIST_VOICE_BEND_RANGE, "BEND",
+     "%.0f st", 1.0f},
+    {C_KNOB, HEIST_SYNTH_PORT_PORTAMENTO, HEIST_PARAM_COUNT, HEIST_VOICE_PORTAMENTO, "GLIDE",
+     "%.2f s", 0.01f},
+    {C_KNOB, HEIST_SYNTH_PORT_VIBRATO, HEIST_PARAM_COUNT, HEIST_VOICE_VIBRATO, "VIBRATO",
+     "%.2f\xc3\x97", 0.1f},
+    {C_KNOB, HEIST_SYNTH_PORT_LOUDNESS_SHIFT, HEIST_PARAM_LOUDNESS_SHIFT, 0, "LOUDNESS", "%+.1f dB",
+     0.5f},
+    {C_KNOB, HEIST_SYNTH_PORT_HARMONIC_LEVEL, HEIST_PARAM_HARMONIC_LEVEL, 0, "HARMONIC", "%+.1f dB",
+     0.5f},
+    {C_KNOB, HEIST_SYNTH_PORT_NOISE_LEVEL, HEIST_PARAM_NOISE_LEVEL, 0, "NOISE", "%+.1f dB", 0.5f},
+    {C_KNOB, HEIST_SYNTH_PORT_OUTPUT_GAIN, HEIST_PARAM_OUTPUT_GAIN, 0, "OUTPUT", "%+.1f dB", 0.5f},
+};
+
+static const plugin_table effect_table = {
+    HEIST_UI_URI, HEIST_URI, "HEIST", effect_defs, N_CONTROLS, K_OUTPUT_GAIN, false,
+};
+static const plugin_table synth_table = {
+    HEIST_SYNTH_UI_URI,
+    HEIST_SYNTH_URI,
+    "HEIST SYNTH",
+    synth_defs,
+    SYNTH_N_CTL,
+    K_PITCH_SHIFT + SYNTH_N_CTL - 4,
+    true,
+};
+
+/* [gui] The plugin's widgets from its table; values start at the plugin's
+ * defaults until the host sends the real ones. */
 static void init_controls(HeistUI *ui)
 {
-	static const struct {
-		ctl_kind kind;
-		uint32_t port;
-		heist_param param;
-		const char *label, *format;
-		float wheel_step;
-	} def[N_CONTROLS] = {
-	    [K_STYLE_A] = {C_PICKER, HEIST_PORT_STYLE_A, HEIST_PARAM_STYLE_A, "STYLE A", "", 1},
-	    [K_STYLE_B] = {C_PICKER, HEIST_PORT_STYLE_B, HEIST_PARAM_STYLE_B, "STYLE B", "", 1},
-	    [K_MORPH] = {C_SLIDER, HEIST_PORT_MORPH, HEIST_PARAM_MORPH, "MORPH", "", 0.01f},
-	    [K_PITCH_SHIFT] = {C_KNOB, HEIST_PORT_PITCH_SHIFT, HEIST_PARAM_PITCH_SHIFT, "PITCH",
-	                       "%+.1f st", 1.0f},
-	    [K_LOWEST_PITCH] = {C_KNOB, HEIST_PORT_LOWEST_PITCH, HEIST_PARAM_LOWEST_PITCH, "LOWEST",
-	                        "%.0f Hz", 0.0f},
-	    [K_LOUDNESS_FIT] = {C_KNOB, HEIST_PORT_LOUDNESS_FIT, HEIST_PARAM_LOUDNESS_FIT,
-	                        "LOUD FIT", "", 0.05f},
-	    [K_AUTO_OCTAVE] = {C_TOGGLE, HEIST_PORT_AUTO_OCTAVE, HEIST_PARAM_AUTO_OCTAVE, "", "",
-	                       1},
-	    [K_LOUDNESS_SHIFT] = {C_KNOB, HEIST_PORT_LOUDNESS_SHIFT, HEIST_PARAM_LOUDNESS_SHIFT,
-	                          "LOUDNESS", "%+.1f dB", 0.5f},
-	    [K_HARMONIC] = {C_KNOB, HEIST_PORT_HARMONIC_LEVEL, HEIST_PARAM_HARMONIC_LEVEL,
-	                    "HARMONIC", "%+.1f dB", 0.5f},
-	    [K_NOISE] = {C_KNOB, HEIST_PORT_NOISE_LEVEL, HEIST_PARAM_NOISE_LEVEL, "NOISE",
-	                 "%+.1f dB", 0.5f},
-	    [K_GATE] = {C_KNOB, HEIST_PORT_CONFIDENCE_GATE, HEIST_PARAM_CONFIDENCE_GATE,
-	                "CONF GATE", "%.2f", 0.01f},
-	    [K_INPUT_GATE] = {C_KNOB, HEIST_PORT_INPUT_GATE, HEIST_PARAM_INPUT_GATE, "INPUT GATE",
-	                      "%.0f dB", 1.0f},
-	    [K_DRY_WET] = {C_KNOB, HEIST_PORT_DRY_WET, HEIST_PARAM_DRY_WET, "DRY/WET", "", 0.01f},
-	    [K_OUTPUT_GAIN] = {C_KNOB, HEIST_PORT_OUTPUT_GAIN, HEIST_PARAM_OUTPUT_GAIN, "OUTPUT",
-	                       "%+.1f dB", 0.5f},
-	    [K_ENABLED] = {C_TOGGLE, HEIST_PORT_ENABLED, HEIST_PARAM_ENABLED, "", "", 1},
-	    [K_LEVEL_MATCH] = {C_TOGGLE, HEIST_PORT_LEVEL_MATCH, HEIST_PARAM_LEVEL_MATCH, "", "",
-	                       1},
-	};
-	for (int i = 0; i < N_CONTROLS; ++i) {
+	const plugin_table *t = ui->table;
+	for (int i = 0; i < t->n_ctl; ++i) {
 		control *c = &ui->ctl[i];
-		c->kind = def[i].kind;
-		c->port = def[i].port;
-		c->param = def[i].param;
-		c->label = def[i].label;
-		c->format = def[i].format;
-		c->wheel_step = def[i].wheel_step;
-		c->value = heist_param_get_info(c->param)->def;
+		const ctl_def *d = &t->defs[i];
+		c->kind = d->kind;
+		c->port = d->port;
+		c->param = d->param;
+		c->label = d->label;
+		c->format = d->format;
+		c->wheel_step = d->wheel_step;
+		const heist_param_info *info =
+		    d->param < HEIST_PARAM_COUNT
+		        ? heist_param_get_info(d->param)
+		        : heist_voice_param_get_info((heist_voice_param)d->voice);
+		c->min = info->min;
+		c->max = info->max;
+		c->def = info->def;
+		c->value = c->def;
 	}
 	/* Fixed boxes in layout units (see draw()). */
 	set_box(&ui->ctl[K_STYLE_A], 332, 92, 190, 38);
 	set_box(&ui->ctl[K_STYLE_B], 538, 92, 190, 38);
 	set_box(&ui->ctl[K_MORPH], 342, 176, 376, 44);
-	set_box(&ui->ctl[K_ENABLED], 632, 12, 112, 30);
-	set_box(&ui->ctl[K_AUTO_OCTAVE], 396, 254, 128, 26);
-	set_box(&ui->ctl[K_LEVEL_MATCH], 536, 254, 128, 26);
-	const int knobs = K_OUTPUT_GAIN - K_PITCH_SHIFT + 1;
+	if (!t->synth) {
+		set_box(&ui->ctl[K_ENABLED], 632, 12, 112, 30);
+		set_box(&ui->ctl[K_AUTO_OCTAVE], 396, 254, 128, 26);
+		set_box(&ui->ctl[K_LEVEL_MATCH], 536, 254, 128, 26);
+	}
+	const int knobs = t->knob_last - K_PITCH_SHIFT + 1;
 	for (int i = 0; i < knobs; ++i) {
 		const double col = 728.0 / knobs;
 		set_box(&ui->ctl[K_PITCH_SHIFT + i], 16 + col * i, 304, col, 120);
@@ -709,6 +775,29 @@ static void draw_note(HeistUI *ui, cairo_t *cr)
 	draw_meter_row(cr, 256, "OUT", (ui->out_db + 60.0) / 66.0, level_colour(ui->out_db), buf);
 }
 
+/* [gui] Heist Synth's monitor card, where the effect shows its input note:
+ * the output level and the latency (the synth has no input to track). */
+static void draw_output(HeistUI *ui, cairo_t *cr)
+{
+	hui_card(cr, 16, 60, 284, 226);
+	hui_text(cr, "MIDI INSTRUMENT", 32, 82, 11, true, HUI_LEFT, hui_text_dim, 0);
+	char buf[64];
+	if (ui->latency > 0.0f && ui->sample_rate > 0.0) {
+		snprintf(buf, sizeof(buf), "latency %.1f ms", 1e3 * ui->latency / ui->sample_rate);
+	} else if (ui->latency > 0.0f) {
+		snprintf(buf, sizeof(buf), "latency %.0f samples", (double)ui->latency);
+	} else {
+		snprintf(buf, sizeof(buf), "latency \xe2\x80\x93");
+	}
+	hui_text(cr, buf, 286, 82, 11, false, HUI_RIGHT, hui_text_dim, 0);
+	const bool sounding = ui->out_db > -89.5f;
+	snprintf(buf, sizeof(buf), sounding ? "%.1f" : "\xe2\x80\x93", (double)ui->out_db);
+	hui_text(cr, buf, 30, 160, 58, true, HUI_LEFT, sounding ? hui_pitch : hui_text_dim, 220);
+	hui_text(cr, "dBFS peak", 286, 160, 13, false, HUI_RIGHT, hui_text_dim, 0);
+	snprintf(buf, sizeof(buf), sounding ? "%.1f dB" : "-inf", (double)ui->out_db);
+	draw_meter_row(cr, 256, "OUT", (ui->out_db + 60.0) / 66.0, level_colour(ui->out_db), buf);
+}
+
 /* [gui] The style card: pickers A and B, morph, auto octave. */
 static void draw_style(HeistUI *ui, cairo_t *cr)
 {
@@ -730,10 +819,13 @@ static void draw_style(HeistUI *ui, cairo_t *cr)
 	         false, HUI_LEFT, hui_text_dim, 126);
 	hui_text(cr, style_name(ui, ui->ctl[K_STYLE_B].value, tmp, sizeof(tmp)), 728, 248, 12,
 	         false, HUI_RIGHT, hui_text_dim, 126);
-	const control *oct = &ui->ctl[K_AUTO_OCTAVE];
-	hui_button(cr, oct->x, oct->y, oct->w, oct->h, "AUTO OCTAVE", oct->value > 0.5f, false);
-	const control *lm = &ui->ctl[K_LEVEL_MATCH];
-	hui_button(cr, lm->x, lm->y, lm->w, lm->h, "LEVEL MATCH", lm->value > 0.5f, false);
+	if (!ui->table->synth) {
+		const control *oct = &ui->ctl[K_AUTO_OCTAVE];
+		hui_button(cr, oct->x, oct->y, oct->w, oct->h, "AUTO OCTAVE", oct->value > 0.5f,
+		           false);
+		const control *lm = &ui->ctl[K_LEVEL_MATCH];
+		hui_button(cr, lm->x, lm->y, lm->w, lm->h, "LEVEL MATCH", lm->value > 0.5f, false);
+	}
 	hui_text(cr, "A", 332, 272, 11, true, HUI_LEFT, hui_text_dim, 0);
 	hui_text(cr, "B", 728, 272, 11, true, HUI_RIGHT, hui_text_dim, 0);
 }
@@ -743,13 +835,14 @@ static void draw_knobs(HeistUI *ui, cairo_t *cr)
 {
 	hui_card(cr, 16, 298, 728, 130);
 	char buf[64];
-	for (int k = K_PITCH_SHIFT; k <= K_OUTPUT_GAIN; ++k) {
+	for (int k = K_PITCH_SHIFT; k <= ui->table->knob_last; ++k) {
 		const control *c = &ui->ctl[k];
 		const double cx = c->x + 0.5 * c->w;
-		const heist_param_info *info = heist_param_get_info(c->param);
 		hui_text(cr, c->label, cx, 322, 11, true, HUI_CENTER, hui_text_dim, c->w - 8);
-		hui_knob(cr, cx, 364, 24, ctl_norm(c, c->value), ctl_norm(c, info->def),
-		         k == K_OUTPUT_GAIN || k == K_DRY_WET ? hui_text_fg : hui_pitch,
+		hui_knob(cr, cx, 364, 24, ctl_norm(c, c->value), ctl_norm(c, c->def),
+		         c->param == HEIST_PARAM_OUTPUT_GAIN || c->param == HEIST_PARAM_DRY_WET
+		             ? hui_text_fg
+		             : hui_pitch,
 		         ui->drag == k);
 		format_value(ui, c, buf, sizeof(buf));
 		hui_text(cr, buf, cx, 414, 13, false, HUI_CENTER, hui_text_fg, c->w - 8);
@@ -759,18 +852,23 @@ static void draw_knobs(HeistUI *ui, cairo_t *cr)
 /* [gui] Title, the model shown (or the last error), Load and bypass. */
 static void draw_header(HeistUI *ui, cairo_t *cr)
 {
-	hui_text(cr, "HEIST", 20, 36, 24, true, HUI_LEFT, hui_accent, 0);
-	hui_text(cr, "MODEL", 120, 24, 10, true, HUI_LEFT, hui_text_dim, 0);
+	/* The synth's longer title pushes the model line to the right. */
+	const double mx = ui->table->synth ? 216 : 120;
+	hui_text(cr, ui->table->title, 20, 36, 24, true, HUI_LEFT, hui_accent, 0);
+	hui_text(cr, "MODEL", mx, 24, 10, true, HUI_LEFT, hui_text_dim, 0);
 	char buf[sizeof(ui->model_path) + sizeof(ui->model_name) + 8];
 	if (ui->plugin_status[0] || ui->status[0]) {
 		snprintf(buf, sizeof(buf), "%s",
 		         ui->plugin_status[0] ? ui->plugin_status : ui->status);
-		hui_text(cr, buf, 120, 41, 12, false, HUI_LEFT, hui_meter_clip, 366);
+		hui_text(cr, buf, mx, 41, 12, false, HUI_LEFT, hui_meter_clip, 366);
 	} else {
 		snprintf(buf, sizeof(buf), "%s  \xc2\xb7  %s",
 		         ui->model_name[0] ? ui->model_name : "?",
 		         ui->model_path[0] ? base_name(ui->model_path) : "");
-		hui_text(cr, buf, 120, 41, 14, false, HUI_LEFT, hui_text_fg, 366);
+		hui_text(cr, buf, mx, 41, 14, false, HUI_LEFT, hui_text_fg, 366);
+	}
+	if (ui->table->synth) {
+		return; /* no model port, no bypass */
 	}
 	hui_button(cr, LOAD_X, LOAD_Y, LOAD_W, LOAD_H, "Load model\xe2\x80\xa6", false,
 	           ui->load_pressed);
@@ -853,7 +951,11 @@ static void draw(HeistUI *ui, cairo_t *cr)
 	cairo_translate(cr, ui->ox, ui->oy);
 	cairo_scale(cr, ui->scale, ui->scale);
 	draw_header(ui, cr);
-	draw_note(ui, cr);
+	if (ui->table->synth) {
+		draw_output(ui, cr);
+	} else {
+		draw_note(ui, cr);
+	}
 	draw_style(ui, cr);
 	draw_knobs(ui, cr);
 	draw_menu(ui, cr);
@@ -877,7 +979,11 @@ static void redraw(HeistUI *ui)
 		cairo_paint(cr);
 		cairo_translate(cr, ui->ox, ui->oy);
 		cairo_scale(cr, ui->scale, ui->scale);
-		draw_note(ui, cr);
+		if (ui->table->synth) {
+			draw_output(ui, cr);
+		} else {
+			draw_note(ui, cr);
+		}
 	}
 	cairo_pop_group_to_source(cr);
 	cairo_paint(cr);
@@ -901,7 +1007,7 @@ static bool inside(double x, double y, double bx, double by, double bw, double b
  * small widgets are easy to hit; -1 for none. */
 static int hit(const HeistUI *ui, double x, double y)
 {
-	for (int i = 0; i < N_CONTROLS; ++i) {
+	for (int i = 0; i < ui->table->n_ctl; ++i) {
 		const control *c = &ui->ctl[i];
 		if (inside(x, y, c->x - 6, c->y - 6, c->w + 12, c->h + 12)) {
 			return i;
@@ -967,7 +1073,7 @@ static void button_press(HeistUI *ui, const XButtonEvent *ev)
 	if (ev->button != Button1 || menu_click(ui, x, y)) {
 		return;
 	}
-	if (inside(x, y, LOAD_X, LOAD_Y, LOAD_W, LOAD_H)) {
+	if (!ui->table->synth && inside(x, y, LOAD_X, LOAD_Y, LOAD_W, LOAD_H)) {
 		ui->load_pressed = true;
 		ui->dirty = true;
 		return;
@@ -981,7 +1087,7 @@ static void button_press(HeistUI *ui, const XButtonEvent *ev)
 	ui->last_click = i;
 	ui->last_click_time = ev->time;
 	if (dbl && c->kind != C_TOGGLE) {
-		set_value_gesture(ui, c, heist_param_get_info(c->param)->def);
+		set_value_gesture(ui, c, c->def);
 		ui->last_click = -1;
 		ui->menu = -1;
 		return;
@@ -1169,36 +1275,44 @@ static void port_event(LV2UI_Handle handle, uint32_t port, uint32_t size, uint32
 	/* Monitors are redrawn only on a change that shows. */
 	float *mon = NULL;
 	float eps = 0.0f;
-	switch (port) {
-	case HEIST_PORT_PITCH_OUT:
-		mon = &ui->pitch_hz, eps = 0.05f;
-		break;
-	case HEIST_PORT_CONFIDENCE_OUT:
-		mon = &ui->confidence, eps = 0.004f;
-		break;
-	case HEIST_PORT_LOUDNESS_OUT:
-		mon = &ui->loudness_db, eps = 0.05f;
-		break;
-	case HEIST_PORT_INPUT_LEVEL:
-		mon = &ui->in_db, eps = 0.05f;
-		break;
-	case HEIST_PORT_OUTPUT_LEVEL:
-		mon = &ui->out_db, eps = 0.05f;
-		break;
-	case HEIST_PORT_OUT_PITCH:
-		mon = &ui->out_pitch_hz, eps = 0.05f;
-		break;
-	case HEIST_PORT_BELOW_RANGE:
-		mon = &ui->below_range, eps = 0.5f;
-		break;
-	case HEIST_PORT_GATE_OPEN:
-		mon = &ui->gate_open, eps = 0.5f;
-		break;
-	case HEIST_PORT_LATENCY:
-		mon = &ui->latency, eps = 0.5f;
-		break;
-	default:
-		break;
+	if (ui->table->synth) {
+		if (port == HEIST_SYNTH_PORT_OUTPUT_LEVEL) {
+			mon = &ui->out_db, eps = 0.05f;
+		} else if (port == HEIST_SYNTH_PORT_LATENCY) {
+			mon = &ui->latency, eps = 0.5f;
+		}
+	} else {
+		switch (port) {
+		case HEIST_PORT_PITCH_OUT:
+			mon = &ui->pitch_hz, eps = 0.05f;
+			break;
+		case HEIST_PORT_CONFIDENCE_OUT:
+			mon = &ui->confidence, eps = 0.004f;
+			break;
+		case HEIST_PORT_LOUDNESS_OUT:
+			mon = &ui->loudness_db, eps = 0.05f;
+			break;
+		case HEIST_PORT_INPUT_LEVEL:
+			mon = &ui->in_db, eps = 0.05f;
+			break;
+		case HEIST_PORT_OUTPUT_LEVEL:
+			mon = &ui->out_db, eps = 0.05f;
+			break;
+		case HEIST_PORT_OUT_PITCH:
+			mon = &ui->out_pitch_hz, eps = 0.05f;
+			break;
+		case HEIST_PORT_BELOW_RANGE:
+			mon = &ui->below_range, eps = 0.5f;
+			break;
+		case HEIST_PORT_GATE_OPEN:
+			mon = &ui->gate_open, eps = 0.5f;
+			break;
+		case HEIST_PORT_LATENCY:
+			mon = &ui->latency, eps = 0.5f;
+			break;
+		default:
+			break;
+		}
 	}
 	if (mon) {
 		if (fabsf(*mon - v) >= eps) {
@@ -1207,7 +1321,7 @@ static void port_event(LV2UI_Handle handle, uint32_t port, uint32_t size, uint32
 		}
 		return;
 	}
-	for (int i = 0; i < N_CONTROLS; ++i) {
+	for (int i = 0; i < ui->table->n_ctl; ++i) {
 		control *c = &ui->ctl[i];
 		if (c->port == port) {
 			if (ui->drag != i && c->value != v) { /* the user's hand wins */
@@ -1353,14 +1467,17 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *descriptor, const char *
                                 LV2UI_Controller controller, LV2UI_Widget *widget,
                                 const LV2_Feature *const *features)
 {
-	(void)descriptor;
-	if (strcmp(plugin_uri, HEIST_URI)) {
+	/* One binary, two UIs: the descriptor says which plugin's table. */
+	const plugin_table *table =
+	    !strcmp(descriptor->URI, HEIST_SYNTH_UI_URI) ? &synth_table : &effect_table;
+	if (strcmp(plugin_uri, table->plugin_uri)) {
 		return NULL;
 	}
 	HeistUI *ui = (HeistUI *)calloc(1, sizeof(HeistUI));
 	if (!ui) {
 		return NULL;
 	}
+	ui->table = table;
 	ui->write = write_function;
 	ui->controller = controller;
 	ui->drag = ui->menu = ui->last_click = -1;
@@ -1417,12 +1534,13 @@ static const void *extension_data(const char *uri)
 	return NULL;
 }
 
-static const LV2UI_Descriptor descriptor = {
-    HEIST_UI_URI, instantiate, cleanup, port_event, extension_data,
+static const LV2UI_Descriptor descriptors[2] = {
+    {HEIST_UI_URI, instantiate, cleanup, port_event, extension_data},
+    {HEIST_SYNTH_UI_URI, instantiate, cleanup, port_event, extension_data},
 };
 
-/* [any] */
+/* [any] 0: the effect's UI, 1: Heist Synth's. */
 LV2_SYMBOL_EXPORT const LV2UI_Descriptor *lv2ui_descriptor(uint32_t index)
 {
-	return index == 0 ? &descriptor : NULL;
+	return index < 2 ? &descriptors[index] : NULL;
 }

@@ -34,6 +34,7 @@
 #define FOAF "http://xmlns.com/foaf/0.1/"
 #define RDF_TYPE "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 #define HEIST_UI_URI HEIST_URI "#ui"
+#define HEIST_SYNTH_UI_URI "http://heist.audio/plugins/heist-synth#ui"
 
 static LilvWorld *world;
 
@@ -61,9 +62,10 @@ static LilvNode *get(const LilvNode *subject, const char *predicate)
 	return v;
 }
 
-static void check_ui(void)
+/* Both UIs of heist_ui.so (the effect's, Heist Synth's) declare the same. */
+static void check_ui(const char *ui_uri)
 {
-	LilvNode *ui = uri(HEIST_UI_URI);
+	LilvNode *ui = uri(ui_uri);
 	lilv_world_load_resource(world, ui); /* heist_ui.ttl, its rdfs:seeAlso */
 	CHECK(has(ui, LV2_CORE__requiredFeature, LV2_UI__parent), "ui:parent is not required");
 	CHECK(!has(ui, LV2_CORE__optionalFeature, LV2_UI__parent), "ui:parent is optional too");
@@ -249,7 +251,8 @@ int main(void)
 	const LilvPlugin *plugin = lv2h_find_plugin(world, HEIST_URI);
 	CHECK(plugin, "<%s> not found", HEIST_URI);
 	if (plugin) {
-		check_ui();
+		check_ui(HEIST_UI_URI);
+		check_ui(HEIST_SYNTH_UI_URI);
 		check_project(plugin);
 		check_category(plugin);
 		check_units(plugin);

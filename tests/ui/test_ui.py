@@ -22,7 +22,13 @@ input, and jalv.gtk3 with the build-tree bundle. Then checks that:
 6. restored states (jalv -l): a model file the plugin refuses puts a red
    status line in the header (the plugin's heist:status on the notify port;
    none for a good model); with a 1-style custom model, Style A at 7 shows
-   the same label as at 0 (the style that plays), not "style 8".
+   the same label as at 0 (the style that plays), not "style 8";
+7. Heist Synth's UI (the second descriptor of the same binary) is embedded in
+   jalv's "Heist Synth" window the same way, is not blank
+   (OUT_DIR/heist-synth-ui.png), the Morph drag and the Style A menu write the
+   synth's ports as in 3 and 4, and it follows the host's port values: with
+   a restored state (morph 0.6, tuning 442 Hz) one wheel step up writes 0.61
+   and 442.5, steps from the values the host sent, not from the defaults.
 
 Usage: test_ui.py LV2_PATH OUT_DIR [WRITE_MODEL] (tests/tools/write_model;
 without it, 6 is left out).
@@ -39,6 +45,8 @@ import tempfile
 import time
 
 URI = "http://heist.audio/plugins/heist"
+SYNTH_URI = "http://heist.audio/plugins/heist-synth"
+TUNING_CX, KNOB_CY = 16 + 728 / 9 * 1.5, 364  # the synth's Tuning knob (2nd of 9)
 BASE_W, BASE_H = 760, 440  # layout units of ui/heist_ui.c
 MORPH_X0, MORPH_W, MORPH_CY = 342, 376, 198  # the Morph slider track, layout units
 STYLE_A_X, STYLE_A_Y, STYLE_A_W, STYLE_A_H = 332, 92, 190, 38  # the Style A picker
@@ -168,12 +176,12 @@ def window_tree(s):
     return rows
 
 
-def find_ui_window(s, width, height):
+def find_ui_window(s, width, height, title="Heist"):
     """The UI's own window: inside jalv's "Heist" window, created by another
     X client (heist_ui.c opens its own connection), of the expected size."""
     rows = window_tree(s)
     for i, (wid, name, _, _, depth) in enumerate(rows):
-        if name != "Heist":
+        if name != title:
             continue
         client = wid & ~0x1FFFFF
         for cid, _, w, h, d in rows[i + 1:]:
@@ -255,7 +263,7 @@ def save_state(s, toplevel, path, symbol="morph"):
     return values if isinstance(symbol, list) else values[symbol]
 
 
-def start_jalv(s, lv2_path, client, scale=None, state=None):
+def start_jalv(s, lv2_path, client, scale=None, state=None, uri=URI):
     env = dict(s.env, LV2_PATH=lv2_path)
     preload = os.environ.get("HEIST_UI_PRELOAD")
     if preload:  # sanitizer build: the runtime must come first in jalv
@@ -264,17 +272,19 @@ def start_jalv(s, lv2_path, client, scale=None, state=None):
     if scale:
         env["HEIST_UI_SCALE"] = str(scale)
     load = ["-l", state] if state else []
-    return s.start(client, ["jalv.gtk3", "--jack-name", client, "-x"] + load + [URI], env=env)
+    return s.start(client, ["jalv.gtk3", "--jack-name", client, "-x"] + load + [uri], env=env)
 
 
-def run_1x(s, lv2_path, out_dir):
-    client = "heist-ui-1x"
-    jalv = start_jalv(s, lv2_path, client)
+def run_1x(s, lv2_path, out_dir, synth=False):
+    """Checks 1-4 on the effect's UI, or (synth) 7 without the tone."""
+    client = "heist-synth-ui-1x" if synth else "heist-ui-1x"
+    title, shot_name = ("Heist Synth", "heist-synth-ui") if synth else ("Heist", "heist-ui")
+    jalv = start_jalv(s, lv2_path, client, uri=SYNTH_URI if synth else URI)
 
     def ui():
         if jalv.poll() is not None:
             raise Fail("jalv.gtk3 exited:\n" + s.log(client))
-        return find_ui_window(s, BASE_W, BASE_H)
+        return find_ui_window(s, BASE_W, BASE_H, title)
 
     toplevel, win = wait_for("the Heist UI window in jalv.gtk3", ui, 30)
     g = wait_for("the UI window to be viewable",
@@ -283,14 +293,16 @@ def run_1x(s, lv2_path, out_dir):
     print(f"ok: UI window {hex(win)} embedded in jalv's {hex(toplevel)}, "
           f"{g['w']}x{g['h']} at {g['x']},{g['y']}, IsViewable")
 
-    connect_tone(s, client)
+    if not synth:  # the synth has no audio input
+        connect_tone(s, client)
     time.sleep(1.5)  # meters and note readout follow the tone at jalv's 30 Hz
-    before = save_state(s, toplevel, os.path.join(s.tmp, "state-before"))
+    before = save_state(s, toplevel, os.path.join(s.tmp, client + "-state-before"))
 
-    shot = os.path.join(out_dir, "heist-ui.png")
+    shot = os.path.join(out_dir, shot_name + ".png")
     s.run(["import", "-window", hex(win), shot])
     check_not_blank(s, shot)
-    s.run(["import", "-window", hex(toplevel), os.path.join(out_dir, "jalv-heist.png")])
+    s.run(["import", "-window", hex(toplevel),
+           os.path.join(out_dir, "jalv-heist-synth.png" if synth else "jalv-heist.png")])
 
     # Drag the Morph thumb from 10 % to 75 % of its track, in small steps.
     scale = min(g["w"] / BASE_W, g["h"] / BASE_H)
@@ -304,8 +316,8 @@ def run_1x(s, lv2_path, out_dir):
     argv += ["mouseup", "1"]
     s.run(argv)
     time.sleep(0.5)  # the UI writes at once; jalv applies it on the next cycle
-    after = save_state(s, toplevel, os.path.join(s.tmp, "state-after"))
-    s.run(["import", "-window", hex(win), os.path.join(out_dir, "heist-ui-after-drag.png")])
+    after = save_state(s, toplevel, os.path.join(s.tmp, client + "-state-after"))
+    s.run(["import", "-window", hex(win), os.path.join(out_dir, shot_name + "-after-drag.png")])
 
     print(f"morph in the plugin: {before:.4f} before the drag, {after:.4f} after")
     if abs(before) > 1e-6:
@@ -326,16 +338,72 @@ def run_1x(s, lv2_path, out_dir):
           ["click", "--repeat", "5", "--delay", "60", "5",
            "click", "--repeat", "2", "--delay", "60", "4"])
     time.sleep(0.3)
-    s.run(["import", "-window", hex(win), os.path.join(out_dir, "heist-ui-menu.png")])
+    s.run(["import", "-window", hex(win), os.path.join(out_dir, shot_name + "-menu.png")])
     last_row_y = STYLE_A_Y + STYLE_A_H + 8 + (MENU_ROWS - 1) * MENU_ROW_H + MENU_ROW_H / 2
     s.run(["xdotool", "mousemove"] + at(STYLE_A_X + STYLE_A_W / 2, last_row_y) + ["click", "1"])
     time.sleep(0.5)
-    menu = save_state(s, toplevel, os.path.join(s.tmp, "state-menu"), ["morph", "style_a"])
+    menu = save_state(s, toplevel, os.path.join(s.tmp, client + "-state-menu"),
+                      ["morph", "style_a"])
     print(f"after the menu: style_a {menu['style_a']:g}, morph {menu['morph']:.4f}")
     if abs(menu["morph"] - after) > 1e-6:
         raise Fail(f"the wheel over the open style menu moved Morph: {after} -> {menu['morph']}")
     if menu["style_a"] != 11:
         raise Fail(f"scrolled style menu: the last row picked style {menu['style_a']}, not 11")
+    s.stop(jalv)
+
+
+SYNTH_STATE_TTL = """@prefix lv2: <http://lv2plug.in/ns/lv2core#> .
+@prefix pset: <http://lv2plug.in/ns/ext/presets#> .
+
+<>
+    a pset:Preset ;
+    lv2:appliesTo <http://heist.audio/plugins/heist-synth> ;
+    lv2:port [
+        lv2:symbol "morph" ;
+        pset:value 0.6
+    ] , [
+        lv2:symbol "tuning" ;
+        pset:value 442.0
+    ] .
+"""
+
+
+def run_synth_follows(s, lv2_path, out_dir):
+    """Check 7's second half: the synth UI steps from the values the host
+    sent it (a restored state), so it took the host's port events."""
+    state = os.path.join(s.tmp, "state-synth-restored")
+    os.makedirs(state)
+    with open(os.path.join(state, "state.ttl"), "w") as f:
+        f.write(SYNTH_STATE_TTL)
+    client = "heist-synth-ui-restored"
+    jalv = start_jalv(s, lv2_path, client, state=state, uri=SYNTH_URI)
+
+    def ui():
+        if jalv.poll() is not None:
+            raise Fail("jalv.gtk3 exited:\n" + s.log(client))
+        return find_ui_window(s, BASE_W, BASE_H, "Heist Synth")
+
+    toplevel, win = wait_for("the Heist Synth UI window (restored)", ui, 30)
+    g = wait_for("the UI to be viewable",
+                 lambda: (lambda g: g if g["state"] == "IsViewable" else None)(geometry(s, win)),
+                 10)
+    time.sleep(1.0)  # jalv sends the restored values to the UI at its rate
+    s.run(["import", "-window", hex(win), os.path.join(out_dir, "heist-synth-ui-restored.png")])
+    scale = min(g["w"] / BASE_W, g["h"] / BASE_H)
+    ox, oy = g["x"] + (g["w"] - BASE_W * scale) / 2, g["y"] + (g["h"] - BASE_H * scale) / 2
+
+    def at(lx, ly):
+        return [str(round(ox + lx * scale)), str(round(oy + ly * scale))]
+    # One wheel step up over each: Morph's step is 0.01, Tuning's 0.5 Hz.
+    s.run(["xdotool", "mousemove"] + at(MORPH_X0 + MORPH_W / 2, MORPH_CY) + ["click", "4"])
+    s.run(["xdotool", "mousemove"] + at(TUNING_CX, KNOB_CY) + ["click", "4"])
+    time.sleep(0.5)
+    v = save_state(s, toplevel, os.path.join(s.tmp, "state-synth-stepped"), ["morph", "tuning"])
+    print(f"synth after one wheel step from the restored state: morph {v['morph']:.4f}, "
+          f"tuning {v['tuning']:.2f}")
+    # Float steps: 0.6 + 0.01 in single precision, well inside 1e-4.
+    if abs(v["morph"] - 0.61) > 1e-4 or abs(v["tuning"] - 442.5) > 1e-3:
+        raise Fail("the synth UI did not step from the host's values (0.6, 442 Hz)")
     s.stop(jalv)
 
 
@@ -456,6 +524,8 @@ def main():
             run_2x(s, lv2_path, out_dir)
             if write_model:
                 run_restored(s, lv2_path, out_dir, write_model)
+            run_1x(s, lv2_path, out_dir, synth=True)
+            run_synth_follows(s, lv2_path, out_dir)
         except (Fail, subprocess.TimeoutExpired) as e:
             print(f"FAIL: {e}")
             for name, _, log in s.procs:
