@@ -606,6 +606,11 @@ void heist_analysis_reset(heist_analysis *a)
 	}
 }
 
+void heist_analysis_carry(heist_analysis *to, const heist_analysis *from)
+{
+	heist_pitch_track_carry(&to->track, &from->track);
+}
+
 /* Hann-windowed bin k of the spectrum (xr, xi) of nb bins: a periodic Hann
  * window is a three-tap convolution in the frequency domain. Neighbours
  * across DC and Nyquist are conjugate mirrors. */

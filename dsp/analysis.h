@@ -92,6 +92,12 @@ float heist_analysis_subfloor_hz(const heist_analysis *a);
 /* [audio] Forget the held pitch. */
 void heist_analysis_reset(heist_analysis *a);
 
+/* [audio] Take over the pitch tracker's view of the performance from another
+ * floor's analyser (the engine's change of floor): the held pitch, a
+ * candidate waiting, the voiced stretch; not the sub-floor detector's
+ * verdict, which is about the old floor. */
+void heist_analysis_carry(heist_analysis *to, const heist_analysis *from);
+
 /* [audio] Analyse one frame: seg holds the span's samples, oldest first; with
  * with_history, the heist_analysis_history() samples before seg are valid too
  * (zeros before the stream) and notes under the floor are detected.

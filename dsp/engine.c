@@ -13,8 +13,11 @@
  *
  * The span follows the lowest pitch (analysis.h), a control: the engine holds
  * one analyser per supported floor (LOWEST_PITCHES), all allocated at
- * creation, and a change of floor restarts the stream with the new framing
- * and latency (a gap of one latency, like a reset).
+ * creation. A change of floor once the stream runs waits until the control
+ * has held still (FLOOR_SETTLE_S), fades the output out (FLOOR_FADE_S),
+ * restarts the framing and latency in place at that sample and fades in
+ * (restart_floor(): the input history, the frame clock and what the engine
+ * has learned carry over); before any output it applies at once.
  *
  * Work is done in runs, not per sample: the input of a run up to the next
  * frame trigger is stored, the frame is computed, and the output is rendered
@@ -115,6 +118,24 @@ static const char *const LOWEST_PITCH_NAMES[N_FLOORS] = {
 #define LEVEL_SETTLE_FRAMES 12u /* 48 ms at 250 frames/s */
 /* as far as the loudness fit moves the network (fit.h), so it can undo it */
 #define LEVEL_MAX_DB HEIST_FIT_MAX_LOUDNESS_DB
+/* A change of lowest pitch mid-stream (restart_floor()): the output fades
+ * out over FLOOR_FADE_S, the framing and latency change at the sample where
+ * it reaches zero, and the output fades in over FLOOR_FADE_S: a linear ramp
+ * at the sample level, 5 ms each way (long enough that the step of the
+ * delayed dry signal and of the wet's phase becomes a dip, not a click;
+ * short enough to read as one event). The fade starts once the control has
+ * held still for FLOOR_SETTLE_S: a knob dragged or automation ramped across
+ * several floors restarts once, where it stops, not once per floor crossed
+ * (each restart also moves the reported latency, which hosts re-align on).
+ * The cost is responsiveness: a choice plays 55 ms after it is made. For a
+ * control that sets a latency and cannot be played in time, that is below
+ * what a musician notices of a setting change; a change back to the floor
+ * in use before the fade ends cancels it. Decided at absolute sample
+ * positions (when the change arrives and after), so renders do not depend
+ * on the host's block size. */
+#define FLOOR_FADE_S 0.005
+#define FLOOR_SETTLE_S 0.05
+#define NO_WAIT UINT64_MAX
 
 /* A frame's synthesis controls live in the bound network's frame slots
  * (net.h), n_outputs floats each, sized to the model: the f0 in Hz after
@@ -148,7 +169,16 @@ struct heist_engine {
 	heist_morph_state morph_state; /* which of the two ran, how long (morph.h) */
 	heist_analysis *analysis;      /* the current floor's, one of floors[] */
 	heist_analysis *floors[N_FLOORS];
-	uint32_t floor; /* index into LOWEST_PITCHES */
+	uint32_t floor; /* index into LOWEST_PITCHES: the stream's (its latency) */
+	/* A change of floor under way (FLOOR_*): the floor asked for, the
+	 * control's last value (a new one restarts the settle time), the sample
+	 * the fade-out starts at (NO_WAIT: none waits), the fade's direction
+	 * (-1 out, +1 in or steady) and its place (xf_len = full level). */
+	uint32_t floor_next;
+	float floor_raw;
+	uint64_t xf_wait;
+	int xf_dir;
+	uint32_t xf_pos, xf_len, xf_settle;
 	heist_noise *noise;
 	heist_profile *prof; /* bench only; NULL in use */
 
@@ -178,6 +208,7 @@ struct heist_engine {
 	uint32_t history;                              /* samples before a span to gather */
 	float level_pow[LEVEL_WINDOW_MAX];             /* level_window(): recent frame powers */
 	uint32_t level_frames, level_at;               /* ... how many it averages, next slot */
+	uint32_t level_filled;       /* ... slots written since a change of floor (saturating) */
 	float gate_level_db;         /* ... the loudest of them: the gate's level */
 	float level_alpha, level_db; /* level match: averaging, offset in dB */
 	float mix_alpha, mix_wet, mix_gain, mix_enabled;
@@ -367,6 +398,7 @@ heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model
 	 * (one was up to 1.6x this: 22 KiB more per instance at 96 kHz). */
 	const uint32_t ring = (history + e->span + e->latency + RUN_MAX + 1u + 15u) / 16u * 16u;
 	apply_floor(e, floor_index(cfg->lowest_pitch));
+	e->floor_next = e->floor;
 	e->ring = heist_mem_calloc(ring, sizeof(float));
 	e->seg = heist_mem_calloc(history + max_span, sizeof(float));
 	if (!e->ring || !e->seg) {
@@ -384,10 +416,14 @@ heist_engine *heist_engine_new(const heist_config *cfg, const heist_model *model
 	e->in_gate_release = (float)pow(10.0, -HEIST_GATE_RELEASE_DB_PER_S / e->frame_rate / 20.0);
 	e->below_range_frames = (uint32_t)ceil(BELOW_RANGE_HOLD_S * e->frame_rate);
 	e->level_alpha = (float)(1.0 - exp(-1.0 / (e->frame_rate * LEVEL_TIME_S)));
+	const double fade = ceil(FLOOR_FADE_S * e->fs);
+	e->xf_len = fade > 1.0 ? (uint32_t)fade : 1u;
+	e->xf_settle = (uint32_t)ceil(FLOOR_SETTLE_S * e->fs);
 	for (int p = 0; p < HEIST_PARAM_COUNT; ++p) {
 		e->target[p] = heist_param_get_info((heist_param)p)->def;
 	}
 	e->target[HEIST_PARAM_LOWEST_PITCH] = LOWEST_PITCHES[e->floor];
+	e->floor_raw = e->target[HEIST_PARAM_LOWEST_PITCH];
 	heist_fit_init(&e->fit, e->frame_rate);
 	heist_engine_reset(e);
 	return e;
@@ -420,6 +456,36 @@ heist_net *heist_engine_swap_net(heist_engine *e, heist_net *net)
 	return old;
 }
 
+/* [audio] A new value of the lowest-pitch control (clamped, finite): snap it
+ * to a floor and schedule the change (FLOOR_*). Before any output there is
+ * nothing to fade: the floor applies at once, as it always did. */
+static void floor_request(heist_engine *e, float hz)
+{
+	const uint32_t f = floor_index(hz);
+	const int moved = hz != e->floor_raw;
+	e->floor_raw = hz;
+	e->target[HEIST_PARAM_LOWEST_PITCH] = LOWEST_PITCHES[f];
+	e->floor_next = f;
+	if (e->pos == 0) {
+		if (f != e->floor) {
+			heist_engine_reset(e); /* applies floor_next */
+		}
+		return;
+	}
+	if (e->xf_dir < 0) {
+		/* Fading out: the restart takes whatever floor is asked for when
+		 * the fade ends (one restart); back to the one playing, it turns
+		 * into a fade-in without any. */
+		e->xf_dir = f == e->floor ? 1 : -1;
+		return;
+	}
+	if (f == e->floor) {
+		e->xf_wait = NO_WAIT;
+	} else if (moved || e->xf_wait == NO_WAIT) {
+		e->xf_wait = e->pos + e->xf_settle;
+	}
+}
+
 void heist_engine_set_param(heist_engine *e, heist_param p, float value)
 {
 	const heist_param_info *info = heist_param_get_info(p);
@@ -428,12 +494,7 @@ void heist_engine_set_param(heist_engine *e, heist_param p, float value)
 	}
 	e->target[p] = heist_clampf(value, info->min, info->max);
 	if (p == HEIST_PARAM_LOWEST_PITCH && !e->vsrc) {
-		const uint32_t f = floor_index(e->target[p]);
-		e->target[p] = LOWEST_PITCHES[f];
-		if (f != e->floor) {
-			apply_floor(e, f);
-			heist_engine_reset(e);
-		}
+		floor_request(e, e->target[p]);
 	}
 }
 
@@ -444,6 +505,14 @@ float heist_engine_get_param(const heist_engine *e, heist_param p)
 
 void heist_engine_reset(heist_engine *e)
 {
+	/* A new stream: a floor change waiting for its fade applies now. */
+	if (e->floor_next != e->floor) {
+		apply_floor(e, e->floor_next);
+	}
+	e->xf_wait = NO_WAIT;
+	e->xf_dir = 1;
+	e->xf_pos = e->xf_len;
+	e->level_filled = LEVEL_WINDOW_MAX; /* the window counts its empty slots */
 	memset(e->ring, 0, e->ring_len * sizeof(float));
 	memset(e->net->frames, 0, FRAME_RING * e->model->n_outputs * sizeof(float));
 	heist_analysis_reset(e->analysis);
@@ -717,12 +786,17 @@ static void level_window(heist_engine *e, heist_features *f)
 	}
 	e->level_pow[e->level_at] = powf(10.0f, 0.1f * f->loudness_db);
 	e->level_at = e->level_at + 1u < e->level_frames ? e->level_at + 1u : 0u;
+	e->level_filled += e->level_filled < LEVEL_WINDOW_MAX;
 	float sum = 0.0f, peak = 0.0f;
 	for (uint32_t i = 0; i < e->level_frames; ++i) {
 		sum += e->level_pow[i];
 		peak = e->level_pow[i] > peak ? e->level_pow[i] : peak;
 	}
-	const float db = 10.0f * log10f(sum / (float)e->level_frames + 1e-30f);
+	/* A stream's start averages its empty slots (silence before it); after
+	 * a change of floor mid-stream, only the new floor's spans (a 300 Hz
+	 * window averaging 7 empty slots read the note 9 dB low). */
+	const uint32_t n = e->level_filled < e->level_frames ? e->level_filled : e->level_frames;
+	const float db = 10.0f * log10f(sum / (float)n + 1e-30f);
 	f->loudness_db = db > HEIST_LOUDNESS_FLOOR_DB ? db : HEIST_LOUDNESS_FLOOR_DB;
 	/* The gate follows the window's loudest span (an envelope's peak hold):
 	 * it opens on a syllable's first pulse as at the default floor and
@@ -1145,6 +1219,89 @@ heist_engine *heist_engine_new_synth(const heist_config *cfg, const heist_model 
 	return e;
 }
 
+/* [audio] The change of floor at the end of its fade-out (FLOOR_*), at the
+ * sample pos, before its input is stored: the stream goes on with the new
+ * framing and latency instead of starting again from silence. Kept: the
+ * input history (the dry path resumes at the new latency at once), the
+ * frame clock and the frames in flight (frame k's centre does not depend
+ * on the floor, only when its span is complete), the networks' state, the
+ * fitter, both gates, the level match's gain, the smoothers, the monitors,
+ * and the pitch tracker's performance (analysis.h). Dropped: the old
+ * floor's analysis and sub-floor verdict, its level window (no span of the
+ * old length is averaged after it), and the noise grains in flight. Frames
+ * the shorter span makes due now are computed here, at most
+ * (longest span - shortest) / (2 hop) of them: 5 at any rate. */
+static void restart_floor(heist_engine *e)
+{
+	const heist_analysis *old = e->analysis;
+	apply_floor(e, e->floor_next);
+	heist_analysis_reset(e->analysis);
+	heist_analysis_carry(e->analysis, old);
+	memset(e->level_pow, 0, sizeof e->level_pow);
+	e->level_at = 0;
+	e->level_filled = 0;
+	e->next_trigger = frame_trigger(e, e->next_frame);
+	while (e->next_trigger < (int64_t)e->pos) {
+		compute_frame(e);
+	}
+	/* Output sample pos now renders input time pos - latency: the frame at
+	 * or before it (frames already computed, at most 7 back: in the ring). */
+	const int64_t u = (int64_t)e->pos - (int64_t)e->latency;
+	uint64_t k = 0;
+	if (u > 0) {
+		k = (uint64_t)floor((double)u * e->frame_rate / e->fs);
+		while (k > 0 && frame_centre(e, k) > (double)u) {
+			--k;
+		}
+		while (frame_centre(e, k + 1) <= (double)u) {
+			++k;
+		}
+	}
+	e->synth_frame = k;
+	heist_noise_reset(e->noise);
+	e->xf_dir = 1; /* fades in from xf_pos = 0 */
+}
+
+/* [any] The sample at which the fade-out under way or waiting ends and the
+ * floor changes (UINT64_MAX: none). From a fade-in still rising, the fade
+ * out starts at the level it has reached. */
+static uint64_t floor_restart_at(const heist_engine *e)
+{
+	if (e->xf_dir < 0) {
+		return e->pos + e->xf_pos;
+	}
+	if (e->xf_wait == NO_WAIT) {
+		return UINT64_MAX;
+	}
+	const uint64_t g = e->xf_pos + (e->xf_wait - e->pos);
+	return e->xf_wait + (g < e->xf_len ? g : e->xf_len);
+}
+
+/* [audio] The fades of a change of floor on output samples [m, m + n): a
+ * linear ramp of xf_len steps, out then in; nothing to do when steady. */
+static void floor_fade(heist_engine *e, uint64_t m, float *out, uint32_t n)
+{
+	if (e->xf_dir > 0 && e->xf_pos == e->xf_len && (e->xf_wait >= m + n)) {
+		return;
+	}
+	const float step = 1.0f / (float)e->xf_len;
+	for (uint32_t i = 0; i < n; ++i) {
+		if (m + i == e->xf_wait) {
+			e->xf_wait = NO_WAIT;
+			e->xf_dir = -1;
+		}
+		float g;
+		if (e->xf_dir < 0) {
+			g = (float)e->xf_pos * step;
+			e->xf_pos -= e->xf_pos > 0;
+		} else {
+			e->xf_pos += e->xf_pos < e->xf_len;
+			g = (float)e->xf_pos * step;
+		}
+		out[i] *= g;
+	}
+}
+
 void heist_engine_process(heist_engine *e, const float *in, float *out, uint32_t n)
 {
 	if (e->snap) {
@@ -1154,10 +1311,20 @@ void heist_engine_process(heist_engine *e, const float *in, float *out, uint32_t
 	while (i < n) {
 		/* A run ends at the block end, RUN_MAX, or just after the next
 		 * frame trigger (that frame is computed before the run's output). */
+		if (e->xf_dir < 0 && e->xf_pos == 0) {
+			/* faded out: the new floor, or back in if it is the old one */
+			if (e->floor_next != e->floor) {
+				restart_floor(e);
+			}
+			e->xf_dir = 1;
+		}
 		const uint64_t m = e->pos;
 		uint64_t len = (uint64_t)(e->next_trigger - (int64_t)m) + 1u;
 		len = len < n - i ? len : n - i;
 		len = len < RUN_MAX ? len : RUN_MAX;
+		/* a run ends where the floor changes */
+		const uint64_t restart = floor_restart_at(e);
+		len = restart > m && restart - m < len ? restart - m : len;
 		if (e->vsrc) { /* synth: the events due now; the run stops at the next */
 			len = synth_events(e, i, n, 0, len);
 		}
@@ -1185,6 +1352,7 @@ void heist_engine_process(heist_engine *e, const float *in, float *out, uint32_t
 		    fmaxf(e->mix_gain, heist_db_to_gain(e->target[HEIST_PARAM_OUTPUT_GAIN]));
 		heist_soft_ceiling(e->wet, nr, HEIST_WET_CEILING * 0.99999f / g_max);
 		mix_run(e, m, e->wet, out + i, nr);
+		floor_fade(e, m, out + i, nr);
 		i += nr;
 	}
 	if (e->vsrc) { /* synth: events left (n = 0) */

@@ -46,6 +46,17 @@ void heist_pitch_track_reset(heist_pitch_track *t)
 	heist_pitch_track_subfloor_skip(t);
 }
 
+void heist_pitch_track_carry(heist_pitch_track *t, const heist_pitch_track *from)
+{
+	t->held = from->held;
+	t->cand = from->cand;
+	t->cand_n = from->cand_n;
+	t->cand_conf = from->cand_conf;
+	t->unvoiced = from->unvoiced;
+	t->octave_held = from->octave_held;
+	t->held_run = from->held_run;
+}
+
 void heist_pitch_track_subfloor_skip(heist_pitch_track *t)
 {
 	t->sub_f = 0.0f;

@@ -83,6 +83,10 @@ static inline uint32_t heist_pitch_track_history(const heist_pitch_track *t)
 /* Forget the performance. */
 void heist_pitch_track_reset(heist_pitch_track *t);
 
+/* The performance's state (held pitch, candidate, voiced stretch) from a
+ * tracker of another floor; the sub-floor detector's stays t's own. */
+void heist_pitch_track_carry(heist_pitch_track *t, const heist_pitch_track *from);
+
 /* The sub-floor detector on the `history` host samples ending at `end`
  * (exclusive). Returns the period's frequency in Hz when it is confident,
  * below the floor, and has been for HEIST_SUBFLOOR_CONFIRM runs, else 0;

@@ -297,8 +297,9 @@ static void test_true_latency(const heist_model *m)
 	}
 }
 
-/* The lowest-pitch control: snaps down to a supported floor, changes the
- * reported latency at once, and a change restarts the stream cleanly. */
+/* The lowest-pitch control: snaps down to a supported floor; before any
+ * output it changes the reported latency at once, mid-stream once the
+ * change's fade-out has ended; the output stays finite throughout. */
 static void test_lowest_pitch_param(const heist_model *m)
 {
 	const heist_config cfg = heist_config_default(48000.0);
@@ -315,7 +316,13 @@ static void test_lowest_pitch_param(const heist_model *m)
 	float *x = make_input(48000.0, 48000), *y = malloc(48000 * sizeof(float));
 	heist_engine_process(e, x, y, 24000);
 	heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, 65.0f);
+	CHECK(heist_engine_latency(e) == 1280,
+	      "mid-stream: the old stream's latency until it "
+	      "has faded out (%u)",
+	      heist_engine_latency(e));
 	heist_engine_process(e, x + 24000, y + 24000, 24000);
+	CHECK(heist_engine_latency(e) == 1070, "after the change: %u, want 1070",
+	      heist_engine_latency(e));
 	size_t bad = 0;
 	for (size_t i = 0; i < 48000; ++i) {
 		bad += !isfinite(y[i]);
@@ -326,16 +333,24 @@ static void test_lowest_pitch_param(const heist_model *m)
 	heist_engine_free(e);
 }
 
-/* One render: `at` samples at floor `from`, then floor `to` for the rest, in
- * blocks of `block` samples (the change falls on a block boundary). */
+/* Samples of the fade each way and of the hold before it at 48 kHz (engine.c:
+ * FLOOR_FADE_S, FLOOR_SETTLE_S). */
+#define FADE_48K 240u
+#define SETTLE_48K 2400u
+
+/* One render: floor `from`, then at sample `at` the control set to `to`, in
+ * blocks of `block` samples (the change falls on a block boundary); the
+ * latency reported after each block into lat[] for each of its samples
+ * (lat may be NULL). `at` >= n: no change. */
 static float *render_floor_change(const heist_model *m, double fs, const float *in, size_t n,
-                                  float from, size_t at, float to, uint32_t block)
+                                  float from, size_t at, float to, uint32_t block, float dry_wet,
+                                  uint32_t *lat)
 {
 	heist_config cfg = heist_config_default(fs);
 	cfg.lowest_pitch = from;
 	heist_engine *e = heist_engine_new(&cfg, m);
 	heist_engine_set_param(e, HEIST_PARAM_PITCH_SHIFT, 5.0f);
-	heist_engine_set_param(e, HEIST_PARAM_DRY_WET, 0.8f);
+	heist_engine_set_param(e, HEIST_PARAM_DRY_WET, dry_wet);
 	float *out = calloc(n, sizeof(float));
 	for (size_t done = 0; done < n;) {
 		if (done == at) {
@@ -344,45 +359,233 @@ static float *render_floor_change(const heist_model *m, double fs, const float *
 		size_t len = done < at && at - done < block ? at - done : block;
 		len = len > n - done ? n - done : len;
 		heist_engine_process(e, in + done, out + done, (uint32_t)len);
+		for (size_t i = 0; lat && i < len; ++i) {
+			lat[done + i] = heist_engine_latency(e);
+		}
 		done += len;
 	}
 	heist_engine_free(e);
 	return out;
 }
 
-/* Automating lowest_pitch mid-note: the change restarts the stream (the
- * latency and every frame's span change with it), so what follows is what
- * a new engine at the new floor plays from that sample on, bit for bit,
- * whatever the block split: no state of the old floor's framing, the level
- * window's frame powers included (at 300 Hz it averages 8 frames), reaches
- * the new stream. Changes into, out of and between floors with a window. */
-static void test_floor_change_restart(const heist_model *m)
+static double max_step(const float *x, size_t a, size_t b)
+{
+	double s = 0.0;
+	for (size_t i = a + 1; i < b; ++i) {
+		s = fmax(s, fabs((double)x[i] - x[i - 1]));
+	}
+	return s;
+}
+
+static size_t longest_silence(const float *x, size_t a, size_t b)
+{
+	size_t run = 0, longest = 0;
+	for (size_t i = a; i < b; ++i) {
+		run = fabsf(x[i]) < 1e-4f ? run + 1 : 0; /* -80 dBFS */
+		longest = run > longest ? run : longest;
+	}
+	return longest;
+}
+
+static double rms_db(const float *x, size_t a, size_t b)
+{
+	double s = 0.0;
+	for (size_t i = a; i < b; ++i) {
+		s += (double)x[i] * x[i];
+	}
+	return 10.0 * log10(s / (double)(b - a) + 1e-30);
+}
+
+/* Automating lowest_pitch mid-note (the note held, gliding): what a
+ * musician hears. The old stream plays on untouched, bit for bit, while the
+ * control holds still (FLOOR_SETTLE_S), then fades out linearly; the new
+ * floor's stream fades in. Around the change no sample-to-sample step is
+ * larger than the larger of the steady old and new floors' own steps there
+ * (main cut the stream: a step of the signal's full level); no stretch of
+ * silence is longer than the fade (main: 20-25 ms, one latency); 100 ms
+ * after the change the level is within 1 dB of an engine's that played the
+ * new floor all along (main started the level match again from 0 dB); and
+ * any block split gives the same samples. */
+static void test_floor_change_fade(const heist_model *m)
 {
 	const double fs = 48000.0;
 	const size_t n = 96000, at = 48000 + 123; /* inside the held note */
 	float *in = make_input(fs, n);
 	const float pairs[][2] = {
-	    {65.0f, 300.0f}, {300.0f, 165.0f}, {300.0f, 50.0f}, {165.0f, 300.0f}};
+	    {65.0f, 110.0f}, {65.0f, 300.0f}, {300.0f, 165.0f}, {300.0f, 50.0f}, {165.0f, 300.0f}};
 	for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; ++p) {
 		const float from = pairs[p][0], to = pairs[p][1];
-		float *fresh = render_floor_change(m, fs, in + at, n - at, to, 0, to, 256);
-		const uint32_t blocks[] = {256, 13, 997};
+		float *old = render_floor_change(m, fs, in, n, from, n, to, 256, 0.8f, NULL);
+		float *steady = render_floor_change(m, fs, in, n, to, n, to, 256, 0.8f, NULL);
+		float *out = render_floor_change(m, fs, in, n, from, at, to, 256, 0.8f, NULL);
+		const uint32_t blocks[] = {13, 997};
 		for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; ++b) {
-			float *out = render_floor_change(m, fs, in, n, from, at, to, blocks[b]);
+			float *o =
+			    render_floor_change(m, fs, in, n, from, at, to, blocks[b], 0.8f, NULL);
 			size_t diff = 0;
-			for (size_t i = at; i < n; ++i) {
-				diff += out[i] != fresh[i - at];
+			for (size_t i = 0; i < n; ++i) {
+				diff += o[i] != out[i];
 			}
 			CHECK(diff == 0,
-			      "lowest pitch %g -> %g Hz at sample %zu, blocks of %u: %zu samples "
-			      "differ from a new engine's",
-			      from, to, at, blocks[b], diff);
-			free(out);
+			      "%g -> %g Hz, blocks of %u: %zu samples differ from blocks of 256",
+			      from, to, blocks[b], diff);
+			free(o);
 		}
-		free(fresh);
+		/* The old stream until the fade, then it times the linear ramp. */
+		const size_t w = at + SETTLE_48K;
+		size_t off = 0;
+		for (size_t i = 0; i < w + FADE_48K; ++i) {
+			const float g =
+			    i < w ? 1.0f : (float)(FADE_48K - (i - w)) * (1.0f / (float)FADE_48K);
+			off += out[i] != old[i] * g;
+		}
+		CHECK(off == 0,
+		      "%g -> %g Hz: %zu samples up to the fade's end are not the old stream's",
+		      from, to, off);
+		const size_t a = at - 4800, b = at + 14400; /* -100 .. +300 ms */
+		/* The new stream carries the old one's state (phase, network,
+		 * gains), so its waveform is not the steady one's: its steps
+		 * reached 1.047x the streams' own (300 -> 165 and 50 Hz); main's
+		 * cut reached 1.64x. */
+		const double bound = 1.1 * fmax(max_step(old, a, b), max_step(steady, a, b));
+		const double step = max_step(out, a, b);
+		const size_t silence = longest_silence(out, at, b);
+		const size_t l0 = at + 4800, l1 = at + 7200; /* 100-150 ms after */
+		const double dip = rms_db(out, l0, l1) - rms_db(steady, l0, l1);
+		CHECK(step <= bound,
+		      "%g -> %g Hz: a step of %.4f around the change, the streams' own "
+		      "steps reach %.4f (x 1.1)",
+		      from, to, step, bound);
+		CHECK(silence <= FADE_48K, "%g -> %g Hz: %zu samples of silence (fade %u)", from,
+		      to, silence, FADE_48K);
+		CHECK(fabs(dip) <= 1.0,
+		      "%g -> %g Hz: level 100-150 ms after the change %+.2f dB from "
+		      "the steady new floor's",
+		      from, to, dip);
+		printf("lowest pitch %3.0f -> %3.0f Hz mid-note: max step %.4f (bound %.4f), "
+		       "longest silence %zu samples, level 100-150 ms after %+.2f dB; blocks "
+		       "13/256/997 identical\n",
+		       from, to, step, bound, silence, dip);
+		free(old);
+		free(steady);
+		free(out);
 	}
-	printf("lowest pitch changes mid-note (65/165/300 -> 50/165/300 Hz): the new stream is a "
-	       "new engine's, bit for bit\n");
+	free(in);
+}
+
+/* The reported latency is the delay of the audio produced: with the dry
+ * signal alone, every output sample is the input delayed by the latency
+ * reported after it (blocks of one sample), at a fade's gain inside the
+ * fades and exactly outside them; the latency moves once, where the new
+ * stream starts; and in blocks of 997 each block reports its last sample's. */
+static void test_floor_change_latency(const heist_model *m)
+{
+	const double fs = 48000.0;
+	const size_t n = 48000, at = 24000 + 7;
+	float *in = make_input(fs, n);
+	const float pairs[][2] = {{65.0f, 300.0f}, {300.0f, 50.0f}};
+	for (size_t p = 0; p < 2; ++p) {
+		uint32_t *lat = malloc(n * sizeof(uint32_t)),
+		         *lat997 = malloc(n * sizeof(uint32_t));
+		float *out =
+		    render_floor_change(m, fs, in, n, pairs[p][0], at, pairs[p][1], 1, 0.0f, lat);
+		free(render_floor_change(m, fs, in, n, pairs[p][0], at, pairs[p][1], 997, 0.0f,
+		                         lat997));
+		const size_t r = at + SETTLE_48K + FADE_48K; /* the new stream's first sample */
+		size_t off = 0, moves = 0, blocks_off = 0;
+		for (size_t i = 0; i < n; ++i) {
+			const float dry = i >= lat[i] ? in[i - lat[i]] : 0.0f;
+			const int fading = i >= r - FADE_48K && i < r + FADE_48K - 1;
+			off += fading ? !(fabsf(out[i]) <= fabsf(dry)) : out[i] != dry;
+			moves += i > 0 && lat[i] != lat[i - 1];
+			/* the blocks of 997 start at 0 and again at the change */
+			size_t last =
+			    i < at ? (i / 997 + 1) * 997 : at + ((i - at) / 997 + 1) * 997;
+			last = i < at && last > at ? at - 1 : (last > n ? n : last) - 1;
+			blocks_off += lat997[i] != lat[last];
+		}
+		CHECK(off == 0,
+		      "%g -> %g Hz: %zu samples are not the input at the reported latency",
+		      pairs[p][0], pairs[p][1], off);
+		CHECK(moves == 1 && lat[r - 1] != lat[r],
+		      "%g -> %g Hz: the latency moved %zu times, "
+		      "not once at the new stream's start",
+		      pairs[p][0], pairs[p][1], moves);
+		CHECK(blocks_off == 0,
+		      "%g -> %g Hz: %zu samples in blocks reporting another latency", pairs[p][0],
+		      pairs[p][1], blocks_off);
+		free(out);
+		free(lat);
+		free(lat997);
+	}
+	printf("lowest pitch changes: every sample is the input delayed by the latency reported "
+	       "with it; it moves once, where the new stream starts\n");
+	free(in);
+}
+
+/* A control moving across floors restarts once, where it holds still: a
+ * ramp from 65 to 300 Hz over 0.4 s (set every 256 samples, as a host's
+ * automation) moves the latency once; a change that arrives during the
+ * fade-out is the one applied, without a second restart; a change back to
+ * the floor playing before the fade cancels it (the old stream bit for
+ * bit); non-finite values change nothing and the output stays finite. */
+static void test_floor_change_once(const heist_model *m)
+{
+	const double fs = 48000.0;
+	const size_t n = 72000, blk = 256;
+	float *in = make_input(fs, n), *out = malloc(n * sizeof(float));
+	float *old = render_floor_change(m, fs, in, n, 65.0f, n, 65.0f, 256, 0.8f, NULL);
+	for (int scene = 0; scene < 4; ++scene) {
+		heist_config cfg = heist_config_default(fs);
+		cfg.lowest_pitch = 65.0f;
+		heist_engine *e = heist_engine_new(&cfg, m);
+		heist_engine_set_param(e, HEIST_PARAM_PITCH_SHIFT, 5.0f);
+		heist_engine_set_param(e, HEIST_PARAM_DRY_WET, 0.8f);
+		uint32_t moves = 0, prev = heist_engine_latency(e);
+		for (size_t done = 0; done < n; done += blk) {
+			const double t = (double)done / fs;
+			if (scene == 0 && t >= 0.5 && t <= 0.95) { /* the ramp, then 300 */
+				heist_engine_set_param(
+				    e, HEIST_PARAM_LOWEST_PITCH,
+				    fminf(300.0f, 65.0f + (float)((t - 0.5) / 0.4) * 235.0f));
+			} else if (scene == 1 && done == 24064) {
+				heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, 110.0f);
+			} else if (scene == 1 &&
+			           done == 24064 + SETTLE_48K + 160) { /* fading out */
+				heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, 165.0f);
+			} else if (scene == 2 && done == 24064) {
+				heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, 300.0f);
+			} else if (scene == 2 && done == 24064 + 1024) {
+				heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, 70.0f);
+			} else if (scene == 3 && done >= 24064 && done < 24064 + 8 * blk) {
+				const float bad[] = {NAN, INFINITY, -INFINITY, -NAN};
+				heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH,
+				                       bad[done / blk % 4]);
+			}
+			const uint32_t len = (uint32_t)(n - done < blk ? n - done : blk);
+			heist_engine_process(e, in + done, out + done, len);
+			moves += heist_engine_latency(e) != prev;
+			prev = heist_engine_latency(e);
+		}
+		const uint32_t want_moves[] = {1, 1, 0, 0};
+		const uint32_t want_lat[] = {480, 620, 1070, 1070};
+		CHECK(moves == want_moves[scene] && prev == want_lat[scene],
+		      "scene %d: the latency moved %u times to %u, want %u times to %u", scene,
+		      moves, prev, want_moves[scene], want_lat[scene]);
+		size_t bad = 0, diff = 0;
+		for (size_t i = 0; i < n; ++i) {
+			bad += !isfinite(out[i]);
+			diff += out[i] != old[i];
+		}
+		CHECK(bad == 0, "scene %d: %zu non-finite samples", scene, bad);
+		CHECK(scene < 2 || diff == 0,
+		      "scene %d: %zu samples differ from the unchanged stream", scene, diff);
+		heist_engine_free(e);
+	}
+	printf("lowest pitch: a ramp across four floors restarts once, a change during the fade "
+	       "once, a change back or NaN/Inf not at all\n");
+	free(old);
+	free(out);
 	free(in);
 }
 
@@ -495,7 +698,9 @@ int main(int argc, char **argv)
 	test_interleaved_instances(m);
 	test_true_latency(m);
 	test_lowest_pitch_param(m);
-	test_floor_change_restart(m);
+	test_floor_change_fade(m);
+	test_floor_change_latency(m);
+	test_floor_change_once(m);
 	test_monitor(m);
 	test_harmonic_band_limit();
 	test_phase_drift();
