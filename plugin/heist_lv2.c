@@ -975,8 +975,14 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	heist_engine_set_param(e, HEIST_PARAM_LOUDNESS_FIT, loudness_fit);
 	heist_engine_set_param(e, HEIST_PARAM_INPUT_GATE, input_gate);
 	heist_engine_set_param(e, HEIST_PARAM_LEVEL_MATCH, level_match);
-	/* Restarts the engine only when the snapped floor changes (and so the
-	 * latency): MIDI out then ends its note and restarts its clock. */
+	/* A change of lowest_pitch moves the engine's latency inside
+	 * heist_engine_process() (a fade and a restart in place: the engine's
+	 * clock goes on, and so do MIDI out's tracker and clock); only before
+	 * any output does it apply here, with the engine's clock at 0. The
+	 * latency port is written after processing: the new stream's latency
+	 * from the block where it starts. Here a change of the latency (the
+	 * lookahead's, or the floor's before any output) ends MIDI out's note
+	 * and restarts its clock. */
 	const uint32_t latency_before = total_latency(self);
 	heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, lowest_pitch);
 	midi_begin(self);

@@ -165,6 +165,31 @@ static void test_engine(const heist_model *shipped)
 	}
 	expect_clean("engine: parameter sweep");
 
+	/* Changes of lowest pitch mid-stream, each held until it has applied:
+	 * the wait, the fade out, the restart in place (the frames a shorter
+	 * span makes due computed at once, the synthesis moved back or on)
+	 * and the fade in, all inside run(). The latency moving proves the
+	 * restart ran. */
+	const float floors_hz[] = {300.0f, 50.0f, 165.0f, 65.0f, 110.0f, 85.0f, 300.0f, 65.0f};
+	unsigned restarts = 0;
+	for (size_t f = 0; f < sizeof floors_hz / sizeof floors_hz[0]; ++f) {
+		const uint32_t before = heist_engine_latency(e);
+		rt_guard_begin();
+		heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, floors_hz[f]);
+		rt_guard_end();
+		for (int k = 0; k < 400 && heist_engine_latency(e) == before; ++k) {
+			engine_block(e, buf, &rng, &pos, rate);
+		}
+		restarts += heist_engine_latency(e) != before;
+		engine_block(e, buf, &rng, &pos, rate); /* into the fade in */
+	}
+	CHECK(restarts == sizeof floors_hz / sizeof floors_hz[0],
+	      "engine: %u of 8 lowest-pitch changes restarted the stream", restarts);
+	rt_guard_begin();
+	heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, HEIST_DEFAULT_LOWEST_PITCH);
+	rt_guard_end();
+	expect_clean("engine: lowest-pitch changes (fade, restart in place)");
+
 	/* Style glides: every pair of styles, morph across, with swaps of the
 	 * network between blocks (old networks come back out to be reused). */
 	for (int round = 0; round < 3; ++round) {
