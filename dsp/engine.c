@@ -1245,7 +1245,10 @@ static void restart_floor(heist_engine *e)
 		compute_frame(e);
 	}
 	/* Output sample pos now renders input time pos - latency: the frame at
-	 * or before it (frames already computed, at most 7 back: in the ring). */
+	 * or before it. Frames already computed: up to 7 back from next_frame
+	 * (300 -> 50 Hz at 22.05-192 kHz, 250 frames/s), all still in the
+	 * FRAME_RING slots; never one further back, whose slot may be reused
+	 * (a model's faster frame clock: the fade-in then starts a frame on). */
 	const int64_t u = (int64_t)e->pos - (int64_t)e->latency;
 	uint64_t k = 0;
 	if (u > 0) {
@@ -1257,6 +1260,7 @@ static void restart_floor(heist_engine *e)
 			++k;
 		}
 	}
+	k = k + (FRAME_RING - 1u) < e->next_frame ? e->next_frame - (FRAME_RING - 1u) : k;
 	e->synth_frame = k;
 	heist_noise_reset(e->noise);
 	e->xf_dir = 1; /* fades in from xf_pos = 0 */
