@@ -528,14 +528,15 @@ static void test_floor_change_latency(const heist_model *m)
  * automation) moves the latency once; a change that arrives during the
  * fade-out is the one applied, without a second restart; a change back to
  * the floor playing before the fade cancels it (the old stream bit for
- * bit); non-finite values change nothing and the output stays finite. */
+ * bit), during the fade-out turns it back (a dip, no restart); non-finite
+ * values change nothing and the output stays finite. */
 static void test_floor_change_once(const heist_model *m)
 {
 	const double fs = 48000.0;
 	const size_t n = 72000, blk = 256;
 	float *in = make_input(fs, n), *out = malloc(n * sizeof(float));
 	float *old = render_floor_change(m, fs, in, n, 65.0f, n, 65.0f, 256, 0.8f, NULL);
-	for (int scene = 0; scene < 4; ++scene) {
+	for (int scene = 0; scene < 5; ++scene) {
 		heist_config cfg = heist_config_default(fs);
 		cfg.lowest_pitch = 65.0f;
 		heist_engine *e = heist_engine_new(&cfg, m);
@@ -557,6 +558,11 @@ static void test_floor_change_once(const heist_model *m)
 				heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, 300.0f);
 			} else if (scene == 2 && done == 24064 + 1024) {
 				heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, 70.0f);
+			} else if (scene == 4 && done == 24064) {
+				heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, 300.0f);
+			} else if (scene == 4 &&
+			           done == 24064 + SETTLE_48K + 160) { /* fading out */
+				heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, 65.0f);
 			} else if (scene == 3 && done >= 24064 && done < 24064 + 8 * blk) {
 				const float bad[] = {NAN, INFINITY, -INFINITY, -NAN};
 				heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH,
@@ -567,8 +573,8 @@ static void test_floor_change_once(const heist_model *m)
 			moves += heist_engine_latency(e) != prev;
 			prev = heist_engine_latency(e);
 		}
-		const uint32_t want_moves[] = {1, 1, 0, 0};
-		const uint32_t want_lat[] = {480, 620, 1070, 1070};
+		const uint32_t want_moves[] = {1, 1, 0, 0, 0};
+		const uint32_t want_lat[] = {480, 620, 1070, 1070, 1070};
 		CHECK(moves == want_moves[scene] && prev == want_lat[scene],
 		      "scene %d: the latency moved %u times to %u, want %u times to %u", scene,
 		      moves, prev, want_moves[scene], want_lat[scene]);
@@ -578,12 +584,21 @@ static void test_floor_change_once(const heist_model *m)
 			diff += out[i] != old[i];
 		}
 		CHECK(bad == 0, "scene %d: %zu non-finite samples", scene, bad);
-		CHECK(scene < 2 || diff == 0,
+		/* back during the fade-out: a dip of the old stream, from the fade's
+		 * start to where the fade back in ends (160 + 160 samples) */
+		size_t dip = 0;
+		for (size_t i = 24064 + SETTLE_48K; scene == 4 && i < 24064 + SETTLE_48K + 320;
+		     ++i) {
+			dip += out[i] != old[i];
+		}
+		CHECK(scene != 4 || diff == dip, "scene 4: %zu samples differ outside the dip",
+		      diff - dip);
+		CHECK(scene < 2 || scene == 4 || diff == 0,
 		      "scene %d: %zu samples differ from the unchanged stream", scene, diff);
 		heist_engine_free(e);
 	}
 	printf("lowest pitch: a ramp across four floors restarts once, a change during the fade "
-	       "once, a change back or NaN/Inf not at all\n");
+	       "once, a change back (before or during the fade) or NaN/Inf not at all\n");
 	free(old);
 	free(out);
 	free(in);
