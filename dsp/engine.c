@@ -1313,8 +1313,6 @@ void heist_engine_process(heist_engine *e, const float *in, float *out, uint32_t
 	}
 	uint32_t i = 0;
 	while (i < n) {
-		/* A run ends at the block end, RUN_MAX, or just after the next
-		 * frame trigger (that frame is computed before the run's output). */
 		if (e->xf_dir < 0 && e->xf_pos == 0) {
 			/* faded out: the new floor, or back in if it is the old one */
 			if (e->floor_next != e->floor) {
@@ -1322,11 +1320,13 @@ void heist_engine_process(heist_engine *e, const float *in, float *out, uint32_t
 			}
 			e->xf_dir = 1;
 		}
+		/* A run ends at the block end, RUN_MAX, just after the next frame
+		 * trigger (that frame is computed before the run's output), or
+		 * where the floor changes. */
 		const uint64_t m = e->pos;
 		uint64_t len = (uint64_t)(e->next_trigger - (int64_t)m) + 1u;
 		len = len < n - i ? len : n - i;
 		len = len < RUN_MAX ? len : RUN_MAX;
-		/* a run ends where the floor changes */
 		const uint64_t restart = floor_restart_at(e);
 		len = restart > m && restart - m < len ? restart - m : len;
 		if (e->vsrc) { /* synth: the events due now; the run stops at the next */
