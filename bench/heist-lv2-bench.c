@@ -2,7 +2,7 @@
  * LV2_PATH) in N instances in one process, as a session with N tracks:
  *
  *   heist-lv2-bench [--instances N] [--seconds S] [--reps R] [--cold-seconds C]
- *                   [--mem-instances M]
+ *                   [--mem-instances M] [--no-worker]
  *
  * Prints, per rate (44.1, 48, 96 kHz):
  *   - resident memory per added instance (/proc, M instances, default 64,
@@ -19,7 +19,10 @@
  *     block's least time over the R runs is its cost without the time other
  *     processes and the VM add (which only ever add), and the worst of those
  *     is the worst block the plugin itself makes (e.g. a frame boundary).
- * --rate F measures at that rate only.
+ * --rate F measures at that rate only. The host offers urid:map and
+ * worker:schedule, as session hosts do (work() runs right after the run()
+ * that asked, on the same thread, and its responses are delivered then);
+ * --no-worker offers urid:map only, as lv2file does.
  * Times are this thread's CPU time (CLOCK_THREAD_CPUTIME_ID), so that other
  * processes on the machine cost little beyond cache pollution; repeat and
  * compare medians. Run it against another build with LV2_PATH pointing at
@@ -38,6 +41,7 @@
 #include <lv2/atom/atom.h>
 #include <lv2/core/lv2.h>
 #include <lv2/urid/urid.h>
+#include <lv2/worker/worker.h>
 
 #include "bench_util.h"
 
@@ -72,10 +76,49 @@ static LV2_URID map_uri(LV2_URID_Map_Handle handle, const char *uri)
 
 static LV2_URID_Map map = {NULL, map_uri};
 static const LV2_Feature map_feature = {LV2_URID__map, &map};
-static const LV2_Feature *const features[] = {&map_feature, NULL};
+static int offer_worker = 1;
+
+/* worker:schedule: one queue for the process (instances run one at a time
+ * on one thread), so that it adds nothing to each instance's memory. */
+#define WORK_QUEUE 16
+#define WORK_SIZE 2048
+typedef struct {
+	uint32_t size;
+	uint8_t data[WORK_SIZE];
+} work_msg;
+static work_msg requests[WORK_QUEUE], responses[WORK_QUEUE];
+static uint32_t n_requests, n_responses;
+
+static LV2_Worker_Status queue_msg(work_msg *q, uint32_t *n, uint32_t size, const void *data)
+{
+	if (*n == WORK_QUEUE || size > WORK_SIZE) {
+		return LV2_WORKER_ERR_NO_SPACE;
+	}
+	q[*n].size = size;
+	memcpy(q[*n].data, data, size);
+	++*n;
+	return LV2_WORKER_SUCCESS;
+}
+
+static LV2_Worker_Status schedule_work(LV2_Worker_Schedule_Handle handle, uint32_t size,
+                                       const void *data)
+{
+	(void)handle;
+	return queue_msg(requests, &n_requests, size, data);
+}
+
+static LV2_Worker_Status respond(LV2_Worker_Respond_Handle handle, uint32_t size, const void *data)
+{
+	(void)handle;
+	return queue_msg(responses, &n_responses, size, data);
+}
+
+static LV2_Worker_Schedule schedule = {NULL, schedule_work};
+static const LV2_Feature schedule_feature = {LV2_WORKER__schedule, &schedule};
 
 typedef struct {
 	LilvInstance *inst;
+	const LV2_Worker_Interface *worker; /* NULL: the plugin has none */
 	float controls[MAX_PORTS];
 	LV2_Atom_Sequence *atoms[MAX_PORTS]; /* NULL for non-atom ports */
 	int in_port, out_port;
@@ -124,11 +167,16 @@ static host *host_new(const world_ctx *w, double rate)
 	if (!h) {
 		return NULL;
 	}
+	const LV2_Feature *const features[] = {&map_feature,
+	                                       offer_worker ? &schedule_feature : NULL, NULL};
 	h->inst = lilv_plugin_instantiate(w->plugin, rate, features);
 	if (!h->inst) {
 		free(h);
 		return NULL;
 	}
+	h->worker = offer_worker ? (const LV2_Worker_Interface *)lilv_instance_get_extension_data(
+	                               h->inst, LV2_WORKER__interface)
+	                         : NULL;
 	h->n_ports = lilv_plugin_get_num_ports(w->plugin);
 	float mins[MAX_PORTS], maxs[MAX_PORTS], defs[MAX_PORTS];
 	lilv_plugin_get_port_ranges_float(w->plugin, mins, maxs, defs);
@@ -170,6 +218,18 @@ static void host_run(host *h, const float *in, float *out, uint32_t n)
 	lilv_instance_connect_port(h->inst, (uint32_t)h->out_port, out);
 	reset_atoms(h);
 	lilv_instance_run(h->inst, n);
+	/* The worker (none is asked for at the default controls). */
+	LV2_Handle handle = lilv_instance_get_handle(h->inst);
+	for (uint32_t i = 0; h->worker && i < n_requests; ++i) {
+		h->worker->work(handle, respond, NULL, requests[i].size, requests[i].data);
+	}
+	for (uint32_t i = 0; h->worker && i < n_responses; ++i) {
+		h->worker->work_response(handle, responses[i].size, responses[i].data);
+	}
+	if (h->worker && h->worker->end_run) {
+		h->worker->end_run(handle);
+	}
+	n_requests = n_responses = 0;
 }
 
 /* ---- measuring ----------------------------------------------------------- */
@@ -291,9 +351,13 @@ int main(int argc, char **argv)
 		    !double_arg(argc, argv, &i, "--cold-seconds", &cold_seconds) &&
 		    !int_arg(argc, argv, &i, "--mem-instances", &mem_inst) &&
 		    !double_arg(argc, argv, &i, "--rate", &only_rate)) {
+			if (!strcmp(argv[i], "--no-worker")) {
+				offer_worker = 0;
+				continue;
+			}
 			fprintf(stderr, "usage: heist-lv2-bench [--instances N] [--seconds S] "
 			                "[--reps R] [--cold-seconds C] [--mem-instances M] "
-			                "[--rate F]\n");
+			                "[--rate F] [--no-worker]\n");
 			return 2;
 		}
 	}
@@ -314,8 +378,9 @@ int main(int argc, char **argv)
 	}
 	const LilvNode *lib = lilv_plugin_get_library_uri(w.plugin);
 	printf("heist-lv2-bench: %s (%s), %d instances, %.0f s per run, %d runs alternated, "
-	       "this thread's CPU time\n",
-	       HEIST_URI, lilv_node_as_uri(lib), n_inst, seconds, reps);
+	       "this thread's CPU time, %s\n",
+	       HEIST_URI, lilv_node_as_uri(lib), n_inst, seconds, reps,
+	       offer_worker ? "host with a worker" : "host without a worker");
 	uint8_t *evict = calloc(EVICT_BYTES, 1);
 	const double rates[3] = {44100.0, 48000.0, 96000.0};
 	for (int r = 0; r < (only_rate > 0.0 ? 1 : 3); ++r) {

@@ -310,8 +310,10 @@ static size_t arena_align(size_t floats)
  * in pad), then the core on the last output: head and both spectra, then
  * the correlation (into head, consumed by the second forward transform),
  * then the prefix sums (over the spectra, dead once the loudness is read)
- * and the differences. So the stages' scratch and the core's share one
- * region, and inside the core head/corr and spectra/cum_energy do. */
+ * and the differences; last, on some frames, the sub-floor detector (its
+ * decimated input and differences, written before they are read). So the
+ * stages' scratch, the core's and the detector's share one region, and
+ * inside the core head/corr and spectra/cum_energy do. */
 /* The decimation stages' padded input (floats; 0 without stages). */
 static size_t arena_padded(const heist_analysis *a)
 {
@@ -332,12 +334,17 @@ static size_t arena_outs(const heist_analysis *a)
 	return TAG_FLOATS + a->n_slots * per_slot;
 }
 
+/* The sub-floor detector's two buffers (pitch_track.h), at the start of the
+ * shared region. */
+#define TRACK_FLOATS (2u * HEIST_SUBFLOOR_MAX_N)
+
 static size_t arena_floats(const heist_analysis *a, uint32_t n)
 {
 	const size_t nbp = arena_align(n / 2 + 1);
 	const size_t core = arena_align(n) + 4 * nbp + arena_align(2 * ((size_t)a->tau_max + 1));
 	const size_t dec = 2 * arena_padded(a);
-	return arena_outs(a) + (core > dec ? core : dec);
+	const size_t shared = core > dec ? core : dec;
+	return arena_outs(a) + (shared > TRACK_FLOATS ? shared : TRACK_FLOATS);
 }
 
 /* Point the per-frame buffers into b (arena_floats() floats). */
@@ -372,19 +379,17 @@ static void arena_place(heist_analysis *a, uint32_t n, float *b)
 	a->diff = (double *)(void *)(a->spec_re + 4 * nbp);
 }
 
-/* The sub-floor detector's two buffers. */
-#define TRACK_FLOATS (2u * HEIST_SUBFLOOR_MAX_N)
-
+/* The detector's buffers over the shared region of the block b (set after
+ * heist_pitch_track_init(), which clears them). */
 static void place_track(heist_analysis *a, float *b)
 {
-	a->track.x = b;
-	a->track.d = b + HEIST_SUBFLOOR_MAX_N;
+	a->track.x = b + arena_outs(a);
+	a->track.d = a->track.x + HEIST_SUBFLOOR_MAX_N;
 }
 
 static int arena_layout(heist_analysis *a, uint32_t n)
 {
-	float *b =
-	    heist_mem_alloc((arena_align(arena_floats(a, n)) + TRACK_FLOATS) * sizeof(float));
+	float *b = heist_mem_alloc(arena_align(arena_floats(a, n)) * sizeof(float));
 	if (!b) {
 		return 0;
 	}
@@ -525,7 +530,7 @@ static heist_analysis *analysis_create(double sample_rate, float lowest_pitch, i
 	a->lowest_pitch = lowest_pitch;
 	heist_pitch_track_init(&a->track, sample_rate, lowest_pitch);
 	if (own) {
-		place_track(a, (float *)a->arena + arena_align(arena_floats(a, a->span)));
+		place_track(a, (float *)a->arena);
 	}
 	return a;
 }
@@ -565,7 +570,7 @@ int heist_analysis_new_set(double sample_rate, const float *lowest_pitch, uint32
 		arena = f > arena ? f : arena;
 		work = w > work ? w : work;
 	}
-	float *b = ok && n ? heist_mem_alloc((arena + work + TRACK_FLOATS) * sizeof(float)) : NULL;
+	float *b = ok && n ? heist_mem_alloc((arena + work) * sizeof(float)) : NULL;
 	if (!b) {
 		for (uint32_t i = 0; i < n; ++i) {
 			heist_analysis_free(a[i]);
@@ -577,7 +582,7 @@ int heist_analysis_new_set(double sample_rate, const float *lowest_pitch, uint32
 		a[i]->arena = i == 0 ? b : NULL; /* a[0] owns the block */
 		arena_place(a[i], a[i]->span, b);
 		heist_rfft_share_work(a[i]->fft, b + arena);
-		place_track(a[i], b + arena + work);
+		place_track(a[i], b);
 	}
 	return 1;
 }

@@ -16,6 +16,14 @@
  * ring refuses is kept and retried on the next run(); so is the garbage list.
  * Without the worker:schedule feature (e.g. lv2file) run-time loading is off,
  * but a model named in restored state still loads, in restore().
+ *
+ * MIDI lookahead ring. The audio delay of midi_lookahead needs a ring of up
+ * to 200 ms, which most instances never use (the lookahead defaults to 0):
+ * it is made, with every page written, by the worker the first time run()
+ * sees a nonzero lookahead, and handed over through an atomic pointer that
+ * run() polls. Until it is there the lookahead stays at its previous value
+ * (0), and so does the latency reported. Without the worker it is made in
+ * instantiate().
  */
 #include <math.h>
 #include <pthread.h>
@@ -85,6 +93,7 @@ typedef enum {
 	HEIST_WORK_TOO_LONG, /* heist_work_free with no list: report a too long path */
 	HEIST_WORK_READY,    /* heist_work_response: a slot to install */
 	HEIST_WORK_FAILED,   /* heist_work_response: the load failed (logged) */
+	HEIST_WORK_RING,     /* heist_work_free with no list: make the lookahead's ring */
 } heist_work_type;
 
 typedef struct {
@@ -168,10 +177,15 @@ typedef struct {
 	LV2_Atom_Forge_Frame midi_frame;
 	bool midi_open;    /* the output sequence is being written */
 	int64_t midi_last; /* frame of the last event written */
-	/* midi_lookahead: the audio out delayed by delay_len samples (a ring
-	 * allocated at instantiate for the largest), added to the latency, so the
-	 * note tracker may decide that much later and its events stay on time. */
+	/* midi_lookahead: the audio out delayed by delay_len samples, added to
+	 * the latency, so the note tracker may decide that much later and its
+	 * events stay on time. The ring (delay_cap samples, for the largest
+	 * lookahead) is made by the worker on first use, or in instantiate()
+	 * without one: delay_made is written once, by whichever made it, and
+	 * owns it; delay is the audio thread's copy, NULL until it has seen it. */
 	float *delay;
+	_Atomic(float *) delay_made;
+	bool delay_requested; /* [audio] the worker was asked to make it */
 	uint32_t delay_cap, delay_len, delay_at;
 
 	/* Peak meters of the input and output (level_meter.h). */
@@ -375,7 +389,7 @@ static void cleanup(LV2_Handle instance)
 	}
 	heist_model_free(self->shipped);
 	heist_idisp_free(self->idisp);
-	free(self->delay);
+	free(atomic_load(&self->delay_made));
 	free(self->shipped_path);
 	if (self->free_lock_ready) {
 		pthread_mutex_destroy(&self->free_lock);
@@ -425,6 +439,51 @@ static uint32_t lookahead_samples(const Heist *self)
 	                                      0.5)
 	                              : 0.0;
 	return n < (double)self->delay_cap ? (uint32_t)n : self->delay_cap - 1u;
+}
+
+/* [main] or [worker] The lookahead's ring with every page written, so that
+ * the audio thread never faults one in; NULL when out of memory. The stores
+ * are volatile: a compiler may fold malloc and memset into calloc, which
+ * leaves fresh pages untouched. */
+static float *delay_ring_new(uint32_t cap)
+{
+	float *ring = malloc((size_t)cap * sizeof(float));
+	if (ring) {
+		volatile float *v = ring;
+		for (uint32_t i = 0; i < cap; ++i) {
+			v[i] = 0.0f;
+		}
+	}
+	return ring;
+}
+
+/* [audio] Follow the lookahead control. A change starts the delay from
+ * silence (the latency changes: hosts re-align, as for lowest_pitch). A
+ * nonzero one needs the ring: the worker is asked for it once, and until it
+ * is there the previous length (0) stays. */
+static void delay_update(Heist *self)
+{
+	const uint32_t want = lookahead_samples(self);
+	if (want == self->delay_len) {
+		return;
+	}
+	if (want > 0 && !self->delay) {
+		if (!self->delay_requested && self->schedule) {
+			const heist_work_free msg = {HEIST_WORK_RING, 0, NULL};
+			self->delay_requested =
+			    self->schedule->schedule_work(self->schedule->handle, sizeof(msg),
+			                                  &msg) == LV2_WORKER_SUCCESS;
+		}
+		/* A host may run work() within schedule_work(): then it is here now. */
+		self->delay = atomic_load_explicit(&self->delay_made, memory_order_acquire);
+		if (!self->delay) {
+			return;
+		}
+	}
+	/* only [0, delay_len) is ever read */
+	memset(self->delay, 0, want * sizeof(float));
+	self->delay_len = want;
+	self->delay_at = 0;
 }
 
 /* [audio] out[] through the lookahead's delay ring (in place). */
@@ -557,10 +616,15 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
 	heist_level_meter_init(&self->out_meter, rate);
 	lv2_atom_forge_init(&self->midi_forge, self->map);
 	self->delay_cap = (uint32_t)ceil(HEIST_MIDI_LOOKAHEAD_MAX_MS * 0.001 * rate) + 1u;
-	self->delay = (float *)calloc(self->delay_cap, sizeof(float));
-	if (!self->delay) {
-		cleanup(self);
-		return NULL;
+	atomic_init(&self->delay_made, NULL);
+	if (!self->schedule) {
+		/* no worker to make the ring later */
+		float *ring = delay_ring_new(self->delay_cap);
+		if (!ring) {
+			cleanup(self);
+			return NULL;
+		}
+		atomic_store(&self->delay_made, ring);
 	}
 	heist_notes_init(&self->notes, rate, self->shipped->frame_rate);
 	heist_engine_set_frame_hook(self->engine, midi_frame, self);
@@ -687,7 +751,9 @@ static void activate(LV2_Handle instance)
 	heist_engine_reset(self->engine);
 	heist_notes_reset(&self->notes);
 	self->midi_pos = 0;
-	memset(self->delay, 0, self->delay_cap * sizeof(float));
+	if (self->delay) {
+		memset(self->delay, 0, self->delay_len * sizeof(float));
+	}
 	self->delay_at = 0;
 }
 
@@ -978,28 +1044,26 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	/* A change of lowest_pitch moves the engine's latency inside
 	 * heist_engine_process() (a fade and a restart in place: the engine's
 	 * clock goes on, and so do MIDI out's tracker and clock); only before
-	 * any output does it apply here, with the engine's clock at 0. The
+	 * any output does it apply here, restarting the engine's clock at 0. The
 	 * latency port is written after processing: the new stream's latency
 	 * from the block where it starts. Here a change of the latency (the
-	 * lookahead's, or the floor's before any output) ends MIDI out's note
-	 * and restarts its clock. */
+	 * lookahead's, or the floor's before any output) ends MIDI out's note;
+	 * its clock restarts only with the engine's. */
+	const uint32_t engine_latency_before = heist_engine_latency(e);
 	const uint32_t latency_before = total_latency(self);
 	heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, lowest_pitch);
 	midi_begin(self);
-	const uint32_t lookahead = lookahead_samples(self);
-	if (lookahead != self->delay_len) {
-		/* a new delay starts from silence (the latency changes: hosts
-		 * re-align, as for lowest_pitch) */
-		memset(self->delay, 0, self->delay_cap * sizeof(float));
-		self->delay_len = lookahead;
-		self->delay_at = 0;
-	}
+	delay_update(self);
 	if (total_latency(self) != latency_before) {
 		/* everything pending, and the off, at the block's start */
 		heist_notes_all_off(&self->notes, (double)self->midi_pos - latency_before);
 		midi_emit(self, INFINITY, n_samples);
 		heist_notes_reset(&self->notes);
-		self->midi_pos = 0;
+		if (heist_engine_latency(e) != engine_latency_before) {
+			/* the engine restarted, and its frames' clock with it; a
+			 * lookahead change alone leaves both running */
+			self->midi_pos = 0;
+		}
 	}
 	heist_notes_set(&self->notes, self->midi_min_note ? *self->midi_min_note * 0.001f : NAN,
 	                self->midi_hysteresis ? *self->midi_hysteresis : NAN,
@@ -1085,6 +1149,19 @@ static LV2_Worker_Status work(LV2_Handle instance, LV2_Worker_Respond_Function r
 		pthread_mutex_lock(&self->free_lock);
 		slot_free_list(self, msg.list);
 		pthread_mutex_unlock(&self->free_lock);
+		return LV2_WORKER_SUCCESS;
+	}
+	if (type == HEIST_WORK_RING && size == sizeof(heist_work_free)) {
+		/* run() asks once; the check keeps a repeated request harmless */
+		if (!atomic_load_explicit(&self->delay_made, memory_order_acquire)) {
+			float *ring = delay_ring_new(self->delay_cap);
+			if (!ring) {
+				lv2_log_error(&self->logger, "heist: out of memory for the MIDI "
+				                             "lookahead; it stays off\n");
+				return LV2_WORKER_ERR_UNKNOWN;
+			}
+			atomic_store_explicit(&self->delay_made, ring, memory_order_release);
+		}
 		return LV2_WORKER_SUCCESS;
 	}
 	if (type == HEIST_WORK_TOO_LONG && size == sizeof(heist_work_free)) {

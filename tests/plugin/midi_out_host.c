@@ -1,7 +1,9 @@
 /* The effect's MIDI out as a latency-compensating host records it: runs the
  * real plugin (lilv, build tree) over an audio file and prints every MIDI
  * event of its midi_out port as "time_s status data1 data2", the time being
- * the event's output frame minus the reported latency, in seconds.
+ * the event's output frame minus the reported latency, in seconds. Its
+ * worker runs after each block (the midi_lookahead's ring is made there: the
+ * lookahead applies from the second block).
  * Usage: midi_out_host IN.wav [SYMBOL=VALUE ...]  (blocks of 256 frames) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +50,7 @@ int main(int argc, char **argv)
 	for (size_t done = 0; done < total; done += 256) {
 		const uint32_t n = total - done < 256 ? (uint32_t)(total - done) : 256;
 		lv2h_run(h, in + done, out, n);
+		lv2h_work(h); /* the worker between blocks, as jalv's thread would */
 		const float lat = *lv2h_control_at(h, HEIST_PORT_LATENCY);
 		const LV2_Atom_Sequence *seq = lv2h_sequence(h, HEIST_PORT_MIDI_OUT);
 		LV2_ATOM_SEQUENCE_FOREACH(seq, ev)

@@ -8,11 +8,12 @@
  * path of the pitch front end and the input gate, network swaps between
  * models and resets; the LV2 plugin through lilv at every supported rate in
  * varied blocks (0..8192 frames) over a sweep of every control input the TTL
- * describes, bypass toggles, a custom model swap through the worker (when
- * the plugin has one; a refused load sends a status), a state restore (when
- * it has the state interface), the input unconnected, and control events
- * whose sizes lie (a path atom longer than its event, an event longer than
- * its sequence).
+ * describes, bypass toggles, the MIDI lookahead's ring made by the worker on
+ * first use and taken up by run(), a custom model swap through the worker
+ * (when the plugin has one; a refused load sends a status), a state restore
+ * (when it has the state interface), the input unconnected, and control
+ * events whose sizes lie (a path atom longer than its event, an event longer
+ * than its sequence).
  *
  * Usage: test_rt_safety MODEL.hsm, with LV2_PATH restricted to the build tree.
  * Skips (77) in sanitizer builds, whose runtime replaces the allocator.
@@ -349,6 +350,38 @@ static void sweep_controls(session *s)
 	       s->rate, swept);
 }
 
+/* The MIDI lookahead at its largest on an instance that has not used it:
+ * run() asks the worker for the ring and keeps the lookahead at 0 until it is
+ * made, then takes it up (the latency port follows); then changes back and
+ * forth, each applied in the block it is seen. */
+static void test_lookahead(session *s)
+{
+	float *la = lv2h_control(s->h, "midi_lookahead");
+	if (!la) {
+		printf("plugin: no midi_lookahead port: lookahead not tested\n");
+		return;
+	}
+	const uint32_t asked = lv2h_work_scheduled(s->h);
+	const float engine = lv2h_controls(s->h)[HEIST_PORT_LATENCY];
+	const float ms[] = {200.0f, 200.0f, 0.0f, 37.5f, 200.0f, 0.0f, 0.0f, 1.0f, 150.0f};
+	for (size_t k = 0; k < sizeof ms / sizeof ms[0]; ++k) {
+		*la = ms[k];
+		cycle(s); /* the worker runs after it, outside the guard */
+		/* the first block asks for the ring: the lookahead applies from
+		 * the second */
+		const float want =
+		    k == 0 ? engine : engine + (float)floor((double)ms[k] * 0.001 * s->rate + 0.5);
+		const float got = lv2h_controls(s->h)[HEIST_PORT_LATENCY];
+		CHECK(got == want, "%.0f Hz: lookahead %g ms (step %zu): latency %g, not %g",
+		      s->rate, (double)ms[k], k, (double)got, (double)want);
+	}
+	CHECK(lv2h_work_scheduled(s->h) == asked + 1, "%.0f Hz: %u lookahead requests, not 1",
+	      s->rate, lv2h_work_scheduled(s->h) - asked);
+	*la = 0.0f;
+	cycle(s);
+	expect_clean("plugin: the lookahead's ring asked for, taken up, changed");
+}
+
 /* Run cycles until the worker has nothing left to do (and at least n). */
 static void settle(session *s, int n)
 {
@@ -540,6 +573,7 @@ static void test_plugin(LilvWorld *world, const LilvPlugin *plugin, const char *
 				*en = *en > 0.5f ? 0.0f : 1.0f;
 			}
 		}
+		test_lookahead(&s);
 		if (rates[r] == 48000.0) {
 			test_odd_inputs(&s);
 			sweep_controls(&s);
