@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "linsolve.h"
 #include "util.h"
 
 void heist_notes_init(heist_notes *t, double sample_rate, double frame_rate)
@@ -198,7 +199,7 @@ static float land_frame(heist_notes *t, float midi, double time)
 		return NAN;
 	}
 	/* q_k = p_k - p_0 = a + c k - b C_k, C_k the trapezoid sum of q up to
-	 * k: normal equations, then Gauss-Jordan (3 x 3, well conditioned) */
+	 * k: normal equations, solved by linsolve.h */
 	const uint32_t first = (t->land_at + HEIST_NOTES_LAND_HIST - n) % HEIST_NOTES_LAND_HIST;
 	const float p0 = t->land_hist[first];
 	double m[3][4] = {{0.0}};
@@ -215,18 +216,11 @@ static float land_frame(heist_notes *t, float midi, double time)
 			m[r][3] += x[r] * q;
 		}
 	}
-	for (int c = 0; c < 3; ++c) {
-		if (!(fabs(m[c][c]) > 1e-9)) {
-			return NAN;
-		}
-		for (int r = 0; r < 3; ++r) {
-			const double f = r == c ? 0.0 : m[r][c] / m[c][c];
-			for (int k = c; k < 4; ++k) {
-				m[r][k] -= f * m[c][k];
-			}
-		}
+	double coef[3]; /* a, c, b */
+	if (!heist_linsolve(&m[0][0], 3, 1e-9, coef)) {
+		return NAN;
 	}
-	const double c = m[1][3] / m[1][1], b = m[2][3] / m[2][2];
+	const double c = coef[1], b = coef[2];
 	if (!(b > (double)HEIST_NOTES_LAND_RATE) || fabsf(midi - p0) < HEIST_NOTES_GLIDE_ST) {
 		return NAN;
 	}
