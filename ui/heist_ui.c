@@ -1349,6 +1349,17 @@ static void port_event(LV2UI_Handle handle, uint32_t port, uint32_t size, uint32
 	}
 }
 
+/* [gui] The host's float option key; NAN if it passes none. */
+static float float_option(const HeistUI *ui, const LV2_Options_Option *opts, LV2_URID key)
+{
+	for (const LV2_Options_Option *o = opts; o && o->key; ++o) {
+		if (o->key == key && o->type == ui->urid.atom_Float && o->size == sizeof(float)) {
+			return *(const float *)o->value;
+		}
+	}
+	return NAN;
+}
+
 /* [gui] The initial size factor: HEIST_UI_SCALE (tests, odd setups), else the
  * host's ui:scaleFactor, else 1. */
 static float scale_factor(const HeistUI *ui, const LV2_Options_Option *opts)
@@ -1357,27 +1368,15 @@ static float scale_factor(const HeistUI *ui, const LV2_Options_Option *opts)
 	if (env && atof(env) >= 0.5 && atof(env) <= 4.0) {
 		return (float)atof(env);
 	}
-	for (const LV2_Options_Option *o = opts; o && o->key; ++o) {
-		if (o->key == ui->urid.ui_scaleFactor && o->type == ui->urid.atom_Float &&
-		    o->size == sizeof(float)) {
-			const float s = *(const float *)o->value;
-			return s >= 0.5f && s <= 4.0f ? s : 1.0f;
-		}
-	}
-	return 1.0f;
+	const float s = float_option(ui, opts, ui->urid.ui_scaleFactor);
+	return s >= 0.5f && s <= 4.0f ? s : 1.0f;
 }
 
 /* [gui] The host's sample rate, if it passes one (for the latency in ms); 0 if not. */
 static double sample_rate_option(const HeistUI *ui, const LV2_Options_Option *opts)
 {
-	for (const LV2_Options_Option *o = opts; o && o->key; ++o) {
-		if (o->key == ui->urid.param_sampleRate && o->type == ui->urid.atom_Float &&
-		    o->size == sizeof(float)) {
-			const float r = *(const float *)o->value;
-			return r >= 1000.0f && r <= 1e6f ? r : 0.0;
-		}
-	}
-	return 0.0;
+	const float r = float_option(ui, opts, ui->urid.param_sampleRate);
+	return r >= 1000.0f && r <= 1e6f ? r : 0.0;
 }
 
 /* [gui] URIDs mapped once, so messages compare integers. */
