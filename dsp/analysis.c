@@ -12,6 +12,7 @@
 #include "cpu.h"
 #include "fastmath.h"
 #include "fft.h"
+#include "linsolve.h"
 #include "mem.h"
 #include "pitch_track.h"
 #include "shared.h"
@@ -229,8 +230,8 @@ static double early_stage_weight(const hb_stage *st, double phi, double fin)
 
 /* Least-squares zero-phase FIR f_0 + 2 sum f_n cos(2 pi n phi / fout) through
  * sqrt(weight) on [0, fout / 2]: its squared response weighs the high
- * branch's power. */
-static void fit_hi_filter(hb_stage *st, double fin, int last)
+ * branch's power. 0 if the solve fails. */
+static int fit_hi_filter(hb_stage *st, double fin, int last)
 {
 	enum { L = HI_TAPS + 1, G = 512 };
 	const double fout = 0.5 * fin;
@@ -256,29 +257,16 @@ static void fit_hi_filter(hb_stage *st, double fin, int last)
 			ata[r][L] += basis[r] * t;
 		}
 	}
-	/* Gaussian elimination with partial pivoting (small, well conditioned). */
-	for (int c = 0; c < L; ++c) {
-		int piv = c;
-		for (int r = c + 1; r < L; ++r) {
-			piv = fabs(ata[r][c]) > fabs(ata[piv][c]) ? r : piv;
-		}
-		for (int k = 0; k <= L; ++k) {
-			const double tmp = ata[c][k];
-			ata[c][k] = ata[piv][k];
-			ata[piv][k] = tmp;
-		}
-		for (int r = 0; r < L; ++r) {
-			if (r != c) {
-				const double f = ata[r][c] / ata[c][c];
-				for (int k = c; k <= L; ++k) {
-					ata[r][k] -= f * ata[c][k];
-				}
-			}
-		}
+	/* Small and well conditioned: fails only on a zero pivot or a non-finite
+	 * weight, neither ever met. */
+	double coef[L];
+	if (!heist_linsolve(&ata[0][0], L, 0.0, coef)) {
+		return 0;
 	}
 	for (int n = 0; n < L; ++n) {
-		st->hi_w[n] = (float)(ata[n][L] / ata[n][n]);
+		st->hi_w[n] = (float)coef[n];
 	}
+	return 1;
 }
 
 /* Kaiser-windowed half-band lowpass with K odd-tap pairs, DC gain 1. */
@@ -521,7 +509,10 @@ static heist_analysis *analysis_create(double sample_rate, float lowest_pitch, i
 		for (uint32_t j = 0; j < st->n_out; ++j) {
 			st->hann2_sum += st->hann2[j];
 		}
-		fit_hi_filter(st, sample_rate / (double)(1u << s), last);
+		if (!fit_hi_filter(st, sample_rate / (double)(1u << s), last)) {
+			heist_analysis_free(a);
+			return NULL;
+		}
 	}
 	if (!core_init(a, sample_rate / decim, lowest_pitch, own)) {
 		heist_analysis_free(a);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "linsolve.h"
 #include "util.h"
 
 void heist_notes_init(heist_notes *t, double sample_rate, double frame_rate)
@@ -198,7 +199,7 @@ static float land_frame(heist_notes *t, float midi, double time)
 		return NAN;
 	}
 	/* q_k = p_k - p_0 = a + c k - b C_k, C_k the trapezoid sum of q up to
-	 * k: normal equations, then Gauss-Jordan (3 x 3, well conditioned) */
+	 * k: normal equations, solved by linsolve.h */
 	const uint32_t first = (t->land_at + HEIST_NOTES_LAND_HIST - n) % HEIST_NOTES_LAND_HIST;
 	const float p0 = t->land_hist[first];
 	double m[3][4] = {{0.0}};
@@ -215,18 +216,11 @@ static float land_frame(heist_notes *t, float midi, double time)
 			m[r][3] += x[r] * q;
 		}
 	}
-	for (int c = 0; c < 3; ++c) {
-		if (!(fabs(m[c][c]) > 1e-9)) {
-			return NAN;
-		}
-		for (int r = 0; r < 3; ++r) {
-			const double f = r == c ? 0.0 : m[r][c] / m[c][c];
-			for (int k = c; k < 4; ++k) {
-				m[r][k] -= f * m[c][k];
-			}
-		}
+	double coef[3]; /* a, c, b */
+	if (!heist_linsolve(&m[0][0], 3, 1e-9, coef)) {
+		return NAN;
 	}
-	const double c = m[1][3] / m[1][1], b = m[2][3] / m[2][2];
+	const double c = coef[1], b = coef[2];
 	if (!(b > (double)HEIST_NOTES_LAND_RATE) || fabsf(midi - p0) < HEIST_NOTES_GLIDE_ST) {
 		return NAN;
 	}
@@ -300,12 +294,194 @@ static void start_note(heist_notes *t, double at, float midi, int on_onset)
 	t->cand = -1;
 }
 
+/* [audio] The note nearest a glide's predicted landing (-1: none), and for
+ * how many frames in a row it has been (t->land_frames). */
+static int land_note_frame(heist_notes *t, int glide, float land)
+{
+	int land_note = -1;
+	if ((glide & 1) && isfinite(land) && land >= 0.0f && land <= 127.0f) {
+		land_note = (int)lrintf(land);
+	}
+	t->land_frames = land_note >= 0 && land_note == t->land_note ? t->land_frames + 1u
+	                 : land_note >= 0                            ? 1u
+	                                                             : 0u;
+	t->land_note = land_note;
+	return land_note;
+}
+
+/* [audio] A slow glide's landing is clear: land_note has held for
+ * HEIST_NOTES_LAND_FRAMES frames on the glide's way, ahead of the pitch, and
+ * is not the sounding note nor a landing this run already started. */
+static int landing_is_clear(const heist_notes *t, float midi, int land_note, int glide)
+{
+	return t->land_frames >= HEIST_NOTES_LAND_FRAMES && land_note != t->note && (glide & 2) &&
+	       !(t->landing && t->on_run == t->run_time) &&
+	       ((float)land_note - midi) * (float)t->run_dir > 0.5f;
+}
+
+/* [audio] A clear landing's note starts where the glide set off (taking back
+ * a passing note begun on its way), or at the onset near it. */
+static void start_landing(heist_notes *t, int land_note, int onset_near, float loud_db)
+{
+	t->cand = land_note;
+	t->cand_loud = loud_db;
+	if (onset_near) {
+		t->onset_open = 0;
+		start_note(t, t->onset_time, t->run_from, 1);
+	} else {
+		start_note(t, t->run_fast > t->run_time ? t->run_fast : t->run_time, t->run_from,
+		           0);
+	}
+	t->landing = 1;
+}
+
+/* [audio] A frame without a pitch: the note holds through a short dropout
+ * and ends once the pitch has been gone HEIST_NOTES_OFF_FRAMES frames. */
+static void unvoiced_frame(heist_notes *t, double time, float confidence, int attack)
+{
+	const double hop = t->fs / t->frame_rate;
+	t->cand = -1;
+	t->land_n = 0;
+	++t->unvoiced;
+	const int loud = t->note >= 0 && confidence >= HEIST_NOTES_HOLD_CONFIDENCE && !attack;
+	if ((confidence >= HEIST_NOTES_START_CONFIDENCE || loud) &&
+	    t->unvoiced < HEIST_NOTES_WAIT_FRAMES) {
+		/* a clear periodicity without a pitch, or a dropout at a
+		 * steady loudness: the note holds a while */
+		return;
+	}
+	if (t->unvoiced >= HEIST_NOTES_OFF_FRAMES && t->note >= 0) {
+		/* ended at the first unvoiced frame (or the earliest time open) */
+		const double off = time - (double)(t->unvoiced - 1) * hop;
+		note_off(t, off < t->popped_until ? t->popped_until : off);
+	}
+}
+
+/* [audio] The sounding note holds the pitch midi, bent: it is within the
+ * hysteresis, the note is too young to leave, or it is a predicted landing
+ * the glide still goes toward. */
+static int holds_note(const heist_notes *t, double time, float midi, int glide)
+{
+	const double hop = t->fs / t->frame_rate;
+	const float dev = midi - (float)t->note;
+	const int young = time - t->on_time < (double)t->min_note_s * t->fs &&
+	                  fabsf(dev) < HEIST_NOTES_YOUNG_SPAN;
+	/* a note started at an onset and still queued is re-decided
+	 * without the hysteresis while its pitch drifts one way slowly
+	 * since its first frames (a scoop that ends nearer the next note;
+	 * not a vibrato) */
+	const double drift_frames = (time - t->turn_time) / hop + 1.0;
+	const int open =
+	    t->on_onset && !t->corrected && t->on_time >= t->popped_until &&
+	    time - t->on_time <= (double)HEIST_NOTES_CORRECT_REACH_S * t->fs &&
+	    t->turn_time <= t->on_time + (double)t->min_note_s * t->fs &&
+	    fabsf(t->run_ext - t->run_from) < HEIST_NOTES_SCOOP_SPEED_ST * drift_frames;
+	/* a predicted landing still ahead on the glide's way: held */
+	const int coming = t->landing && (glide & 1) && t->on_run == t->run_time &&
+	                   t->stall < HEIST_NOTES_STALL_FRAMES && dev * (float)t->run_dir < 0.0f;
+	return coming || young || fabsf(dev) <= 0.5f + (open ? 0.0f : t->hysteresis_cents * 0.01f);
+}
+
+/* [audio] The candidate note at a clear voiced frame: a glide passes its
+ * notes by, a candidate grows only where the pitch is steady, a step
+ * starts one. */
+static void grow_candidate(heist_notes *t, double time, int nearest, int glide, int steady,
+                           int accepted, int attack, float loud_db)
+{
+	if (glide & 2) {
+		/* on a glide's way: its notes pass by */
+		t->cand = nearest;
+		t->cand_time = time;
+		t->cand_frames = 0;
+		t->cand_loud = loud_db;
+		t->cand_attack = attack;
+		t->cand_accepted = accepted;
+	} else if (t->cand == nearest && (steady || (accepted && !t->cand_accepted))) {
+		/* (the front end's pitch, once it accepts the jump, may differ
+		 * from its raw estimate by a tenth of a semitone) */
+		++t->cand_frames;
+		t->cand_attack |= attack;
+		t->cand_accepted |= accepted;
+		t->cand_loud = loud_db > t->cand_loud ? loud_db : t->cand_loud;
+	} else {
+		t->cand = nearest;
+		t->cand_time = time;
+		t->cand_frames = steady ? 1u : 0u; /* a jump needs steady frames after it */
+		t->cand_loud = loud_db;
+		t->cand_attack = attack;
+		t->cand_accepted = accepted;
+	}
+}
+
+/* [audio] How many steady frames the candidate needs before it starts: more
+ * for a restrike, and for an octave away from a settled note: the tracker's
+ * octave slips last tens of ms, so such a change must hold longer before it
+ * counts (also back to the octave a correction left: FluidR3's flute reads
+ * it again for 24 ms while its attack still rises). */
+static uint32_t confirm_frames(const heist_notes *t, double time, int restrike, int correct)
+{
+	const int step = t->cand - t->note;
+	const int octave = !correct && (!t->cand_attack || t->corrected) && t->note >= 0 &&
+	                   abs(step) % 12 == 0 &&
+	                   time - t->on_time >= (double)t->min_note_s * t->fs;
+	return restrike ? HEIST_NOTES_RESTRIKE_FRAMES
+	       : octave ? HEIST_NOTES_OCTAVE_FRAMES
+	                : HEIST_NOTES_CONFIRM_FRAMES;
+}
+
+/* [audio] A confirmed candidate starts its note: at the onset near it, in
+ * place of a wrong start still queued, or where the glide or slide that
+ * reached it set off; else where the candidate began. */
+static void start_confirmed(heist_notes *t, float midi, int glide, int onset_near, int correct)
+{
+	const double reach = (double)HEIST_NOTES_ONSET_REACH_S * t->fs;
+	if (onset_near) {
+		t->onset_open = 0;
+		start_note(t, t->onset_time, midi, 1);
+	} else if (correct && t->on_time >= t->popped_until) {
+		/* still queued: the wrong start is taken back */
+		start_note(t, t->on_time, midi, 1);
+	} else if (t->landing && t->on_time >= t->popped_until) {
+		/* a predicted landing replaced while still queued: it was
+		 * wrong, this note takes its start */
+		start_note(t, t->on_time, midi, t->on_onset);
+	} else if (t->note >= 0 && (glide & 1) && !t->run_jump && t->on_run == t->run_time &&
+	           t->on_time > t->run_time && t->on_time >= t->popped_until) {
+		/* the sounding note passed by on this glide's way (it began
+		 * before the glide spanned a semitone): taken back, this one
+		 * starts where the glide set off */
+		start_note(t, t->run_time, midi, 0);
+	} else if (t->note >= 0 && t->glide_time == t->on_time && t->on_time >= t->popped_until &&
+	           t->glide_time <= t->cand_time &&
+	           ((glide & 1) || t->cand_time - t->glide_time <= reach)) {
+		/* the same glide goes on past a passing note it started: that
+		 * note is taken back, this one starts where the glide set off */
+		start_note(t, t->glide_time, midi, 0);
+	} else if (t->note >= 0 && t->glide_time >= t->on_time + (double)t->min_note_s * t->fs &&
+	           t->glide_time <= t->cand_time &&
+	           ((glide & 1) || t->cand_time - t->glide_time <= reach)) {
+		/* a legato note that glided in: from where the glide set off
+		 * (not within the minimum length of the note it leaves) */
+		start_note(t, t->glide_time, midi, 0);
+	} else if (t->note >= 0 && t->run_dir != 0 &&
+	           (float)(t->cand - t->note) * (float)t->run_dir > 0.0f &&
+	           (t->run_ext - t->run_from) * (float)t->run_dir >= HEIST_NOTES_SLIDE_ST &&
+	           t->run_time >= t->on_time + (double)t->min_note_s * t->fs &&
+	           t->run_time <= t->cand_time &&
+	           t->cand_time - t->run_time <= (double)HEIST_NOTES_CORRECT_REACH_S * t->fs) {
+		/* a slide toward it under a semitone, decided late by the
+		 * hysteresis: from where the run set off */
+		start_note(t, t->run_time, midi, 0);
+	} else {
+		start_note(t, t->cand_time, midi, 0);
+	}
+}
+
 void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, float confidence,
                        float loud_db)
 {
 	loud_db = isfinite(loud_db) ? loud_db : -120.0f;
 	const int attack = loudness_frame(t, time, loud_db);
-	const double hop = t->fs / t->frame_rate;
 	const double reach = (double)HEIST_NOTES_ONSET_REACH_S * t->fs;
 	const int accepted = f0 > 0.0f && isfinite(f0);
 	if (!accepted) {
@@ -316,22 +492,7 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 		         : 0.0f;
 	}
 	if (!(f0 > 0.0f)) {
-		t->cand = -1;
-		t->land_n = 0;
-		++t->unvoiced;
-		const int loud =
-		    t->note >= 0 && confidence >= HEIST_NOTES_HOLD_CONFIDENCE && !attack;
-		if ((confidence >= HEIST_NOTES_START_CONFIDENCE || loud) &&
-		    t->unvoiced < HEIST_NOTES_WAIT_FRAMES) {
-			/* a clear periodicity without a pitch, or a dropout at a
-			 * steady loudness: the note holds a while */
-			return;
-		}
-		if (t->unvoiced >= HEIST_NOTES_OFF_FRAMES && t->note >= 0) {
-			/* ended at the first unvoiced frame (or the earliest time open) */
-			const double off = time - (double)(t->unvoiced - 1) * hop;
-			note_off(t, off < t->popped_until ? t->popped_until : off);
-		}
+		unvoiced_frame(t, time, confidence, attack);
 		return;
 	}
 	if (t->note < 0 && !(t->onset_open && time - t->onset_time <= reach)) {
@@ -363,15 +524,7 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 	} else {
 		t->land_n = 0;
 	}
-	/* the note nearest a glide's predicted landing, and for how long */
-	int land_note = -1;
-	if ((glide & 1) && isfinite(land) && land >= 0.0f && land <= 127.0f) {
-		land_note = (int)lrintf(land);
-	}
-	t->land_frames = land_note >= 0 && land_note == t->land_note ? t->land_frames + 1u
-	                 : land_note >= 0                            ? 1u
-	                                                             : 0u;
-	t->land_note = land_note;
+	const int land_note = land_note_frame(t, glide, land);
 	t->last_midi = midi;
 	if (!steady && t->was_steady && !glide_goes_on(t, glide)) {
 		t->glide_time = time; /* where the pitch set off */
@@ -383,80 +536,21 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 	/* the sounding note struck again: an onset well after its start */
 	const int restrike = t->note >= 0 && nearest == t->note && onset_near &&
 	                     t->onset_time - t->on_time >= (double)t->min_note_s * t->fs;
-	if (land_note >= 0 && t->land_frames >= HEIST_NOTES_LAND_FRAMES && land_note != t->note &&
-	    (glide & 2) && !(t->landing && t->on_run == t->run_time) &&
-	    ((float)land_note - midi) * (float)t->run_dir > 0.5f &&
-	    confidence >= HEIST_NOTES_START_CONFIDENCE) {
-		/* a slow glide's landing is clear: its note starts where the glide
-		 * set off (taking back a passing note begun on its way) */
-		t->cand = land_note;
-		t->cand_loud = loud_db;
-		if (onset_near) {
-			t->onset_open = 0;
-			start_note(t, t->onset_time, t->run_from, 1);
-		} else {
-			start_note(t, t->run_fast > t->run_time ? t->run_fast : t->run_time,
-			           t->run_from, 0);
-		}
-		t->landing = 1;
+	if (land_note >= 0 && confidence >= HEIST_NOTES_START_CONFIDENCE &&
+	    landing_is_clear(t, midi, land_note, glide)) {
+		start_landing(t, land_note, onset_near, loud_db);
 		return;
 	}
-	if (t->note >= 0 && !restrike) {
-		const float dev = midi - (float)t->note;
-		const int young = time - t->on_time < (double)t->min_note_s * t->fs &&
-		                  fabsf(dev) < HEIST_NOTES_YOUNG_SPAN;
-		/* a note started at an onset and still queued is re-decided
-		 * without the hysteresis while its pitch drifts one way slowly
-		 * since its first frames (a scoop that ends nearer the next note;
-		 * not a vibrato) */
-		const double drift_frames = (time - t->turn_time) / hop + 1.0;
-		const int open =
-		    t->on_onset && !t->corrected && t->on_time >= t->popped_until &&
-		    time - t->on_time <= (double)HEIST_NOTES_CORRECT_REACH_S * t->fs &&
-		    t->turn_time <= t->on_time + (double)t->min_note_s * t->fs &&
-		    fabsf(t->run_ext - t->run_from) < HEIST_NOTES_SCOOP_SPEED_ST * drift_frames;
-		/* a predicted landing still ahead on the glide's way: held */
-		const int coming = t->landing && (glide & 1) && t->on_run == t->run_time &&
-		                   t->stall < HEIST_NOTES_STALL_FRAMES &&
-		                   dev * (float)t->run_dir < 0.0f;
-		if (coming || young ||
-		    fabsf(dev) <= 0.5f + (open ? 0.0f : t->hysteresis_cents * 0.01f)) {
-			/* within the hysteresis, or too soon after the note began to
-			 * leave it: the same note, bent */
-			t->cand = -1;
-			bend_to(t, time, dev, 0);
-			return;
-		}
+	if (t->note >= 0 && !restrike && holds_note(t, time, midi, glide)) {
+		t->cand = -1;
+		bend_to(t, time, midi - (float)t->note, 0);
+		return;
 	}
 	if (!(confidence >= HEIST_NOTES_START_CONFIDENCE)) {
 		t->cand = -1; /* voiced, but not clearly enough to start a note on */
 		return;
 	}
-	/* a glide passes its notes by: a candidate grows only where the pitch
-	 * is steady; a step starts one */
-	if (glide & 2) {
-		/* on a glide's way: its notes pass by */
-		t->cand = nearest;
-		t->cand_time = time;
-		t->cand_frames = 0;
-		t->cand_loud = loud_db;
-		t->cand_attack = attack;
-		t->cand_accepted = accepted;
-	} else if (t->cand == nearest && (steady || (accepted && !t->cand_accepted))) {
-		/* (the front end's pitch, once it accepts the jump, may differ
-		 * from its raw estimate by a tenth of a semitone) */
-		++t->cand_frames;
-		t->cand_attack |= attack;
-		t->cand_accepted |= accepted;
-		t->cand_loud = loud_db > t->cand_loud ? loud_db : t->cand_loud;
-	} else {
-		t->cand = nearest;
-		t->cand_time = time;
-		t->cand_frames = steady ? 1u : 0u; /* a jump needs steady frames after it */
-		t->cand_loud = loud_db;
-		t->cand_attack = attack;
-		t->cand_accepted = accepted;
-	}
+	grow_candidate(t, time, nearest, glide, steady, accepted, attack, loud_db);
 	/* a young note that began at an onset, replaced by a scoop's end or the
 	 * octave (or twelfth) above its misread attack, once: a correction */
 	const int step = t->cand - t->note;
@@ -464,62 +558,11 @@ void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, floa
 	                    !onset_near &&
 	                    time - t->on_time <= (double)HEIST_NOTES_CORRECT_REACH_S * t->fs &&
 	                    (abs(step) <= 2 || step == 12 || step == 19 || step == 24);
-	/* an octave away from a settled note: the tracker's octave slips last
-	 * tens of ms, so such a change must hold longer before it counts (also
-	 * back to the octave a correction left: FluidR3's flute reads it again
-	 * for 24 ms while its attack still rises) */
-	const int octave = !correct && (!t->cand_attack || t->corrected) && t->note >= 0 &&
-	                   abs(step) % 12 == 0 &&
-	                   time - t->on_time >= (double)t->min_note_s * t->fs;
-	const uint32_t need = restrike ? HEIST_NOTES_RESTRIKE_FRAMES
-	                      : octave ? HEIST_NOTES_OCTAVE_FRAMES
-	                               : HEIST_NOTES_CONFIRM_FRAMES;
+	const uint32_t need = confirm_frames(t, time, restrike, correct);
 	/* over a sounding note, a jump the front end has not accepted yet (its
 	 * octave slips: 4 frames at 0.92 over a sung glide) starts none */
 	if (t->cand_frames >= need && (t->cand_accepted || t->note < 0 || onset_near || correct)) {
-		if (onset_near) {
-			t->onset_open = 0;
-			start_note(t, t->onset_time, midi, 1);
-		} else if (correct && t->on_time >= t->popped_until) {
-			/* still queued: the wrong start is taken back */
-			start_note(t, t->on_time, midi, 1);
-		} else if (t->landing && t->on_time >= t->popped_until) {
-			/* a predicted landing replaced while still queued: it was
-			 * wrong, this note takes its start */
-			start_note(t, t->on_time, midi, t->on_onset);
-		} else if (t->note >= 0 && (glide & 1) && !t->run_jump &&
-		           t->on_run == t->run_time && t->on_time > t->run_time &&
-		           t->on_time >= t->popped_until) {
-			/* the sounding note passed by on this glide's way (it began
-			 * before the glide spanned a semitone): taken back, this one
-			 * starts where the glide set off */
-			start_note(t, t->run_time, midi, 0);
-		} else if (t->note >= 0 && t->glide_time == t->on_time &&
-		           t->on_time >= t->popped_until && t->glide_time <= t->cand_time &&
-		           ((glide & 1) || t->cand_time - t->glide_time <= reach)) {
-			/* the same glide goes on past a passing note it started: that
-			 * note is taken back, this one starts where the glide set off */
-			start_note(t, t->glide_time, midi, 0);
-		} else if (t->note >= 0 &&
-		           t->glide_time >= t->on_time + (double)t->min_note_s * t->fs &&
-		           t->glide_time <= t->cand_time &&
-		           ((glide & 1) || t->cand_time - t->glide_time <= reach)) {
-			/* a legato note that glided in: from where the glide set off
-			 * (not within the minimum length of the note it leaves) */
-			start_note(t, t->glide_time, midi, 0);
-		} else if (t->note >= 0 && t->run_dir != 0 &&
-		           (float)(t->cand - t->note) * (float)t->run_dir > 0.0f &&
-		           (t->run_ext - t->run_from) * (float)t->run_dir >= HEIST_NOTES_SLIDE_ST &&
-		           t->run_time >= t->on_time + (double)t->min_note_s * t->fs &&
-		           t->run_time <= t->cand_time &&
-		           t->cand_time - t->run_time <=
-		               (double)HEIST_NOTES_CORRECT_REACH_S * t->fs) {
-			/* a slide toward it under a semitone, decided late by the
-			 * hysteresis: from where the run set off */
-			start_note(t, t->run_time, midi, 0);
-		} else {
-			start_note(t, t->cand_time, midi, 0);
-		}
+		start_confirmed(t, midi, glide, onset_near, correct);
 	}
 }
 

@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,13 +118,24 @@ typedef struct {
 	float wheel_step;
 } ctl_def;
 
+/* A monitor (a control output) and the float of HeistUI it updates. A
+ * change smaller than eps does not show, so it does not redraw. */
+typedef struct {
+	uint32_t port;
+	size_t field; /* offsetof(HeistUI, ...) */
+	float eps;
+} monitor_def;
+
 /* What differs between the two plugins of the bundle: the widgets (the
  * synth's are K_STYLE_A .. K_MORPH and a row of knobs from K_PITCH_SHIFT to
- * knob_last), the title, and whether there is a model port and bypass. */
+ * knob_last), the monitors, the title, and whether there is a model port and
+ * bypass. */
 typedef struct {
 	const char *ui_uri, *plugin_uri, *title;
 	const ctl_def *defs;
 	int n_ctl, knob_last;
+	const monitor_def *monitors;
+	int n_monitors;
 	bool synth;
 } plugin_table;
 
@@ -601,17 +613,48 @@ static const ctl_def synth_defs[SYNTH_N_CTL] = {
     {C_KNOB, HEIST_SYNTH_PORT_OUTPUT_GAIN, HEIST_PARAM_OUTPUT_GAIN, 0, "OUTPUT", "%+.1f dB", 0.5f},
 };
 
+/* The effect's monitors: the note and meter card. */
+static const monitor_def effect_monitors[] = {
+    {HEIST_PORT_PITCH_OUT, offsetof(HeistUI, pitch_hz), 0.05f},
+    {HEIST_PORT_CONFIDENCE_OUT, offsetof(HeistUI, confidence), 0.004f},
+    {HEIST_PORT_LOUDNESS_OUT, offsetof(HeistUI, loudness_db), 0.05f},
+    {HEIST_PORT_INPUT_LEVEL, offsetof(HeistUI, in_db), 0.05f},
+    {HEIST_PORT_OUTPUT_LEVEL, offsetof(HeistUI, out_db), 0.05f},
+    {HEIST_PORT_OUT_PITCH, offsetof(HeistUI, out_pitch_hz), 0.05f},
+    {HEIST_PORT_BELOW_RANGE, offsetof(HeistUI, below_range), 0.5f},
+    {HEIST_PORT_GATE_OPEN, offsetof(HeistUI, gate_open), 0.5f},
+    {HEIST_PORT_LATENCY, offsetof(HeistUI, latency), 0.5f},
+};
+
+/* Heist Synth's: its output level and latency. */
+static const monitor_def synth_monitors[] = {
+    {HEIST_SYNTH_PORT_OUTPUT_LEVEL, offsetof(HeistUI, out_db), 0.05f},
+    {HEIST_SYNTH_PORT_LATENCY, offsetof(HeistUI, latency), 0.5f},
+};
+
+#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 static const plugin_table effect_table = {
-    HEIST_UI_URI, HEIST_URI, "HEIST", effect_defs, N_CONTROLS, K_OUTPUT_GAIN, false,
+    .ui_uri = HEIST_UI_URI,
+    .plugin_uri = HEIST_URI,
+    .title = "HEIST",
+    .defs = effect_defs,
+    .n_ctl = N_CONTROLS,
+    .knob_last = K_OUTPUT_GAIN,
+    .monitors = effect_monitors,
+    .n_monitors = N_OF(effect_monitors),
+    .synth = false,
 };
 static const plugin_table synth_table = {
-    HEIST_SYNTH_UI_URI,
-    HEIST_SYNTH_URI,
-    "HEIST SYNTH",
-    synth_defs,
-    SYNTH_N_CTL,
-    K_PITCH_SHIFT + SYNTH_N_CTL - 4,
-    true,
+    .ui_uri = HEIST_SYNTH_UI_URI,
+    .plugin_uri = HEIST_SYNTH_URI,
+    .title = "HEIST SYNTH",
+    .defs = synth_defs,
+    .n_ctl = SYNTH_N_CTL,
+    .knob_last = K_PITCH_SHIFT + SYNTH_N_CTL - 4,
+    .monitors = synth_monitors,
+    .n_monitors = N_OF(synth_monitors),
+    .synth = true,
 };
 
 /* [gui] The plugin's widgets from its table; values start at the plugin's
@@ -1254,6 +1297,25 @@ static void cleanup(LV2UI_Handle handle)
 	free(ui);
 }
 
+/* [gui] A monitor's new value from the host: false if port is none of the
+ * plugin's monitors. Redrawn only on a change that shows. */
+static bool monitor_event(HeistUI *ui, uint32_t port, float v)
+{
+	const plugin_table *t = ui->table;
+	for (int i = 0; i < t->n_monitors; ++i) {
+		const monitor_def *m = &t->monitors[i];
+		if (m->port == port) {
+			float *field = (float *)((char *)ui + m->field);
+			if (fabsf(*field - v) >= m->eps) {
+				*field = v;
+				ui->dirty_monitors = true;
+			}
+			return true;
+		}
+	}
+	return false;
+}
+
 /* [gui] Changes that hosts send: monitors, automation, presets. Stored and shown,
  * never written back (no echo). */
 static void port_event(LV2UI_Handle handle, uint32_t port, uint32_t size, uint32_t format,
@@ -1272,53 +1334,7 @@ static void port_event(LV2UI_Handle handle, uint32_t port, uint32_t size, uint32
 	if (!isfinite(v)) {
 		return;
 	}
-	/* Monitors are redrawn only on a change that shows. */
-	float *mon = NULL;
-	float eps = 0.0f;
-	if (ui->table->synth) {
-		if (port == HEIST_SYNTH_PORT_OUTPUT_LEVEL) {
-			mon = &ui->out_db, eps = 0.05f;
-		} else if (port == HEIST_SYNTH_PORT_LATENCY) {
-			mon = &ui->latency, eps = 0.5f;
-		}
-	} else {
-		switch (port) {
-		case HEIST_PORT_PITCH_OUT:
-			mon = &ui->pitch_hz, eps = 0.05f;
-			break;
-		case HEIST_PORT_CONFIDENCE_OUT:
-			mon = &ui->confidence, eps = 0.004f;
-			break;
-		case HEIST_PORT_LOUDNESS_OUT:
-			mon = &ui->loudness_db, eps = 0.05f;
-			break;
-		case HEIST_PORT_INPUT_LEVEL:
-			mon = &ui->in_db, eps = 0.05f;
-			break;
-		case HEIST_PORT_OUTPUT_LEVEL:
-			mon = &ui->out_db, eps = 0.05f;
-			break;
-		case HEIST_PORT_OUT_PITCH:
-			mon = &ui->out_pitch_hz, eps = 0.05f;
-			break;
-		case HEIST_PORT_BELOW_RANGE:
-			mon = &ui->below_range, eps = 0.5f;
-			break;
-		case HEIST_PORT_GATE_OPEN:
-			mon = &ui->gate_open, eps = 0.5f;
-			break;
-		case HEIST_PORT_LATENCY:
-			mon = &ui->latency, eps = 0.5f;
-			break;
-		default:
-			break;
-		}
-	}
-	if (mon) {
-		if (fabsf(*mon - v) >= eps) {
-			*mon = v;
-			ui->dirty_monitors = true;
-		}
+	if (monitor_event(ui, port, v)) {
 		return;
 	}
 	for (int i = 0; i < ui->table->n_ctl; ++i) {
@@ -1333,6 +1349,17 @@ static void port_event(LV2UI_Handle handle, uint32_t port, uint32_t size, uint32
 	}
 }
 
+/* [gui] The host's float option key; NAN if it passes none. */
+static float float_option(const HeistUI *ui, const LV2_Options_Option *opts, LV2_URID key)
+{
+	for (const LV2_Options_Option *o = opts; o && o->key; ++o) {
+		if (o->key == key && o->type == ui->urid.atom_Float && o->size == sizeof(float)) {
+			return *(const float *)o->value;
+		}
+	}
+	return NAN;
+}
+
 /* [gui] The initial size factor: HEIST_UI_SCALE (tests, odd setups), else the
  * host's ui:scaleFactor, else 1. */
 static float scale_factor(const HeistUI *ui, const LV2_Options_Option *opts)
@@ -1341,27 +1368,15 @@ static float scale_factor(const HeistUI *ui, const LV2_Options_Option *opts)
 	if (env && atof(env) >= 0.5 && atof(env) <= 4.0) {
 		return (float)atof(env);
 	}
-	for (const LV2_Options_Option *o = opts; o && o->key; ++o) {
-		if (o->key == ui->urid.ui_scaleFactor && o->type == ui->urid.atom_Float &&
-		    o->size == sizeof(float)) {
-			const float s = *(const float *)o->value;
-			return s >= 0.5f && s <= 4.0f ? s : 1.0f;
-		}
-	}
-	return 1.0f;
+	const float s = float_option(ui, opts, ui->urid.ui_scaleFactor);
+	return s >= 0.5f && s <= 4.0f ? s : 1.0f;
 }
 
 /* [gui] The host's sample rate, if it passes one (for the latency in ms); 0 if not. */
 static double sample_rate_option(const HeistUI *ui, const LV2_Options_Option *opts)
 {
-	for (const LV2_Options_Option *o = opts; o && o->key; ++o) {
-		if (o->key == ui->urid.param_sampleRate && o->type == ui->urid.atom_Float &&
-		    o->size == sizeof(float)) {
-			const float r = *(const float *)o->value;
-			return r >= 1000.0f && r <= 1e6f ? r : 0.0;
-		}
-	}
-	return 0.0;
+	const float r = float_option(ui, opts, ui->urid.param_sampleRate);
+	return r >= 1000.0f && r <= 1e6f ? r : 0.0;
 }
 
 /* [gui] URIDs mapped once, so messages compare integers. */
