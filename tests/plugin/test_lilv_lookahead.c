@@ -61,6 +61,25 @@ typedef struct {
 	uint32_t change_block; /* ... before this block */
 } take;
 
+/* A take of n samples in blocks of BLOCK; change_hz 0: no change. */
+static take take_new(uint32_t n, float change_hz, uint32_t change_block)
+{
+	const uint32_t n_blocks = (n + BLOCK - 1) / BLOCK;
+	return (take){malloc(n * sizeof(float)),
+	              malloc(n_blocks * sizeof(uint32_t)),
+	              {0},
+	              {0},
+	              0,
+	              change_hz,
+	              change_block};
+}
+
+static void take_free(take *t)
+{
+	free(t->out);
+	free(t->latency);
+}
+
 /* 0.3 s of silence, then four notes of 0.35 s with 0.15 s gaps: three
  * harmonics, 10 ms fades. */
 static void generate(float *x, uint32_t n, double rate)
@@ -160,10 +179,7 @@ static void test_rate(LilvWorld *world, const LilvPlugin *plugin, double rate)
 	const uint32_t n_blocks = (n + BLOCK - 1) / BLOCK;
 	const uint32_t lookahead = (uint32_t)floor(LOOKAHEAD_MS * 0.001 * rate + 0.5);
 	float *in = malloc(n * sizeof(float));
-	take ref = {
-	    malloc(n * sizeof(float)), malloc(n_blocks * sizeof(uint32_t)), {0}, {0}, 0, 0.0f, 0};
-	take got = {
-	    malloc(n * sizeof(float)), malloc(n_blocks * sizeof(uint32_t)), {0}, {0}, 0, 0.0f, 0};
+	take ref = take_new(n, 0.0f, 0), got = take_new(n, 0.0f, 0);
 	generate(in, n, rate);
 
 	/* The reference: no worker, the ring made at instantiate. */
@@ -236,10 +252,8 @@ static void test_rate(LilvWorld *world, const LilvPlugin *plugin, double rate)
 	       "reference's, %u note-ons where the reference's are\n",
 	       rate, lookahead, ref.latency[0], engine, engine + lookahead, n_on);
 	free(in);
-	free(ref.out);
-	free(ref.latency);
-	free(got.out);
-	free(got.latency);
+	take_free(&ref);
+	take_free(&got);
 }
 
 /* Note-ons across a change of lowest pitch at most this far (samples) from
@@ -262,25 +276,11 @@ static void test_floor_change(LilvWorld *world, const LilvPlugin *plugin, double
 	const uint32_t n_blocks = (n + BLOCK - 1) / BLOCK;
 	const uint32_t change = (uint32_t)(0.9 * rate) / BLOCK;
 	float *in = malloc(n * sizeof(float));
-	take ref[2], got = {malloc(n * sizeof(float)),
-	                    malloc(n_blocks * sizeof(uint32_t)),
-	                    {0},
-	                    {0},
-	                    0,
-	                    110.0f,
-	                    change};
+	take ref[2] = {take_new(n, 0.0f, 0), take_new(n, 0.0f, 0)};
+	take got = take_new(n, 110.0f, change);
 	generate(in, n, rate);
 	for (int f = 0; f < 3; ++f) {
 		take *t = f < 2 ? &ref[f] : &got;
-		if (f < 2) {
-			*t = (take){malloc(n * sizeof(float)),
-			            malloc(n_blocks * sizeof(uint32_t)),
-			            {0},
-			            {0},
-			            0,
-			            0.0f,
-			            0};
-		}
 		lv2_host *h = open_host(world, plugin, rate, false);
 		if (h) {
 			*lv2h_control(h, "lowest_pitch") = f == 1 ? 110.0f : 65.0f;
@@ -311,11 +311,9 @@ static void test_floor_change(LilvWorld *world, const LilvPlugin *plugin, double
 	       "floor's is (farthest %.0f samples); latency %u -> %u\n",
 	       rate, got.n_on, worst, ref[0].latency[0], got.latency[n_blocks - 1]);
 	free(in);
-	for (int f = 0; f < 3; ++f) {
-		take *t = f < 2 ? &ref[f] : &got;
-		free(t->out);
-		free(t->latency);
-	}
+	take_free(&ref[0]);
+	take_free(&ref[1]);
+	take_free(&got);
 }
 
 int main(void)
