@@ -991,64 +991,79 @@ static void handle_messages(Heist *self)
 	self->notify_status = false;
 }
 
-/* [audio] */
-static void run(LV2_Handle instance, uint32_t n_samples)
+/* [audio] Every control input, read once, clamped (an unconnected port or a
+ * non-finite value gives the default), indexed by heist_param. */
+static void read_controls(const Heist *self, float c[HEIST_PARAM_COUNT])
 {
-	Heist *self = (Heist *)instance;
-
-	const float pitch_shift = control_value(self->pitch_shift, HEIST_PARAM_PITCH_SHIFT);
-	const float loudness_shift =
+	c[HEIST_PARAM_PITCH_SHIFT] = control_value(self->pitch_shift, HEIST_PARAM_PITCH_SHIFT);
+	c[HEIST_PARAM_LOUDNESS_SHIFT] =
 	    control_value(self->loudness_shift, HEIST_PARAM_LOUDNESS_SHIFT);
-	const float harmonic_level =
+	c[HEIST_PARAM_HARMONIC_LEVEL] =
 	    control_value(self->harmonic_level, HEIST_PARAM_HARMONIC_LEVEL);
-	const float noise_level = control_value(self->noise_level, HEIST_PARAM_NOISE_LEVEL);
-	const float confidence_gate =
+	c[HEIST_PARAM_NOISE_LEVEL] = control_value(self->noise_level, HEIST_PARAM_NOISE_LEVEL);
+	c[HEIST_PARAM_CONFIDENCE_GATE] =
 	    control_value(self->confidence_gate, HEIST_PARAM_CONFIDENCE_GATE);
-	const float dry_wet = control_value(self->dry_wet, HEIST_PARAM_DRY_WET);
-	const float output_gain = control_value(self->output_gain, HEIST_PARAM_OUTPUT_GAIN);
-	const float enabled = toggle_value(self->enabled, HEIST_PARAM_ENABLED);
+	c[HEIST_PARAM_DRY_WET] = control_value(self->dry_wet, HEIST_PARAM_DRY_WET);
+	c[HEIST_PARAM_OUTPUT_GAIN] = control_value(self->output_gain, HEIST_PARAM_OUTPUT_GAIN);
+	c[HEIST_PARAM_ENABLED] = toggle_value(self->enabled, HEIST_PARAM_ENABLED);
 	/* lv2:integer: rounded here; the engine clamps to the model's styles. */
-	const float style_a = rintf(control_value(self->style_a, HEIST_PARAM_STYLE_A));
-	const float style_b = rintf(control_value(self->style_b, HEIST_PARAM_STYLE_B));
-	const float morph = control_value(self->morph, HEIST_PARAM_MORPH);
-	const float lowest_pitch = control_value(self->lowest_pitch, HEIST_PARAM_LOWEST_PITCH);
-	const float auto_octave = toggle_value(self->auto_octave, HEIST_PARAM_AUTO_OCTAVE);
-	const float loudness_fit = control_value(self->loudness_fit, HEIST_PARAM_LOUDNESS_FIT);
-	const float input_gate = control_value(self->input_gate, HEIST_PARAM_INPUT_GATE);
-	const float level_match = toggle_value(self->level_match, HEIST_PARAM_LEVEL_MATCH);
+	c[HEIST_PARAM_STYLE_A] = rintf(control_value(self->style_a, HEIST_PARAM_STYLE_A));
+	c[HEIST_PARAM_STYLE_B] = rintf(control_value(self->style_b, HEIST_PARAM_STYLE_B));
+	c[HEIST_PARAM_MORPH] = control_value(self->morph, HEIST_PARAM_MORPH);
+	c[HEIST_PARAM_LOWEST_PITCH] = control_value(self->lowest_pitch, HEIST_PARAM_LOWEST_PITCH);
+	c[HEIST_PARAM_AUTO_OCTAVE] = toggle_value(self->auto_octave, HEIST_PARAM_AUTO_OCTAVE);
+	c[HEIST_PARAM_LOUDNESS_FIT] = control_value(self->loudness_fit, HEIST_PARAM_LOUDNESS_FIT);
+	c[HEIST_PARAM_INPUT_GATE] = control_value(self->input_gate, HEIST_PARAM_INPUT_GATE);
+	c[HEIST_PARAM_LEVEL_MATCH] = toggle_value(self->level_match, HEIST_PARAM_LEVEL_MATCH);
+}
 
-	handle_messages(self);
-
+/* [audio] Flush denormals to zero for this call only: returns the host's
+ * floating-point mode, which ftz_end() restores. */
+static unsigned int ftz_begin(void)
+{
 #ifdef __SSE__
-	/* Scoped to this call: the host's floating-point mode is restored below. */
 	const unsigned int saved_csr = _mm_getcsr();
 	_mm_setcsr(saved_csr | HEIST_MXCSR_FTZ | HEIST_MXCSR_DAZ);
+	return saved_csr;
+#else
+	return 0;
 #endif
+}
 
+static void ftz_end(unsigned int saved_csr)
+{
+#ifdef __SSE__
+	_mm_setcsr(saved_csr);
+#else
+	(void)saved_csr;
+#endif
+}
+
+/* [audio] Every parameter but the lowest pitch, in the enum's order: that
+ * one moves the latency (follow_latency()). */
+static void set_engine_params(heist_engine *e, const float c[HEIST_PARAM_COUNT])
+{
+	for (int p = 0; p < HEIST_PARAM_COUNT; ++p) {
+		if (p != HEIST_PARAM_LOWEST_PITCH) {
+			heist_engine_set_param(e, (heist_param)p, c[p]);
+		}
+	}
+}
+
+/* [audio] The lowest pitch and the MIDI lookahead, which move the latency;
+ * opens MIDI out, where a change of the latency ends the sounding note.
+ *
+ * A change of lowest_pitch moves the engine's latency inside
+ * heist_engine_process() (a fade and a restart in place: the engine's clock
+ * goes on, and so do MIDI out's tracker and clock); only before any output
+ * does it apply here, restarting the engine's clock at 0. The latency port is
+ * written after processing: the new stream's latency from the block where it
+ * starts. Here a change of the latency (the lookahead's, or the floor's
+ * before any output) ends MIDI out's note; its clock restarts only with the
+ * engine's. */
+static void follow_latency(Heist *self, float lowest_pitch, uint32_t n_samples)
+{
 	heist_engine *e = self->engine;
-	heist_engine_set_param(e, HEIST_PARAM_PITCH_SHIFT, pitch_shift);
-	heist_engine_set_param(e, HEIST_PARAM_LOUDNESS_SHIFT, loudness_shift);
-	heist_engine_set_param(e, HEIST_PARAM_HARMONIC_LEVEL, harmonic_level);
-	heist_engine_set_param(e, HEIST_PARAM_NOISE_LEVEL, noise_level);
-	heist_engine_set_param(e, HEIST_PARAM_CONFIDENCE_GATE, confidence_gate);
-	heist_engine_set_param(e, HEIST_PARAM_DRY_WET, dry_wet);
-	heist_engine_set_param(e, HEIST_PARAM_OUTPUT_GAIN, output_gain);
-	heist_engine_set_param(e, HEIST_PARAM_ENABLED, enabled);
-	heist_engine_set_param(e, HEIST_PARAM_STYLE_A, style_a);
-	heist_engine_set_param(e, HEIST_PARAM_STYLE_B, style_b);
-	heist_engine_set_param(e, HEIST_PARAM_MORPH, morph);
-	heist_engine_set_param(e, HEIST_PARAM_AUTO_OCTAVE, auto_octave);
-	heist_engine_set_param(e, HEIST_PARAM_LOUDNESS_FIT, loudness_fit);
-	heist_engine_set_param(e, HEIST_PARAM_INPUT_GATE, input_gate);
-	heist_engine_set_param(e, HEIST_PARAM_LEVEL_MATCH, level_match);
-	/* A change of lowest_pitch moves the engine's latency inside
-	 * heist_engine_process() (a fade and a restart in place: the engine's
-	 * clock goes on, and so do MIDI out's tracker and clock); only before
-	 * any output does it apply here, restarting the engine's clock at 0. The
-	 * latency port is written after processing: the new stream's latency
-	 * from the block where it starts. Here a change of the latency (the
-	 * lookahead's, or the floor's before any output) ends MIDI out's note;
-	 * its clock restarts only with the engine's. */
 	const uint32_t engine_latency_before = heist_engine_latency(e);
 	const uint32_t latency_before = total_latency(self);
 	heist_engine_set_param(e, HEIST_PARAM_LOWEST_PITCH, lowest_pitch);
@@ -1065,28 +1080,45 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 			self->midi_pos = 0;
 		}
 	}
+}
+
+/* [audio] MIDI out's note settings (the tracker takes NAN as its default). */
+static void follow_midi_controls(Heist *self)
+{
 	heist_notes_set(&self->notes, self->midi_min_note ? *self->midi_min_note * 0.001f : NAN,
 	                self->midi_hysteresis ? *self->midi_hysteresis : NAN,
 	                self->midi_bend_range ? *self->midi_bend_range : NAN);
+}
 
-	/* Metered before processing: out may alias in. */
-	const float in_db = heist_level_meter_run(&self->in_meter, self->in, n_samples);
-
-	/* in and out may be the same buffer: the engine supports aliasing, so
-	 * the TTL does not declare lv2:inPlaceBroken. */
+/* [audio] The engine, then the lookahead's delay. in and out may be the same
+ * buffer: the engine supports aliasing, so the TTL does not declare
+ * lv2:inPlaceBroken. */
+static void process_audio(Heist *self, uint32_t n_samples)
+{
 	if (self->in && self->out) {
-		heist_engine_process(e, self->in, self->out, n_samples);
+		heist_engine_process(self->engine, self->in, self->out, n_samples);
 		delay_run(self, self->out, n_samples);
 	} else if (self->out) {
 		/* No input: silence, never what the buffer held before. */
 		memset(self->out, 0, sizeof(float) * n_samples);
 	}
+}
+
+/* [audio] The block's MIDI out: the tracker's events due by the block's
+ * end, less the latency; then the sequence is closed. */
+static void midi_out_block(Heist *self, uint32_t n_samples)
+{
 	if (self->in && self->out) {
 		midi_emit(self, (double)(self->midi_pos + n_samples) - total_latency(self),
 		          n_samples);
 		self->midi_pos += n_samples;
 	}
 	midi_end(self);
+}
+
+/* [audio] The output's meter, and both level ports. */
+static void write_levels(Heist *self, float in_db, uint32_t n_samples)
+{
 	const float out_db = heist_level_meter_run(&self->out_meter, self->out, n_samples);
 	if (self->input_level) {
 		*self->input_level = in_db;
@@ -1094,8 +1126,13 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	if (self->output_level) {
 		*self->output_level = out_db;
 	}
+}
 
-	const heist_monitor mon = heist_engine_monitor(e);
+/* [audio] The engine's monitor and the latency on their output ports;
+ * returns the monitor. */
+static heist_monitor write_monitor(Heist *self)
+{
+	const heist_monitor mon = heist_engine_monitor(self->engine);
 	if (self->pitch_out) {
 		*self->pitch_out = mon.pitch_hz;
 	}
@@ -1117,12 +1154,33 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 	if (self->gate_open) {
 		*self->gate_open = mon.gate_open ? 1.0f : 0.0f;
 	}
-	heist_idisp_update(self->idisp, n_samples, mon.pitch_hz, mon.confidence, morph,
-	                   (int)style_a, (int)style_b);
+	return mon;
+}
 
-#ifdef __SSE__
-	_mm_setcsr(saved_csr);
-#endif
+/* [audio] One block, stage by stage. */
+static void run(LV2_Handle instance, uint32_t n_samples)
+{
+	Heist *self = (Heist *)instance;
+	float c[HEIST_PARAM_COUNT];
+	read_controls(self, c);
+	handle_messages(self);
+	const unsigned int saved_csr = ftz_begin();
+
+	set_engine_params(self->engine, c);
+	follow_latency(self, c[HEIST_PARAM_LOWEST_PITCH], n_samples);
+	follow_midi_controls(self);
+
+	/* Metered before processing: out may alias in. */
+	const float in_db = heist_level_meter_run(&self->in_meter, self->in, n_samples);
+	process_audio(self, n_samples);
+	midi_out_block(self, n_samples);
+	write_levels(self, in_db, n_samples);
+	const heist_monitor mon = write_monitor(self);
+	heist_idisp_update(self->idisp, n_samples, mon.pitch_hz, mon.confidence,
+	                   c[HEIST_PARAM_MORPH], (int)c[HEIST_PARAM_STYLE_A],
+	                   (int)c[HEIST_PARAM_STYLE_B]);
+
+	ftz_end(saved_csr);
 }
 
 /* [main] */
