@@ -173,65 +173,65 @@ static void test_changes(lv2_host *h, const float *in, double rate, uint32_t eng
 	      lv2h_work_scheduled(h));
 }
 
-static void test_rate(LilvWorld *world, const LilvPlugin *plugin, double rate)
+/* The checks of test_rate() on its input and takes (n samples); returns
+ * early when a host cannot be made (open_host() reported it), leaving the
+ * buffers to the caller. */
+static void check_rate(LilvWorld *world, const LilvPlugin *plugin, double rate, const float *in,
+                       uint32_t n, take *ref, take *got)
 {
-	const uint32_t n = (uint32_t)(DURATION_S * rate);
 	const uint32_t n_blocks = (n + BLOCK - 1) / BLOCK;
 	const uint32_t lookahead = (uint32_t)floor(LOOKAHEAD_MS * 0.001 * rate + 0.5);
-	float *in = malloc(n * sizeof(float));
-	take ref = take_new(n, 0.0f, 0), got = take_new(n, 0.0f, 0);
-	generate(in, n, rate);
 
 	/* The reference: no worker, the ring made at instantiate. */
 	lv2_host *h = open_host(world, plugin, rate, false);
 	if (!h) {
 		return;
 	}
-	render(h, in, n, 0, &ref);
+	render(h, in, n, 0, ref);
 	lv2h_free(h);
-	const uint32_t engine = ref.latency[0] - lookahead;
-	CHECK(ref.latency[0] > lookahead, "%.0f Hz: latency %u without the lookahead's %u", rate,
-	      ref.latency[0], lookahead);
+	const uint32_t engine = ref->latency[0] - lookahead;
+	CHECK(ref->latency[0] > lookahead, "%.0f Hz: latency %u without the lookahead's %u", rate,
+	      ref->latency[0], lookahead);
 	for (uint32_t b = 0; b < n_blocks; ++b) {
-		CHECK(ref.latency[b] == ref.latency[0],
-		      "%.0f Hz, no worker: latency %u at block %u", rate, ref.latency[b], b);
+		CHECK(ref->latency[b] == ref->latency[0],
+		      "%.0f Hz, no worker: latency %u at block %u", rate, ref->latency[b], b);
 	}
-	CHECK(ref.n_on >= 4, "%.0f Hz: %u note-ons in the reference", rate, ref.n_on);
+	CHECK(ref->n_on >= 4, "%.0f Hz: %u note-ons in the reference", rate, ref->n_on);
 
 	/* The worker runs after the WAIT_BLOCKS-th block. */
 	h = open_host(world, plugin, rate, true);
 	if (!h) {
 		return;
 	}
-	render(h, in, n, WAIT_BLOCKS, &got);
+	render(h, in, n, WAIT_BLOCKS, got);
 	uint32_t bad = n_blocks;
 	for (uint32_t b = 0; b < n_blocks; ++b) {
 		const uint32_t want = b < WAIT_BLOCKS ? engine : engine + lookahead;
-		bad = got.latency[b] != want && bad == n_blocks ? b : bad;
+		bad = got->latency[b] != want && bad == n_blocks ? b : bad;
 	}
 	CHECK(bad == n_blocks, "%.0f Hz: latency %u at block %u (the worker ran after block %u)",
-	      rate, bad < n_blocks ? got.latency[bad] : 0, bad, WAIT_BLOCKS - 1);
+	      rate, bad < n_blocks ? got->latency[bad] : 0, bad, WAIT_BLOCKS - 1);
 	const uint32_t at = WAIT_BLOCKS * BLOCK; /* the switch */
 	uint32_t first = n;
 	for (uint32_t i = 0; i < n && first == n; ++i) {
-		const float want = i < at ? (i + lookahead < n ? ref.out[i + lookahead] : 0)
+		const float want = i < at ? (i + lookahead < n ? ref->out[i + lookahead] : 0)
 		                   : i < at + lookahead ? 0.0f
-		                                        : ref.out[i];
-		first = memcmp(&got.out[i], &want, sizeof want) ? i : first;
+		                                        : ref->out[i];
+		first = memcmp(&got->out[i], &want, sizeof want) ? i : first;
 	}
 	CHECK(first == n,
 	      "%.0f Hz: the output differs from the reference delayed as reported from sample "
 	      "%u (the switch at %u)",
 	      rate, first, at);
-	CHECK(got.n_on == ref.n_on, "%.0f Hz: %u note-ons, the reference %u", rate, got.n_on,
-	      ref.n_on);
-	for (uint32_t i = 0; i < got.n_on && i < ref.n_on; ++i) {
-		CHECK(got.note[i] == ref.note[i] &&
-		          fabs(got.on[i] - ref.on[i]) <= NOTE_ON_TOLERANCE,
+	CHECK(got->n_on == ref->n_on, "%.0f Hz: %u note-ons, the reference %u", rate, got->n_on,
+	      ref->n_on);
+	for (uint32_t i = 0; i < got->n_on && i < ref->n_on; ++i) {
+		CHECK(got->note[i] == ref->note[i] &&
+		          fabs(got->on[i] - ref->on[i]) <= NOTE_ON_TOLERANCE,
 		      "%.0f Hz: note-on %u: %d at %.0f, the reference %d at %.0f", rate, i,
-		      got.note[i], got.on[i], ref.note[i], ref.on[i]);
+		      got->note[i], got->on[i], ref->note[i], ref->on[i]);
 	}
-	const uint32_t n_on = got.n_on;
+	const uint32_t n_on = got->n_on;
 	test_changes(h, in, rate, engine);
 	lv2h_free(h);
 
@@ -240,17 +240,28 @@ static void test_rate(LilvWorld *world, const LilvPlugin *plugin, double rate)
 	if (h) {
 		unsigned refused = 0;
 		lv2h_set_schedule_hook(h, refuse_twice, &refused);
-		render(h, in, 8 * BLOCK, 1, &got);
-		CHECK(refused == 3 && got.latency[1] == engine && got.latency[2] == engine &&
-		          got.latency[3] == engine + lookahead,
+		render(h, in, 8 * BLOCK, 1, got);
+		CHECK(refused == 3 && got->latency[1] == engine && got->latency[2] == engine &&
+		          got->latency[3] == engine + lookahead,
 		      "%.0f Hz, requests refused twice: %u asked, latency %u %u %u", rate, refused,
-		      got.latency[1], got.latency[2], got.latency[3]);
+		      got->latency[1], got->latency[2], got->latency[3]);
 		lv2h_free(h);
 	}
 	printf("%.0f Hz: lookahead %u samples: the reference's latency %u from the start without "
 	       "a worker; with one, %u until the worker ran, then %u, the audio exactly the "
 	       "reference's, %u note-ons where the reference's are\n",
-	       rate, lookahead, ref.latency[0], engine, engine + lookahead, n_on);
+	       rate, lookahead, ref->latency[0], engine, engine + lookahead, n_on);
+}
+
+/* The lookahead at one rate (the file's comment): every buffer made here is
+ * freed here, whatever check_rate() could do. */
+static void test_rate(LilvWorld *world, const LilvPlugin *plugin, double rate)
+{
+	const uint32_t n = (uint32_t)(DURATION_S * rate);
+	float *in = malloc(n * sizeof(float));
+	take ref = take_new(n, 0.0f, 0), got = take_new(n, 0.0f, 0);
+	generate(in, n, rate);
+	check_rate(world, plugin, rate, in, n, &ref, &got);
 	free(in);
 	take_free(&ref);
 	take_free(&got);
