@@ -8,11 +8,14 @@
 #if RT_GUARD_AVAILABLE
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,6 +32,9 @@ extern void *__libc_memalign(size_t align, size_t size);
 #define EXPORT __attribute__((visibility("default")))
 
 static _Thread_local int guard_depth;
+/* rt_guard_refuse_from(): 0, or the size from which allocations fail. */
+static atomic_size_t refuse_from;
+static atomic_uint_fast64_t refused;
 static atomic_uint_fast64_t guarded[RT_CALL_COUNT];
 static atomic_uint_fast64_t seen[RT_CALL_COUNT];
 
@@ -107,24 +113,49 @@ void rt_guard_print(FILE *f)
 	}
 }
 
+void rt_guard_refuse_from(size_t min_bytes)
+{
+	atomic_store(&refuse_from, min_bytes);
+}
+
+uint64_t rt_guard_refused(void)
+{
+	return atomic_load(&refused);
+}
+
 /* ---- allocator ---------------------------------------------------------- */
+
+/* Whether an allocation of size bytes is to fail (counted), with errno set
+ * as glibc sets it. */
+static bool refuse(size_t size)
+{
+	const size_t from = atomic_load_explicit(&refuse_from, memory_order_relaxed);
+	if (from == 0 || size < from) {
+		return false;
+	}
+	atomic_fetch_add_explicit(&refused, 1, memory_order_relaxed);
+	errno = ENOMEM;
+	return true;
+}
 
 EXPORT void *malloc(size_t size)
 {
 	note(RT_MALLOC);
-	return __libc_malloc(size);
+	return refuse(size) ? NULL : __libc_malloc(size);
 }
 
 EXPORT void *calloc(size_t n, size_t size)
 {
 	note(RT_CALLOC);
-	return __libc_calloc(n, size);
+	/* an overflowing n * size is glibc's to refuse */
+	const bool overflow = size != 0 && n > SIZE_MAX / size;
+	return !overflow && refuse(n * size) ? NULL : __libc_calloc(n, size);
 }
 
 EXPORT void *realloc(void *p, size_t size)
 {
 	note(RT_REALLOC);
-	return __libc_realloc(p, size);
+	return refuse(size) ? NULL : __libc_realloc(p, size);
 }
 
 EXPORT void free(void *p)
@@ -136,13 +167,13 @@ EXPORT void free(void *p)
 EXPORT void *aligned_alloc(size_t align, size_t size)
 {
 	note(RT_ALIGNED_ALLOC);
-	return __libc_memalign(align, size);
+	return refuse(size) ? NULL : __libc_memalign(align, size);
 }
 
 EXPORT void *memalign(size_t align, size_t size)
 {
 	note(RT_ALIGNED_ALLOC);
-	return __libc_memalign(align, size);
+	return refuse(size) ? NULL : __libc_memalign(align, size);
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t size)
@@ -151,7 +182,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
 	if (align < sizeof(void *) || (align & (align - 1)) != 0) {
 		return 22; /* EINVAL */
 	}
-	void *p = __libc_memalign(align, size);
+	void *p = refuse(size) ? NULL : __libc_memalign(align, size);
 	if (!p && size) {
 		return 12; /* ENOMEM */
 	}
@@ -162,7 +193,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
 EXPORT void *valloc(size_t size)
 {
 	note(RT_ALIGNED_ALLOC);
-	return __libc_memalign((size_t)sysconf(_SC_PAGESIZE), size);
+	return refuse(size) ? NULL : __libc_memalign((size_t)sysconf(_SC_PAGESIZE), size);
 }
 
 /* ---- everything else: forward to the next definition ---------------------- */
@@ -331,6 +362,16 @@ const char *rt_guard_name(rt_call c)
 void rt_guard_print(FILE *f)
 {
 	(void)f;
+}
+
+void rt_guard_refuse_from(size_t min_bytes)
+{
+	(void)min_bytes;
+}
+
+uint64_t rt_guard_refused(void)
+{
+	return 0;
 }
 
 #endif

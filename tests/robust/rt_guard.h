@@ -4,7 +4,8 @@
  * Calls made by the thread that is inside rt_guard_begin() .. rt_guard_end()
  * are counted by function. The plugin, dlopen()ed by lilv, resolves these
  * symbols to the executable's (it is linked with --export-dynamic), so its
- * calls are counted too.
+ * calls are counted too. A test may also make every allocation from a size
+ * on fail, as out of memory (rt_guard_refuse_from()).
  *
  * Sanitizer builds (ASan, TSan) replace the allocator themselves; there the
  * guard is not compiled (RT_GUARD_AVAILABLE is 0) and the tests skip (77).
@@ -12,6 +13,7 @@
 #ifndef RT_GUARD_H
 #define RT_GUARD_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -58,6 +60,14 @@ void rt_guard_reset(void);
 uint64_t rt_guard_seen(rt_call c);
 
 const char *rt_guard_name(rt_call c);
+
+/* [test thread] From now on every allocation (malloc, calloc, realloc and
+ * the aligned ones) of at least min_bytes, by any thread, guarded or not,
+ * fails as out of memory (NULL, errno ENOMEM; realloc keeps the old block);
+ * 0 lets them through again. */
+void rt_guard_refuse_from(size_t min_bytes);
+/* Allocations refused so far. */
+uint64_t rt_guard_refused(void);
 
 /* Print the non-zero guarded counts, one "name n" per line. */
 void rt_guard_print(FILE *f);
