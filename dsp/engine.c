@@ -351,6 +351,7 @@ static void bind_net(heist_engine *e, heist_net *net, const heist_net *old)
 	e->n_noise = heist_noise_set_bands_ext(e->noise, e->model->n_noise, e->model->sample_rate,
 	                                       e->band_limit);
 	heist_bandext_init(&e->bandext, e->fs, model_nyq, e->model->n_noise, e->n_noise);
+	heist_bandext_set_profile(&e->bandext, e->model);
 	for (uint32_t i = 0; i < FRAME_RING; ++i) {
 		e->ext_shape[i].n = 0; /* the next frames set the new model's */
 	}
