@@ -915,8 +915,7 @@ static void frame_controls(heist_engine *e, const frame_ctl *fc, const heist_spe
 	}
 	/* The style's spectral correction (speq.h) keeps the frame's power; the
 	 * band extension then continues the corrected spectrum. */
-	heist_speq_apply(e->model->speq_centres, eq, fc->harm, nh, f0, fc->noise, nn,
-	                 0.5f * e->model->sample_rate / (float)(nn - 1u));
+	heist_speq_apply_model(e->model, eq, fc->harm, f0, fc->noise);
 	heist_bandext_harmonics_shaped(&e->bandext, fc->shape, fc->harm, nh, f0);
 	/* Measured inside notes, past their attack (LEVEL_SETTLE_FRAMES), where
 	 * the network's level is the instrument's own. Below the range the held
