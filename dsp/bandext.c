@@ -87,6 +87,17 @@ void heist_bandext_init(heist_bandext *x, double fs, double model_nyq, uint32_t 
 		x->lg[b] = f > 0.0f ? log2f(f / ref) : 0.0f;
 		x->above[b] = f > m ? SLOPE_ABOVE / DB_PER_OCTAVE * log2f(f / m) : 0.0f;
 	}
+	/* The crossfade rises with frequency: the bands a grain changes are
+	 * the top ones, from ext_from up. */
+	x->ext_from = n_total;
+	while (x->ext_from > 0 &&
+	       (x->xfade[x->ext_from - 1] > 0.0f || x->ext_from - 1 >= n_model)) {
+		--x->ext_from;
+	}
+	x->ext_tail = 1;
+	for (uint32_t b = 0; b < x->ext_from; ++b) {
+		x->ext_tail = x->ext_tail && !(x->xfade[b] > 0.0f);
+	}
 }
 
 /* The window's log-centre relative to m: the 0 dB point of a shape. */
@@ -294,6 +305,44 @@ void heist_bandext_noise(const heist_bandext *x, float *mags)
 	heist_bandext_noise_shaped(x, NULL, mags);
 }
 
+/* The shaped extension of the bound profile's grain, bands ext_from and
+ * up: what the loop below computes for them, value for value, in passes
+ * that run a vector at a time (the weights and square roots, the
+ * divisions, the blend) around the exp2f calls. */
+static void noise_walked(const heist_bandext *x, const heist_bandext_shape *sh, float *mags,
+                         float amp, float rest, float top, float spacing)
+{
+	const uint32_t b0 = x->ext_from, n = x->n_total;
+	float amp_b[HEIST_BANDEXT_MAX_BANDS], g[HEIST_BANDEXT_MAX_BANDS];
+	if (rest > 0.0f) {
+		const float aa = amp * amp, width = 0.1f * top;
+		for (uint32_t b = b0; b < n; ++b) {
+			amp_b[b] = sqrtf(aa + rest * smooth01(((float)b * spacing - top) / width));
+		}
+	} else {
+		for (uint32_t b = b0; b < n; ++b) {
+			amp_b[b] = amp;
+		}
+	}
+	for (uint32_t b = b0; b < n; ++b) { /* shape_gain_band's argument */
+		const float d0 = sh->db[x->prof_lo[b]];
+		g[b] = x->prof_hi[b] == UINT8_MAX
+		           ? d0
+		           : d0 + (sh->db[x->prof_hi[b]] - d0) * x->prof_u[b];
+	}
+	for (uint32_t b = b0; b < n; ++b) {
+		g[b] /= DB_PER_OCTAVE;
+	}
+	for (uint32_t b = b0; b < n; ++b) {
+		g[b] = exp2f(g[b]);
+	}
+	for (uint32_t b = b0; b < n; ++b) {
+		const float model = b < x->n_model ? mags[b] : 0.0f;
+		const float ext = amp_b[b] * g[b];
+		mags[b] = (model + (ext - model) * x->xfade[b]) * x->edge[b];
+	}
+}
+
 void heist_bandext_noise_shaped(const heist_bandext *x, const heist_bandext_shape *sh, float *mags)
 {
 	const int shaped = sh && sh->n > 0;
@@ -326,6 +375,10 @@ void heist_bandext_noise_shaped(const heist_bandext *x, const heist_bandext_shap
 	const float spacing = (float)x->model_nyq / (float)(x->n_model - 1);
 	const float rest = shaped ? 3.0f * (float)x->model_nyq * sh->harm_power : 0.0f;
 	const float top = shaped ? sh->harm_top : 0.0f;
+	if (walked && x->ext_tail) {
+		noise_walked(x, sh, mags, amp, rest, top, spacing);
+		return;
+	}
 	for (uint32_t b = 0; b < x->n_total; ++b) {
 		if (x->xfade[b] > 0.0f || b >= x->n_model) {
 			const float model = b < x->n_model ? mags[b] : 0.0f;
