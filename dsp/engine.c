@@ -747,11 +747,17 @@ static float span_power(const float *span, uint32_t n)
  * about a third of the bands' mean square. */
 static float controls_power(const frame_ctl *fc, uint32_t nh, uint32_t nn)
 {
+	/* Both sums side by side, each in its own order: two chains at once. */
 	float h = 0.0f, b = 0.0f;
-	for (uint32_t i = 0; i < nh; ++i) {
+	const uint32_t both = nh < nn ? nh : nn;
+	for (uint32_t i = 0; i < both; ++i) {
+		h += fc->harm[i] * fc->harm[i];
+		b += fc->noise[i] * fc->noise[i];
+	}
+	for (uint32_t i = both; i < nh; ++i) {
 		h += fc->harm[i] * fc->harm[i];
 	}
-	for (uint32_t i = 0; i < nn; ++i) {
+	for (uint32_t i = both; i < nn; ++i) {
 		b += fc->noise[i] * fc->noise[i];
 	}
 	return 0.5f * h + (nn ? b / (3.0f * (float)nn) : 0.0f);
