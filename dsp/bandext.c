@@ -87,12 +87,67 @@ void heist_bandext_init(heist_bandext *x, double fs, double model_nyq, uint32_t 
 		x->lg[b] = f > 0.0f ? log2f(f / ref) : 0.0f;
 		x->above[b] = f > m ? SLOPE_ABOVE / DB_PER_OCTAVE * log2f(f / m) : 0.0f;
 	}
+	/* The crossfade rises with frequency: the bands a grain changes are
+	 * the top ones, from ext_from up. */
+	x->ext_from = n_total;
+	while (x->ext_from > 0 &&
+	       (x->xfade[x->ext_from - 1] > 0.0f || x->ext_from - 1 >= n_model)) {
+		--x->ext_from;
+	}
+	x->ext_tail = 1;
+	for (uint32_t b = 0; b < x->ext_from; ++b) {
+		x->ext_tail = x->ext_tail && !(x->xfade[b] > 0.0f);
+	}
 }
 
 /* The window's log-centre relative to m: the 0 dB point of a shape. */
 static float window_centre(float m)
 {
 	return m * sqrtf(0.5f * XFADE_FROM);
+}
+
+/* Band i's log-centre in model m's profile, relative to the window centre
+ * ref. The parser checked the edges increase: so do the centres. */
+static float profile_lc(const heist_model *m, uint32_t i, float ref)
+{
+	return log2f(sqrtf(m->ext_edges[i] * m->ext_edges[i + 1]) / ref);
+}
+
+void heist_bandext_set_profile(heist_bandext *x, const heist_model *m)
+{
+	x->prof_model = NULL;
+	x->prof_n = 0;
+	if (!m || !m->profiles || m->n_ext_bands == 0) {
+		return;
+	}
+	const float ref = window_centre((float)x->model_nyq);
+	const uint32_t n =
+	    m->n_ext_bands < HSM_PROFILE_MAX_BANDS ? m->n_ext_bands : HSM_PROFILE_MAX_BANDS;
+	for (uint32_t i = 0; i < n; ++i) {
+		x->prof_lc[i] = profile_lc(m, i, ref);
+	}
+	/* shape_gain()'s walk for each band's lg, done once: the point below
+	 * (lo) and above (hi) and the place between them. */
+	for (uint32_t b = 0; b < x->n_total; ++b) {
+		const float lf = x->lg[b];
+		float l0 = x->prof_lc[0];
+		uint32_t lo = 0, hi = UINT8_MAX;
+		float u = 0.0f;
+		for (uint32_t i = 0; i < n; ++i) {
+			if (lf <= x->prof_lc[i]) {
+				hi = i;
+				u = lf <= l0 ? 0.0f : (lf - l0) / (x->prof_lc[i] - l0);
+				break;
+			}
+			l0 = x->prof_lc[i];
+			lo = i;
+		}
+		x->prof_lo[b] = (uint8_t)lo;
+		x->prof_hi[b] = (uint8_t)hi;
+		x->prof_u[b] = u;
+	}
+	x->prof_model = m;
+	x->prof_n = n;
 }
 
 void heist_bandext_shape_of(const heist_bandext *x, const heist_model *m, uint32_t a, uint32_t b,
@@ -119,12 +174,14 @@ void heist_bandext_shape_of(const heist_bandext *x, const heist_model *m, uint32
 		           : pitch_db < -PITCH_DB_MAX ? -PITCH_DB_MAX
 		                                      : pitch_db;
 	}
-	for (uint32_t i = 0; i < m->n_ext_bands && i < HSM_PROFILE_MAX_BANDS; ++i) {
-		/* The parser checked the edges increase: so do the centres. */
-		out->lc[i] = log2f(sqrtf(m->ext_edges[i] * m->ext_edges[i + 1]) / ref);
+	const uint32_t n =
+	    m->n_ext_bands < HSM_PROFILE_MAX_BANDS ? m->n_ext_bands : HSM_PROFILE_MAX_BANDS;
+	const int bound = x->prof_model == m && x->prof_n == n;
+	for (uint32_t i = 0; i < n; ++i) {
+		out->lc[i] = bound ? x->prof_lc[i] : profile_lc(m, i, ref);
 		out->db[i] = pa->band_db[i] + (pb->band_db[i] - pa->band_db[i]) * t + pitch_db;
 	}
-	out->n = m->n_ext_bands < HSM_PROFILE_MAX_BANDS ? m->n_ext_bands : HSM_PROFILE_MAX_BANDS;
+	out->n = n;
 	out->harm_power = 0.0f;
 	out->harm_top = 0.0f;
 }
@@ -163,6 +220,18 @@ static float shape_gain(const heist_bandext_shape *sh, float lf)
 	return exp2f(d0 / DB_PER_OCTAVE);
 }
 
+/* shape_gain(sh, x->lg[b]) from the walk set_profile did, for a shape of
+ * the bound profile (shape_of copied its centres): the same operations on
+ * the same values. */
+static float shape_gain_band(const heist_bandext *x, const heist_bandext_shape *sh, uint32_t b)
+{
+	const float d0 = sh->db[x->prof_lo[b]];
+	if (x->prof_hi[b] == UINT8_MAX) {
+		return exp2f(d0 / DB_PER_OCTAVE);
+	}
+	return exp2f((d0 + (sh->db[x->prof_hi[b]] - d0) * x->prof_u[b]) / DB_PER_OCTAVE);
+}
+
 void heist_bandext_harmonics(const heist_bandext *x, float *harm, uint32_t nh, float f0)
 {
 	heist_bandext_harmonics_shaped(x, NULL, harm, nh, f0);
@@ -177,25 +246,7 @@ void heist_bandext_harmonics_shaped(const heist_bandext *x, const heist_bandext_
 	}
 	const float m = (float)x->model_limit, lim = (float)x->limit;
 	const float lo = 0.25f * m, from = XFADE_FROM * m;
-	/* Harmonics below the lower window change nothing: start there. */
-	uint32_t h0 = (uint32_t)(lo / f0);
-	h0 = h0 > 0 ? h0 - 1 : 0;
-	float p_hi = 0.0f, p_lo = 0.0f, w_hi = 0.0f, w_lo = 0.0f;
-	for (uint32_t h = h0; h < nh; ++h) {
-		const float f = (float)(h + 1) * f0;
-		if (f >= from) {
-			break;
-		}
-		const float p = harm[h] * harm[h];
-		const float wh = window_weight(f, 0.5f * m, from),
-		            wl = window_weight(f, lo, 0.5f * m);
-		p_hi += wh * p;
-		w_hi += wh;
-		p_lo += wl * p;
-		w_lo += wl;
-	}
-	float amp, slope;
-	fit(p_hi, w_hi, p_lo, w_lo, x->octaves, &amp, &slope);
+	float amp = 0.0f, slope = SLOPE_DEFAULT;
 	if (shaped) {
 		/* A style's shape is a share of the total: the harmonics' power
 		 * (sum of squares below the crossfade) spread f0 Hz a harmonic. */
@@ -204,6 +255,25 @@ void heist_bandext_harmonics_shaped(const heist_bandext *x, const heist_bandext_
 			total += harm[h] * harm[h];
 		}
 		amp = sqrtf(total * f0);
+	} else { /* the fitted level and slope (a shape needs neither) */
+		/* Harmonics below the lower window change nothing: start there. */
+		uint32_t h0 = (uint32_t)(lo / f0);
+		h0 = h0 > 0 ? h0 - 1 : 0;
+		float p_hi = 0.0f, p_lo = 0.0f, w_hi = 0.0f, w_lo = 0.0f;
+		for (uint32_t h = h0; h < nh; ++h) {
+			const float f = (float)(h + 1) * f0;
+			if (f >= from) {
+				break;
+			}
+			const float p = harm[h] * harm[h];
+			const float wh = window_weight(f, 0.5f * m, from),
+			            wl = window_weight(f, lo, 0.5f * m);
+			p_hi += wh * p;
+			w_hi += wh;
+			p_lo += wl * p;
+			w_lo += wl;
+		}
+		fit(p_hi, w_hi, p_lo, w_lo, x->octaves, &amp, &slope);
 	}
 	const float ref = m * sqrtf(0.5f * XFADE_FROM), a = slope / DB_PER_OCTAVE;
 	const float above = SLOPE_ABOVE / DB_PER_OCTAVE;
@@ -216,11 +286,14 @@ void heist_bandext_harmonics_shaped(const heist_bandext *x, const heist_bandext_
 			harm[h] = 0.0f;
 			continue;
 		}
-		const float lf = log2f(f / m);
-		const float ext =
-		    shaped
-		        ? amp * shape_gain(sh, log2f(f / ref))
-		        : amp * exp2f(a * (lf + log2f(m / ref)) + (lf > 0.0f ? above * lf : 0.0f));
+		float ext;
+		if (shaped) {
+			ext = amp * shape_gain(sh, log2f(f / ref));
+		} else {
+			const float lf = log2f(f / m);
+			ext = amp *
+			      exp2f(a * (lf + log2f(m / ref)) + (lf > 0.0f ? above * lf : 0.0f));
+		}
 		const float w = smooth01((f - from) / (m - from));
 		const float edge = smooth01((lim - f) / ((1.0f - EDGE_FADE) * lim));
 		harm[h] = (harm[h] + (ext - harm[h]) * w) * edge;
@@ -232,34 +305,80 @@ void heist_bandext_noise(const heist_bandext *x, float *mags)
 	heist_bandext_noise_shaped(x, NULL, mags);
 }
 
+/* The shaped extension of the bound profile's grain, bands ext_from and
+ * up: what the loop below computes for them, value for value, in passes
+ * that run a vector at a time (the weights and square roots, the
+ * divisions, the blend) around the exp2f calls. */
+static void noise_walked(const heist_bandext *x, const heist_bandext_shape *sh, float *mags,
+                         float amp, float rest, float top, float spacing)
+{
+	const uint32_t b0 = x->ext_from, n = x->n_total;
+	float amp_b[HEIST_BANDEXT_MAX_BANDS], g[HEIST_BANDEXT_MAX_BANDS];
+	if (rest > 0.0f) {
+		const float aa = amp * amp, width = 0.1f * top;
+		for (uint32_t b = b0; b < n; ++b) {
+			amp_b[b] = sqrtf(aa + rest * smooth01(((float)b * spacing - top) / width));
+		}
+	} else {
+		for (uint32_t b = b0; b < n; ++b) {
+			amp_b[b] = amp;
+		}
+	}
+	for (uint32_t b = b0; b < n; ++b) { /* shape_gain_band's argument */
+		const float d0 = sh->db[x->prof_lo[b]];
+		g[b] = x->prof_hi[b] == UINT8_MAX
+		           ? d0
+		           : d0 + (sh->db[x->prof_hi[b]] - d0) * x->prof_u[b];
+	}
+	for (uint32_t b = b0; b < n; ++b) {
+		g[b] /= DB_PER_OCTAVE;
+	}
+	for (uint32_t b = b0; b < n; ++b) {
+		g[b] = exp2f(g[b]);
+	}
+	for (uint32_t b = b0; b < n; ++b) {
+		const float model = b < x->n_model ? mags[b] : 0.0f;
+		const float ext = amp_b[b] * g[b];
+		mags[b] = (model + (ext - model) * x->xfade[b]) * x->edge[b];
+	}
+}
+
 void heist_bandext_noise_shaped(const heist_bandext *x, const heist_bandext_shape *sh, float *mags)
 {
 	const int shaped = sh && sh->n > 0;
 	if (!(x->limit > x->model_nyq) || x->n_model < 2) {
 		return;
 	}
-	float p_hi = 0.0f, p_lo = 0.0f;
-	for (uint32_t b = 0; b < x->n_model; ++b) {
-		const float p = mags[b] * mags[b];
-		p_hi += x->w_hi[b] * p;
-		p_lo += x->w_lo[b] * p;
-	}
-	float amp, slope;
-	fit(p_hi, x->w_hi_sum, p_lo, x->w_lo_sum, x->octaves, &amp, &slope);
+	float amp = 0.0f, slope = SLOPE_DEFAULT;
 	if (shaped) { /* the noise's total power, bands x->model_nyq / (n - 1) Hz apart */
 		float total = 0.0f;
 		for (uint32_t b = 0; b < x->n_model; ++b) {
 			total += mags[b] * mags[b];
 		}
 		amp = sqrtf(total * (float)x->model_nyq / (float)(x->n_model - 1));
+	} else { /* the fitted level and slope (a shape needs neither) */
+		float p_hi = 0.0f, p_lo = 0.0f;
+		for (uint32_t b = 0; b < x->n_model; ++b) {
+			const float p = mags[b] * mags[b];
+			p_hi += x->w_hi[b] * p;
+			p_lo += x->w_lo[b] * p;
+		}
+		fit(p_hi, x->w_hi_sum, p_lo, x->w_lo_sum, x->octaves, &amp, &slope);
 	}
 	const float a = slope / DB_PER_OCTAVE;
+	/* A shape of the bound profile reads its walk from the tables. */
+	const int walked =
+	    shaped && sh->n == x->prof_n && memcmp(sh->lc, x->prof_lc, sh->n * sizeof(float)) == 0;
 	/* The harmonics' share above the bank's top, in noise magnitude
 	 * squared: noise of magnitude b renders b^2 / 3 per model_nyq Hz
 	 * (engine.c: controls_power), faded in over 10 % above the top. */
 	const float spacing = (float)x->model_nyq / (float)(x->n_model - 1);
 	const float rest = shaped ? 3.0f * (float)x->model_nyq * sh->harm_power : 0.0f;
 	const float top = shaped ? sh->harm_top : 0.0f;
+	if (walked && x->ext_tail) {
+		noise_walked(x, sh, mags, amp, rest, top, spacing);
+		return;
+	}
 	for (uint32_t b = 0; b < x->n_total; ++b) {
 		if (x->xfade[b] > 0.0f || b >= x->n_model) {
 			const float model = b < x->n_model ? mags[b] : 0.0f;
@@ -268,8 +387,9 @@ void heist_bandext_noise_shaped(const heist_bandext *x, const heist_bandext_shap
 				const float w = smooth01(((float)b * spacing - top) / (0.1f * top));
 				amp_b = sqrtf(amp * amp + rest * w);
 			}
-			const float ext = shaped ? amp_b * shape_gain(sh, x->lg[b])
-			                         : amp * exp2f(a * x->lg[b] + x->above[b]);
+			const float ext = walked   ? amp_b * shape_gain_band(x, sh, b)
+			                  : shaped ? amp_b * shape_gain(sh, x->lg[b])
+			                           : amp * exp2f(a * x->lg[b] + x->above[b]);
 			mags[b] = (model + (ext - model) * x->xfade[b]) * x->edge[b];
 		}
 	}

@@ -30,6 +30,18 @@ typedef struct {
 	float w_hi[HEIST_BANDEXT_MAX_BANDS], w_lo[HEIST_BANDEXT_MAX_BANDS];
 	float xfade[HEIST_BANDEXT_MAX_BANDS], edge[HEIST_BANDEXT_MAX_BANDS];
 	float lg[HEIST_BANDEXT_MAX_BANDS], above[HEIST_BANDEXT_MAX_BANDS];
+	/* The bound model's profile (heist_bandext_set_profile; prof_n = 0:
+	 * none): its bands' log-centres, what heist_bandext_shape_of would
+	 * compute each frame, and where each noise band's lg falls among them
+	 * (the points a shape's gain interpolates between and how far, so a
+	 * grain does no search: prof_hi = UINT8_MAX past the last point). */
+	uint32_t ext_from; /* the bands a grain changes: [ext_from, n_total) */
+	int ext_tail;      /* ... and none below (else each is tested) */
+	const heist_model *prof_model;
+	uint32_t prof_n;
+	float prof_lc[HSM_PROFILE_MAX_BANDS];
+	uint8_t prof_lo[HEIST_BANDEXT_MAX_BANDS], prof_hi[HEIST_BANDEXT_MAX_BANDS];
+	float prof_u[HEIST_BANDEXT_MAX_BANDS];
 } heist_bandext;
 
 /* A style's shape above the model's band (the model's profile section,
@@ -65,6 +77,12 @@ double heist_bandext_limit(double fs, double model_nyq);
  * with the extension's (heist_noise_set_bands_ext). */
 void heist_bandext_init(heist_bandext *x, double fs, double model_nyq, uint32_t n_model,
                         uint32_t n_total);
+
+/* [audio] Derive the tables of model m's profile for the layout x (after
+ * heist_bandext_init, when a network is bound; no allocation). Without it,
+ * or for another model, heist_bandext_shape_of and the grains compute the
+ * same values the long way. */
+void heist_bandext_set_profile(heist_bandext *x, const heist_model *m);
 
 /* [audio] Final harmonic amplitudes harm[nh] (harmonic h + 1 at (h + 1) f0;
  * zero at and above the model's limit, as the engine masks them) extended

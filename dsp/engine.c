@@ -351,6 +351,7 @@ static void bind_net(heist_engine *e, heist_net *net, const heist_net *old)
 	e->n_noise = heist_noise_set_bands_ext(e->noise, e->model->n_noise, e->model->sample_rate,
 	                                       e->band_limit);
 	heist_bandext_init(&e->bandext, e->fs, model_nyq, e->model->n_noise, e->n_noise);
+	heist_bandext_set_profile(&e->bandext, e->model);
 	for (uint32_t i = 0; i < FRAME_RING; ++i) {
 		e->ext_shape[i].n = 0; /* the next frames set the new model's */
 	}
@@ -746,11 +747,17 @@ static float span_power(const float *span, uint32_t n)
  * about a third of the bands' mean square. */
 static float controls_power(const frame_ctl *fc, uint32_t nh, uint32_t nn)
 {
+	/* Both sums side by side, each in its own order: two chains at once. */
 	float h = 0.0f, b = 0.0f;
-	for (uint32_t i = 0; i < nh; ++i) {
+	const uint32_t both = nh < nn ? nh : nn;
+	for (uint32_t i = 0; i < both; ++i) {
+		h += fc->harm[i] * fc->harm[i];
+		b += fc->noise[i] * fc->noise[i];
+	}
+	for (uint32_t i = both; i < nh; ++i) {
 		h += fc->harm[i] * fc->harm[i];
 	}
-	for (uint32_t i = 0; i < nn; ++i) {
+	for (uint32_t i = both; i < nn; ++i) {
 		b += fc->noise[i] * fc->noise[i];
 	}
 	return 0.5f * h + (nn ? b / (3.0f * (float)nn) : 0.0f);
@@ -914,8 +921,7 @@ static void frame_controls(heist_engine *e, const frame_ctl *fc, const heist_spe
 	}
 	/* The style's spectral correction (speq.h) keeps the frame's power; the
 	 * band extension then continues the corrected spectrum. */
-	heist_speq_apply(e->model->speq_centres, eq, fc->harm, nh, f0, fc->noise, nn,
-	                 0.5f * e->model->sample_rate / (float)(nn - 1u));
+	heist_speq_apply_model(e->model, eq, fc->harm, f0, fc->noise);
 	heist_bandext_harmonics_shaped(&e->bandext, fc->shape, fc->harm, nh, f0);
 	/* Measured inside notes, past their attack (LEVEL_SETTLE_FRAMES), where
 	 * the network's level is the instrument's own. Below the range the held

@@ -8,6 +8,7 @@
 #include "model.h"
 #include "net.h"
 #include "shared.h"
+#include "speq.h"
 #include "text.h"
 
 #include <errno.h>
@@ -766,6 +767,14 @@ heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t 
 		read_speq(m, p + h.speq);
 	}
 	fill_model(m, p, &h, tensor);
+	if (h.speq) { /* the engine's noise bands among the centres, once */
+		m->speq_noise_hz = 0.5f * m->sample_rate / (float)(m->n_noise - 1u);
+		heist_speq_walk(m->speq_centres, m->speq_bands, m->n_noise, m->speq_noise_hz,
+		                m->speq_noise_at, m->speq_noise_u);
+		m->speq_walked = m->n_noise;
+		m->speq_walk_bands = m->speq_bands;
+		memcpy(m->speq_walk_centres, m->speq_centres, sizeof m->speq_walk_centres);
+	}
 	m->packed = heist_net_pack(m);
 	if (!m->packed) {
 		set_err(err, err_size, "model: out of memory (packed weights)");

@@ -149,6 +149,16 @@ struct heist_model {
 	float speq_centres[HSM_SPEQ_MAX_BANDS]; /* Hz */
 	float *speq_pitch;                      /* [n_styles][speq_pitches], MIDI */
 	float *speq_db;                         /* [n_styles][speq_pitches][speq_bands] */
+	/* Where each noise band (band b at b * speq_noise_hz) lies among the
+	 * centres, found once at parse (heist_speq_walk): the centre at or
+	 * below it and how far towards the next (-1: the curve is flat there).
+	 * Valid for speq_walked (= n_noise) bands and the centres copied in
+	 * speq_walk_centres[speq_walk_bands]; speq_walked = 0 without SPEQ. */
+	uint32_t speq_walked, speq_walk_bands;
+	float speq_noise_hz;
+	float speq_walk_centres[HSM_SPEQ_MAX_BANDS];
+	uint8_t speq_noise_at[256];
+	float speq_noise_u[256];
 	/* Tensors, each 64-byte aligned, layouts as in the file. */
 	float *embedding, *gru_w_ih, *gru_w_hh, *gru_b_ih, *gru_b_hh;
 	float *dense1_w, *dense1_b, *dense2_w, *dense2_b;

@@ -2,6 +2,7 @@
 #include "speq.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "fastmath.h"
 
@@ -75,8 +76,31 @@ static float db_at(const float *centres, const heist_speq_curve *c, float f, uin
 	return c->db[i] + (c->db[i + 1] - c->db[i]) * u;
 }
 
-void heist_speq_apply(const float *centres, const heist_speq_curve *c, float *harm, uint32_t nh,
-                      float f0, float *noise, uint32_t nn, float noise_hz)
+void heist_speq_walk(const float *centres, uint32_t n, uint32_t nn, float noise_hz, uint8_t *at,
+                     float *u)
+{
+	uint32_t i = 0;
+	for (uint32_t b = 0; b < nn && b < HEIST_SPEQ_MAX_VALUES; ++b) {
+		/* db_at()'s walk and cases, kept apart from the curve's values */
+		const float f = (float)b * noise_hz;
+		while (i + 1 < n && f > centres[i + 1]) {
+			++i;
+		}
+		if (f <= centres[0] || i + 1 >= n) {
+			at[b] = (uint8_t)(f <= centres[0] ? 0u : n - 1u);
+			u[b] = -1.0f;
+		} else {
+			at[b] = (uint8_t)i;
+			u[b] = (f - centres[i]) / (centres[i + 1] - centres[i]);
+		}
+	}
+}
+
+/* Both entries: the noise bands' gains walked here (at = NULL) or read
+ * from heist_speq_walk's tables. */
+static void apply(const float *centres, const heist_speq_curve *c, float *harm, uint32_t nh,
+                  float f0, float *noise, uint32_t nn, float noise_hz, const uint8_t *noise_at,
+                  const float *noise_u)
 {
 	if (c->n == 0 || nh > HEIST_SPEQ_MAX_VALUES || nn > HEIST_SPEQ_MAX_VALUES) {
 		return;
@@ -90,9 +114,18 @@ void heist_speq_apply(const float *centres, const heist_speq_curve *c, float *ha
 		g[h] = f0 > 0.0f && harm[h] != 0.0f ? db_at(centres, c, (float)(h + 1) * f0, &at)
 		                                    : 0.0f;
 	}
-	at = 0;
-	for (uint32_t b = 0; b < nn; ++b) {
-		g[nh + b] = db_at(centres, c, (float)b * noise_hz, &at);
+	if (noise_at) {
+		const float *db = c->db;
+		for (uint32_t b = 0; b < nn; ++b) {
+			const uint32_t i = noise_at[b];
+			g[nh + b] =
+			    noise_u[b] < 0.0f ? db[i] : db[i] + (db[i + 1] - db[i]) * noise_u[b];
+		}
+	} else {
+		at = 0;
+		for (uint32_t b = 0; b < nn; ++b) {
+			g[nh + b] = db_at(centres, c, (float)b * noise_hz, &at);
+		}
 	}
 	const uint32_t n = nh + nn;
 	for (uint32_t i = n; i < ((n + 7u) & ~7u); ++i) {
@@ -102,13 +135,24 @@ void heist_speq_apply(const float *centres, const heist_speq_curve *c, float *ha
 		/* Compiled once, for the baseline: 4-float comparisons (fm_lt). */
 		fm_store(g + i, fm_exp_s(fm_load(g + i) * DB_TO_LN, 1));
 	}
+	/* The four sums side by side (each in its own order, as one loop
+	 * apiece would add them): four dependency chains instead of two. */
 	float before = 0.0f, after = 0.0f, nb = 0.0f, na = 0.0f;
-	for (uint32_t h = 0; h < nh; ++h) {
+	const uint32_t both = nh < nn ? nh : nn;
+	for (uint32_t i = 0; i < both; ++i) {
+		before += harm[i] * harm[i];
+		harm[i] *= g[i];
+		after += harm[i] * harm[i];
+		nb += noise[i] * noise[i];
+		noise[i] *= g[nh + i];
+		na += noise[i] * noise[i];
+	}
+	for (uint32_t h = both; h < nh; ++h) {
 		before += harm[h] * harm[h];
 		harm[h] *= g[h];
 		after += harm[h] * harm[h];
 	}
-	for (uint32_t b = 0; b < nn; ++b) {
+	for (uint32_t b = both; b < nn; ++b) {
 		nb += noise[b] * noise[b];
 		noise[b] *= g[nh + b];
 		na += noise[b] * noise[b];
@@ -129,4 +173,24 @@ void heist_speq_apply(const float *centres, const heist_speq_curve *c, float *ha
 	for (uint32_t b = 0; b < nn; ++b) {
 		noise[b] *= k;
 	}
+}
+
+void heist_speq_apply(const float *centres, const heist_speq_curve *c, float *harm, uint32_t nh,
+                      float f0, float *noise, uint32_t nn, float noise_hz)
+{
+	apply(centres, c, harm, nh, f0, noise, nn, noise_hz, NULL, NULL);
+}
+
+void heist_speq_apply_model(const heist_model *m, const heist_speq_curve *c, float *harm, float f0,
+                            float *noise)
+{
+	const uint32_t nh = m->n_harmonics, nn = m->n_noise;
+	const float noise_hz = 0.5f * m->sample_rate / (float)(nn - 1u);
+	/* The tables hold for the centres they were walked on (a test may put
+	 * another correction in the model's place). */
+	const int walked =
+	    m->speq_walked == nn && c->n == m->speq_bands && m->speq_walk_bands == m->speq_bands &&
+	    memcmp(m->speq_walk_centres, m->speq_centres, m->speq_bands * sizeof(float)) == 0;
+	apply(m->speq_centres, c, harm, nh, f0, noise, nn, noise_hz,
+	      walked ? m->speq_noise_at : NULL, walked ? m->speq_noise_u : NULL);
 }

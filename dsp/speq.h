@@ -38,4 +38,18 @@ void heist_speq_curve_of(const heist_model *m, uint32_t a, uint32_t b, float mor
 void heist_speq_apply(const float *centres, const heist_speq_curve *c, float *harm, uint32_t nh,
                       float f0, float *noise, uint32_t nn, float noise_hz);
 
+/* [audio] heist_speq_apply() on a frame of model m: its harmonics and
+ * noise bands (band b at b * 0.5 sample_rate / (n_noise - 1), as the
+ * engine renders them), the bands' places among the centres read from the
+ * model (heist_speq_walk at parse) instead of walked: the same result. */
+void heist_speq_apply_model(const heist_model *m, const heist_speq_curve *c, float *harm, float f0,
+                            float *noise);
+
+/* [main] Where each of nn noise bands (band b at b * noise_hz) lies among
+ * the n centres: at[b] the centre at or below it and u[b] how far towards
+ * the next, or at[b] the end it is flat beyond and u[b] = -1 (at and u hold
+ * min(nn, HEIST_SPEQ_MAX_VALUES)). */
+void heist_speq_walk(const float *centres, uint32_t n, uint32_t nn, float noise_hz, uint8_t *at,
+                     float *u);
+
 #endif

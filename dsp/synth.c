@@ -157,23 +157,30 @@ FM_ALWAYS void harmonic_run_body(double *phase, float f0a, float f0b, const floa
 		const uint32_t V = left >= 8 * MAXV ? MAXV : left > 8 ? 2 : 1;
 		const uint32_t lanes = 8 * V, real = left < lanes ? left : lanes;
 		float r[G], tl[G], acc[G];
+		double f0l[G];
 		int32_t act[G];
 		uint32_t lo = n_harm, hi = 0;
+		/* Each lane's time and f0, a vector at a time; then the counts;
+		 * then the phase, the one chain from lane to lane. */
 		for (uint32_t l = 0; l < lanes; ++l) {
 			const double t = (pos0 + (i0 + l) - ca) * inv_len;
-			const double f0 = f0a + (f0b - f0a) * t;
+			f0l[l] = f0a + (f0b - f0a) * t;
+			tl[l] = (float)t;
+		}
+		for (uint32_t l = 0; l < lanes; ++l) {
 			uint32_t active =
-			    constant ? act_first : active_harmonics(f0, band_limit, n_harm);
+			    constant ? act_first : active_harmonics(f0l[l], band_limit, n_harm);
 			if (l >= real) {
 				active = 0; /* padding lane */
 			}
 			act[l] = (int32_t)active;
 			lo = active < lo ? active : lo;
 			hi = active > hi ? active : hi;
-			tl[l] = (float)t;
+		}
+		for (uint32_t l = 0; l < lanes; ++l) {
 			r[l] = (float)(p - floor(p + 0.5));
 			if (l < real) {
-				p += f0 * inv_rate;
+				p += f0l[l] * inv_rate;
 				if (wrap_once) {
 					p = p >= 1.0 ? p - 1.0 : p;
 				} else {

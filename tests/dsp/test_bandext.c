@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bandext.h"
 #include "check.h"
@@ -249,6 +250,56 @@ static void test_engine(const heist_model *m, double fs)
 	free(out);
 }
 
+/* The profile's tables (heist_bandext_set_profile) give what the layout
+ * without them computes, bit for bit: the shapes' centres, and the noise
+ * extension read from the walked tables for every style pair, morph and
+ * pitch, with and without the harmonics' rest, at 44.1/48/96 kHz. */
+static void test_profile_tables(const heist_model *m)
+{
+	static const double rates[] = {44100.0, 48000.0, 96000.0};
+	static const float f0s[] = {0.0f, 55.0f, 98.0f, 261.6f, 440.0f, 1046.5f, 2500.0f};
+	static const float morphs[] = {0.0f, 0.3f, 1.0f};
+	CHECK(m->profiles && m->n_ext_bands > 0, "the shipped model has a profile");
+	for (size_t r = 0; r < sizeof rates / sizeof rates[0]; ++r) {
+		const uint32_t n_total = (uint32_t)(20000.0 / (12000.0 / (m->n_noise - 1))) + 1u;
+		heist_bandext plain, walked;
+		heist_bandext_init(&plain, rates[r], 0.5 * m->sample_rate, m->n_noise, n_total);
+		heist_bandext_init(&walked, rates[r], 0.5 * m->sample_rate, m->n_noise, n_total);
+		heist_bandext_set_profile(&walked, m);
+		CHECK(walked.prof_n == m->n_ext_bands && plain.prof_n == 0, "tables at %.0f Hz",
+		      rates[r]);
+		int diffs = 0;
+		for (uint32_t a = 0; a < m->n_styles; ++a) {
+			for (size_t k = 0; k < sizeof f0s / sizeof f0s[0]; ++k) {
+				const uint32_t b = (a + 3u) % m->n_styles;
+				const float mo = morphs[(a + k) % 3];
+				heist_bandext_shape s1, s2;
+				heist_bandext_shape_of(&plain, m, a, b, mo, f0s[k], &s1);
+				heist_bandext_shape_of(&walked, m, a, b, mo, f0s[k], &s2);
+				diffs += memcmp(s1.lc, s2.lc, sizeof s1.lc) != 0 ||
+				         memcmp(s1.db, s2.db, sizeof s1.db) != 0 || s1.n != s2.n;
+				float h[NH];
+				for (int i = 0; i < NH; ++i) {
+					h[i] = 0.2f / (float)(i + 1 + (int)a);
+				}
+				heist_bandext_harmonic_rest(&plain, &s1, h, NH, f0s[k]);
+				heist_bandext_harmonic_rest(&walked, &s2, h, NH, f0s[k]);
+				float n1[256] = {0}, n2[256] = {0};
+				for (uint32_t i = 0; i < m->n_noise; ++i) {
+					n1[i] = n2[i] = 0.01f *
+					                (1.0f + (float)((i * 7u + a) % 5u)) /
+					                (float)(1u + i);
+				}
+				heist_bandext_noise_shaped(&plain, &s1, n1);
+				heist_bandext_noise_shaped(&walked, &s2, n2);
+				diffs += memcmp(n1, n2, sizeof n1) != 0;
+			}
+		}
+		CHECK(diffs == 0, "%d shapes or grains differ with the tables at %.0f Hz", diffs,
+		      rates[r]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int rc = 0;
@@ -260,6 +311,7 @@ int main(int argc, char **argv)
 	test_shape();
 	test_profile_shape();
 	test_harmonic_rest();
+	test_profile_tables(m);
 	test_engine(m, 44100.0);
 	test_engine(m, 48000.0);
 	test_engine(m, 96000.0);
