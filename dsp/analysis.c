@@ -91,7 +91,7 @@ typedef struct {
 } hb_stage;
 
 typedef struct {
-	double t[2], lf[2]; /* [0] the latest */
+	double t[3], lf[3]; /* [0] the latest */
 	uint32_t n;
 } cycle_readings;
 
@@ -1388,6 +1388,8 @@ static int subfloor_agrees(const heist_features *f, float low, float conf)
  * (more is a note change, or an octave reading). */
 #define CYCLE_SAME 0.4
 #define CYCLE_MAX_ST 4.0
+#define CYCLE_FREE_ST 0.5
+#define CYCLE_STEP_RATIO 3.0
 /* How far past the latest reading the slope is carried, in gaps. */
 #define CYCLE_AHEAD 1.0
 
@@ -1407,15 +1409,26 @@ static float cycle_to_centre(heist_analysis *a, const heist_features *f, int64_t
 	const double t = (double)start + a->reading_at * a->decim, lf = log((double)f->f0_raw);
 	const double period = a->sample_rate * a->decim / f->f0_raw;
 	if (c->n == 0 || fabs(t - c->t[0]) >= CYCLE_SAME * period) {
-		c->t[1] = c->t[0];
-		c->lf[1] = c->lf[0];
-		c->n = c->n < 2 ? c->n + 1 : 2;
+		for (int i = 2; i > 0; --i) {
+			c->t[i] = c->t[i - 1];
+			c->lf[i] = c->lf[i - 1];
+		}
+		c->n = c->n < 3 ? c->n + 1 : 3;
 	}
 	c->t[0] = t;
 	c->lf[0] = lf;
 	const double gap = c->t[0] - c->t[1], step = c->lf[0] - c->lf[1];
-	if (c->n < 2 || gap <= 0.0 || gap > a->host_span ||
-	    fabs(step) > CYCLE_MAX_ST * (log(2.0) / 12.0)) {
+	const double st = log(2.0) / 12.0;
+	if (c->n < 2 || gap <= 0.0 || gap > a->host_span || fabs(step) > CYCLE_MAX_ST * st) {
+		return f->f0_raw;
+	}
+	/* A step beyond CYCLE_FREE_ST goes on the way the one before went, and
+	 * at most CYCLE_STEP_RATIO times as far: a glide. A misread cycle
+	 * (speech near the floor: a reading 2.6 st off between true ones) steps
+	 * out and back, and its reading stays its own frame's. */
+	const double before = c->n >= 3 ? c->lf[1] - c->lf[2] : 0.0;
+	if (fabs(step) > CYCLE_FREE_ST * st &&
+	    !(step * before > 0.0 && fabs(step) <= CYCLE_STEP_RATIO * fabs(before))) {
 		return f->f0_raw;
 	}
 	double u = ((double)start + 0.5 * a->host_span - t) / gap;
