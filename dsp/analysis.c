@@ -1383,9 +1383,10 @@ static int subfloor_agrees(const heist_features *f, float low, float conf)
 }
 
 /* Consecutive readings of one cycle, cycle_to_centre(): apart by less than
- * this share of the period; of adjacent cycles, by at most MAX_GAP periods
- * (a frame with no confident reading between them) and CYCLE_MAX_ST apart
- * (more is a note change, or an octave reading). */
+ * this share of the period. Readings of distinct cycles are carried along
+ * their slope while every frame between them read confidently, within a
+ * span of each other and CYCLE_MAX_ST apart (more is a note change, or an
+ * octave reading). */
 #define CYCLE_SAME 0.4
 #define CYCLE_MAX_ST 4.0
 #define CYCLE_FREE_ST 0.5

@@ -18,15 +18,18 @@
  * centre: heist_analysis_frame_at(), which knows the span's place in the
  * stream, moves it there along the slope of log f0 between the last two
  * distinct cycles' readings (confident, within 4 st: not across an octave
- * reading or a leap), between them where the centre lies before the latest
- * reading (most frames of a low voice), at most one gap past it otherwise
- * (high voices, read about 4 ms early). Only readings already made are used:
+ * reading or a leap; a step over half a semitone only where it goes on the
+ * way the one before went: a misread cycle steps out and back), between
+ * them where the centre lies before the latest reading (most frames of a
+ * low voice), at most one gap past it otherwise (high voices, read about
+ * 4 ms early). Only readings already made are used:
  * no latency. A pulse-like 150 -> 70 Hz glide over 150 ms then stays within
  * 7 cents of its true curve (62 before; tests/dsp/test_glide_steps.c). The
  * reading as made stays in f0_read, which the MIDI out's note tracker reads
  * (its glide landing fit, notes.h, HEIST_NOTES_LAND_*, was tuned on the
  * steps: on the moved pitch, nearer the true contour, it decided three of
- * the voice material's legato glides a semitone short). Frame k is
+ * the voice material's legato glides a semitone short; the training
+ * features, tools/heist-analyze, move with the engine's). Frame k is
  * centred at c_k = k * sample_rate / frame_rate (fractional) and reads input
  * samples [round(c_k) - half, round(c_k) + half); samples before the start
  * of the stream are zero. Frame k can be computed once input sample
