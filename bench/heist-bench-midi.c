@@ -133,8 +133,8 @@ static void record(void *user, double centre, const heist_monitor *m)
 
 static void hook(void *user, double centre, const heist_monitor *m)
 {
-	heist_notes_frame(user, centre, m->pitch_hz, m->raw_pitch_hz, m->confidence,
-	                  m->loudness_db);
+	heist_notes_frame(user, centre, m->pitch_hz > 0.0f ? m->read_pitch_hz : 0.0f,
+	                  m->read_pitch_hz, m->confidence, m->loudness_db);
 }
 
 static double effect_once(const heist_model *m, double fs, const float *in, float *out, size_t n,
@@ -231,9 +231,10 @@ int main(int argc, char **argv)
 		heist_notes_init(notes, fs, m->frame_rate);
 		const double t0 = cpu_now();
 		for (size_t i = 0; i < n_recs; ++i) {
-			heist_notes_frame(notes, recs[i].centre, recs[i].m.pitch_hz,
-			                  recs[i].m.raw_pitch_hz, recs[i].m.confidence,
-			                  recs[i].m.loudness_db);
+			const heist_monitor *mr = &recs[i].m;
+			heist_notes_frame(notes, recs[i].centre,
+			                  mr->pitch_hz > 0.0f ? mr->read_pitch_hz : 0.0f,
+			                  mr->read_pitch_hz, mr->confidence, mr->loudness_db);
 			heist_note_event ev;
 			while (heist_notes_pop(notes, recs[i].centre, &ev)) {
 			}

@@ -90,6 +90,11 @@ typedef struct {
 	uint32_t n_out;
 } hb_stage;
 
+typedef struct {
+	double t[3], lf[3]; /* [0] the latest */
+	uint32_t n;
+} cycle_readings;
+
 struct heist_analysis {
 	double sample_rate;
 	uint32_t tau_min, tau_max, width, span, offset;
@@ -124,6 +129,11 @@ struct heist_analysis {
 	float *even, *odd; /* [(host_span + 4 * DEC_MAX_TAPS + 16) / 2] */
 	double hi_power;   /* A-weighted mean square of the high branches */
 	void *arena;       /* the block holding every buffer above but a_weight2 */
+	/* Where the frame's reading of the period sits (cycle_to_centre): in
+	 * the span, in decimated samples (negative: no reading), and the last
+	 * two distinct readings of the stream: host sample, log f0. */
+	double reading_at;
+	cycle_readings cyc;
 };
 
 double heist_a_weighting(double f)
@@ -597,6 +607,7 @@ float heist_analysis_subfloor_hz(const heist_analysis *a)
 void heist_analysis_reset(heist_analysis *a)
 {
 	heist_pitch_track_reset(&a->track);
+	a->cyc.n = 0;
 	if (a->tag && a->tag->owner == a) {
 		memset(a->tag->valid, 0, sizeof a->tag->valid); /* a new stream */
 	}
@@ -605,6 +616,7 @@ void heist_analysis_reset(heist_analysis *a)
 void heist_analysis_carry(heist_analysis *to, const heist_analysis *from)
 {
 	heist_pitch_track_carry(&to->track, &from->track);
+	to->cyc = from->cyc; /* the stream's samples: the same for every floor */
 }
 
 /* Hann-windowed bin k of the spectrum (xr, xi) of nb bins: a periodic Hann
@@ -895,11 +907,31 @@ FM_ALWAYS float spectral_body(heist_analysis *a, const float *seg, int corr)
 	return loudness_db_body(a);
 }
 
+/* Where the reading of lag tau over YIN's window [o, o + w) sits in the span
+ * (analysis.h, Framing). d(tau) bends in tau where the waveform moves: a
+ * low voice's glottal pulses, one in the window (or two), so the lag read is
+ * the length of the stretch from that pulse to the one tau later, and its
+ * time is that stretch's middle: each sample's slope energy at both ends
+ * weighs j + tau / 2. Negative for a span without slope. */
+FM_ALWAYS double reading_centre(const float *x, uint32_t o, uint32_t w, uint32_t tau)
+{
+	double sw = 0.0, swj = 0.0;
+	for (uint32_t j = o; j < o + w; ++j) {
+		const double p = (double)x[j + 1] - x[j - 1],
+		             q = (double)x[j + tau + 1] - x[j + tau - 1];
+		const double e = p * p + q * q;
+		sw += e;
+		swj += e * j;
+	}
+	return sw > 0.0 ? swj / sw + 0.5 * tau : -1.0;
+}
+
 /* A whole frame, compiled for the baseline and AVX2+FMA below. */
 FM_ALWAYS heist_features frame_body(heist_analysis *a, const float *seg, int wide)
 {
 	const uint32_t n = a->span, w = a->width, tmax = a->tau_max, o = a->offset;
-	heist_features out = {0.0f, 0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0, 0};
+	heist_features out = {0.0f, 0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0, 0, 0.0f};
+	a->reading_at = -1.0;
 	/* Near-silent spans (digital silence: rests, tracks that play now and
 	 * then) skip the work whose result is known: the energy of the whole
 	 * span, in any order, bounds every energy below with room for its
@@ -1037,6 +1069,7 @@ FM_ALWAYS heist_features frame_body(heist_analysis *a, const float *seg, int wid
 	conf = best >= tmax && conf >= HEIST_PITCH_HOLD_CONFIDENCE ? 0.49 : conf;
 	out.confidence = (float)conf;
 	out.f0_raw = (float)(a->sample_rate / period);
+	a->reading_at = reading_centre(seg, o, w, best < tmax ? best : tmax - 1);
 	return out;
 }
 
@@ -1349,10 +1382,74 @@ static int subfloor_agrees(const heist_features *f, float low, float conf)
 	return f->confidence >= HEIST_PITCH_HOLD_CONFIDENCE && harmonic;
 }
 
-static heist_features analysis_frame(heist_analysis *a, const float *seg, int with_history,
-                                     const int64_t *start)
+/* Consecutive readings of one cycle, cycle_to_centre(): apart by less than
+ * this share of the period. Readings of distinct cycles are carried along
+ * their slope while every frame between them read confidently, within a
+ * span of each other and CYCLE_MAX_ST apart (more is a note change, or an
+ * octave reading). */
+#define CYCLE_SAME 0.4
+#define CYCLE_MAX_ST 4.0
+#define CYCLE_FREE_ST 0.5
+#define CYCLE_STEP_RATIO 3.0
+/* How far past the latest reading the slope is carried, in gaps. */
+#define CYCLE_AHEAD 1.0
+
+/* [audio] The frame's period moved from where it was read to the frame's
+ * centre (analysis.h, Framing): along the slope of log f0 between the last
+ * two distinct cycles' readings, so that on a glide the estimate slides from
+ * one cycle's period to the next instead of holding each for 2-3 frames.
+ * start: the span's first sample in the stream. */
+static float cycle_to_centre(heist_analysis *a, const heist_features *f, int64_t start)
 {
-	heist_features f = frame_yin(a, seg, start);
+	cycle_readings *c = &a->cyc;
+	if (!(f->f0_raw > 0.0f) || f->confidence < HEIST_PITCH_HOLD_CONFIDENCE ||
+	    a->reading_at < 0.0) {
+		c->n = 0;
+		return f->f0_raw;
+	}
+	const double t = (double)start + a->reading_at * a->decim, lf = log((double)f->f0_raw);
+	const double period = a->sample_rate * a->decim / f->f0_raw;
+	if (c->n == 0 || fabs(t - c->t[0]) >= CYCLE_SAME * period) {
+		for (int i = 2; i > 0; --i) {
+			c->t[i] = c->t[i - 1];
+			c->lf[i] = c->lf[i - 1];
+		}
+		c->n = c->n < 3 ? c->n + 1 : 3;
+	}
+	c->t[0] = t;
+	c->lf[0] = lf;
+	const double gap = c->t[0] - c->t[1], step = c->lf[0] - c->lf[1];
+	const double st = log(2.0) / 12.0;
+	if (c->n < 2 || gap <= 0.0 || gap > a->host_span || fabs(step) > CYCLE_MAX_ST * st) {
+		return f->f0_raw;
+	}
+	/* A step beyond CYCLE_FREE_ST goes on the way the one before went, and
+	 * at most CYCLE_STEP_RATIO times as far: a glide. A misread cycle
+	 * (speech near the floor: a reading 2.6 st off between true ones) steps
+	 * out and back, and its reading stays its own frame's. */
+	const double before = c->n >= 3 ? c->lf[1] - c->lf[2] : 0.0;
+	if (fabs(step) > CYCLE_FREE_ST * st &&
+	    !(step * before > 0.0 && fabs(step) <= CYCLE_STEP_RATIO * fabs(before))) {
+		return f->f0_raw;
+	}
+	double u = ((double)start + 0.5 * a->host_span - t) / gap;
+	u = u < -1.0 ? -1.0 : u > CYCLE_AHEAD ? CYCLE_AHEAD : u;
+	return (float)exp(lf + u * step);
+}
+
+/* start: the span's first sample in the stream, or NULL (no position: the
+ * period stays where it was read); reuse: take what the decimation stages
+ * share with the last frame (only with start). */
+static heist_features analysis_frame(heist_analysis *a, const float *seg, int with_history,
+                                     const int64_t *start, int reuse)
+{
+	heist_features f = frame_yin(a, seg, reuse ? start : NULL);
+	f.f0_read = f.f0_raw;
+	if (start) {
+		f.f0_raw = cycle_to_centre(a, &f, *start);
+	} else {
+		a->cyc.n = 0;
+	}
 	if (with_history && f.loudness_db > SUBFLOOR_MIN_DB &&
 	    (f.confidence < HEIST_PITCH_HOLD_CONFIDENCE ||
 	     f.f0_raw < SUBFLOOR_HARMONICS * a->lowest_pitch)) {
@@ -1364,7 +1461,7 @@ static heist_features analysis_frame(heist_analysis *a, const float *seg, int wi
 			while (up < a->lowest_pitch) {
 				up *= 2.0f;
 			}
-			f.f0_raw = up;
+			f.f0_raw = f.f0_read = up;
 			f.confidence = conf;
 			f.below_range = 1;
 		}
@@ -1377,16 +1474,22 @@ static heist_features analysis_frame(heist_analysis *a, const float *seg, int wi
 
 heist_features heist_analysis_frame_ext(heist_analysis *a, const float *seg, int with_history)
 {
-	return analysis_frame(a, seg, with_history, NULL);
+	return analysis_frame(a, seg, with_history, NULL, 0);
 }
 
 heist_features heist_analysis_frame_at(heist_analysis *a, const float *seg, int with_history,
                                        int64_t start)
 {
-	return analysis_frame(a, seg, with_history, &start);
+	return analysis_frame(a, seg, with_history, &start, 1);
+}
+
+heist_features heist_analysis_frame_whole_at(heist_analysis *a, const float *seg, int with_history,
+                                             int64_t start)
+{
+	return analysis_frame(a, seg, with_history, &start, 0);
 }
 
 heist_features heist_analysis_frame(heist_analysis *a, const float *seg)
 {
-	return analysis_frame(a, seg, 0, NULL);
+	return analysis_frame(a, seg, 0, NULL, 0);
 }

@@ -8,12 +8,28 @@
  * starting o = tau_max / 2 into the span, so that the stretch it compares,
  * [o, o + W + tau) for a period tau, sits about the frame centre (with o = 0
  * the pitch lagged the loudness by up to half a span). W is shorter than a
- * low voice's cycle (8 ms at the 65 Hz floor), so on a fast glide a frame
- * reads the length of the one glottal cycle its window holds: the same for
- * 2-3 frames, then the next cycle's (steps of 0.3-0.8 st; a triangular
- * window over all of [0, N - tau_max) reads the same steps, since the
- * cycles leave separate dips in d'). The note tracker fits through them
- * (notes.h, HEIST_NOTES_LAND_*). Frame k is
+ * low voice's cycle (8 ms at the 65 Hz floor), so a frame reads the length
+ * of the one glottal cycle (or two) its window holds: on a fast glide the
+ * same for 2-3 frames, then the next cycle's (steps of 0.3-0.8 st; a
+ * triangular window over all of [0, N - tau_max) reads the same steps, since
+ * the cycles leave separate dips in d'). Such a reading belongs to the
+ * middle of the stretch it measured (where the slope energy of the window's
+ * samples and of those tau later sits, plus tau / 2), not to the frame's
+ * centre: heist_analysis_frame_at(), which knows the span's place in the
+ * stream, moves it there along the slope of log f0 between the last two
+ * distinct cycles' readings (confident, within 4 st: not across an octave
+ * reading or a leap; a step over half a semitone only where it goes on the
+ * way the one before went: a misread cycle steps out and back), between
+ * them where the centre lies before the latest reading (most frames of a
+ * low voice), at most one gap past it otherwise (high voices, read about
+ * 4 ms early). Only readings already made are used:
+ * no latency. A pulse-like 150 -> 70 Hz glide over 150 ms then stays within
+ * 7 cents of its true curve (62 before; tests/dsp/test_glide_steps.c). The
+ * reading as made stays in f0_read, which the MIDI out's note tracker reads
+ * (its glide landing fit, notes.h, HEIST_NOTES_LAND_*, was tuned on the
+ * steps: on the moved pitch, nearer the true contour, it decided three of
+ * the voice material's legato glides a semitone short; the training
+ * features, tools/heist-analyze, move with the engine's). Frame k is
  * centred at c_k = k * sample_rate / frame_rate (fractional) and reads input
  * samples [round(c_k) - half, round(c_k) + half); samples before the start
  * of the stream are zero. Frame k can be computed once input sample
@@ -52,6 +68,8 @@ typedef struct {
 	int voiced;        /* this frame's estimate was accepted (confident and
 	                    * confirmed: pitch_track.h) */
 	int below_range;   /* the input's pitch lies under the analysis floor */
+	float f0_read;     /* f0_raw where it was read, not moved to the frame's
+	                    * centre (Framing): what the MIDI out's notes read */
 } heist_features;
 
 #define HEIST_LOUDNESS_FLOOR_DB (-120.0f)
@@ -101,15 +119,23 @@ void heist_analysis_carry(heist_analysis *to, const heist_analysis *from);
 /* [audio] Analyse one frame: seg holds the span's samples, oldest first; with
  * with_history, the heist_analysis_history() samples before seg are valid too
  * (zeros before the stream) and notes under the floor are detected.
- * Updates the held pitch. Non-finite input must be sanitised by the caller. */
+ * Updates the held pitch. Non-finite input must be sanitised by the caller.
+ * Without the span's position the period is reported where it was read, not
+ * moved to the frame's centre (Framing). */
 heist_features heist_analysis_frame_ext(heist_analysis *a, const float *seg, int with_history);
 /* [audio] heist_analysis_frame_ext() for a span whose first sample is sample
  * `start` of one stream (zeros before it; heist_analysis_reset() starts a
- * new one): the decimation stages take what consecutive frames' spans
- * share from the last frame instead of computing it again. Features are
- * the same bit for bit as heist_analysis_frame_ext()'s. */
+ * new one): the period is moved to the frame's centre along the slope of
+ * the last cycles' readings (Framing), and the decimation stages take what
+ * consecutive frames' spans share from the last frame instead of computing
+ * it again. The engine and tools/heist-analyze frame through this. */
 heist_features heist_analysis_frame_at(heist_analysis *a, const float *seg, int with_history,
                                        int64_t start);
+/* [audio] heist_analysis_frame_at() with every frame's decimation computed
+ * whole: its features are the same bit for bit (tests/dsp/test_frame_at.c
+ * checks the one against the other). */
+heist_features heist_analysis_frame_whole_at(heist_analysis *a, const float *seg, int with_history,
+                                             int64_t start);
 /* [audio] The same without history: no sub-floor detection. */
 heist_features heist_analysis_frame(heist_analysis *a, const float *seg);
 

@@ -543,7 +543,7 @@ void heist_engine_reset(heist_engine *e)
 	e->level_db = 0.0f;
 	memset(e->level_pow, 0, sizeof e->level_pow);
 	e->level_at = 0;
-	e->monitor = (heist_monitor){0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0.0f, 0, 0, 0.0f};
+	e->monitor = (heist_monitor){0.0f, 0.0f, HEIST_LOUDNESS_FLOOR_DB, 0.0f, 0, 0, 0.0f, 0.0f};
 	e->snap = 1;
 	if (e->vsrc) { /* synth */
 		heist_voice_reset(&e->vsrc->voice);
@@ -818,6 +818,7 @@ static void frame_monitor(heist_engine *e, uint64_t k, const heist_features *f)
 {
 	e->monitor.pitch_hz = f->voiced ? f->f0 : 0.0f;
 	e->monitor.raw_pitch_hz = f->f0_raw;
+	e->monitor.read_pitch_hz = f->f0_read;
 	e->monitor.confidence = f->confidence;
 	e->monitor.loudness_db = f->loudness_db;
 	e->below_range_left = f->below_range        ? e->below_range_frames
@@ -839,7 +840,8 @@ static heist_features synth_features(heist_engine *e, uint64_t k)
 	    (uint32_t)lrintf(e->target[HEIST_PARAM_STYLE_B]), e->smooth[HEIST_PARAM_MORPH]);
 	const heist_voice_features v = heist_voice_frame(&e->vsrc->voice, frame_centre(e, k), &st);
 	e->vsrc->onset[k % HEIST_VOICE_ONSET_SLOTS] = v.onset;
-	const heist_features f = {v.f0, v.f0, v.confidence, v.loudness, v.confidence > 0.0f, 0};
+	const heist_features f = {v.f0, v.f0, v.confidence, v.loudness, v.confidence > 0.0f,
+	                          0,    v.f0};
 	return f;
 }
 

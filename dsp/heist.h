@@ -65,15 +65,18 @@ typedef struct {
 
 /* What the engine measured on the most recent analysis frame. */
 typedef struct {
-	float pitch_hz;     /* detected f0 of the input, 0 when unvoiced */
-	float confidence;   /* 0..1 */
-	float loudness_db;  /* A-weighted, dBFS (full-scale 1 kHz sine = -3.01) */
-	float out_pitch_hz; /* pitch the instrument plays (after shifts), 0 when silent */
-	int below_range;    /* the input's pitch is under the lowest pitch: it is played
-	                     * whole octaves up (held 0.5 s after the last such frame) */
-	int gate_open;      /* the input gate lets the performance through */
-	float raw_pitch_hz; /* this frame's own estimate (0 if none), before the jump
-	                     * confirmation: MIDI out decides notes from it (notes.h) */
+	float pitch_hz;      /* detected f0 of the input, 0 when unvoiced */
+	float confidence;    /* 0..1 */
+	float loudness_db;   /* A-weighted, dBFS (full-scale 1 kHz sine = -3.01) */
+	float out_pitch_hz;  /* pitch the instrument plays (after shifts), 0 when silent */
+	int below_range;     /* the input's pitch is under the lowest pitch: it is played
+	                      * whole octaves up (held 0.5 s after the last such frame) */
+	int gate_open;       /* the input gate lets the performance through */
+	float raw_pitch_hz;  /* this frame's own estimate (0 if none), before the jump
+	                      * confirmation */
+	float read_pitch_hz; /* raw_pitch_hz where YIN read it, not moved to the frame's
+	                      * centre (analysis.h, Framing): MIDI out decides notes
+	                      * from it (notes.h) */
 } heist_monitor;
 
 /* [main] Default configuration for a host rate. */

@@ -233,8 +233,10 @@ void heist_notes_reset(heist_notes *t);
 void heist_notes_set(heist_notes *t, float min_note_s, float hysteresis_cents, float bend_range);
 
 /* [audio] One analysis frame at input time `time`: f0 in Hz (0 when
- * unvoiced), the frame's raw estimate (heist_monitor.raw_pitch_hz, 0 if
- * none), its confidence, loudness in dBFS. */
+ * unvoiced), the frame's raw estimate (0 if none), its confidence, loudness
+ * in dBFS. The plugin passes both as YIN read them
+ * (heist_monitor.read_pitch_hz, not moved to the frame's centre: the
+ * landing fit, HEIST_NOTES_LAND_*, was tuned on that). */
 void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, float confidence,
                        float loud_db);
 

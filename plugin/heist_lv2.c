@@ -418,8 +418,8 @@ static void map_uris(LV2_URID_Map *map, heist_uris *uris)
 static void midi_frame(void *user, double centre, const heist_monitor *m)
 {
 	Heist *self = (Heist *)user;
-	heist_notes_frame(&self->notes, centre, m->pitch_hz, m->raw_pitch_hz, m->confidence,
-	                  m->loudness_db);
+	heist_notes_frame(&self->notes, centre, m->pitch_hz > 0.0f ? m->read_pitch_hz : 0.0f,
+	                  m->read_pitch_hz, m->confidence, m->loudness_db);
 }
 
 /* [audio] The latency the plugin reports: the engine's and the MIDI
