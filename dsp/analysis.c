@@ -91,7 +91,7 @@ typedef struct {
 } hb_stage;
 
 typedef struct {
-	double t[3], lf[3]; /* [0] the latest */
+	double t[3], lf[3], conf[3]; /* [0] the latest */
 	uint32_t n;
 } cycle_readings;
 
@@ -1389,6 +1389,12 @@ static int subfloor_agrees(const heist_features *f, float low, float conf)
  * octave reading). */
 #define CYCLE_SAME 0.4
 #define CYCLE_MAX_ST 4.0
+/* Both readings of the step at least this confident: at a note change the
+ * spans that hold both notes read between them (0.8-0.9 on a pulse-like
+ * voice's instant change of 2-3 st), and a slope carried from such a reading
+ * overshot the new note by up to 29 cents for a frame; a glide's readings
+ * stay at 0.95 and over. */
+#define CYCLE_MIN_CONF 0.9
 #define CYCLE_FREE_ST 0.5
 #define CYCLE_STEP_RATIO 3.0
 /* How far past the latest reading the slope is carried, in gaps. */
@@ -1413,14 +1419,17 @@ static float cycle_to_centre(heist_analysis *a, const heist_features *f, int64_t
 		for (int i = 2; i > 0; --i) {
 			c->t[i] = c->t[i - 1];
 			c->lf[i] = c->lf[i - 1];
+			c->conf[i] = c->conf[i - 1];
 		}
 		c->n = c->n < 3 ? c->n + 1 : 3;
 	}
 	c->t[0] = t;
 	c->lf[0] = lf;
+	c->conf[0] = f->confidence;
 	const double gap = c->t[0] - c->t[1], step = c->lf[0] - c->lf[1];
 	const double st = log(2.0) / 12.0;
-	if (c->n < 2 || gap <= 0.0 || gap > a->host_span || fabs(step) > CYCLE_MAX_ST * st) {
+	if (c->n < 2 || gap <= 0.0 || gap > a->host_span || fabs(step) > CYCLE_MAX_ST * st ||
+	    c->conf[0] < CYCLE_MIN_CONF || c->conf[1] < CYCLE_MIN_CONF) {
 		return f->f0_raw;
 	}
 	/* A step beyond CYCLE_FREE_ST goes on the way the one before went, and

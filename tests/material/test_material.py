@@ -79,14 +79,7 @@ CLICKS_BURSTS_ONLY = ["reverb"]
 # an octave or a twelfth off for 5-7 frames, which the 5-frame jump
 # confirmation lets through (a rule that held them 8 frames moved a MIDI-out
 # note in host_ardour_midi_out, so it is not in).
-# Since the period reading is moved to the frame's centre (analysis.h,
-# Framing), speech-male.reverb's output has two (7.10/min): the one at 6.08 s
-# as before and a one-frame octave dip at 15.62 s where both trackers read
-# 52-57 Hz. The engine's f0 there is the same as before within 0.01 st from
-# 15.612 to 15.640 s (127 -> 102 -> 112 Hz in both: a reverb tail's wobble);
-# the frames before it moved by at most 0.1 st, and the network renders the
-# wobble's dip an octave down (nsdf read it unvoiced before).
-REVERB_EXCURSIONS_PER_MIN = 7.15
+REVERB_EXCURSIONS_PER_MIN = 4.25
 REVERB_FE_JUMPS_PER_MIN = 7.1
 # The voices under the harmonica-low-latency preset's 300 Hz floor: at that
 # floor's 6.7 ms span a quiet voice's level swung across the input gate's
