@@ -83,100 +83,114 @@ static size_t vibrato_track(double fs, double base, double *f)
 	return n;
 }
 
+/* Renders the f0 track f of n samples through render() and analyses it as
+ * the engine frames it: fn(ctx, f, centre, features) for every frame whose
+ * span lies inside the signal. */
+typedef void frame_fn(void *ctx, const double *f, double centre, const heist_features *ft);
+
+static void analyse(double fs, const double *f, size_t n, frame_fn *fn, void *ctx)
+{
+	float *x = malloc(n * sizeof(float));
+	render(f, n, fs, x);
+	heist_analysis *a = heist_analysis_new(fs, FLOOR_HZ);
+	const uint32_t span = heist_analysis_span(a);
+	for (uint64_t k = 0;; ++k) {
+		const int64_t start = heist_frame_start(k, fs, FRAME_RATE, span);
+		if (start + (int64_t)span > (int64_t)n) {
+			break;
+		}
+		if (start >= 0) {
+			const heist_features ft = heist_analysis_frame_at(a, x + start, 0, start);
+			fn(ctx, f, heist_frame_centre(k, fs, FRAME_RATE), &ft);
+		}
+	}
+	heist_analysis_free(a);
+	free(x);
+}
+
+typedef struct {
+	score *s;
+	double prev_c, prev_true;
+	int have_prev;
+} glide_ctx;
+
+static void glide_frame(void *ctx, const double *f, double centre, const heist_features *ft)
+{
+	glide_ctx *g = ctx;
+	score *s = g->s;
+	const double truth = 1200.0 * log2(f[(size_t)lrint(centre)]);
+	if (!(ft->f0_raw > 0.0f)) {
+		s->dev = 1e9;
+		return;
+	}
+	const double c = 1200.0 * log2(ft->f0_raw);
+	const double dev = fabs(c - truth);
+	s->dev = dev > s->dev ? dev : s->dev;
+	if (g->have_prev) {
+		const double jump = fabs((c - g->prev_c) - (truth - g->prev_true));
+		s->jump = jump > s->jump ? jump : s->jump;
+	}
+	g->prev_c = c;
+	g->prev_true = truth;
+	g->have_prev = 1;
+	s->frames++;
+}
+
 /* A glide (glide_s > 0) or a vibrato at base Hz. */
 static void measure(double fs, double glide_s, double base, score *s)
 {
 	const size_t n =
 	    glide_s > 0.0 ? glide_track(fs, glide_s, NULL) : vibrato_track(fs, base, NULL);
 	double *f = malloc(n * sizeof(double));
-	float *x = malloc(n * sizeof(float));
 	if (glide_s > 0.0) {
 		glide_track(fs, glide_s, f);
 	} else {
 		vibrato_track(fs, base, f);
 	}
-	render(f, n, fs, x);
-	heist_analysis *a = heist_analysis_new(fs, FLOOR_HZ);
-	const uint32_t span = heist_analysis_span(a);
-	double prev_c = 0.0, prev_true = 0.0;
-	int have_prev = 0;
-	for (uint64_t k = 0;; ++k) {
-		const int64_t start = heist_frame_start(k, fs, FRAME_RATE, span);
-		if (start + (int64_t)span > (int64_t)n) {
-			break;
-		}
-		if (start < 0) {
-			continue;
-		}
-		const heist_features ft = heist_analysis_frame_at(a, x + start, 0, start);
-		const double t = heist_frame_centre(k, fs, FRAME_RATE);
-		const size_t ci = (size_t)lrint(t);
-		const double truth = 1200.0 * log2(f[ci]);
-		if (!(ft.f0_raw > 0.0f)) {
-			s->dev = 1e9;
-			continue;
-		}
-		const double c = 1200.0 * log2(ft.f0_raw);
-		const double dev = fabs(c - truth);
-		s->dev = dev > s->dev ? dev : s->dev;
-		if (have_prev) {
-			const double jump = fabs((c - prev_c) - (truth - prev_true));
-			s->jump = jump > s->jump ? jump : s->jump;
-		}
-		prev_c = c;
-		prev_true = truth;
-		have_prev = 1;
-		s->frames++;
-	}
-	heist_analysis_free(a);
+	glide_ctx g = {s, 0.0, 0.0, 0};
+	analyse(fs, f, n, glide_frame, &g);
 	free(f);
-	free(x);
 }
 
 /* Instant legato changes between held notes (0.3 s each): the largest
- * excursion of the f0 to play (the front end's, from the moved readings) beyond the two notes of a
- * change, in cents, over the frames centred within 100 ms of it. A slope carried from the spans
- * that hold both notes overshoots the new one. */
+ * excursion of the f0 to play (the front end's, from the moved readings)
+ * past the two notes of a change, in cents, over the frames centred within
+ * 100 ms of it. A slope carried from the spans that hold both notes
+ * overshoots the new one. */
 static const double change_notes[] = {82.4,  98.0,  87.3,  110.0, 146.8, 130.8, 196.0,
                                       220.0, 262.0, 233.0, 330.0, 294.0, 392.0};
 #define N_CHANGE_NOTES (sizeof change_notes / sizeof change_notes[0])
+
+typedef struct {
+	double hold, fs, worst;
+} change_ctx;
+
+static void change_frame(void *ctx, const double *f, double centre, const heist_features *ft)
+{
+	(void)f;
+	change_ctx *g = ctx;
+	const size_t c = (size_t)lrint(centre / g->hold);
+	if (c == 0 || c >= N_CHANGE_NOTES || fabs(centre - (double)c * g->hold) > 0.1 * g->fs ||
+	    !(ft->f0 > 0.0f)) {
+		return;
+	}
+	const double lo = fmin(change_notes[c - 1], change_notes[c]),
+	             hi = fmax(change_notes[c - 1], change_notes[c]);
+	const double over = fmax(1200.0 * log2(ft->f0 / hi), 1200.0 * log2(lo / ft->f0));
+	g->worst = over > g->worst ? over : g->worst;
+}
 
 static double change_overshoot(double fs)
 {
 	const size_t hold = (size_t)(0.3 * fs), n = hold * N_CHANGE_NOTES;
 	double *f = malloc(n * sizeof(double));
-	float *x = malloc(n * sizeof(float));
 	for (size_t i = 0; i < n; ++i) {
 		f[i] = change_notes[i / hold];
 	}
-	render(f, n, fs, x);
-	heist_analysis *a = heist_analysis_new(fs, FLOOR_HZ);
-	const uint32_t span = heist_analysis_span(a);
-	double worst = 0.0;
-	for (uint64_t k = 0;; ++k) {
-		const int64_t start = heist_frame_start(k, fs, FRAME_RATE, span);
-		if (start + (int64_t)span > (int64_t)n) {
-			break;
-		}
-		if (start < 0) {
-			continue;
-		}
-		const heist_features ft = heist_analysis_frame_at(a, x + start, 0, start);
-		const double t = heist_frame_centre(k, fs, FRAME_RATE);
-		const size_t c = (size_t)lrint(t / (double)hold);
-		if (c == 0 || c >= N_CHANGE_NOTES || fabs(t - (double)(c * hold)) > 0.1 * fs ||
-		    !(ft.f0 > 0.0f)) {
-			continue;
-		}
-		const double lo = fmin(change_notes[c - 1], change_notes[c]),
-		             hi = fmax(change_notes[c - 1], change_notes[c]);
-		const double over = fmax(1200.0 * log2(ft.f0 / hi), 1200.0 * log2(lo / ft.f0));
-		worst = over > worst ? over : worst;
-	}
-	heist_analysis_free(a);
+	change_ctx g = {(double)hold, fs, 0.0};
+	analyse(fs, f, n, change_frame, &g);
 	free(f);
-	free(x);
-	return worst;
+	return g.worst;
 }
 
 /* Glide times (150 -> 70 Hz, 13.2 st) and bounds (cents): the largest
