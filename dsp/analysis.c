@@ -915,15 +915,34 @@ FM_ALWAYS float spectral_body(heist_analysis *a, const float *seg, int corr)
  * weighs j + tau / 2. Negative for a span without slope. */
 FM_ALWAYS double reading_centre(const float *x, uint32_t o, uint32_t w, uint32_t tau)
 {
-	double sw = 0.0, swj = 0.0;
-	for (uint32_t j = o; j < o + w; ++j) {
-		const double p = (double)x[j + 1] - x[j - 1],
-		             q = (double)x[j + tau + 1] - x[j + tau - 1];
-		const double e = p * p + q * q;
-		sw += e;
-		swj += e * j;
+	/* RC_LANES running sums each, in float with positions from o (at most
+	 * w): a loop the compiler vectorises (the double sums in one chain cost
+	 * 10-14 % of the analysis); the lanes add up in double. */
+	enum { RC_LANES = 8 };
+	float sw[RC_LANES] = {0.0f}, swj[RC_LANES] = {0.0f};
+	/* Each sample's neighbours: pa[j] = x[o + j + 1], pb[j] = x[o + j - 1]. */
+	const float *pa = x + o + 1, *pb = x + o - 1, *qa = pa + tau, *qb = pb + tau;
+	const uint32_t whole = w - w % RC_LANES;
+	for (uint32_t j = 0; j < whole; j += RC_LANES) {
+		for (uint32_t l = 0; l < RC_LANES; ++l) {
+			const float p = pa[j + l] - pb[j + l], q = qa[j + l] - qb[j + l];
+			const float e = p * p + q * q;
+			sw[l] += e;
+			swj[l] += e * (float)(j + l);
+		}
 	}
-	return sw > 0.0 ? swj / sw + 0.5 * tau : -1.0;
+	double s = 0.0, sj = 0.0;
+	for (uint32_t l = 0; l < RC_LANES; ++l) {
+		s += sw[l];
+		sj += swj[l];
+	}
+	for (uint32_t j = whole; j < w; ++j) {
+		const float p = pa[j] - pb[j], q = qa[j] - qb[j];
+		const float e = p * p + q * q;
+		s += e;
+		sj += (double)e * j;
+	}
+	return s > 0.0 ? o + sj / s + 0.5 * tau : -1.0;
 }
 
 /* A whole frame, compiled for the baseline and AVX2+FMA below. */
