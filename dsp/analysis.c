@@ -131,7 +131,8 @@ struct heist_analysis {
 	void *arena;       /* the block holding every buffer above but a_weight2 */
 	/* Where the frame's reading of the period sits (cycle_to_centre): in
 	 * the span, in decimated samples (negative: no reading), and the last
-	 * two distinct readings of the stream: host sample, log f0. */
+	 * three distinct readings of the stream: host sample, log f0 and
+	 * confidence. */
 	double reading_at;
 	cycle_readings cyc;
 };

@@ -220,16 +220,18 @@ static float shape_gain(const heist_bandext_shape *sh, float lf)
 	return exp2f(d0 / DB_PER_OCTAVE);
 }
 
-/* shape_gain(sh, x->lg[b]) from the walk set_profile did, for a shape of
- * the bound profile (shape_of copied its centres): the same operations on
- * the same values. */
-static float shape_gain_band(const heist_bandext *x, const heist_bandext_shape *sh, uint32_t b)
+/* shape_gain(sh, x->lg[b])'s level in dB from the walk set_profile did, for
+ * a shape of the bound profile (shape_of copied its centres): the same
+ * operations on the same values. */
+static float shape_db_band(const heist_bandext *x, const heist_bandext_shape *sh, uint32_t b)
 {
 	const float d0 = sh->db[x->prof_lo[b]];
-	if (x->prof_hi[b] == UINT8_MAX) {
-		return exp2f(d0 / DB_PER_OCTAVE);
-	}
-	return exp2f((d0 + (sh->db[x->prof_hi[b]] - d0) * x->prof_u[b]) / DB_PER_OCTAVE);
+	return x->prof_hi[b] == UINT8_MAX ? d0 : d0 + (sh->db[x->prof_hi[b]] - d0) * x->prof_u[b];
+}
+
+static float shape_gain_band(const heist_bandext *x, const heist_bandext_shape *sh, uint32_t b)
+{
+	return exp2f(shape_db_band(x, sh, b) / DB_PER_OCTAVE);
 }
 
 void heist_bandext_harmonics(const heist_bandext *x, float *harm, uint32_t nh, float f0)
@@ -324,11 +326,8 @@ static void noise_walked(const heist_bandext *x, const heist_bandext_shape *sh, 
 			amp_b[b] = amp;
 		}
 	}
-	for (uint32_t b = b0; b < n; ++b) { /* shape_gain_band's argument */
-		const float d0 = sh->db[x->prof_lo[b]];
-		g[b] = x->prof_hi[b] == UINT8_MAX
-		           ? d0
-		           : d0 + (sh->db[x->prof_hi[b]] - d0) * x->prof_u[b];
+	for (uint32_t b = b0; b < n; ++b) { /* shape_gain_band's, pass by pass */
+		g[b] = shape_db_band(x, sh, b);
 	}
 	for (uint32_t b = b0; b < n; ++b) {
 		g[b] /= DB_PER_OCTAVE;
