@@ -57,42 +57,41 @@ void heist_speq_curve_of(const heist_model *m, uint32_t a, uint32_t b, float mor
 	out->n = m->speq_bands;
 }
 
-/* Gain in dB at f: linear in Hz between the centres, flat outside. *at
- * walks up the centres (callers ask for increasing f). */
+/* Where f falls among n centres: the centre to read (*i) and how far toward
+ * the next (the return; -1: flat outside the centres). *at walks up the
+ * centres (callers ask for increasing f). */
+static float locate(const float *centres, uint32_t n, float f, uint32_t *at, uint32_t *i)
+{
+	uint32_t k = *at;
+	while (k + 1 < n && f > centres[k + 1]) {
+		++k;
+	}
+	*at = k;
+	if (f <= centres[0] || k + 1 >= n) {
+		*i = f <= centres[0] ? 0u : n - 1u;
+		return -1.0f;
+	}
+	*i = k;
+	return (f - centres[k]) / (centres[k + 1] - centres[k]);
+}
+
+/* Gain in dB at f: linear in Hz between the centres, flat outside. */
 static float db_at(const float *centres, const heist_speq_curve *c, float f, uint32_t *at)
 {
-	uint32_t i = *at;
-	while (i + 1 < c->n && f > centres[i + 1]) {
-		++i;
-	}
-	*at = i;
-	if (f <= centres[0]) {
-		return c->db[0];
-	}
-	if (i + 1 >= c->n) {
-		return c->db[c->n - 1];
-	}
-	const float u = (f - centres[i]) / (centres[i + 1] - centres[i]);
-	return c->db[i] + (c->db[i + 1] - c->db[i]) * u;
+	uint32_t i;
+	const float u = locate(centres, c->n, f, at, &i);
+	return u < 0.0f ? c->db[i] : c->db[i] + (c->db[i + 1] - c->db[i]) * u;
 }
 
 void heist_speq_walk(const float *centres, uint32_t n, uint32_t nn, float noise_hz, uint8_t *at,
                      float *u)
 {
-	uint32_t i = 0;
+	uint32_t k = 0;
 	for (uint32_t b = 0; b < nn && b < HEIST_SPEQ_MAX_VALUES; ++b) {
-		/* db_at()'s walk and cases, kept apart from the curve's values */
-		const float f = (float)b * noise_hz;
-		while (i + 1 < n && f > centres[i + 1]) {
-			++i;
-		}
-		if (f <= centres[0] || i + 1 >= n) {
-			at[b] = (uint8_t)(f <= centres[0] ? 0u : n - 1u);
-			u[b] = -1.0f;
-		} else {
-			at[b] = (uint8_t)i;
-			u[b] = (f - centres[i]) / (centres[i + 1] - centres[i]);
-		}
+		/* db_at()'s walk, kept apart from the curve's values */
+		uint32_t i;
+		u[b] = locate(centres, n, (float)b * noise_hz, &k, &i);
+		at[b] = (uint8_t)i;
 	}
 }
 
