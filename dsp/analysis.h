@@ -31,8 +31,9 @@
  * 7 cents of its true curve (62 before; tests/dsp/test_glide_steps.c). The
  * reading as made stays in f0_read, which the MIDI out's note tracker reads
  * (its glide landing fit, notes.h, HEIST_NOTES_LAND_*, was tuned on the
- * steps: on the moved pitch, nearer the true contour, it decided three of
- * the voice material's legato glides a semitone short; the training
+ * steps: on the moved pitch, nearer the true contour, it decided a legato
+ * glide of the voice material a semitone short, and a new note's attack
+ * jitter, carried along the slope, started notes later: notes.h; the training
  * features, tools/heist-analyze, move with the engine's). Frame k is
  * centred at c_k = k * sample_rate / frame_rate (fractional) and reads input
  * samples [round(c_k) - half, round(c_k) + half); samples before the start

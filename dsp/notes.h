@@ -236,7 +236,19 @@ void heist_notes_set(heist_notes *t, float min_note_s, float hysteresis_cents, f
  * unvoiced), the frame's raw estimate (0 if none), its confidence, loudness
  * in dBFS. The plugin passes both as YIN read them
  * (heist_monitor.read_pitch_hz, not moved to the frame's centre: the
- * landing fit, HEIST_NOTES_LAND_*, was tuned on that). */
+ * landing fit, HEIST_NOTES_LAND_*, and the steadiness that grows a
+ * candidate were tuned on that). Fed the moved pitch (tests/plugin/midi_out,
+ * measured): the fit decided sung-high's slow 11-semitone glide (10.22 s) a
+ * semitone short, its first frame, which straddles the set-off, reading
+ * 0.14 st under a contour the moved frames after it follow within 0.04;
+ * HEIST_NOTES_LAND_MIN 24 mended that, but the moved pitch carries an
+ * attack's jitter along the slope (a trumpet's attack: 0.3 st a frame where
+ * it reads 0.1), so a new note's candidate stays unsteady a frame or two
+ * longer: FluidR3's trumpet without lookahead 49.2 ms late at worst (40.4
+ * as read), its flute without lookahead 76.1/87.5 % (78.3/90.0). A
+ * candidate grown on the mean of two frames, keeping its first frame while
+ * its note stays the nearest, brought the trumpet back (40.6 ms), not the
+ * flute, and cost the alto sax without lookahead a note (as read too). */
 void heist_notes_frame(heist_notes *t, double time, float f0, float raw_hz, float confidence,
                        float loud_db);
 
