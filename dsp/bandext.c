@@ -154,6 +154,7 @@ void heist_bandext_shape_of(const heist_bandext *x, const heist_model *m, uint32
                             float morph, float f0, heist_bandext_shape *out)
 {
 	out->n = 0;
+	out->tables = NULL;
 	if (!m->profiles || m->n_ext_bands == 0) {
 		return;
 	}
@@ -184,6 +185,7 @@ void heist_bandext_shape_of(const heist_bandext *x, const heist_model *m, uint32
 	out->n = n;
 	out->harm_power = 0.0f;
 	out->harm_top = 0.0f;
+	out->tables = bound ? x : NULL;
 }
 
 void heist_bandext_harmonic_rest(const heist_bandext *x, heist_bandext_shape *sh, const float *harm,
@@ -221,8 +223,7 @@ static float shape_gain(const heist_bandext_shape *sh, float lf)
 }
 
 /* shape_gain(sh, x->lg[b])'s level in dB from the walk set_profile did, for
- * a shape of the bound profile (shape_of copied its centres): the same
- * operations on the same values. */
+ * a shape whose tables are x's: the same operations on the same values. */
 static float shape_db_band(const heist_bandext *x, const heist_bandext_shape *sh, uint32_t b)
 {
 	const float d0 = sh->db[x->prof_lo[b]];
@@ -366,8 +367,7 @@ void heist_bandext_noise_shaped(const heist_bandext *x, const heist_bandext_shap
 	}
 	const float a = slope / DB_PER_OCTAVE;
 	/* A shape of the bound profile reads its walk from the tables. */
-	const int walked =
-	    shaped && sh->n == x->prof_n && memcmp(sh->lc, x->prof_lc, sh->n * sizeof(float)) == 0;
+	const int walked = shaped && sh->tables == x;
 	/* The harmonics' share above the bank's top, in noise magnitude
 	 * squared: noise of magnitude b renders b^2 / 3 per model_nyq Hz
 	 * (engine.c: controls_power), faded in over 10 % above the top. */

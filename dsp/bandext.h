@@ -59,6 +59,9 @@ typedef struct {
 	 * (heist_bandext_harmonic_rest; 0: none missing): the noise extension
 	 * carries their share there. */
 	float harm_power, harm_top;
+	/* The layout whose profile tables hold for lc (heist_bandext_shape_of
+	 * took lc from it: the layout's bound profile), else NULL. */
+	const heist_bandext *tables;
 } heist_bandext_shape;
 
 /* [audio] The shape of styles a and b (clamped to the model's) at a morph

@@ -107,7 +107,7 @@ static void test_shape(void)
  * slope bit for bit. */
 static void test_profile_shape(void)
 {
-	heist_bandext_shape sh = {2, {0}, {-50.0f, -70.0f}, 0.0f, 0.0f};
+	heist_bandext_shape sh = {2, {0}, {-50.0f, -70.0f}, 0.0f, 0.0f, NULL};
 	const float ref = 12000.0f * sqrtf(0.5f * 0.85f); /* the fit window's centre */
 	sh.lc[0] = log2f(13000.0f / ref);
 	sh.lc[1] = log2f(17000.0f / ref);
@@ -141,7 +141,7 @@ static void test_profile_shape(void)
 	CHECK(fabs(n13 + 50.0) < 0.3, "noise 13 kHz: %.2f dB/Hz", n13);
 	CHECK(fabs(n17 + 70.0) < 0.3, "noise 17 kHz: %.2f dB/Hz", n17);
 	/* An empty shape is the fitted slope, bit for bit. */
-	const heist_bandext_shape none = {0, {0}, {0}, 0.0f, 0.0f};
+	const heist_bandext_shape none = {0, {0}, {0}, 0.0f, 0.0f, NULL};
 	float b1[256], b2[256];
 	for (int b = 0; b < 65; ++b) {
 		b1[b] = b2[b] = 0.01f / (1 + b);
@@ -159,7 +159,7 @@ static void test_profile_shape(void)
  * together; a bank reaching the limit leaves the noise alone. */
 static void test_harmonic_rest(void)
 {
-	heist_bandext_shape sh = {1, {0}, {-60.0f}, 0.0f, 0.0f};
+	heist_bandext_shape sh = {1, {0}, {-60.0f}, 0.0f, 0.0f, NULL};
 	float a[60];
 	double hp = 0.0;
 	for (int h = 0; h < 60; ++h) {
@@ -185,7 +185,7 @@ static void test_harmonic_rest(void)
 	heist_bandext_harmonic_rest(&x48, &sh, a, 60, 400.0f);
 	CHECK(sh.harm_power == 0.0f && sh.harm_top == 0.0f, "400 Hz: nothing missing");
 	/* Without a shape nothing is recorded (the fitted slope has no share). */
-	const heist_bandext_shape none = {0, {0}, {0}, 0.0f, 0.0f};
+	const heist_bandext_shape none = {0, {0}, {0}, 0.0f, 0.0f, NULL};
 	heist_bandext_shape cp = none;
 	heist_bandext_harmonic_rest(&x48, &cp, a, 60, 100.0f);
 	CHECK(cp.harm_power == 0.0f, "no shape: no rest");
