@@ -36,7 +36,6 @@ typedef struct {
 	 * (the points a shape's gain interpolates between and how far, so a
 	 * grain does no search: prof_hi = UINT8_MAX past the last point). */
 	uint32_t ext_from; /* the bands a grain changes: [ext_from, n_total) */
-	int ext_tail;      /* ... and none below (else each is tested) */
 	const heist_model *prof_model;
 	uint32_t prof_n;
 	float prof_lc[HSM_PROFILE_MAX_BANDS];

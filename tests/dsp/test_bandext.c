@@ -250,6 +250,31 @@ static void test_engine(const heist_model *m, double fs)
 	free(out);
 }
 
+/* A grain changes the bands the crossfade reaches and those above the
+ * model's: the top ones, from ext_from up, at rates and band counts
+ * around the shipped ones. */
+static void test_ext_from(void)
+{
+	static const double rates[] = {32000.0, 44100.0, 48000.0, 88200.0, 96000.0, 192000.0};
+	static const uint32_t bands[] = {2, 3, 17, 65, 100, 129, 256};
+	for (size_t r = 0; r < sizeof rates / sizeof rates[0]; ++r) {
+		for (size_t k = 0; k < sizeof bands / sizeof bands[0]; ++k) {
+			const double spacing = 12000.0 / (bands[k] - 1u);
+			const double lim = heist_bandext_limit(rates[r], 12000.0);
+			heist_bandext x;
+			heist_bandext_init(&x, rates[r], 12000.0, bands[k],
+			                   (uint32_t)(lim / spacing) + 1u);
+			int wrong = 0;
+			for (uint32_t b = 0; b < x.n_total; ++b) {
+				wrong += (x.xfade[b] > 0.0f || b >= x.n_model) != (b >= x.ext_from);
+			}
+			CHECK(wrong == 0 && x.ext_from < x.n_model,
+			      "%.0f Hz, %u bands: %d bands misplaced about %u", rates[r],
+			      (unsigned)bands[k], wrong, (unsigned)x.ext_from);
+		}
+	}
+}
+
 /* The profile's tables (heist_bandext_set_profile) give what the layout
  * without them computes, bit for bit: the shapes' centres, and the noise
  * extension read from the walked tables for every style pair, morph and
@@ -311,6 +336,7 @@ int main(int argc, char **argv)
 	test_shape();
 	test_profile_shape();
 	test_harmonic_rest();
+	test_ext_from();
 	test_profile_tables(m);
 	test_engine(m, 44100.0);
 	test_engine(m, 48000.0);
