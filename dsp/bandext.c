@@ -87,16 +87,14 @@ void heist_bandext_init(heist_bandext *x, double fs, double model_nyq, uint32_t 
 		x->lg[b] = f > 0.0f ? log2f(f / ref) : 0.0f;
 		x->above[b] = f > m ? SLOPE_ABOVE / DB_PER_OCTAVE * log2f(f / m) : 0.0f;
 	}
-	/* The crossfade rises with frequency: the bands a grain changes are
-	 * the top ones, from ext_from up. */
+	/* The bands a grain changes: those the crossfade reaches and those
+	 * above the model's. The crossfade rises with frequency (smooth01 of
+	 * a rising argument; rounding keeps the order), so they are the top
+	 * ones, from ext_from up. */
 	x->ext_from = n_total;
 	while (x->ext_from > 0 &&
 	       (x->xfade[x->ext_from - 1] > 0.0f || x->ext_from - 1 >= n_model)) {
 		--x->ext_from;
-	}
-	x->ext_tail = 1;
-	for (uint32_t b = 0; b < x->ext_from; ++b) {
-		x->ext_tail = x->ext_tail && !(x->xfade[b] > 0.0f);
 	}
 }
 
@@ -154,6 +152,7 @@ void heist_bandext_shape_of(const heist_bandext *x, const heist_model *m, uint32
                             float morph, float f0, heist_bandext_shape *out)
 {
 	out->n = 0;
+	out->tables = NULL;
 	if (!m->profiles || m->n_ext_bands == 0) {
 		return;
 	}
@@ -184,6 +183,7 @@ void heist_bandext_shape_of(const heist_bandext *x, const heist_model *m, uint32
 	out->n = n;
 	out->harm_power = 0.0f;
 	out->harm_top = 0.0f;
+	out->tables = bound ? x : NULL;
 }
 
 void heist_bandext_harmonic_rest(const heist_bandext *x, heist_bandext_shape *sh, const float *harm,
@@ -204,34 +204,34 @@ void heist_bandext_harmonic_rest(const heist_bandext *x, heist_bandext_shape *sh
 	sh->harm_top = (float)nh * f0;
 }
 
-/* sqrt of a shape's density (per Hz, over the total) at lf = log2(f /
- * window centre): linear in dB between its points, flat outside them. */
-static float shape_gain(const heist_bandext_shape *sh, float lf)
+/* A shape's density (per Hz, over the total) in dB at lf = log2(f /
+ * window centre): linear between its points, flat outside them. */
+static float shape_db(const heist_bandext_shape *sh, float lf)
 {
 	float l0 = sh->lc[0], d0 = sh->db[0];
 	for (uint32_t i = 0; i < sh->n; ++i) {
 		if (lf <= sh->lc[i]) {
 			const float u = lf <= l0 ? 0.0f : (lf - l0) / (sh->lc[i] - l0);
-			return exp2f((d0 + (sh->db[i] - d0) * u) / DB_PER_OCTAVE);
+			return d0 + (sh->db[i] - d0) * u;
 		}
 		l0 = sh->lc[i];
 		d0 = sh->db[i];
 	}
-	return exp2f(d0 / DB_PER_OCTAVE);
+	return d0;
 }
 
-/* shape_gain(sh, x->lg[b])'s level in dB from the walk set_profile did, for
- * a shape of the bound profile (shape_of copied its centres): the same
- * operations on the same values. */
+/* shape_db(sh, x->lg[b]) from the walk set_profile did, for a shape whose
+ * tables are x's: the same operations on the same values. */
 static float shape_db_band(const heist_bandext *x, const heist_bandext_shape *sh, uint32_t b)
 {
 	const float d0 = sh->db[x->prof_lo[b]];
 	return x->prof_hi[b] == UINT8_MAX ? d0 : d0 + (sh->db[x->prof_hi[b]] - d0) * x->prof_u[b];
 }
 
-static float shape_gain_band(const heist_bandext *x, const heist_bandext_shape *sh, uint32_t b)
+/* The sqrt of shape_db's density: an amplitude over the total's. */
+static float shape_gain(const heist_bandext_shape *sh, float lf)
 {
-	return exp2f(shape_db_band(x, sh, b) / DB_PER_OCTAVE);
+	return exp2f(shape_db(sh, lf) / DB_PER_OCTAVE);
 }
 
 void heist_bandext_harmonics(const heist_bandext *x, float *harm, uint32_t nh, float f0)
@@ -307,41 +307,14 @@ void heist_bandext_noise(const heist_bandext *x, float *mags)
 	heist_bandext_noise_shaped(x, NULL, mags);
 }
 
-/* The shaped extension of the bound profile's grain, bands ext_from and
- * up: what the loop below computes for them, value for value, in passes
- * that run a vector at a time (the weights and square roots, the
- * divisions, the blend) around the exp2f calls. */
-static void noise_walked(const heist_bandext *x, const heist_bandext_shape *sh, float *mags,
-                         float amp, float rest, float top, float spacing)
-{
-	const uint32_t b0 = x->ext_from, n = x->n_total;
-	float amp_b[HEIST_BANDEXT_MAX_BANDS], g[HEIST_BANDEXT_MAX_BANDS];
-	if (rest > 0.0f) {
-		const float aa = amp * amp, width = 0.1f * top;
-		for (uint32_t b = b0; b < n; ++b) {
-			amp_b[b] = sqrtf(aa + rest * smooth01(((float)b * spacing - top) / width));
-		}
-	} else {
-		for (uint32_t b = b0; b < n; ++b) {
-			amp_b[b] = amp;
-		}
-	}
-	for (uint32_t b = b0; b < n; ++b) { /* shape_gain_band's, pass by pass */
-		g[b] = shape_db_band(x, sh, b);
-	}
-	for (uint32_t b = b0; b < n; ++b) {
-		g[b] /= DB_PER_OCTAVE;
-	}
-	for (uint32_t b = b0; b < n; ++b) {
-		g[b] = exp2f(g[b]);
-	}
-	for (uint32_t b = b0; b < n; ++b) {
-		const float model = b < x->n_model ? mags[b] : 0.0f;
-		const float ext = amp_b[b] * g[b];
-		mags[b] = (model + (ext - model) * x->xfade[b]) * x->edge[b];
-	}
-}
-
+/* [audio] Bands ext_from and up of a grain: each the model's magnitude
+ * (0 above its band) crossfaded into the extension, amp_b * 2^level, and
+ * faded at the edge. The level in octaves of gain: the shape's dB (from
+ * the bound profile's tables, or the shape's own walk) / DB_PER_OCTAVE,
+ * or without a shape the fitted slope a (amp_b = amp). amp_b adds the
+ * harmonics' rest above the bank's top. Passes over the bands that run a
+ * vector at a time (the levels, the divisions, the weights and square
+ * roots, the blend) around the exp2f calls. */
 void heist_bandext_noise_shaped(const heist_bandext *x, const heist_bandext_shape *sh, float *mags)
 {
 	const int shaped = sh && sh->n > 0;
@@ -364,32 +337,48 @@ void heist_bandext_noise_shaped(const heist_bandext *x, const heist_bandext_shap
 		}
 		fit(p_hi, x->w_hi_sum, p_lo, x->w_lo_sum, x->octaves, &amp, &slope);
 	}
-	const float a = slope / DB_PER_OCTAVE;
-	/* A shape of the bound profile reads its walk from the tables. */
-	const int walked =
-	    shaped && sh->n == x->prof_n && memcmp(sh->lc, x->prof_lc, sh->n * sizeof(float)) == 0;
+	const uint32_t b0 = x->ext_from, n = x->n_total;
+	float g[HEIST_BANDEXT_MAX_BANDS], amp_b[HEIST_BANDEXT_MAX_BANDS]; /* gains, log2 first */
+	if (!shaped) {
+		const float a = slope / DB_PER_OCTAVE;
+		for (uint32_t b = b0; b < n; ++b) {
+			g[b] = a * x->lg[b] + x->above[b];
+		}
+	} else {
+		if (sh->tables == x) {
+			for (uint32_t b = b0; b < n; ++b) {
+				g[b] = shape_db_band(x, sh, b);
+			}
+		} else {
+			for (uint32_t b = b0; b < n; ++b) {
+				g[b] = shape_db(sh, x->lg[b]);
+			}
+		}
+		for (uint32_t b = b0; b < n; ++b) {
+			g[b] /= DB_PER_OCTAVE;
+		}
+	}
+	for (uint32_t b = b0; b < n; ++b) {
+		g[b] = exp2f(g[b]);
+	}
 	/* The harmonics' share above the bank's top, in noise magnitude
 	 * squared: noise of magnitude b renders b^2 / 3 per model_nyq Hz
 	 * (engine.c: controls_power), faded in over 10 % above the top. */
-	const float spacing = (float)x->model_nyq / (float)(x->n_model - 1);
 	const float rest = shaped ? 3.0f * (float)x->model_nyq * sh->harm_power : 0.0f;
-	const float top = shaped ? sh->harm_top : 0.0f;
-	if (walked && x->ext_tail) {
-		noise_walked(x, sh, mags, amp, rest, top, spacing);
-		return;
-	}
-	for (uint32_t b = 0; b < x->n_total; ++b) {
-		if (x->xfade[b] > 0.0f || b >= x->n_model) {
-			const float model = b < x->n_model ? mags[b] : 0.0f;
-			float amp_b = amp;
-			if (rest > 0.0f) {
-				const float w = smooth01(((float)b * spacing - top) / (0.1f * top));
-				amp_b = sqrtf(amp * amp + rest * w);
-			}
-			const float ext = walked   ? amp_b * shape_gain_band(x, sh, b)
-			                  : shaped ? amp_b * shape_gain(sh, x->lg[b])
-			                           : amp * exp2f(a * x->lg[b] + x->above[b]);
-			mags[b] = (model + (ext - model) * x->xfade[b]) * x->edge[b];
+	if (rest > 0.0f) {
+		const float aa = amp * amp, top = sh->harm_top, width = 0.1f * top;
+		const float spacing = (float)x->model_nyq / (float)(x->n_model - 1);
+		for (uint32_t b = b0; b < n; ++b) {
+			amp_b[b] = sqrtf(aa + rest * smooth01(((float)b * spacing - top) / width));
 		}
+	} else {
+		for (uint32_t b = b0; b < n; ++b) {
+			amp_b[b] = amp;
+		}
+	}
+	for (uint32_t b = b0; b < n; ++b) {
+		const float model = b < x->n_model ? mags[b] : 0.0f;
+		const float ext = amp_b[b] * g[b];
+		mags[b] = (model + (ext - model) * x->xfade[b]) * x->edge[b];
 	}
 }

@@ -36,7 +36,6 @@ typedef struct {
 	 * (the points a shape's gain interpolates between and how far, so a
 	 * grain does no search: prof_hi = UINT8_MAX past the last point). */
 	uint32_t ext_from; /* the bands a grain changes: [ext_from, n_total) */
-	int ext_tail;      /* ... and none below (else each is tested) */
 	const heist_model *prof_model;
 	uint32_t prof_n;
 	float prof_lc[HSM_PROFILE_MAX_BANDS];
@@ -59,6 +58,9 @@ typedef struct {
 	 * (heist_bandext_harmonic_rest; 0: none missing): the noise extension
 	 * carries their share there. */
 	float harm_power, harm_top;
+	/* The layout whose profile tables hold for lc (heist_bandext_shape_of
+	 * took lc from it: the layout's bound profile), else NULL. */
+	const heist_bandext *tables;
 } heist_bandext_shape;
 
 /* [audio] The shape of styles a and b (clamped to the model's) at a morph

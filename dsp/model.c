@@ -772,8 +772,6 @@ heist_model *heist_model_parse(const void *data, size_t size, char *err, size_t 
 		heist_speq_walk(m->speq_centres, m->speq_bands, m->n_noise, m->speq_noise_hz,
 		                m->speq_noise_at, m->speq_noise_u);
 		m->speq_walked = m->n_noise;
-		m->speq_walk_bands = m->speq_bands;
-		memcpy(m->speq_walk_centres, m->speq_centres, sizeof m->speq_walk_centres);
 	}
 	m->packed = heist_net_pack(m);
 	if (!m->packed) {

@@ -152,11 +152,12 @@ struct heist_model {
 	/* Where each noise band (band b at b * speq_noise_hz) lies among the
 	 * centres, found once at parse (heist_speq_walk): the centre at or
 	 * below it and how far towards the next (-1: the curve is flat there).
-	 * Valid for speq_walked (= n_noise) bands and the centres copied in
-	 * speq_walk_centres[speq_walk_bands]; speq_walked = 0 without SPEQ. */
-	uint32_t speq_walked, speq_walk_bands;
+	 * Valid for speq_walked (= n_noise) bands on speq_centres[speq_bands]
+	 * as parsed; speq_walked = 0 without SPEQ. Nothing changes a parsed
+	 * model's centres but a test putting its own in their place, and
+	 * that sets speq_walked = 0: the tables no longer hold. */
+	uint32_t speq_walked;
 	float speq_noise_hz;
-	float speq_walk_centres[HSM_SPEQ_MAX_BANDS];
 	uint8_t speq_noise_at[256];
 	float speq_noise_u[256];
 	/* Tensors, each 64-byte aligned, layouts as in the file. */

@@ -2,7 +2,6 @@
 #include "speq.h"
 
 #include <math.h>
-#include <string.h>
 
 #include "fastmath.h"
 
@@ -185,11 +184,9 @@ void heist_speq_apply_model(const heist_model *m, const heist_speq_curve *c, flo
 {
 	const uint32_t nh = m->n_harmonics, nn = m->n_noise;
 	const float noise_hz = 0.5f * m->sample_rate / (float)(nn - 1u);
-	/* The tables hold for the centres they were walked on (a test may put
-	 * another correction in the model's place). */
-	const int walked =
-	    m->speq_walked == nn && c->n == m->speq_bands && m->speq_walk_bands == m->speq_bands &&
-	    memcmp(m->speq_walk_centres, m->speq_centres, m->speq_bands * sizeof(float)) == 0;
+	/* The tables hold while the centres are the parsed ones (a test that
+	 * puts another correction in the model's place clears speq_walked). */
+	const int walked = m->speq_walked == nn && c->n == m->speq_bands;
 	apply(m->speq_centres, c, harm, nh, f0, noise, nn, noise_hz,
 	      walked ? m->speq_noise_at : NULL, walked ? m->speq_noise_u : NULL);
 }

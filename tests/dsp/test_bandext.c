@@ -107,7 +107,7 @@ static void test_shape(void)
  * slope bit for bit. */
 static void test_profile_shape(void)
 {
-	heist_bandext_shape sh = {2, {0}, {-50.0f, -70.0f}, 0.0f, 0.0f};
+	heist_bandext_shape sh = {2, {0}, {-50.0f, -70.0f}, 0.0f, 0.0f, NULL};
 	const float ref = 12000.0f * sqrtf(0.5f * 0.85f); /* the fit window's centre */
 	sh.lc[0] = log2f(13000.0f / ref);
 	sh.lc[1] = log2f(17000.0f / ref);
@@ -141,7 +141,7 @@ static void test_profile_shape(void)
 	CHECK(fabs(n13 + 50.0) < 0.3, "noise 13 kHz: %.2f dB/Hz", n13);
 	CHECK(fabs(n17 + 70.0) < 0.3, "noise 17 kHz: %.2f dB/Hz", n17);
 	/* An empty shape is the fitted slope, bit for bit. */
-	const heist_bandext_shape none = {0, {0}, {0}, 0.0f, 0.0f};
+	const heist_bandext_shape none = {0, {0}, {0}, 0.0f, 0.0f, NULL};
 	float b1[256], b2[256];
 	for (int b = 0; b < 65; ++b) {
 		b1[b] = b2[b] = 0.01f / (1 + b);
@@ -159,7 +159,7 @@ static void test_profile_shape(void)
  * together; a bank reaching the limit leaves the noise alone. */
 static void test_harmonic_rest(void)
 {
-	heist_bandext_shape sh = {1, {0}, {-60.0f}, 0.0f, 0.0f};
+	heist_bandext_shape sh = {1, {0}, {-60.0f}, 0.0f, 0.0f, NULL};
 	float a[60];
 	double hp = 0.0;
 	for (int h = 0; h < 60; ++h) {
@@ -185,7 +185,7 @@ static void test_harmonic_rest(void)
 	heist_bandext_harmonic_rest(&x48, &sh, a, 60, 400.0f);
 	CHECK(sh.harm_power == 0.0f && sh.harm_top == 0.0f, "400 Hz: nothing missing");
 	/* Without a shape nothing is recorded (the fitted slope has no share). */
-	const heist_bandext_shape none = {0, {0}, {0}, 0.0f, 0.0f};
+	const heist_bandext_shape none = {0, {0}, {0}, 0.0f, 0.0f, NULL};
 	heist_bandext_shape cp = none;
 	heist_bandext_harmonic_rest(&x48, &cp, a, 60, 100.0f);
 	CHECK(cp.harm_power == 0.0f, "no shape: no rest");
@@ -250,6 +250,31 @@ static void test_engine(const heist_model *m, double fs)
 	free(out);
 }
 
+/* A grain changes the bands the crossfade reaches and those above the
+ * model's: the top ones, from ext_from up, at rates and band counts
+ * around the shipped ones. */
+static void test_ext_from(void)
+{
+	static const double rates[] = {32000.0, 44100.0, 48000.0, 88200.0, 96000.0, 192000.0};
+	static const uint32_t bands[] = {2, 3, 17, 65, 100, 129, 256};
+	for (size_t r = 0; r < sizeof rates / sizeof rates[0]; ++r) {
+		for (size_t k = 0; k < sizeof bands / sizeof bands[0]; ++k) {
+			const double spacing = 12000.0 / (bands[k] - 1u);
+			const double lim = heist_bandext_limit(rates[r], 12000.0);
+			heist_bandext x;
+			heist_bandext_init(&x, rates[r], 12000.0, bands[k],
+			                   (uint32_t)(lim / spacing) + 1u);
+			int wrong = 0;
+			for (uint32_t b = 0; b < x.n_total; ++b) {
+				wrong += (x.xfade[b] > 0.0f || b >= x.n_model) != (b >= x.ext_from);
+			}
+			CHECK(wrong == 0 && x.ext_from < x.n_model,
+			      "%.0f Hz, %u bands: %d bands misplaced about %u", rates[r],
+			      (unsigned)bands[k], wrong, (unsigned)x.ext_from);
+		}
+	}
+}
+
 /* The profile's tables (heist_bandext_set_profile) give what the layout
  * without them computes, bit for bit: the shapes' centres, and the noise
  * extension read from the walked tables for every style pair, morph and
@@ -311,6 +336,7 @@ int main(int argc, char **argv)
 	test_shape();
 	test_profile_shape();
 	test_harmonic_rest();
+	test_ext_from();
 	test_profile_tables(m);
 	test_engine(m, 44100.0);
 	test_engine(m, 48000.0);

@@ -18,9 +18,11 @@
 #define TWO_PI 6.28318530717958647692
 
 /* A known correction in place of the model's own (the shipped network
- * stays): the model's fields point at the test's arrays until restore(). */
+ * stays): the model's fields point at the test's arrays until restore().
+ * The noise bands' tables were walked on the parsed centres: cleared
+ * (speq_walked = 0) while the test's are in place. */
 typedef struct {
-	uint32_t bands, pitches;
+	uint32_t bands, pitches, walked;
 	float centres[HSM_SPEQ_MAX_BANDS];
 	float *pitch, *db;
 } saved_speq;
@@ -28,13 +30,26 @@ typedef struct {
 static float test_pitch[256 * HSM_SPEQ_MAX_PITCHES];
 static float test_db[256 * HSM_SPEQ_MAX_PITCHES * HSM_SPEQ_MAX_BANDS];
 
+/* The model's correction, for restore(); its tables marked stale (the
+ * caller puts other centres, or none, in its place). */
+static saved_speq save(heist_model *m)
+{
+	saved_speq s = {.bands = m->speq_bands,
+	                .pitches = m->speq_pitches,
+	                .walked = m->speq_walked,
+	                .pitch = m->speq_pitch,
+	                .db = m->speq_db};
+	memcpy(s.centres, m->speq_centres, sizeof s.centres);
+	m->speq_walked = 0;
+	return s;
+}
+
 /* Every style: np pitch anchors at pitch[], the same gains db[np][nb]
  * (style s >= 1 of `flat_from` and up: 0 dB). */
 static saved_speq install(heist_model *m, uint32_t nb, const float *centres, uint32_t np,
                           const float *pitch, const float *db, uint32_t flat_from)
 {
-	saved_speq s = {m->speq_bands, m->speq_pitches, {0}, m->speq_pitch, m->speq_db};
-	memcpy(s.centres, m->speq_centres, sizeof s.centres);
+	saved_speq s = save(m);
 	m->speq_bands = nb;
 	m->speq_pitches = np;
 	memcpy(m->speq_centres, centres, nb * sizeof(float));
@@ -53,6 +68,7 @@ static void restore(heist_model *m, const saved_speq *s)
 {
 	m->speq_bands = s->bands;
 	m->speq_pitches = s->pitches;
+	m->speq_walked = s->walked;
 	memcpy(m->speq_centres, s->centres, sizeof s->centres);
 	m->speq_pitch = s->pitch;
 	m->speq_db = s->db;
@@ -60,8 +76,7 @@ static void restore(heist_model *m, const saved_speq *s)
 
 static saved_speq install_none(heist_model *m)
 {
-	saved_speq s = {m->speq_bands, m->speq_pitches, {0}, m->speq_pitch, m->speq_db};
-	memcpy(s.centres, m->speq_centres, sizeof s.centres);
+	saved_speq s = save(m);
 	m->speq_bands = m->speq_pitches = 0;
 	m->speq_pitch = m->speq_db = NULL;
 	return s;
