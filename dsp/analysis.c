@@ -1415,6 +1415,16 @@ static int subfloor_agrees(const heist_features *f, float low, float conf)
  * overshot the new note by up to 29 cents for a frame; a glide's readings
  * stay at 0.95 and over. */
 #define CYCLE_MIN_CONF 0.9
+/* And both readings' aperiodicity (1 - confidence) no more than the step
+ * between them explains: CYCLE_APER + CYCLE_APER_ST2 * (step in st)^2. A
+ * gliding, periodic voice reads within it (glide_steps: 0.007 at steps
+ * under 0.35 st, 0.04 at 1-2.6 st); a voice whose cycles are irregular
+ * (speech-low, 75 Hz: 0.035 median at 0.05-0.35 st) reads the step between
+ * two cycles' jitter, which the reference trackers average
+ * over several cycles: carried, it moved the output 0.8-1.1 cents further
+ * from the voice (median), so its readings stay their own frames'. */
+#define CYCLE_APER 0.01
+#define CYCLE_APER_ST2 0.04
 #define CYCLE_FREE_ST 0.5
 #define CYCLE_STEP_RATIO 3.0
 /* How far past the latest reading the slope is carried, in gaps. */
@@ -1448,8 +1458,11 @@ static float cycle_to_centre(heist_analysis *a, const heist_features *f, int64_t
 	c->conf[0] = f->confidence;
 	const double gap = c->t[0] - c->t[1], step = c->lf[0] - c->lf[1];
 	const double st = log(2.0) / 12.0;
+	const double step_st = step / st;
+	const double aper = 1.0 - fmin(c->conf[0], c->conf[1]);
 	if (c->n < 2 || gap <= 0.0 || gap > a->host_span || fabs(step) > CYCLE_MAX_ST * st ||
-	    c->conf[0] < CYCLE_MIN_CONF || c->conf[1] < CYCLE_MIN_CONF) {
+	    c->conf[0] < CYCLE_MIN_CONF || c->conf[1] < CYCLE_MIN_CONF ||
+	    aper > CYCLE_APER + CYCLE_APER_ST2 * step_st * step_st) {
 		return f->f0_raw;
 	}
 	/* A step beyond CYCLE_FREE_ST goes on the way the one before went, and

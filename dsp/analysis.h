@@ -18,7 +18,12 @@
  * centre: heist_analysis_frame_at(), which knows the span's place in the
  * stream, moves it there along the slope of log f0 between the last two
  * distinct cycles' readings (both of confidence 0.9 or more: the spans
- * across an instant note change read between the notes at 0.8-0.9; within
+ * across an instant note change read between the notes at 0.8-0.9; both
+ * no less periodic than the step between them explains, 1 - confidence
+ * <= 0.01 + 0.04 st^-2 * step^2: a voice with irregular cycles, a low
+ * speaking voice's jitter, reads steps that the test material's reference
+ * trackers, over several cycles, do not see (carried, 0.8-1.1 cents further
+ * from them, median), so its readings stay where they were made; within
  * 4 st: not across an octave reading or a leap; a step over half a
  * semitone only where it goes on the
  * way the one before went: a misread cycle steps out and back), between
@@ -26,7 +31,7 @@
  * low voice), at most one gap past it otherwise (high voices, read about
  * 4 ms early). Only readings already made are used:
  * no latency; the price is a frame past an instant note change that can
- * overshoot the new note (28 cents after a 3 st step, where the period as
+ * overshoot the new note (14 cents after a 3 st step, where the period as
  * read stays within 1 cent). A pulse-like 150 -> 70 Hz glide over 150 ms then stays within
  * 7 cents of its true curve (62 before; tests/dsp/test_glide_steps.c). The
  * reading as made stays in f0_read, which the MIDI out's note tracker reads
