@@ -111,6 +111,33 @@ static float profile_lc(const heist_model *m, uint32_t i, float ref)
 	return log2f(sqrtf(m->ext_edges[i] * m->ext_edges[i + 1]) / ref);
 }
 
+/* Where lf falls among a shape's n log-centres lc: the point below (*lo)
+ * and above (*hi; UINT8_MAX past the last, where the shape is flat) and
+ * the place between them (the return; 0 at or below the first). */
+static float shape_walk(const float *lc, uint32_t n, float lf, uint32_t *lo, uint32_t *hi)
+{
+	float l0 = lc[0];
+	*lo = 0;
+	*hi = UINT8_MAX;
+	for (uint32_t i = 0; i < n; ++i) {
+		if (lf <= lc[i]) {
+			*hi = i;
+			return lf <= l0 ? 0.0f : (lf - l0) / (lc[i] - l0);
+		}
+		l0 = lc[i];
+		*lo = i;
+	}
+	return 0.0f;
+}
+
+/* A shape's level in dB at a walked place: linear between its points,
+ * flat outside them. */
+static float shape_db_at(const heist_bandext_shape *sh, uint32_t lo, uint32_t hi, float u)
+{
+	const float d0 = sh->db[lo];
+	return hi == UINT8_MAX ? d0 : d0 + (sh->db[hi] - d0) * u;
+}
+
 void heist_bandext_set_profile(heist_bandext *x, const heist_model *m)
 {
 	x->prof_model = NULL;
@@ -124,25 +151,12 @@ void heist_bandext_set_profile(heist_bandext *x, const heist_model *m)
 	for (uint32_t i = 0; i < n; ++i) {
 		x->prof_lc[i] = profile_lc(m, i, ref);
 	}
-	/* shape_gain()'s walk for each band's lg, done once: the point below
-	 * (lo) and above (hi) and the place between them. */
+	/* shape_db()'s walk for each band's lg, done once. */
 	for (uint32_t b = 0; b < x->n_total; ++b) {
-		const float lf = x->lg[b];
-		float l0 = x->prof_lc[0];
-		uint32_t lo = 0, hi = UINT8_MAX;
-		float u = 0.0f;
-		for (uint32_t i = 0; i < n; ++i) {
-			if (lf <= x->prof_lc[i]) {
-				hi = i;
-				u = lf <= l0 ? 0.0f : (lf - l0) / (x->prof_lc[i] - l0);
-				break;
-			}
-			l0 = x->prof_lc[i];
-			lo = i;
-		}
+		uint32_t lo, hi;
+		x->prof_u[b] = shape_walk(x->prof_lc, n, x->lg[b], &lo, &hi);
 		x->prof_lo[b] = (uint8_t)lo;
 		x->prof_hi[b] = (uint8_t)hi;
-		x->prof_u[b] = u;
 	}
 	x->prof_model = m;
 	x->prof_n = n;
@@ -208,24 +222,16 @@ void heist_bandext_harmonic_rest(const heist_bandext *x, heist_bandext_shape *sh
  * window centre): linear between its points, flat outside them. */
 static float shape_db(const heist_bandext_shape *sh, float lf)
 {
-	float l0 = sh->lc[0], d0 = sh->db[0];
-	for (uint32_t i = 0; i < sh->n; ++i) {
-		if (lf <= sh->lc[i]) {
-			const float u = lf <= l0 ? 0.0f : (lf - l0) / (sh->lc[i] - l0);
-			return d0 + (sh->db[i] - d0) * u;
-		}
-		l0 = sh->lc[i];
-		d0 = sh->db[i];
-	}
-	return d0;
+	uint32_t lo, hi;
+	const float u = shape_walk(sh->lc, sh->n, lf, &lo, &hi);
+	return shape_db_at(sh, lo, hi, u);
 }
 
 /* shape_db(sh, x->lg[b]) from the walk set_profile did, for a shape whose
  * tables are x's: the same operations on the same values. */
 static float shape_db_band(const heist_bandext *x, const heist_bandext_shape *sh, uint32_t b)
 {
-	const float d0 = sh->db[x->prof_lo[b]];
-	return x->prof_hi[b] == UINT8_MAX ? d0 : d0 + (sh->db[x->prof_hi[b]] - d0) * x->prof_u[b];
+	return shape_db_at(sh, x->prof_lo[b], x->prof_hi[b], x->prof_u[b]);
 }
 
 /* The sqrt of shape_db's density: an amplitude over the total's. */
