@@ -85,15 +85,13 @@ static size_t vibrato_track(double fs, double base, double *f)
 	return n;
 }
 
-/* Renders the f0 track f of n samples through render() and analyses it as
- * the engine frames it: fn(ctx, f, centre, features) for every frame whose
- * span lies inside the signal. */
+/* Renders the f0 track f of n samples through render(), adds uniform noise
+ * of peak noise (0: none), and analyses it as the engine frames it:
+ * fn(ctx, f, centre, features) for every frame whose span lies inside the
+ * signal. */
 typedef void frame_fn(void *ctx, const double *f, double centre, const heist_features *ft);
 
-/* Peak of uniform noise added to the rendered voice (the jitter test's). */
-static double noise = 0.0;
-
-static void analyse(double fs, const double *f, size_t n, frame_fn *fn, void *ctx)
+static void analyse(double fs, const double *f, size_t n, double noise, frame_fn *fn, void *ctx)
 {
 	float *x = malloc(n * sizeof(float));
 	render(f, n, fs, x);
@@ -158,7 +156,7 @@ static void measure(double fs, double glide_s, double base, score *s)
 		vibrato_track(fs, base, f);
 	}
 	glide_ctx g = {s, 0.0, 0.0, 0};
-	analyse(fs, f, n, glide_frame, &g);
+	analyse(fs, f, n, 0.0, glide_frame, &g);
 	free(f);
 }
 
@@ -198,7 +196,7 @@ static double change_overshoot(double fs)
 		f[i] = change_notes[i / hold];
 	}
 	change_ctx g = {(double)hold, fs, 0.0};
-	analyse(fs, f, n, change_frame, &g);
+	analyse(fs, f, n, 0.0, change_frame, &g);
 	free(f);
 	return g.worst;
 }
@@ -244,9 +242,7 @@ static jitter_ctx jitter_count(double fs, double note)
 		phase += fc / fs;
 	}
 	jitter_ctx g = {0, 0, 0.0};
-	noise = NOISE;
-	analyse(fs, f, n, jitter_frame, &g);
-	noise = 0.0;
+	analyse(fs, f, n, NOISE, jitter_frame, &g);
 	free(f);
 	g.conf /= g.frames > 0 ? (double)g.frames : 1.0;
 	return g;
